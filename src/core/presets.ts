@@ -1,0 +1,42 @@
+// Preprocessing presets, named for the model families. Parameters: seed-system.md §2 (the original
+// service's preprocess_array) and, for MobileNetV2, the ONNX Model Zoo README (../shared/data/README.md).
+import { AccelError } from './errors';
+import type { LabelSet, PreprocessingPreset, PresetName } from './types';
+
+const TF_MEANS: [number, number, number] = [123.68, 116.779, 103.939];
+const UNIT_STD: [number, number, number] = [1, 1, 1];
+
+function imagenetTf(name: PresetName, scalingFactor = 1): PreprocessingPreset {
+  return { name, resizeShortestSide: 256, height: 224, width: 224, channelOrder: 'RGB', inputScale: 1, mean: TF_MEANS, std: UNIT_STD, scalingFactor };
+}
+
+export const PRESETS: Record<PresetName, PreprocessingPreset> = {
+  resnet50: imagenetTf('resnet50'),
+  resnet152: imagenetTf('resnet152'),
+  densenet121: imagenetTf('densenet121', 0.017),
+  vgg16: imagenetTf('vgg16'),
+  // SSD-VGG: a plain 300×300 resize that does not keep the aspect ratio.
+  ssdvgg: { name: 'ssdvgg', resizeShortestSide: null, height: 300, width: 300, channelOrder: 'RGB', inputScale: 1, mean: TF_MEANS, std: UNIT_STD, scalingFactor: 1 },
+  mobilenetv2: {
+    name: 'mobilenetv2', resizeShortestSide: 256, height: 224, width: 224, channelOrder: 'RGB',
+    inputScale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], scalingFactor: 1,
+  },
+  // No server-side image decoding: the service accepts only numeric tensors.
+  none: { name: 'none', resizeShortestSide: null, height: 0, width: 0, channelOrder: 'RGB', inputScale: 1, mean: [0, 0, 0], std: UNIT_STD, scalingFactor: 1 },
+};
+
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+/** The label set each family's classifier head produces. */
+export const PRESET_LABELS: Record<PresetName, LabelSet> = {
+  resnet50: 'imagenet-1000', resnet152: 'imagenet-1000', densenet121: 'imagenet-1000', vgg16: 'imagenet-1000',
+  ssdvgg: 'voc-21', mobilenetv2: 'imagenet-1000', none: 'none',
+};
+
+export function presetByName(name: string): PreprocessingPreset {
+  const preset = (PRESETS as Record<string, PreprocessingPreset>)[name];
+  if (!preset) {
+    throw new AccelError('InvalidArgument', `Unknown preprocessing preset "${name}". Use one of: ${PRESET_NAMES.join(', ')}.`);
+  }
+  return preset;
+}

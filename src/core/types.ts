@@ -1,0 +1,155 @@
+// Domain types shared by every backend, the CLI and the extension. Plain data only: these are what the
+// store persists as JSON, so every field must survive JSON.stringify/parse unchanged.
+
+export type Framework = 'onnx' | 'tensorflow';
+
+/** ONNX-style element type names; the wire maps them to TF DataType. */
+export type TensorDType =
+  | 'float32' | 'float16' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16'
+  | 'int32' | 'int64' | 'uint32' | 'uint64' | 'bool' | 'string' | 'unknown';
+
+/** A dimension is a fixed size, or a symbolic name (e.g. "batch_size") when dynamic. */
+export type Dim = number | string;
+
+export interface TensorSpec {
+  name: string;
+  dtype: TensorDType;
+  shape: Dim[];
+}
+
+/** Preset names follow the model families of the original service, plus MobileNetV2 and "none". */
+export type PresetName = 'resnet50' | 'resnet152' | 'densenet121' | 'vgg16' | 'ssdvgg' | 'mobilenetv2' | 'none';
+
+/** Layout (NCHW/NHWC) is not part of a preset: it follows from the model's input shape. */
+export interface PreprocessingPreset {
+  name: PresetName;
+  /** Resize so the shortest side equals this, then centre-crop (ImageNet style); null = plain resize to the crop size. */
+  resizeShortestSide: number | null;
+  height: number;
+  width: number;
+  channelOrder: 'RGB' | 'BGR';
+  /** pixel (0..255) → ((pixel * inputScale) - mean[c]) / std[c] * scalingFactor, per channel in RGB order. */
+  inputScale: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+  scalingFactor: number;
+}
+
+export type LabelSet = 'imagenet-1000' | 'imagenet-1001' | 'voc-21' | 'none';
+
+export type OperationState = 'Running' | 'Succeeded' | 'Failed' | 'Cancelled';
+
+export interface Workspace {
+  name: string;
+  backend: 'local';
+  createdTime: string;
+  description?: string;
+}
+
+export interface Model {
+  /** `name:version` */
+  id: string;
+  name: string;
+  version: number;
+  framework: Framework;
+  description?: string;
+  tags: Record<string, string>;
+  properties: Record<string, string>;
+  createdTime: string;
+  /** sha256 of the model file blob in the store */
+  blob: string;
+  /** Original file name (for export and display). */
+  fileName: string;
+  sizeBytes: number;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+  preset: PresetName;
+  labels: LabelSet;
+  /** Set on converted models: the id of the source model. */
+  parentId?: string;
+  /** Set on converted models. */
+  conversion?: ConversionInfo;
+}
+
+export interface ConversionInfo {
+  operationId: string;
+  precision: 'fp32' | 'msfp9' | 'msfp8';
+  inputTensor: string;
+  outputTensors: string[];
+  /** Compatibility report and accuracy delta are stored as a blob (JSON) to keep the state document small. */
+  reportBlob?: string;
+}
+
+export interface Image {
+  /** `name:version` */
+  id: string;
+  name: string;
+  version: number;
+  modelId: string;
+  description?: string;
+  tags: Record<string, string>;
+  createdTime: string;
+  state: 'Succeeded' | 'Failed';
+  /** sha256 of the runtime manifest (content-addressed: same inputs → same digest). */
+  digest: string;
+  /** sha256 of the build log blob. */
+  logBlob?: string;
+}
+
+export interface ServiceKeys {
+  /** sha256 hex of each key: the emulator verifies against hashes and never needs the plaintext. */
+  primaryHash: string;
+  secondaryHash: string;
+  /** AES-256-GCM ciphertext (base64) under the home's key file, so `keys` can print them. */
+  primarySealed: string;
+  secondarySealed: string;
+}
+
+export interface Service {
+  name: string;
+  imageId: string;
+  target: 'local' | 'kubernetes';
+  computeName?: string;
+  description?: string;
+  tags: Record<string, string>;
+  createdTime: string;
+  updatedTime: string;
+  port: number;
+  restPort?: number;
+  replicas: number;
+  authEnabled: boolean;
+  keys?: ServiceKeys;
+  tls?: { certBlob: string; keyBlob: string; selfSigned: boolean };
+}
+
+export interface Compute {
+  name: string;
+  kind: 'local-emulator' | 'aks';
+  createdTime: string;
+  properties: Record<string, string>;
+}
+
+export interface Operation {
+  id: string;
+  kind: 'convert' | 'image' | 'deploy';
+  state: OperationState;
+  target: string;
+  createdTime: string;
+  finishedTime?: string;
+  /** Process that runs it; a Running operation whose pid is gone is reported as Failed. */
+  pid?: number;
+  resultId?: string;
+  error?: string;
+  cancelRequested?: boolean;
+}
+
+/** Everything one workspace holds; persisted as one JSON document so that multi-entity changes are atomic. */
+export interface WorkspaceState {
+  schemaVersion: number;
+  workspace: Workspace;
+  models: Model[];
+  images: Image[];
+  services: Service[];
+  computes: Compute[];
+  operations: Operation[];
+}
