@@ -11,6 +11,9 @@ export type ErrorCode =
   | 'Busy'
   | 'Unavailable'
   | 'Cancelled'
+  | 'NotSignedIn'
+  | 'PermissionDenied'
+  | 'QuotaExceeded'
   | 'Internal';
 
 export class AccelError extends Error {
