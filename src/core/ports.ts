@@ -51,7 +51,8 @@ export interface WorkspaceStore {
   readonly home: string;
   listWorkspaces(): Promise<Workspace[]>;
   createWorkspace(name: string, description?: string): Promise<Workspace>;
-  deleteWorkspace(name: string): Promise<void>;
+  /** `guard` runs under the workspace lock against the latest state; if it throws, nothing is deleted. */
+  deleteWorkspace(name: string, guard?: (state: WorkspaceState) => void): Promise<void>;
   /** The workspace commands use when none is named (`accel workspace use`). */
   getActiveWorkspace(): Promise<string | undefined>;
   setActiveWorkspace(name: string): Promise<void>;
@@ -60,6 +61,11 @@ export interface WorkspaceStore {
   /** Copies content into the content-addressed blob store (deduplicated); returns its sha256. */
   putBlob(workspace: string, source: { path: string } | { bytes: Uint8Array }): Promise<{ sha256: string; size: number }>;
   blobPath(workspace: string, sha256: string): string;
+  /**
+   * Under the workspace lock, removes those of `hashes` that the state no longer mentions (call after a delete
+   * committed). Returns the removed hashes.
+   */
+  releaseBlobs?(workspace: string, hashes: string[]): Promise<string[]>;
   /** Path of the JSON document that changes on every commit (for file watchers). */
   stateFile(workspace: string): string;
 }

@@ -1,0 +1,70 @@
+// Names users give to entities. Each rule says what is allowed in the error, so the user can fix the name at once.
+// Workspace names become directory names; model, image and service names appear in ids (`name:version`),
+// routes (`/api/v1/service/<name>`) and converted model names (`<name>.<version>.accelonnx`).
+import { AccelError } from './errors';
+
+interface NameRule {
+  pattern: RegExp;
+  allowed: string;
+  example: string;
+}
+
+const RULES = {
+  workspace: { pattern: /^[a-z0-9][a-z0-9_-]{0,63}$/, allowed: '1-64 lowercase letters, digits, "-" or "_", starting with a letter or digit', example: 'my-workspace' },
+  model: { pattern: /^[a-z0-9][a-z0-9._-]{0,127}$/, allowed: '1-128 lowercase letters, digits, ".", "-" or "_", starting with a letter or digit', example: 'mobilenet' },
+  image: { pattern: /^[a-z0-9][a-z0-9._-]{0,62}$/, allowed: '1-63 lowercase letters, digits, ".", "-" or "_", starting with a letter or digit', example: 'mobilenet-image' },
+  service: { pattern: /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, allowed: '3-32 lowercase letters, digits or "-", starting with a letter and ending with a letter or digit', example: 'mobilenet-svc' },
+  compute: { pattern: /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, allowed: '3-32 lowercase letters, digits or "-", starting with a letter and ending with a letter or digit', example: 'local-fpga' },
+  tag: { pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, allowed: '1-64 letters, digits, ".", "-" or "_", starting with a letter or digit', example: 'stage' },
+} satisfies Record<string, NameRule>;
+
+export type NameKind = keyof typeof RULES;
+
+export function isValidName(kind: NameKind, name: string): boolean {
+  return RULES[kind].pattern.test(name);
+}
+
+export function validateName(kind: NameKind, name: string): string {
+  if (typeof name !== 'string' || !isValidName(kind, name)) {
+    const rule = RULES[kind];
+    const what = kind === 'tag' ? 'tag key' : `${kind} name`;
+    const shown = typeof name === 'string' ? JSON.stringify(name) : String(name);
+    throw new AccelError('InvalidArgument', `${shown} is not a valid ${what}. Use ${rule.allowed} (e.g. "${rule.example}").`);
+  }
+  return name;
+}
+
+const MAX_VALUE = 256;
+
+/** Tag and property values: any text up to 256 characters without control characters. */
+export function validateValue(key: string, value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (value.length > MAX_VALUE || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new AccelError('InvalidArgument', `The value of "${key}" is not valid. Use up to ${MAX_VALUE} characters without line breaks or control characters.`);
+  }
+  return value;
+}
+
+/** `k=v` pairs (as the CLI's --tag and --property take them) → a record, validated. `k` alone gives ''. */
+export function parseKeyValues(pairs: string[] | undefined, what = 'tag'): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs ?? []) {
+    const eq = pair.indexOf('=');
+    const key = eq < 0 ? pair : pair.slice(0, eq);
+    const value = eq < 0 ? '' : pair.slice(eq + 1);
+    if (!isValidName('tag', key)) {
+      throw new AccelError('InvalidArgument', `${JSON.stringify(pair)} is not a valid ${what}. Write key=value where the key has ${RULES.tag.allowed} (e.g. "stage=prod").`);
+    }
+    out[key] = validateValue(key, value);
+  }
+  return out;
+}
+
+/** `name` or `name:version` → parts. A version must be a positive integer. */
+export function parseVersionedRef(ref: string, kind: 'model' | 'image'): { name: string; version?: number } {
+  const m = /^([^:\s]+)(?::(\d+))?$/.exec(ref.trim());
+  if (!m || (m[2] !== undefined && Number(m[2]) < 1)) {
+    throw new AccelError('InvalidArgument', `"${ref}" is not a valid ${kind} reference. Write <name> for the latest version or <name>:<version> (e.g. "mobilenet:2").`);
+  }
+  return { name: m[1], version: m[2] === undefined ? undefined : Number(m[2]) };
+}
