@@ -120,6 +120,20 @@ export interface Service {
   authEnabled: boolean;
   keys?: ServiceKeys;
   tls?: { certBlob: string; keyBlob: string; selfSigned: boolean };
+  /** Set only on `target: 'kubernetes'` services: where they run and how they scale. */
+  kubernetes?: KubernetesPlacement;
+}
+
+export interface KubernetesPlacement {
+  /** kubeconfig context name (for AKS clusters reached through ARM: the cluster name). */
+  context: string;
+  namespace: string;
+  /** The container image reference the Deployment runs (e.g. `myacr.azurecr.io/mobilenet:1`). */
+  imageRef: string;
+  /** Absent = fixed `replicas`. */
+  autoscale?: { min: number; max: number; targetUtilization: number };
+  /** Set when the kubeconfig is fetched through ARM (listClusterUserCredential) rather than read from disk. */
+  aks?: { subscriptionId: string; resourceGroup: string; name: string };
 }
 
 export interface Compute {
