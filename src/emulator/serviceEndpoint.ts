@@ -10,9 +10,19 @@
 // - Trailing metadata of every Predict carries `x-accel-queue-ms`, `x-accel-preprocess-ms`, `x-accel-inference-ms`.
 // - Auth: `authorization: Bearer <key>` (scheme case-insensitive); optional `x-ms-aml-grpc-service-route` must
 //   equal `/api/v1/service/<name>` (or the bare name) when present.
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
+import * as os from 'node:os';
+import { AccelError, isAccelError, type ErrorCode } from '../core/errors';
 import type { Logger } from '../core/ports';
 import type { LabelSet, PresetName, TensorSpec } from '../core/types';
+import { authorize } from './auth';
 import type { DevicePool } from './devicePool';
+import { modelMetadataResponse, type ServedModel } from './predictionService';
+import { startRestServer, type RestServer } from './restServer';
+import { PREDICTION_SERVICE, servingPackage } from './servingProtos';
+import { WorkerPool } from './workerPool';
 
 export interface EndpointModel {
   serviceName: string;
@@ -47,6 +57,8 @@ export interface EndpointConfig {
   maxReceiveBytes?: number;
   /** Requests waiting for a worker beyond which Predict answers RESOURCE_EXHAUSTED. Default 64 per replica. */
   maxQueue?: number;
+  /** onnxruntime intra-op threads per replica. Default: the CPU count divided among the replicas (at least 1). */
+  intraOpThreads?: number;
   logger?: Logger;
 }
 
@@ -70,13 +82,190 @@ export interface ServiceEndpoint {
   stop(): Promise<void>;
 }
 
+export const DEFAULT_MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
+export const OUTPUT_ENCODING_HEADER = 'x-accel-output-encoding';
+const STATUS_FOR: Partial<Record<ErrorCode, grpc.status>> = {
+  NotFound: grpc.status.NOT_FOUND,
+  AlreadyExists: grpc.status.ALREADY_EXISTS,
+  InvalidArgument: grpc.status.INVALID_ARGUMENT,
+  InvalidModel: grpc.status.FAILED_PRECONDITION,
+  HasDependents: grpc.status.FAILED_PRECONDITION,
+  SchemaTooNew: grpc.status.FAILED_PRECONDITION,
+  Busy: grpc.status.RESOURCE_EXHAUSTED,
+  Unavailable: grpc.status.UNAVAILABLE,
+  Cancelled: grpc.status.CANCELLED,
+  Internal: grpc.status.INTERNAL,
+};
+
+export function grpcStatusFor(e: unknown): grpc.status {
+  return (isAccelError(e) && STATUS_FOR[e.code]) || grpc.status.INTERNAL;
+}
+
+function firstHeader(metadata: grpc.Metadata): (name: string) => string | undefined {
+  return (name) => {
+    const v = metadata.get(name)[0];
+    return v === undefined ? undefined : String(v);
+  };
+}
+
+function bind(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
+  return new Promise((resolve, reject) => server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port))));
+}
+
 /**
  * Acquires `replicas` devices from the pool (throws AccelError Busy/Unavailable naming the holders), binds the
  * port(s) and starts loading the model in the workers. Resolves once the ports are bound; the endpoint answers
  * UNAVAILABLE until `ready` settles. On a bind failure the devices are released again.
  */
 export async function startServiceEndpoint(config: EndpointConfig, devices: DevicePool): Promise<ServiceEndpoint> {
-  void config;
-  void devices;
-  throw new Error('startServiceEndpoint: being implemented (helper B1)');
+  const { model } = config;
+  const logger = config.logger;
+  const host = config.host ?? '127.0.0.1';
+  const served: ServedModel = {
+    serviceName: model.serviceName, modelName: model.modelName, modelVersion: model.modelVersion,
+    inputs: model.inputs, outputs: model.outputs, preset: model.preset,
+  };
+  const deviceIds = devices.acquire(model.serviceName, config.replicas);
+  let auth = config.auth;
+  let requests = 0;
+  let errors = 0;
+  const cpus = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [PREDICTION_SERVICE]: 'NOT_SERVING', [model.serviceName]: 'NOT_SERVING' });
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': config.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
+    'grpc.max_send_message_length': -1,
+  });
+  let pool: WorkerPool | undefined;
+  let rest: RestServer | undefined;
+
+  const fail = <T>(callback: grpc.sendUnaryData<T>, code: grpc.status, details: string) => {
+    errors++;
+    callback({ code, details, metadata: new grpc.Metadata() });
+  };
+  const authFailure = (metadata: grpc.Metadata) => {
+    const failure = authorize(firstHeader(metadata), auth, model.serviceName);
+    if (!failure) return undefined;
+    return { code: failure.kind === 'unauthenticated' ? grpc.status.UNAUTHENTICATED : grpc.status.NOT_FOUND, details: failure.message };
+  };
+
+  const definition = servingPackage()[PREDICTION_SERVICE] as grpc.ServiceDefinition;
+  // Predict travels as raw bytes: the worker decodes and encodes it (wireCodec), the main thread only moves it.
+  const serviceDefinition: grpc.ServiceDefinition = {
+    ...definition,
+    Predict: {
+      ...definition.Predict,
+      requestDeserialize: (b: Buffer) => b,
+      responseSerialize: (b: Buffer) => b,
+    },
+  };
+  server.addService(serviceDefinition, {
+    Predict: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+      requests++;
+      const denied = authFailure(call.metadata);
+      if (denied) return fail(callback, denied.code, denied.details);
+      const encoding = String(call.metadata.get(OUTPUT_ENCODING_HEADER)[0] ?? 'float_val');
+      if (encoding !== 'float_val' && encoding !== 'tensor_content') {
+        return fail(callback, grpc.status.INVALID_ARGUMENT, `Metadata ${OUTPUT_ENCODING_HEADER} must be "float_val" or "tensor_content", got "${encoding}".`);
+      }
+      pool!.submit(call.request, encoding === 'tensor_content', () => call.cancelled).then(
+        (r) => {
+          const trailer = new grpc.Metadata();
+          trailer.set('x-accel-queue-ms', r.queueMs.toFixed(3));
+          trailer.set('x-accel-preprocess-ms', r.preprocessMs.toFixed(3));
+          trailer.set('x-accel-inference-ms', r.inferenceMs.toFixed(3));
+          callback(null, r.bytes, trailer);
+        },
+        (e: AccelError) => fail(callback, grpcStatusFor(e), e.message),
+      );
+    },
+    GetModelMetadata: (call: grpc.ServerUnaryCall<{ metadata_field?: string[] }, object>, callback: grpc.sendUnaryData<object>) => {
+      requests++;
+      const denied = authFailure(call.metadata);
+      if (denied) return fail(callback, denied.code, denied.details);
+      try {
+        const fields = call.request.metadata_field?.length ? call.request.metadata_field : ['signature_def'];
+        callback(null, modelMetadataResponse(served, fields));
+      } catch (e) {
+        fail(callback, grpcStatusFor(e), (e as Error).message);
+      }
+    },
+  });
+  health.addToServer(server);
+  new ReflectionService(servingPackage()).addToServer(server);
+
+  const creds = config.tls
+    ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(config.tls.certPem), private_key: Buffer.from(config.tls.keyPem) }], false)
+    : grpc.ServerCredentials.createInsecure();
+  let port: number;
+  try {
+    port = await bind(server, `${host}:${config.port}`, creds);
+    pool = new WorkerPool({
+      model: served,
+      modelPath: model.modelPath,
+      devices: deviceIds,
+      intraOpThreads: config.intraOpThreads ?? Math.max(1, Math.floor(cpus / config.replicas)),
+      maxQueue: config.maxQueue ?? 64 * config.replicas,
+      logger,
+    });
+    if (config.restPort !== undefined) {
+      rest = await startRestServer({
+        host, port: config.restPort, tls: config.tls, model: served, pool,
+        maxBodyBytes: config.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
+        authorize: (header) => authorize(header, auth, model.serviceName),
+        count: (ok) => { requests++; if (!ok) errors++; },
+      });
+    }
+  } catch (e) {
+    server.forceShutdown();
+    await pool?.stop();
+    devices.release(model.serviceName);
+    const message = (e as Error).message;
+    if (/EADDRINUSE|address already in use|No address added/i.test(message)) {
+      throw new AccelError('Busy', `Port ${config.port} on ${host} is already in use, so service "${model.serviceName}" cannot listen there. Deploy with another --port, or free the port.`);
+    }
+    throw new AccelError('Unavailable', `Service "${model.serviceName}" could not listen on ${host}:${config.port}: ${message}`);
+  }
+  const workers = pool;
+  const ready = workers.ready.then(
+    () => {
+      for (const name of ['', PREDICTION_SERVICE, model.serviceName]) health.setStatus(name, 'SERVING');
+      logger?.info(`service ${model.serviceName} serving on ${host}:${port} (devices ${deviceIds.join(', ')})`);
+    },
+    (e: Error) => {
+      logger?.error(e.message);
+      throw e;
+    },
+  );
+  ready.catch(() => undefined); // callers who never await `ready` still see the failure in status()
+  let stopped = false;
+
+  return {
+    port,
+    restPort: rest?.port,
+    ready,
+    setAuth(next) {
+      auth = next;
+    },
+    status() {
+      return { state: workers.state, error: workers.error, devices: deviceIds, requests, errors };
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const name of ['', PREDICTION_SERVICE, model.serviceName]) health.setStatus(name, 'NOT_SERVING');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2000);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await rest?.close();
+      await workers.stop();
+      devices.release(model.serviceName);
+    },
+  };
 }

@@ -1,0 +1,220 @@
+// Image bytes → the model's input tensor, as the original service's TF1 graph did it (seed-system.md §2.1):
+// decode to RGB (alpha dropped, grey replicated), resize so the shortest side is 256 with TF1
+// resize_bilinear(align_corners=False) (sizes computed in float32 and truncated, as TF does), centre-crop,
+// then ((pixel × inputScale) − mean) / std × scalingFactor per channel, in the preset's channel order, laid out
+// NCHW or NHWC as the model's input shape says.
+//
+// Speed without changing the result: resize and crop are fused, so only the cropped output pixels are
+// interpolated (the full 256-side image is never materialised), and normalisation is folded into the same pass.
+// Decoding uses sharp (libvips: JPEG, PNG, GIF, WebP); libvips has no BMP loader, so 24/32-bit BMP is read here.
+import sharp from 'sharp';
+import { AccelError } from '../core/errors';
+import type { PreprocessingPreset, TensorSpec } from '../core/types';
+
+/** Decompression-bomb guard: larger images are refused before their pixels are allocated. */
+export const MAX_IMAGE_PIXELS = 40_000_000;
+
+sharp.cache(false);
+sharp.concurrency(1);
+
+export interface RgbImage {
+  width: number;
+  height: number;
+  /** Packed RGB, 3 bytes per pixel, rows top to bottom. */
+  data: Uint8Array;
+}
+
+export interface ImageLayout {
+  layout: 'NCHW' | 'NHWC';
+  height: number;
+  width: number;
+}
+
+function invalid(message: string): AccelError {
+  return new AccelError('InvalidArgument', message);
+}
+
+/** Where the image goes in the model input: channel position and crop size (fixed model dims win over the preset). */
+export function imageLayoutFor(spec: TensorSpec, preset: PreprocessingPreset): ImageLayout {
+  const s = spec.shape;
+  const fixed = (d: unknown, fallback: number) => (typeof d === 'number' && d > 0 ? d : fallback);
+  if (s.length === 4 && s[1] === 3) return { layout: 'NCHW', height: fixed(s[2], preset.height), width: fixed(s[3], preset.width) };
+  if (s.length === 4 && s[3] === 3) return { layout: 'NHWC', height: fixed(s[1], preset.height), width: fixed(s[2], preset.width) };
+  throw invalid(
+    `Input "${spec.name}" has shape [${s.join(',')}], which is not an image batch (NCHW or NHWC with 3 channels), ` +
+      `so it cannot take DT_STRING image bytes. Send a DT_FLOAT tensor instead.`,
+  );
+}
+
+function describeBytes(bytes: Uint8Array): string {
+  const head = Buffer.from(bytes.subarray(0, 16)).toString('latin1');
+  if (/^[A-Za-z0-9+/]{16}$/.test(head)) return ' The bytes look like base64 text: send the raw file bytes, not base64.';
+  if (/^(\/|[A-Za-z]:\\|\.\/|file:)/.test(head)) return ' The bytes look like a file path: send the file\'s contents, not its name.';
+  return '';
+}
+
+export async function decodeImage(bytes: Uint8Array, label = 'image'): Promise<RgbImage> {
+  if (bytes.length === 0) throw invalid(`${label} is empty (0 bytes). Send the bytes of a JPEG, PNG, GIF, WebP or BMP file.`);
+  if (bytes.length >= 2 && bytes[0] === 0x42 && bytes[1] === 0x4d) return decodeBmp(bytes, label);
+  let out: { data: Buffer; info: { width: number; height: number; channels: number } };
+  try {
+    out = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS })
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+  } catch (e) {
+    const reason = (e as Error).message;
+    if (/pixel limit/i.test(reason)) {
+      throw invalid(`${label} is larger than the ${MAX_IMAGE_PIXELS.toLocaleString('en-US')}-pixel limit. Downscale it before scoring.`);
+    }
+    throw invalid(`${label} (${bytes.length} bytes) could not be decoded as JPEG, PNG, GIF, WebP or BMP: ${reason}.${describeBytes(bytes)} Send the image file's bytes unchanged.`);
+  }
+  const { width, height, channels } = out.info;
+  if (channels === 3) return { width, height, data: out.data };
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0, j = 0; i < width * height; i++, j += channels) {
+    const g = out.data[j];
+    rgb[i * 3] = g;
+    rgb[i * 3 + 1] = channels >= 3 ? out.data[j + 1] : g;
+    rgb[i * 3 + 2] = channels >= 3 ? out.data[j + 2] : g;
+  }
+  return { width, height, data: rgb };
+}
+
+/** Uncompressed 24/32-bit BMP (BI_RGB or BI_BITFIELDS), bottom-up or top-down. */
+export function decodeBmp(bytes: Uint8Array, label = 'image'): RgbImage {
+  const fail = (why: string) => invalid(`${label} is not a BMP this server can read: ${why}. Convert it to PNG, JPEG or 24-bit BMP.`);
+  if (bytes.length < 54) throw fail('the file is shorter than a BMP header');
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const pixelOffset = v.getUint32(10, true);
+  const headerSize = v.getUint32(14, true);
+  if (headerSize < 40) throw fail(`OS/2 BMP headers (${headerSize} bytes) are not supported`);
+  const width = v.getInt32(18, true);
+  const rawHeight = v.getInt32(22, true);
+  const bpp = v.getUint16(28, true);
+  const compression = v.getUint32(30, true);
+  const height = Math.abs(rawHeight);
+  if (width <= 0 || height === 0) throw fail(`it declares ${width}×${rawHeight} pixels`);
+  if (width * height > MAX_IMAGE_PIXELS) {
+    throw invalid(`${label} is ${width}×${height}, larger than the ${MAX_IMAGE_PIXELS.toLocaleString('en-US')}-pixel limit. Downscale it before scoring.`);
+  }
+  if (bpp !== 24 && bpp !== 32) throw fail(`${bpp}-bit BMPs are not supported (only 24 and 32 bits per pixel)`);
+  let masks = [0x00ff0000, 0x0000ff00, 0x000000ff];
+  if (compression === 3 || compression === 6) {
+    if (bpp !== 32 || bytes.length < 66) throw fail('bit-field masks are missing');
+    masks = [v.getUint32(54, true), v.getUint32(58, true), v.getUint32(62, true)];
+  } else if (compression !== 0) {
+    throw fail(`compressed BMPs (compression ${compression}) are not supported`);
+  }
+  const stride = Math.floor((bpp * width + 31) / 32) * 4;
+  if (pixelOffset + stride * height > bytes.length) throw fail(`the pixel data is truncated (${bytes.length} bytes, needs ${pixelOffset + stride * height})`);
+  const data = new Uint8Array(width * height * 3);
+  const shifts = masks.map((m) => (m === 0 ? 0 : Math.clz32(m & -m) ^ 31));
+  const scales = masks.map((m, i) => (m === 0 ? 0 : 255 / (m >>> shifts[i])));
+  for (let y = 0; y < height; y++) {
+    const srcRow = pixelOffset + (rawHeight > 0 ? height - 1 - y : y) * stride;
+    let o = y * width * 3;
+    if (bpp === 24) {
+      for (let x = 0, p = srcRow; x < width; x++, p += 3) {
+        data[o++] = bytes[p + 2];
+        data[o++] = bytes[p + 1];
+        data[o++] = bytes[p];
+      }
+    } else {
+      for (let x = 0, p = srcRow; x < width; x++, p += 4) {
+        const px = v.getUint32(p, true);
+        for (let c = 0; c < 3; c++) data[o++] = Math.round((((px & masks[c]) >>> 0) >>> shifts[c]) * scales[c]);
+      }
+    }
+  }
+  return { width, height, data };
+}
+
+const f32 = Math.fround;
+
+/** The intermediate size TF computes: shortest side → `side`, float32 arithmetic, truncated. */
+export function resizedSize(width: number, height: number, side: number): { width: number; height: number } {
+  const scale = height > width ? f32(side / width) : f32(side / height);
+  return { width: Math.trunc(f32(width * scale)), height: Math.trunc(f32(height * scale)) };
+}
+
+/**
+ * Writes one preprocessed image into `out` at `offset` (elements): TF1 legacy bilinear resize to the preset size,
+ * centre crop, normalise, reorder channels, lay out. Pure function of the pixels and the preset.
+ */
+export function resizeCropNormalize(img: RgbImage, preset: PreprocessingPreset, layout: ImageLayout, out: Float32Array, offset: number): void {
+  const { height: outH, width: outW } = layout;
+  let rh: number;
+  let rw: number;
+  let offY = 0;
+  let offX = 0;
+  if (preset.resizeShortestSide) {
+    ({ width: rw, height: rh } = resizedSize(img.width, img.height, preset.resizeShortestSide));
+    if (rh < outH || rw < outW) {
+      throw invalid(`The image resizes to ${rw}×${rh}, smaller than the ${outW}×${outH} crop of preset ${preset.name}.`);
+    }
+    offY = Math.trunc((rh - outH) / 2);
+    offX = Math.trunc((rw - outW) / 2);
+  } else {
+    rh = outH;
+    rw = outW;
+  }
+  const yScale = f32(img.height / rh);
+  const xScale = f32(img.width / rw);
+  const x0 = new Int32Array(outW);
+  const x1 = new Int32Array(outW);
+  const lx = new Float32Array(outW);
+  for (let x = 0; x < outW; x++) {
+    const inX = f32((x + offX) * xScale);
+    const lo = Math.floor(inX);
+    x0[x] = lo * 3;
+    x1[x] = Math.min(Math.ceil(inX), img.width - 1) * 3;
+    lx[x] = inX - lo;
+  }
+  // Output channel k reads source channel src[k]; mean/std are given per source (RGB) channel.
+  const src = preset.channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
+  const mul = src.map((c) => (preset.inputScale / preset.std[c]) * preset.scalingFactor);
+  const add = src.map((c) => (-preset.mean[c] / preset.std[c]) * preset.scalingFactor);
+  const plane = outH * outW;
+  const d = img.data;
+  const rowBytes = img.width * 3;
+  for (let y = 0; y < outH; y++) {
+    const inY = f32((y + offY) * yScale);
+    const y0 = Math.floor(inY);
+    const ly = inY - y0;
+    const top = y0 * rowBytes;
+    const bot = Math.min(Math.ceil(inY), img.height - 1) * rowBytes;
+    for (let x = 0; x < outW; x++) {
+      const a = top + x0[x];
+      const b = top + x1[x];
+      const c = bot + x0[x];
+      const e = bot + x1[x];
+      const fx = lx[x];
+      for (let k = 0; k < 3; k++) {
+        const s = src[k];
+        const t = d[a + s] + (d[b + s] - d[a + s]) * fx;
+        const u = d[c + s] + (d[e + s] - d[c + s]) * fx;
+        const value = (t + (u - t) * ly) * mul[k] + add[k];
+        if (layout.layout === 'NCHW') out[offset + k * plane + y * outW + x] = value;
+        else out[offset + (y * outW + x) * 3 + k] = value;
+      }
+    }
+  }
+}
+
+/** A batch of image files → one Float32Array shaped [N,3,H,W] or [N,H,W,3]. */
+export async function preprocessImages(images: Uint8Array[], preset: PreprocessingPreset, layout: ImageLayout): Promise<{ data: Float32Array; shape: number[] }> {
+  if (preset.name === 'none' || preset.height === 0) {
+    throw invalid('This model has no image preprocessing (preset "none"), so it cannot take DT_STRING image bytes. Send a DT_FLOAT tensor, or package the model with an image preset.');
+  }
+  const per = 3 * layout.height * layout.width;
+  const out = new Float32Array(images.length * per);
+  for (let i = 0; i < images.length; i++) {
+    const label = images.length > 1 ? `Image ${i + 1} of ${images.length}` : 'The image';
+    const img = await decodeImage(images[i], label);
+    resizeCropNormalize(img, preset, layout, out, i * per);
+  }
+  const shape = layout.layout === 'NCHW' ? [images.length, 3, layout.height, layout.width] : [images.length, layout.height, layout.width, 3];
+  return { data: out, shape };
+}
