@@ -1,0 +1,214 @@
+// The Kubernetes objects for one service, as plain JSON (pure: no cluster access). They mirror the original
+// AksWebservice deploy configuration: autoscale on unless a replica count is given (min 1, max 10, target
+// utilisation 70 %), auth on with a primary and secondary key, cpu 0.1 / memory 0.5 GB requests, liveness
+// period 10 s, initial delay 310 s, timeout 2 s, failure threshold 3, and port 80 (443 with TLS).
+// The container is the exported image (src/core/images.ts) running the emulator standalone on port 50051.
+import * as crypto from 'node:crypto';
+import { AccelError } from '../../core/errors';
+
+export const CONTAINER_GRPC_PORT = 50051;
+/** Plain-text grpc.health.v1 port served next to a TLS port: the kubelet's gRPC probes cannot speak TLS. */
+export const CONTAINER_HEALTH_PORT = 50052;
+export const FIELD_MANAGER = 'accelerated-models';
+export const MANAGED_BY = 'accelerated-models';
+
+export const AUTOSCALE_DEFAULTS = { min: 1, max: 10, targetUtilization: 70 } as const;
+export const RESOURCE_DEFAULTS = { cpuCores: 0.1, memoryGb: 0.5 } as const;
+export const LIVENESS_DEFAULTS = { periodSeconds: 10, initialDelaySeconds: 310, timeoutSeconds: 2, successThreshold: 1, failureThreshold: 3 } as const;
+
+export interface Autoscale {
+  min: number;
+  max: number;
+  targetUtilization: number;
+}
+
+export interface KubeServiceSpec {
+  name: string;
+  namespace: string;
+  /** Pullable container image reference, e.g. `myacr.azurecr.io/mobilenet:1`. */
+  image: string;
+  /** The store's image id it was built from (`name:version`), recorded as an annotation. */
+  imageId: string;
+  /** Fixed replica count; when absent the service autoscales. */
+  replicas?: number;
+  autoscale?: Autoscale;
+  auth: { enabled: false } | { enabled: true; primaryKey: string; secondaryKey: string };
+  tls?: { certPem: string; keyPem: string };
+  cpuCores?: number;
+  memoryGb?: number;
+}
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [key: string]: unknown;
+}
+
+const DNS_LABEL = /^[a-z]([-a-z0-9]{0,48}[a-z0-9])?$/;
+
+export function validateKubernetesName(name: string): void {
+  if (!DNS_LABEL.test(name)) {
+    throw new AccelError('InvalidArgument', `"${name}" cannot name a Kubernetes service: use 1-50 lowercase letters, digits and '-', starting with a letter and ending with a letter or digit (e.g. "mobilenet-svc").`);
+  }
+}
+
+export function validateNamespace(ns: string): void {
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns)) {
+    throw new AccelError('InvalidArgument', `"${ns}" is not a valid Kubernetes namespace: use lowercase letters, digits and '-' (e.g. "default" or "models").`);
+  }
+}
+
+export function resolveScaling(opts: { replicas?: number; autoscale?: Partial<Autoscale> | boolean }): { replicas?: number; autoscale?: Autoscale } {
+  if (opts.replicas !== undefined && opts.autoscale) {
+    throw new AccelError('InvalidArgument', 'Give either --replicas N (a fixed count) or --autoscale [--min N --max N --target-utilization P], not both.');
+  }
+  if (opts.replicas !== undefined) {
+    if (!Number.isInteger(opts.replicas) || opts.replicas < 1 || opts.replicas > 1000) {
+      throw new AccelError('InvalidArgument', `--replicas must be a whole number from 1 to 1000 (got ${opts.replicas}).`);
+    }
+    return { replicas: opts.replicas };
+  }
+  const given = typeof opts.autoscale === 'object' ? opts.autoscale : {};
+  const a: Autoscale = {
+    min: given.min ?? AUTOSCALE_DEFAULTS.min,
+    max: given.max ?? AUTOSCALE_DEFAULTS.max,
+    targetUtilization: given.targetUtilization ?? AUTOSCALE_DEFAULTS.targetUtilization,
+  };
+  if (!Number.isInteger(a.min) || a.min < 1) throw new AccelError('InvalidArgument', `--min must be a whole number ≥ 1 (got ${a.min}).`);
+  if (!Number.isInteger(a.max) || a.max < a.min) throw new AccelError('InvalidArgument', `--max must be a whole number ≥ --min (${a.min}) (got ${a.max}).`);
+  if (!Number.isInteger(a.targetUtilization) || a.targetUtilization < 1 || a.targetUtilization > 100) {
+    throw new AccelError('InvalidArgument', `--target-utilization must be a percentage from 1 to 100 (got ${a.targetUtilization}).`);
+  }
+  return { autoscale: a };
+}
+
+export function keysSecretName(name: string): string {
+  return `${name}-keys`;
+}
+
+export function tlsSecretName(name: string): string {
+  return `${name}-tls`;
+}
+
+function labels(name: string): Record<string, string> {
+  return { 'app.kubernetes.io/name': name, 'app.kubernetes.io/managed-by': MANAGED_BY };
+}
+
+export function selectorFor(name: string): string {
+  return `app.kubernetes.io/name=${name},app.kubernetes.io/managed-by=${MANAGED_BY}`;
+}
+
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+/** A digest of the secrets the pods read at start-up: a change rolls the pods (new keys take effect, no downtime). */
+function secretsDigest(spec: KubeServiceSpec): string {
+  const h = crypto.createHash('sha256');
+  if (spec.auth.enabled) h.update(`${spec.auth.primaryKey}\n${spec.auth.secondaryKey}\n`);
+  if (spec.tls) h.update(`${spec.tls.certPem}\n${spec.tls.keyPem}`);
+  return h.digest('hex').slice(0, 16);
+}
+
+/** The objects in apply order: secrets first, then what reads them. */
+export function buildManifests(spec: KubeServiceSpec): KubeObject[] {
+  validateKubernetesName(spec.name);
+  validateNamespace(spec.namespace);
+  const { name, namespace } = spec;
+  const meta = (n: string) => ({ name: n, namespace, labels: labels(name) });
+  const objects: KubeObject[] = [];
+
+  const env: unknown[] = [{ name: 'ACCEL_SERVICE_NAME', value: name }, { name: 'ACCEL_REPLICAS', value: '1' }, { name: 'ACCEL_DEVICES', value: '1' }];
+  const volumes: unknown[] = [];
+  const mounts: unknown[] = [];
+  if (spec.auth.enabled) {
+    objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta(keysSecretName(name)), type: 'Opaque', data: { primaryKey: b64(spec.auth.primaryKey), secondaryKey: b64(spec.auth.secondaryKey) } });
+    env.push(
+      { name: 'ACCEL_PRIMARY_KEY', valueFrom: { secretKeyRef: { name: keysSecretName(name), key: 'primaryKey' } } },
+      { name: 'ACCEL_SECONDARY_KEY', valueFrom: { secretKeyRef: { name: keysSecretName(name), key: 'secondaryKey' } } },
+    );
+  } else {
+    env.push({ name: 'ACCEL_AUTH', value: 'disabled' });
+  }
+  if (spec.tls) {
+    objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta(tlsSecretName(name)), type: 'kubernetes.io/tls', data: { 'tls.crt': b64(spec.tls.certPem), 'tls.key': b64(spec.tls.keyPem) } });
+    volumes.push({ name: 'tls', secret: { secretName: tlsSecretName(name) } });
+    mounts.push({ name: 'tls', mountPath: '/etc/accel/tls', readOnly: true });
+    env.push(
+      { name: 'ACCEL_TLS_CERT_FILE', value: '/etc/accel/tls/tls.crt' },
+      { name: 'ACCEL_TLS_KEY_FILE', value: '/etc/accel/tls/tls.key' },
+      { name: 'ACCEL_HEALTH_PORT', value: String(CONTAINER_HEALTH_PORT) },
+    );
+  }
+  const probePort = spec.tls ? CONTAINER_HEALTH_PORT : CONTAINER_GRPC_PORT;
+  const ports: unknown[] = [{ name: 'grpc', containerPort: CONTAINER_GRPC_PORT, protocol: 'TCP' }];
+  if (spec.tls) ports.push({ name: 'health', containerPort: CONTAINER_HEALTH_PORT, protocol: 'TCP' });
+  const cpu = spec.cpuCores ?? RESOURCE_DEFAULTS.cpuCores;
+  const memoryGb = spec.memoryGb ?? RESOURCE_DEFAULTS.memoryGb;
+
+  objects.push({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { ...meta(name), annotations: { 'accel.models/image-id': spec.imageId } },
+    spec: {
+      ...(spec.replicas !== undefined ? { replicas: spec.replicas } : {}),
+      selector: { matchLabels: labels(name) },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels: labels(name), annotations: { 'accel.models/secrets-digest': secretsDigest(spec) } },
+        spec: {
+          containers: [
+            {
+              name: 'model',
+              image: spec.image,
+              ports,
+              env,
+              resources: { requests: { cpu: `${Math.round(cpu * 1000)}m`, memory: `${Math.round(memoryGb * 1024)}Mi` } },
+              readinessProbe: { grpc: { port: probePort }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
+              livenessProbe: { grpc: { port: probePort }, ...LIVENESS_DEFAULTS },
+              ...(mounts.length ? { volumeMounts: mounts } : {}),
+            },
+          ],
+          ...(volumes.length ? { volumes } : {}),
+        },
+      },
+    },
+  });
+
+  objects.push({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(name),
+    spec: {
+      type: 'LoadBalancer',
+      selector: labels(name),
+      ports: [{ name: spec.tls ? 'grpcs' : 'grpc', port: spec.tls ? 443 : 80, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'grpc' }],
+    },
+  });
+
+  if (spec.autoscale) {
+    objects.push({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: meta(name),
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+        minReplicas: spec.autoscale.min,
+        maxReplicas: spec.autoscale.max,
+        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: spec.autoscale.targetUtilization } } }],
+      },
+    });
+  }
+  return objects;
+}
+
+/** The objects a service may own (for delete and for removing what an update no longer needs). */
+export function ownedObjectRefs(name: string, namespace: string): KubeObject[] {
+  const m = (n: string) => ({ name: n, namespace });
+  return [
+    { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: m(name) },
+    { apiVersion: 'v1', kind: 'Service', metadata: m(name) },
+    { apiVersion: 'apps/v1', kind: 'Deployment', metadata: m(name) },
+    { apiVersion: 'v1', kind: 'Secret', metadata: m(tlsSecretName(name)) },
+    { apiVersion: 'v1', kind: 'Secret', metadata: m(keysSecretName(name)) },
+  ];
+}
