@@ -1,0 +1,332 @@
+// Finding, starting, stopping and supervising the emulator host of a store home. Plain Node (no vscode, no
+// onnxruntime): the CLI and the extension both use it. The host records itself in `<home>/emulator.json`
+// (pid, control port, a control token, start time, version); the control API is HTTP on 127.0.0.1.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { AccelError } from '../core/errors';
+import { emulatorScript } from './bundles';
+import type { DeviceSnapshot } from './devicePool';
+
+export const HOST_INFO_FILE = 'emulator.json';
+export const HOST_LOCK_FILE = 'emulator.lock';
+/** Exit code of a host that found another host already running for its home. */
+export const EXIT_ALREADY_RUNNING = 3;
+
+export interface HostInfo {
+  pid: number;
+  controlPort: number;
+  /** Sent as `x-accel-token` on every control request. */
+  token: string;
+  startTime: string;
+  version: string;
+  devices: number;
+  home: string;
+}
+
+export type LiveState = 'Loading' | 'Running' | 'Failed';
+
+export interface LiveService {
+  workspace: string;
+  name: string;
+  imageId: string;
+  state: LiveState;
+  error?: string;
+  port: number;
+  restPort?: number;
+  replicas: number;
+  devices: number[];
+  requests: number;
+  errors: number;
+  tls: boolean;
+  authEnabled: boolean;
+}
+
+export interface HostStatus {
+  pid: number;
+  startTime: string;
+  version: string;
+  home: string;
+  devices: DeviceSnapshot;
+  services: LiveService[];
+  lastReconcile?: { time: string; errors: string[] };
+}
+
+export function logsDir(home: string): string {
+  return path.join(home, 'logs');
+}
+
+export function hostLogPath(home: string): string {
+  return path.join(logsDir(home), 'emulator.log');
+}
+
+export function serviceLogPath(home: string, service: string): string {
+  return path.join(logsDir(home), 'services', `${service}.log`);
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The recorded host of a home, if its process is alive (the record of a killed host is ignored). */
+export function readHostInfo(home: string): HostInfo | undefined {
+  try {
+    const info = JSON.parse(fs.readFileSync(path.join(home, HOST_INFO_FILE), 'utf8')) as HostInfo;
+    return isAlive(info.pid) ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class HostClient {
+  constructor(readonly info: HostInfo) {}
+
+  request<T>(method: 'GET' | 'POST', route: string, timeoutMs = 120_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port: this.info.controlPort, method, path: route, headers: { 'x-accel-token': this.info.token }, timeout: timeoutMs },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const isJson = (res.headers['content-type'] ?? '').includes('json');
+            const body = isJson && text ? JSON.parse(text) : text;
+            if ((res.statusCode ?? 500) >= 400) {
+              const message = typeof body === 'object' && body?.error ? body.error : text;
+              reject(new AccelError(body?.code ?? 'Internal', message));
+            } else resolve(body as T);
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`the emulator host (pid ${this.info.pid}) did not answer ${route} within ${timeoutMs} ms`)));
+      req.on('error', (e) => reject(new AccelError('Unavailable', `The emulator host (pid ${this.info.pid}) cannot be reached: ${e.message}. Check \`accel emulator status\` and \`accel emulator logs\`.`)));
+      req.end();
+    });
+  }
+
+  async healthy(timeoutMs = 2000): Promise<boolean> {
+    try {
+      await this.request('GET', '/health', timeoutMs);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  status(): Promise<HostStatus> {
+    return this.request('GET', '/status');
+  }
+
+  /** Makes the host match the store now; resolves with the status once every service has been started or stopped. */
+  reconcile(): Promise<HostStatus> {
+    return this.request('POST', '/reconcile');
+  }
+
+  shutdown(): Promise<unknown> {
+    return this.request('POST', '/shutdown');
+  }
+}
+
+/** The running, healthy host of a home, or undefined. */
+export async function findHost(home: string): Promise<HostClient | undefined> {
+  const info = readHostInfo(home);
+  if (!info) return undefined;
+  const client = new HostClient(info);
+  return (await client.healthy()) ? client : undefined;
+}
+
+export function readLogTail(file: string, lines = 200): string {
+  if (!fs.existsSync(file)) return '';
+  const size = fs.statSync(file).size;
+  const fd = fs.openSync(file, 'r');
+  try {
+    const length = Math.min(size, Math.max(64 * 1024, lines * 400));
+    const buf = Buffer.alloc(length);
+    fs.readSync(fd, buf, 0, length, size - length);
+    const all = buf.toString('utf8').split('\n');
+    if (all.at(-1) === '') all.pop();
+    return all.slice(-lines).join('\n') + (all.length ? '\n' : '');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface StartOptions {
+  /** Emulated devices (default ACCEL_DEVICES or 4); only used when a new host is started. */
+  devices?: number;
+  timeoutMs?: number;
+}
+
+export interface StartResult {
+  client: HostClient;
+  started: boolean;
+  /** The spawned process, when this call started the host. */
+  child?: ChildProcess;
+}
+
+/** Returns the home's host, starting a detached one if none runs. The host outlives the caller. */
+export async function startHost(home: string, options: StartOptions = {}): Promise<StartResult> {
+  const existing = await findHost(home);
+  if (existing) return { client: existing, started: false };
+  fs.mkdirSync(logsDir(home), { recursive: true });
+  const script = emulatorScript();
+  const args = [script, '--home', home];
+  if (options.devices !== undefined) args.push('--devices', String(options.devices));
+  const out = fs.openSync(hostLogPath(home), 'a');
+  let child: ChildProcess;
+  try {
+    // ELECTRON_RUN_AS_NODE makes process.execPath behave as plain Node when it is VS Code's Electron binary.
+    child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ACCEL_HOME: home } });
+  } finally {
+    fs.closeSync(out);
+  }
+  child.unref();
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  child.once('exit', (code, signal) => (exit = { code, signal }));
+  child.once('error', (e) => (exit = { code: -1, signal: null, ...{ error: e } }));
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  while (Date.now() < deadline) {
+    const info = readHostInfo(home);
+    if (info && (info.pid === child.pid || exit)) {
+      const client = new HostClient(info);
+      if (await client.healthy()) return { client, started: info.pid === child.pid, child: info.pid === child.pid ? child : undefined };
+    }
+    if (exit && exit.code !== EXIT_ALREADY_RUNNING) {
+      throw new AccelError('Unavailable', `The emulator host exited while starting (${exit.signal ?? `code ${exit.code}`}):\n${readLogTail(hostLogPath(home), 15)}See ${hostLogPath(home)}.`);
+    }
+    await sleep(100);
+  }
+  if (!exit) child.kill('SIGKILL');
+  throw new AccelError('Unavailable', `The emulator host did not become healthy within ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s. See ${hostLogPath(home)}.`);
+}
+
+/** Asks the host to shut down cleanly; kills it if it does not exit in time. Returns the pid that was stopped. */
+export async function stopHost(home: string, timeoutMs = 20_000): Promise<number | undefined> {
+  const info = readHostInfo(home);
+  if (!info) return undefined;
+  try {
+    await new HostClient(info).shutdown();
+  } catch {
+    process.kill(info.pid, 'SIGTERM');
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(info.pid) && Date.now() < deadline) await sleep(50);
+  if (isAlive(info.pid)) {
+    process.kill(info.pid, 'SIGKILL');
+    while (isAlive(info.pid)) await sleep(20);
+  }
+  return info.pid;
+}
+
+/** Waits until the host reports the service Running (resolves) or Failed (rejects with the host's reason). */
+export async function waitForService(client: HostClient, name: string, timeoutMs = 120_000): Promise<LiveService> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await client.status();
+    const live = status.services.find((s) => s.name === name);
+    if (live?.state === 'Running') return live;
+    if (live?.state === 'Failed') {
+      throw new AccelError('Unavailable', `Service "${name}" failed to start: ${live.error ?? 'unknown error'}`, live);
+    }
+    if (Date.now() > deadline) {
+      throw new AccelError('Unavailable', `Service "${name}" is still ${live?.state ?? 'not started'} after ${Math.round(timeoutMs / 1000)} s. Check \`accel service logs ${name}\`.`);
+    }
+    await sleep(150);
+  }
+}
+
+export interface SupervisorOptions extends StartOptions {
+  /** How often a host this supervisor did not spawn is health-checked. */
+  healthIntervalMs?: number;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/**
+ * Keeps the home's host running: starts it, notices when it dies (exit event of a host it spawned, or a
+ * failed health check) and restarts it with exponential back-off. A restarted host restores every deployed
+ * service from the store. Events: 'started' (HostClient, restarted: boolean), 'down' (reason), 'restartFailed' (Error).
+ */
+export class Supervisor extends EventEmitter {
+  private current?: HostClient;
+  private timer?: NodeJS.Timeout;
+  private failures = 0;
+  private restarting = false;
+  private stopped = false;
+  restarts = 0;
+
+  constructor(readonly home: string, private readonly options: SupervisorOptions = {}) {
+    super();
+  }
+
+  get client(): HostClient | undefined {
+    return this.current;
+  }
+
+  async start(): Promise<HostClient> {
+    this.stopped = false;
+    const client = await this.launch(false);
+    this.timer = setInterval(() => void this.check(), this.options.healthIntervalMs ?? 2000);
+    this.timer.unref();
+    return client;
+  }
+
+  /** Stops supervising; with `stopHost` also shuts the host down. */
+  async stop(options: { stopHost?: boolean } = {}): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    if (options.stopHost) await stopHost(this.home);
+  }
+
+  private async launch(restarted: boolean): Promise<HostClient> {
+    const { client, child } = await startHost(this.home, this.options);
+    this.current = client;
+    child?.once('exit', () => void this.onDown(`host pid ${client.info.pid} exited`));
+    this.emit('started', client, restarted);
+    return client;
+  }
+
+  private async check(): Promise<void> {
+    if (this.stopped || this.restarting) return;
+    const info = this.current?.info;
+    if (info && isAlive(info.pid) && (await this.current!.healthy(5000))) {
+      this.failures = 0;
+      return;
+    }
+    if (info && isAlive(info.pid)) process.kill(info.pid, 'SIGKILL'); // alive but not answering: replace it
+    await this.onDown(info ? `host pid ${info.pid} is not healthy` : 'no host');
+  }
+
+  private async onDown(reason: string): Promise<void> {
+    if (this.stopped || this.restarting) return;
+    this.restarting = true;
+    this.emit('down', reason);
+    try {
+      while (!this.stopped) {
+        const delay = Math.min(this.options.maxBackoffMs ?? 10_000, (this.options.initialBackoffMs ?? 250) * 2 ** this.failures);
+        await sleep(delay);
+        if (this.stopped) return;
+        try {
+          await this.launch(true);
+          this.restarts++;
+          return;
+        } catch (e) {
+          this.failures++;
+          this.emit('restartFailed', e as Error);
+        }
+      }
+    } finally {
+      this.restarting = false;
+    }
+  }
+}
