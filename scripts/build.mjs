@@ -3,7 +3,8 @@ import { build } from 'esbuild';
 import { cpSync, mkdirSync, existsSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
-const external = ['vscode', 'onnxruntime-node', 'sharp'];
+// grpc-health-check and @grpc/reflection read their .proto files relative to their own folder at run time.
+const external = ['vscode', 'onnxruntime-node', 'sharp', 'grpc-health-check', '@grpc/reflection'];
 
 const nodeEntries = {
   extension: 'src/extension.ts',
