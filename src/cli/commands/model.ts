@@ -1,0 +1,141 @@
+// accel model register|list|show|delete. Other modules add subcommands to the same `model` noun via
+// nounCommand(program, 'model', ...) (e.g. `model convert`).
+import type { Command } from 'commander';
+import { fetchSampleModel, SAMPLE_MODEL } from '../../catalog/download';
+import { AccelError } from '../../core/errors';
+import { deleteModel, getModel, LABEL_SETS, listModels, registerModel } from '../../core/models';
+import { parseKeyValues } from '../../core/names';
+import { PRESET_NAMES } from '../../core/presets';
+import type { Framework, LabelSet, Model, PresetName } from '../../core/types';
+import { action, collect, nounCommand } from '../context';
+import { cliProgress, printJson, printLine, printTable } from '../output';
+
+export const MODEL_DESCRIPTION = 'Register, list, show and delete models';
+
+interface RegisterOptions {
+  name?: string;
+  tag?: string[];
+  property?: string[];
+  description?: string;
+  framework?: Framework;
+  preset?: PresetName;
+  labels?: LabelSet;
+  sample?: boolean;
+}
+
+function shape(dims: (number | string)[]): string {
+  return `[${dims.join(',')}]`;
+}
+
+export function printModel(model: Model): void {
+  const rows: [string, unknown][] = [
+    ['id', model.id],
+    ['framework', model.framework],
+    ['description', model.description],
+    ['created', model.createdTime],
+    ['file', `${model.fileName} (${model.sizeBytes} bytes, sha256 ${model.blob})`],
+    ['preset', model.preset],
+    ['labels', model.labels],
+    ['parent', model.parentId],
+    ['tags', Object.entries(model.tags).map(([k, v]) => (v === '' ? k : `${k}=${v}`)).join(' ')],
+    ['properties', Object.entries(model.properties).map(([k, v]) => `${k}=${v}`).join(' ')],
+  ];
+  for (const [k, v] of rows) if (v !== undefined && v !== '') printLine(`${`${k}:`.padEnd(13)}${v}`);
+  for (const [title, list] of [['inputs', model.inputs], ['outputs', model.outputs]] as const) {
+    printLine(`${title}:`);
+    for (const t of list) printLine(`  ${t.name}  ${t.dtype}  ${shape(t.shape)}`);
+  }
+}
+
+const MODEL_COLUMNS = [
+  { header: 'NAME', value: (m: Model) => m.name },
+  { header: 'VERSION', value: (m: Model) => m.version },
+  { header: 'FRAMEWORK', value: (m: Model) => m.framework },
+  { header: 'PRESET', value: (m: Model) => m.preset },
+  { header: 'INPUT', value: (m: Model) => m.inputs.map((t) => `${t.name} ${t.dtype}${shape(t.shape)}`).join(' ') },
+  { header: 'CREATED', value: (m: Model) => m.createdTime },
+  { header: 'TAGS', value: (m: Model) => m.tags },
+];
+
+export function register(program: Command): void {
+  const model = nounCommand(program, 'model', MODEL_DESCRIPTION);
+
+  model
+    .command('register [path]')
+    .description('register a model file (.onnx or TensorFlow frozen .pb) or a folder holding exactly one; each registration of a name adds a version')
+    .option('-n, --name <name>', 'model name (lowercase letters, digits, ".", "-", "_")')
+    .option('-t, --tag <key[=value]>', 'a tag (repeatable)', collect)
+    .option('-p, --property <key=value>', 'a property (repeatable)', collect)
+    .option('-d, --description <text>', 'a description')
+    .option('--framework <framework>', 'onnx or tensorflow (default: detected; must match the file)')
+    .option('--preset <preset>', `preprocessing preset: ${PRESET_NAMES.join(', ')} (default: inferred from the input shape)`)
+    .option('--labels <set>', `label set: ${LABEL_SETS.join(', ')} (default: inferred from the output width)`)
+    .option('--sample', `register the sample model (${SAMPLE_MODEL.fileName}, ONNX Model Zoo), downloaded with checksum verification or taken from ACCEL_MIRROR; the name defaults to "mobilenet"`)
+    .action(
+      action(async (ctx, modelPath: string | undefined, opts: RegisterOptions) => {
+        if (opts.sample && modelPath) throw new AccelError('InvalidArgument', 'Pass either a model path or --sample, not both.');
+        if (!opts.sample && !modelPath) throw new AccelError('InvalidArgument', 'Pass the model file or folder to register (e.g. `accel model register ./model.onnx --name mymodel`), or --sample for the sample model.');
+        if (!opts.name && !opts.sample) throw new AccelError('InvalidArgument', 'Give the model a name with --name NAME (lowercase letters, digits, ".", "-", "_").');
+        const workspace = await ctx.workspace();
+        const tags = parseKeyValues(opts.tag);
+        const properties = parseKeyValues(opts.property, 'property');
+        let file = modelPath!;
+        if (opts.sample) {
+          file = await fetchSampleModel({ home: ctx.store.home, progress: cliProgress(ctx.json) });
+          properties.source ??= SAMPLE_MODEL.url;
+        }
+        const registered = await registerModel(ctx.store, workspace, {
+          path: file,
+          name: opts.name ?? 'mobilenet',
+          tags,
+          properties,
+          description: opts.description,
+          framework: opts.framework,
+          preset: opts.preset,
+          labels: opts.labels,
+        });
+        if (ctx.json) return printJson(registered);
+        printLine(`Registered model ${registered.id} in workspace ${workspace}.`);
+        printModel(registered);
+      }),
+    );
+
+  model
+    .command('list')
+    .description('list models, optionally filtered')
+    .option('-n, --name <name>', 'only this name')
+    .option('-t, --tag <key[=value]>', 'only models with this tag (repeatable; all must match)', collect)
+    .option('-p, --property <key[=value]>', 'only models with this property (repeatable)', collect)
+    .option('--latest', 'only the latest version of each name')
+    .action(
+      action(async (ctx, opts: { name?: string; tag?: string[]; property?: string[]; latest?: boolean }) => {
+        const workspace = await ctx.workspace();
+        const models = await listModels(ctx.store, workspace, { name: opts.name, tags: opts.tag, properties: opts.property, latest: opts.latest });
+        if (ctx.json) return printJson(models);
+        printTable(models, MODEL_COLUMNS, `No models${opts.name || opts.tag || opts.property ? ' match' : ''} in workspace ${workspace}. Register one with \`accel model register <path> --name NAME\`.`);
+      }),
+    );
+
+  model
+    .command('show <model>')
+    .description('show a model: <name> for the latest version, or <name>:<version>')
+    .action(
+      action(async (ctx, ref: string) => {
+        const found = await getModel(ctx.store, await ctx.workspace(), ref);
+        if (ctx.json) return printJson(found);
+        printModel(found);
+      }),
+    );
+
+  model
+    .command('delete <model>')
+    .description('delete a model version <name>:<version>; refused while converted models or images use it (delete service → image → converted model → model)')
+    .action(
+      action(async (ctx, ref: string) => {
+        const workspace = await ctx.workspace();
+        const deleted = await deleteModel(ctx.store, workspace, ref);
+        if (ctx.json) return printJson({ deleted: deleted.id });
+        printLine(`Deleted model ${deleted.id} from workspace ${workspace}.`);
+      }),
+    );
+}
