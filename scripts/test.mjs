@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureSetup } from './ensure-setup.mjs';
 
 function run(label, cmd, args, extraEnv = {}) {
   console.log(`\n=== ${label}: ${cmd} ${args.join(' ')}`);
@@ -26,6 +27,7 @@ function testFiles(dir) {
 const shared = process.env.ACCEL_SHARED ?? join(process.cwd(), '..', 'shared');
 const env = { ACCEL_MIRROR: process.env.ACCEL_MIRROR ?? join(shared, 'data', 'models', 'onnx'), ACCEL_SHARED: shared };
 
+ensureSetup();
 run('build', 'node', ['scripts/build.mjs']);
 run('typecheck', 'npx', ['tsc', '-p', '.', '--noEmit']);
 const unit = testFiles('test/unit');
