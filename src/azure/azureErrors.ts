@@ -10,7 +10,7 @@ interface RestLikeError {
   message?: string;
   statusCode?: number;
   code?: string;
-  response?: { headers?: { get(name: string): string | undefined } };
+  response?: { headers?: { get(name: string): string | undefined }; bodyAsText?: string | null };
 }
 
 function isCredentialFailure(e: RestLikeError): boolean {
@@ -23,8 +23,17 @@ function isCredentialFailure(e: RestLikeError): boolean {
 }
 
 function armMessage(e: RestLikeError): string {
-  // RestError.message is the ARM error's message when the body had one; keep it, it names the resource.
-  return (e.message ?? String(e)).split('\n')[0];
+  // The ARM error body's message names the resource; some clients (paging) replace it with a generic one.
+  try {
+    const body = JSON.parse(e.response?.bodyAsText ?? '');
+    const m = body?.error?.message ?? body?.message;
+    if (typeof m === 'string' && m) return m;
+  } catch {
+    // not JSON: fall back to the error's own message
+  }
+  const message = (e.message ?? String(e)).split('\n')[0];
+  // Paged modular clients drop the body's message but keep its code: show that.
+  return /^(Pagination failed|Unexpected status code)/.test(message) && e.code ? `${e.code}` : message;
 }
 
 /**
