@@ -1,13 +1,21 @@
 // `accel`: the command line over the same use cases the extension runs. Each command module exports
 // `register(program)`; add a module with one line in COMMAND_MODULES.
 import { Command, CommanderError } from 'commander';
+import * as emulatorCommands from './commands/emulator';
+import * as imageCommands from './commands/image';
 import * as modelCommands from './commands/model';
+import * as scoreCommands from './commands/score';
+import * as serviceCommands from './commands/service';
 import * as workspaceCommands from './commands/workspace';
 import { exitCodeFor, formatError } from './output';
 
 const COMMAND_MODULES: { register(program: Command): void }[] = [
   workspaceCommands,
   modelCommands,
+  imageCommands,
+  serviceCommands,
+  scoreCommands,
+  emulatorCommands,
 ];
 
 export function buildProgram(): Command {
