@@ -1,24 +1,6 @@
 // Builds TensorFlow GraphDef protos in tests: our own code writing the same messages a TF1 freeze produces
 // (Const nodes with tensor_content, NHWC attrs, TF-slim style scoped names).
-import * as path from 'node:path';
-import * as protobuf from 'protobufjs';
-import type { GraphDef, GraphNode } from '../../src/convert/graphDef';
-import { protosRoot } from '../../src/protosRoot';
-
-let graphType: protobuf.Type | undefined;
-function graphDefType(): protobuf.Type {
-  if (!graphType) {
-    const root = new protobuf.Root();
-    root.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : path.join(protosRoot(), target));
-    root.loadSync('tensorflow/core/framework/graph.proto', { keepCase: true });
-    graphType = root.lookupType('tensorflow.GraphDef');
-  }
-  return graphType;
-}
-
-export function decodeTestGraph(bytes: Uint8Array): GraphDef {
-  return graphDefType().decode(bytes) as unknown as GraphDef;
-}
+import { encodeGraphDef, type GraphDef, type GraphNode } from '../../src/convert/graphDef';
 
 export const DT = { float: 1, int32: 3, uint8: 4, string: 7, int64: 9, bool: 10 } as const;
 export type DTName = keyof typeof DT;
@@ -78,8 +60,7 @@ export class GraphDefWriter {
   }
 
   encode(): Uint8Array {
-    const type = graphDefType();
-    return type.encode(type.fromObject(this.graph())).finish();
+    return encodeGraphDef(this.graph());
   }
 }
 

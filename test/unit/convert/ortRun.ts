@@ -2,7 +2,8 @@
 import * as ort from 'onnxruntime-node';
 import { encodeOnnx } from '../../../src/convert/onnxModel';
 import { convertTfGraph, type TfConvertResult } from '../../../src/convert/tfToOnnx';
-import { decodeTestGraph, type GraphDefWriter } from '../../support/graphDefWriter';
+import { decodeGraphDef } from '../../../src/convert/graphDef';
+import type { GraphDefWriter } from '../../support/graphDefWriter';
 import type { T } from './nhwcReference';
 
 export async function convertAndRun(
@@ -12,7 +13,7 @@ export async function convertAndRun(
   inputTensor = 'x:0',
 ): Promise<{ results: Record<string, T>; converted: TfConvertResult; bytes: Uint8Array }> {
   // Round-trip through the wire format, as a .pb file would.
-  const graph = decodeTestGraph(g.encode());
+  const graph = decodeGraphDef(g.encode());
   const converted = convertTfGraph(graph, { inputTensor, outputTensors: outputs });
   const bytes = encodeOnnx(converted.model);
   const session = await ort.InferenceSession.create(bytes);
