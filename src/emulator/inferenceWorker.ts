@@ -28,6 +28,8 @@ async function load(): Promise<ort.InferenceSession> {
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    // Bad inputs are reported to the caller with the reason; ORT's own log would only repeat them on stderr.
+    logSeverityLevel: 4,
     // Spinning threads steal the CPU from the gRPC thread and from other replicas (performance.md §3.1).
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   });

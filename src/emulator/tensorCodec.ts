@@ -82,6 +82,7 @@ export function numericInput(spec: TensorSpec, t: WireTensor): { data: NumericAr
   const shape = t.shape;
   const n = elementCount(shape, `Input "${spec.name}"`);
   checkShape(spec, shape);
+  if (n === 0) throw invalid(`Input "${spec.name}" has shape ${formatShape(shape)} with no elements; send at least one example.`);
   let data: NumericArray | undefined;
   if (t.tensorContent && t.tensorContent.length) {
     if (t.tensorContent.length !== n * elem.bytes) {
