@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AccelError } from '../core/errors';
 import { exportImage, findImage } from '../core/images';
+import { hashKey } from '../core/services';
 import { silentProgress, type ProgressReporter, type WorkspaceStore } from '../core/ports';
 import type { KubernetesPlacement, Service, WorkspaceState } from '../core/types';
 import { seal, unseal } from '../store/sealedSecrets';
@@ -66,7 +67,6 @@ export interface KubeServiceView {
 }
 
 const newKey = () => crypto.randomBytes(32).toString('base64url');
-const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
 function findKubeService(state: WorkspaceState, name: string): Service & { kubernetes: KubernetesPlacement } {
   const svc = state.services.find((s) => s.name === name);
@@ -92,7 +92,7 @@ async function readKeys(store: WorkspaceStore, svc: Service): Promise<{ primaryK
 }
 
 function sealKeys(store: WorkspaceStore, primaryKey: string, secondaryKey: string): Service['keys'] {
-  return { primaryHash: sha256(primaryKey), secondaryHash: sha256(secondaryKey), primarySealed: seal(store.home, primaryKey), secondarySealed: seal(store.home, secondaryKey) };
+  return { primaryHash: hashKey(primaryKey), secondaryHash: hashKey(secondaryKey), primarySealed: seal(store.home, primaryKey), secondarySealed: seal(store.home, secondaryKey) };
 }
 
 async function readTls(store: WorkspaceStore, workspace: string, svc: Service): Promise<{ certPem: string; keyPem: string } | undefined> {

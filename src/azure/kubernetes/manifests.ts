@@ -7,8 +7,6 @@ import * as crypto from 'node:crypto';
 import { AccelError } from '../../core/errors';
 
 export const CONTAINER_GRPC_PORT = 50051;
-/** Plain-text grpc.health.v1 port served next to a TLS port: the kubelet's gRPC probes cannot speak TLS. */
-export const CONTAINER_HEALTH_PORT = 50052;
 export const FIELD_MANAGER = 'accelerated-models';
 export const MANAGED_BY = 'accelerated-models';
 
@@ -133,15 +131,11 @@ export function buildManifests(spec: KubeServiceSpec): KubeObject[] {
     objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta(tlsSecretName(name)), type: 'kubernetes.io/tls', data: { 'tls.crt': b64(spec.tls.certPem), 'tls.key': b64(spec.tls.keyPem) } });
     volumes.push({ name: 'tls', secret: { secretName: tlsSecretName(name) } });
     mounts.push({ name: 'tls', mountPath: '/etc/accel/tls', readOnly: true });
-    env.push(
-      { name: 'ACCEL_TLS_CERT_FILE', value: '/etc/accel/tls/tls.crt' },
-      { name: 'ACCEL_TLS_KEY_FILE', value: '/etc/accel/tls/tls.key' },
-      { name: 'ACCEL_HEALTH_PORT', value: String(CONTAINER_HEALTH_PORT) },
-    );
+    env.push({ name: 'ACCEL_TLS_CERT_FILE', value: '/etc/accel/tls/tls.crt' }, { name: 'ACCEL_TLS_KEY_FILE', value: '/etc/accel/tls/tls.key' });
   }
-  const probePort = spec.tls ? CONTAINER_HEALTH_PORT : CONTAINER_GRPC_PORT;
+  // The kubelet's gRPC probe (grpc.health.v1) speaks plain text only; a TLS port gets a TCP probe instead.
+  const probe = spec.tls ? { tcpSocket: { port: CONTAINER_GRPC_PORT } } : { grpc: { port: CONTAINER_GRPC_PORT } };
   const ports: unknown[] = [{ name: 'grpc', containerPort: CONTAINER_GRPC_PORT, protocol: 'TCP' }];
-  if (spec.tls) ports.push({ name: 'health', containerPort: CONTAINER_HEALTH_PORT, protocol: 'TCP' });
   const cpu = spec.cpuCores ?? RESOURCE_DEFAULTS.cpuCores;
   const memoryGb = spec.memoryGb ?? RESOURCE_DEFAULTS.memoryGb;
 
@@ -163,8 +157,8 @@ export function buildManifests(spec: KubeServiceSpec): KubeObject[] {
               ports,
               env,
               resources: { requests: { cpu: `${Math.round(cpu * 1000)}m`, memory: `${Math.round(memoryGb * 1024)}Mi` } },
-              readinessProbe: { grpc: { port: probePort }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
-              livenessProbe: { grpc: { port: probePort }, ...LIVENESS_DEFAULTS },
+              readinessProbe: { ...probe, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
+              livenessProbe: { ...probe, ...LIVENESS_DEFAULTS },
               ...(mounts.length ? { volumeMounts: mounts } : {}),
             },
           ],

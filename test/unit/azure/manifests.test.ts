@@ -35,7 +35,7 @@ describe('Kubernetes manifests', () => {
     });
   });
 
-  it('fixed replicas, no auth, TLS: no HPA, port 443, TLS secret mounted, probes on the plain-text health port', () => {
+  it('fixed replicas, no auth, TLS: no HPA, port 443, TLS secret mounted, TCP probes (kubelet gRPC probes cannot speak TLS)', () => {
     const objs = buildManifests({ ...base, ...resolveScaling({ replicas: 3 }), auth: { enabled: false }, tls: { certPem: '-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n', keyPem: 'KEY' } });
     assert.deepEqual(objs.map((o) => o.kind), ['Secret', 'Deployment', 'Service']);
     for (const o of objs) assert.deepEqual(kubernetesSchemaErrors(o), []);
@@ -45,7 +45,8 @@ describe('Kubernetes manifests', () => {
     const c = dig(dep, 'spec', 'template', 'spec', 'containers', 0);
     assert.ok(c.env.some((e: { name: string; value?: string }) => e.name === 'ACCEL_AUTH' && e.value === 'disabled'));
     assert.ok(c.env.some((e: { name: string; value?: string }) => e.name === 'ACCEL_TLS_CERT_FILE' && e.value === '/etc/accel/tls/tls.crt'));
-    assert.deepEqual(c.readinessProbe.grpc, { port: 50052 });
+    assert.deepEqual(c.readinessProbe.tcpSocket, { port: 50051 });
+    assert.equal(c.readinessProbe.grpc, undefined);
     assert.deepEqual(dig(objs[2], 'spec', 'ports', 0, 'port'), 443);
   });
 
