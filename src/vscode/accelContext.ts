@@ -1,0 +1,93 @@
+// What every tree, command and panel shares: the store of the configured home, the active workspace, the log,
+// the emulator controller, the user-input seam, and one change event fired when the store's files change.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { AccelError } from '../core/errors';
+import type { SecretStore, WorkspaceStore } from '../core/ports';
+import { getServiceKeys } from '../core/services';
+import type { Service } from '../core/types';
+import { openStore } from '../store/fileStore';
+import { EmulatorController } from './emulatorController';
+import { VsCodeUserInput, type UserInput } from './ui';
+
+export class AccelContext implements vscode.Disposable {
+  readonly store: WorkspaceStore;
+  readonly emulator: EmulatorController;
+  ui: UserInput = new VsCodeUserInput();
+  readonly secrets: SecretStore;
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires (debounced) when any workspace's state or the home's config changes on disk — by us, the CLI or another window. */
+  readonly onDidChangeStore = this.changed.event;
+  private watcher?: fs.FSWatcher;
+  private debounce?: NodeJS.Timeout;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(readonly extension: vscode.ExtensionContext, readonly log: vscode.LogOutputChannel) {
+    const configured = vscode.workspace.getConfiguration('accel').get<string>('home')?.trim();
+    this.store = openStore(configured || undefined);
+    this.emulator = new EmulatorController(this.store, log, () => vscode.workspace.getConfiguration('accel').get<number>('emulator.devices') ?? 4);
+    const s = extension.secrets;
+    this.secrets = { get: async (k) => s.get(k), store: (k, v) => Promise.resolve(s.store(k, v)), delete: (k) => Promise.resolve(s.delete(k)) };
+    this.disposables.push(this.emulator, this.changed);
+  }
+
+  get home(): string {
+    return this.store.home;
+  }
+
+  /** Watches the home for commits (state.json renames, config.json) instead of polling. */
+  startWatching(): void {
+    try {
+      fs.mkdirSync(this.home, { recursive: true });
+      this.watcher = fs.watch(this.home, { recursive: true }, (_event, file) => {
+        const name = file ? path.basename(file.toString()) : '';
+        if (name && name !== 'state.json' && name !== 'config.json') return;
+        this.fireSoon();
+      });
+      this.watcher.on('error', (e) => this.log.warn(`store watcher: ${e.message}`));
+    } catch (e) {
+      this.log.warn(`cannot watch ${this.home} (${(e as Error).message}); views refresh after each command only`);
+    }
+  }
+
+  fireSoon(): void {
+    clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => this.changed.fire(), 100);
+  }
+
+  /** The workspace commands act on: the one marked active, else the only/first one. */
+  async activeWorkspace(): Promise<string | undefined> {
+    const all = await this.store.listWorkspaces();
+    const active = await this.store.getActiveWorkspace();
+    if (active && all.some((w) => w.name === active)) return active;
+    return all[0]?.name;
+  }
+
+  async requireWorkspace(): Promise<string> {
+    const ws = await this.activeWorkspace();
+    if (!ws) throw new AccelError('NotFound', 'There is no workspace yet. Create one with "Accelerated Models: Create Local Workspace…" and retry.');
+    return ws;
+  }
+
+  /** Secret-storage key for a service key (cached there so copying it needs no store decryption). */
+  serviceKeyId(workspace: string, service: string, which: 'primary' | 'secondary'): string {
+    return `accel.serviceKey:${this.home}:${workspace}:${service}:${which}`;
+  }
+
+  /** A service's primary key, cached in SecretStorage (the store keeps it sealed; this avoids unsealing per request). */
+  async primaryKey(workspace: string, service: Service): Promise<string> {
+    const id = this.serviceKeyId(workspace, service.name, 'primary');
+    const cached = await this.secrets.get(id);
+    if (cached) return cached;
+    const key = (await getServiceKeys(this.store, workspace, service.name)).primaryKey;
+    await this.secrets.store(id, key);
+    return key;
+  }
+
+  dispose(): void {
+    clearTimeout(this.debounce);
+    this.watcher?.close();
+    for (const d of this.disposables) d.dispose();
+  }
+}

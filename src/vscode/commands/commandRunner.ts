@@ -1,0 +1,62 @@
+// The one wrapper every command runs in: user cancellation is quiet; any other error is logged and shown as one
+// notification with the message and "Show Log" / "Retry". Long work runs under withProgress with a real
+// cancellation signal handed down to the use cases.
+import * as vscode from 'vscode';
+import { isAccelError } from '../../core/errors';
+import type { CancellationSignal, ProgressReporter } from '../../core/ports';
+import type { AccelContext } from '../accelContext';
+import { isUserCancelled } from '../ui';
+
+export type Handler = (...args: any[]) => unknown;
+
+export class CommandRunner {
+  /** The last error a command ended with (read by the extension-host tests through the test API). */
+  lastError?: { command: string; message: string; code?: string };
+
+  constructor(private readonly ctx: AccelContext, private readonly subscriptions: vscode.Disposable[]) {}
+
+  register(id: string, handler: Handler): void {
+    this.subscriptions.push(vscode.commands.registerCommand(id, (...args: unknown[]) => this.run(id, handler, args)));
+  }
+
+  async run(id: string, handler: Handler, args: unknown[]): Promise<unknown> {
+    this.lastError = undefined;
+    try {
+      return await handler(...args);
+    } catch (e) {
+      if (isUserCancelled(e)) {
+        this.ctx.log.info(`${id}: cancelled`);
+        return undefined;
+      }
+      const message = e instanceof Error ? e.message : String(e);
+      this.lastError = { command: id, message, code: isAccelError(e) ? e.code : undefined };
+      this.ctx.log.error(`${id} failed: ${message}${!isAccelError(e) && e instanceof Error && e.stack ? `\n${e.stack}` : ''}`);
+      void vscode.window.showErrorMessage(message.split('\n')[0], 'Show Log', 'Retry').then((action) => {
+        if (action === 'Show Log') this.ctx.log.show(true);
+        if (action === 'Retry') void vscode.commands.executeCommand(id, ...args);
+      });
+      return undefined;
+    }
+  }
+}
+
+/** Runs `work` under a cancellable progress notification, adapting VS Code's progress and token to the core ports. */
+export async function withProgress<T>(title: string, work: (progress: ProgressReporter, signal: CancellationSignal) => Promise<T>, cancellable = true): Promise<T> {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable }, (progress, token) => {
+    let last = 0;
+    const reporter: ProgressReporter = {
+      report: ({ message, fraction }) => {
+        const increment = fraction === undefined ? undefined : Math.max(0, fraction * 100 - last);
+        if (fraction !== undefined) last = fraction * 100;
+        progress.report({ message, increment });
+      },
+    };
+    const signal: CancellationSignal = {
+      get isCancellationRequested() {
+        return token.isCancellationRequested;
+      },
+      onCancellationRequested: (listener) => token.onCancellationRequested(listener),
+    };
+    return work(reporter, signal);
+  });
+}

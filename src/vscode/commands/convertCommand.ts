@@ -1,0 +1,91 @@
+// accel.model.convert: a wizard (input tensor from the graph's real tensors, outputs multi-pick, precision,
+// calibration folder; Back works) that runs the conversion use case under a cancellable progress.
+import * as fs from 'node:fs';
+import { decodeGraphDef, tensorName } from '../../convert/graphDef';
+import { decodeOnnx } from '../../convert/onnxModel';
+import { AccelError } from '../../core/errors';
+import type { Model } from '../../core/types';
+import type { AccelContext } from '../accelContext';
+import type { TreeNode } from '../trees/treeNode';
+import type { Trees } from '../trees/trees';
+import { BACK, runWizard } from '../ui';
+import { withProgress, type CommandRunner } from './commandRunner';
+import { pickModel } from './pickers';
+import { convertWithUseCase } from './convertUseCase';
+
+export type Precision = 'fp32' | 'msfp9' | 'msfp8';
+
+export interface ConvertAnswers {
+  inputTensor?: string;
+  outputTensors?: string[];
+  precision?: Precision;
+  /** Folder of images used to calibrate and to measure the precision's accuracy delta; '' = none. */
+  calibrationFolder?: string;
+}
+
+/** Candidate tensors of a model file: graph inputs first, then every node output. */
+export function graphTensors(file: string, model: Model): { inputs: string[]; outputs: string[] } {
+  const bytes = fs.readFileSync(file);
+  if (model.framework === 'tensorflow') {
+    const graph = decodeGraphDef(bytes, model.fileName);
+    const placeholders = graph.node.filter((n) => n.op === 'Placeholder').map((n) => tensorName(n.name));
+    const produced = graph.node.filter((n) => n.op !== 'Const' && n.op !== 'Placeholder').map((n) => tensorName(n.name));
+    return { inputs: placeholders, outputs: produced.reverse() };
+  }
+  const onnx = decodeOnnx(bytes, model.fileName);
+  const inits = new Set<string>((onnx.graph?.initializer ?? []).map((t: { name: string }) => t.name));
+  const inputs = (onnx.graph?.input ?? []).map((i: { name: string }) => i.name).filter((n: string) => !inits.has(n));
+  const outputs: string[] = [];
+  for (const node of onnx.graph?.node ?? []) for (const o of node.output ?? []) if (o) outputs.push(o);
+  return { inputs, outputs: outputs.reverse() };
+}
+
+export function registerConvertCommand(run: CommandRunner, ctx: AccelContext, trees: Trees): void {
+  run.register('accel.model.convert', async (node?: TreeNode, preset?: ConvertAnswers) => {
+    const { ws, value: model } = await pickModel(ctx, node, 'Convert Model', (m) => !m.parentId);
+    const tensors = graphTensors(ctx.store.blobPath(ws, model.blob), model);
+    const a: ConvertAnswers = {
+      inputTensor: preset?.inputTensor, outputTensors: preset?.outputTensors, precision: preset?.precision, calibrationFolder: preset?.calibrationFolder,
+    };
+    const declared = new Set(model.outputs.map((t) => t.name));
+    const steps = [];
+    if (!preset?.inputTensor) steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
+      const r = await ctx.ui.pick({ title: `Convert ${model.id}: input tensor`, ...i, placeholder: 'The tensor that receives the preprocessed image',
+        items: tensors.inputs.map((t) => ({ label: t, description: model.inputs.find((m) => m.name === t)?.shape.join('×'), value: t, picked: t === s.inputTensor })) });
+      if (r === BACK) return BACK;
+      s.inputTensor = r;
+    });
+    if (!preset?.outputTensors) steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
+      const r = await ctx.ui.pickMany({ title: `Convert ${model.id}: output tensors`, ...i, placeholder: 'Graph outputs are preselected; pick any tensor to cut the graph there',
+        items: [...new Set([...model.outputs.map((t) => t.name), ...tensors.outputs])].map((t) => ({ label: t, description: declared.has(t) ? 'graph output' : undefined, value: t, picked: (s.outputTensors ?? [...declared]).includes(t) })) });
+      if (r === BACK) return BACK;
+      if (!r.length) throw new AccelError('InvalidArgument', 'Pick at least one output tensor.');
+      s.outputTensors = r;
+    });
+    if (!preset?.precision) steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
+      const r = await ctx.ui.pick<Precision>({ title: `Convert ${model.id}: precision`, ...i, items: [
+        { label: 'fp32', description: 'no accuracy change', value: 'fp32' },
+        { label: 'msfp9', description: 'accelerator block floating point, 9 bits (1 sign, 5 shared exponent, 3 mantissa)', value: 'msfp9' },
+        { label: 'msfp8', description: 'accelerator block floating point, 8 bits (smaller, less accurate)', value: 'msfp8' },
+      ] });
+      if (r === BACK) return BACK;
+      s.precision = r;
+    });
+    if (preset?.calibrationFolder === undefined) steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
+      const r = await ctx.ui.pick<'none' | 'folder'>({ title: `Convert ${model.id}: calibration images`, ...i, items: [
+        { label: 'None', description: 'skip the accuracy-delta measurement', value: 'none' },
+        { label: 'Choose a folder…', description: 'images to measure the precision\'s accuracy delta', value: 'folder' },
+      ] });
+      if (r === BACK) return BACK;
+      s.calibrationFolder = r === 'none' ? '' : (await ctx.ui.openDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Calibration images' }))[0].fsPath;
+    });
+    await runWizard(a, steps);
+    const converted = await trees.models.whileCreating(`${model.name}.${model.version}.accelonnx`, () =>
+      withProgress(`Converting ${model.id} (${a.precision})`, (progress, cancel) => convertWithUseCase(ctx.store, ws, model, {
+        inputTensor: a.inputTensor!, outputTensors: a.outputTensors!, precision: a.precision!, calibrationFolder: a.calibrationFolder || undefined,
+      }, progress, cancel)));
+    ctx.log.info(`model ${model.id} converted to ${converted.id}`);
+    ctx.fireSoon();
+    return converted;
+  });
+}

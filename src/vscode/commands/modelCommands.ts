@@ -1,0 +1,97 @@
+// accel.model.register / addFromCatalog / showDetails / copyId / delete (convert lives in convertCommand.ts).
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { fetchSampleModel } from '../../catalog/download';
+import { isValidName } from '../../core/names';
+import { deleteModel, MODEL_EXTENSIONS, registerModel } from '../../core/models';
+import type { Model } from '../../core/types';
+import type { AccelContext } from '../accelContext';
+import { ResultPanel } from '../panels/resultPanel';
+import type { ModelView } from '../panels/protocol';
+import type { TreeNode } from '../trees/treeNode';
+import type { Trees } from '../trees/trees';
+import { noBack } from '../ui';
+import { withProgress, type CommandRunner } from './commandRunner';
+import { pickModel } from './pickers';
+
+export interface RegisterArgs {
+  name?: string;
+  description?: string;
+  tags?: Record<string, string>;
+}
+
+/** A model name derived from a file name: lowercase, allowed characters only. */
+export function modelNameFromFile(file: string): string {
+  const base = path.basename(file).replace(/\.(onnx|pb)$/i, '').toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '');
+  return (base || 'model').slice(0, 128);
+}
+
+export function modelView(model: Model): ModelView {
+  return {
+    kind: 'model', id: model.id, framework: model.framework, preset: model.preset, labels: model.labels, fileName: model.fileName,
+    sizeBytes: model.sizeBytes, inputs: model.inputs, outputs: model.outputs, tags: model.tags, description: model.description,
+    parentId: model.parentId, precision: model.conversion?.precision,
+  };
+}
+
+export function registerModelCommands(run: CommandRunner, ctx: AccelContext, trees: Trees): void {
+  run.register('accel.model.register', async (uri?: vscode.Uri, args?: RegisterArgs | vscode.Uri[]) => {
+    const ws = await ctx.requireWorkspace();
+    const file = uri instanceof vscode.Uri ? uri : (await ctx.ui.openDialog({
+      canSelectFiles: true, canSelectFolders: false, canSelectMany: false, title: 'Register Model', openLabel: 'Register',
+      filters: { 'Models (ONNX, TensorFlow frozen graph)': Object.keys(MODEL_EXTENSIONS).map((e) => e.slice(1)) },
+    }))[0];
+    const opts = args && !Array.isArray(args) ? args : {};
+    const name = opts.name ?? noBack(await ctx.ui.input({
+      title: `Register ${path.basename(file.fsPath)}`,
+      prompt: 'Model name (registering an existing name adds a version)',
+      value: modelNameFromFile(file.fsPath),
+      validate: (v) => (isValidName('model', v) ? undefined : 'Use 1-128 lowercase letters, digits, ".", "-" or "_", starting with a letter or digit.'),
+    }));
+    const model = await trees.models.whileCreating(name, () =>
+      withProgress(`Registering ${name}`, () => registerModel(ctx.store, ws, { path: file.fsPath, name, description: opts.description, tags: opts.tags }), false));
+    ctx.log.info(`model ${model.id} registered from ${file.fsPath}`);
+    ctx.fireSoon();
+    void vscode.window.showInformationMessage(`Registered model ${model.id} (${model.framework}, inputs ${model.inputs.map((t) => t.name).join(', ')}).`);
+    return model;
+  });
+
+  run.register('accel.model.addFromCatalog', async (choice?: string) => {
+    const ws = await ctx.requireWorkspace();
+    const entry = choice ?? noBack(await ctx.ui.pick({
+      title: 'Add Model from Catalog',
+      placeholder: 'Model family',
+      items: [{ label: 'mobilenetv2', description: 'MobileNetV2 int8 (ONNX Model Zoo), ImageNet 1000 classes, 3.5 MB', detail: 'Downloaded with sha256 verification, or taken from ACCEL_MIRROR', value: 'mobilenetv2' }],
+    }));
+    if (entry !== 'mobilenetv2') throw new Error(`"${entry}" is not in the catalog. Choose mobilenetv2.`);
+    const model = await trees.models.whileCreating('mobilenet', () =>
+      withProgress('Adding MobileNetV2 from the catalog', async (progress, cancel) => {
+        const file = await fetchSampleModel({ home: ctx.home, progress, cancel });
+        progress.report({ message: 'registering' });
+        return registerModel(ctx.store, ws, { path: file, name: 'mobilenet', preset: 'mobilenetv2', labels: 'imagenet-1000', tags: { source: 'catalog' }, description: 'MobileNetV2 int8, ONNX Model Zoo' });
+      }));
+    ctx.fireSoon();
+    return model;
+  });
+
+  run.register('accel.model.showDetails', async (node?: TreeNode) => {
+    const { value: model } = await pickModel(ctx, node, 'Show Model Details');
+    ResultPanel.show(ctx.extension.extensionUri, modelView(model));
+    return model.id;
+  });
+
+  run.register('accel.model.copyId', async (node?: TreeNode) => {
+    const { value: model } = await pickModel(ctx, node, 'Copy Model Id');
+    await vscode.env.clipboard.writeText(model.id);
+    return model.id;
+  });
+
+  run.register('accel.model.delete', async (node?: TreeNode, options?: { confirmed?: boolean }) => {
+    const { ws, value: model } = await pickModel(ctx, node, 'Delete Model');
+    if (!options?.confirmed && !(await ctx.ui.confirm(`Delete model ${model.id}?`, 'Its converted models and images must be deleted first.', 'Delete'))) return undefined;
+    await trees.models.whileBusy(node, 'deleting…', () => deleteModel(ctx.store, ws, model.id));
+    ctx.log.info(`model ${model.id} deleted`);
+    ctx.fireSoon();
+    return model.id;
+  });
+}

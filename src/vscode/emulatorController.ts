@@ -1,0 +1,164 @@
+// The extension's handle on the emulator host of its store home: started on demand (never at activation),
+// supervised (restart with back-off, which restores the deployed services from the store), stopped on request.
+// Inference never runs in the extension host: the host is a separate process (dist/emulator.js).
+import * as vscode from 'vscode';
+import { AccelError } from '../core/errors';
+import type { CancellationSignal, ProgressReporter, WorkspaceStore } from '../core/ports';
+import type { Service } from '../core/types';
+import { deleteService, deployService, restoreService, type DeployOptions } from '../core/services';
+import { HostClient, Supervisor, findHost, hostLogPath, stopHost, waitForService, type HostStatus, type LiveService } from '../emulator/hostControl';
+
+export type EmulatorState = 'stopped' | 'starting' | 'running' | 'failed';
+
+export class EmulatorController implements vscode.Disposable {
+  private supervisor?: Supervisor;
+  private client?: HostClient;
+  private lastStatus?: HostStatus;
+  private lastError?: string;
+  private starting?: Promise<HostClient>;
+  state: EmulatorState = 'stopped';
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly store: WorkspaceStore, private readonly log: vscode.LogOutputChannel, private readonly devices: () => number) {}
+
+  get home(): string {
+    return this.store.home;
+  }
+
+  get logPath(): string {
+    return hostLogPath(this.home);
+  }
+
+  get error(): string | undefined {
+    return this.lastError;
+  }
+
+  private set(state: EmulatorState, error?: string): void {
+    this.state = state;
+    this.lastError = error;
+    void vscode.commands.executeCommand('setContext', 'accel.emulatorState', state);
+    this.changed.fire();
+  }
+
+  /** Notices a host that is already running (e.g. started by the CLI) without starting one. */
+  async detect(): Promise<void> {
+    if (this.state === 'starting') return;
+    const client = await findHost(this.home);
+    this.client = client;
+    if (client) await this.refreshStatus();
+    else this.lastStatus = undefined;
+    this.set(client ? 'running' : this.state === 'failed' ? 'failed' : 'stopped', this.lastError);
+  }
+
+  async ensureRunning(): Promise<HostClient> {
+    if (this.client && this.supervisor && (await this.client.healthy())) return this.client;
+    this.starting ??= this.start().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async start(): Promise<HostClient> {
+    this.set('starting');
+    this.log.info(`starting the emulator host for ${this.home} (${this.devices()} devices)`);
+    const supervisor = new Supervisor(this.home, { devices: this.devices() });
+    supervisor.on('started', (client: HostClient, restarted: boolean) => {
+      this.client = client;
+      this.log.info(`emulator host ${restarted ? 'restarted' : 'running'}: pid ${client.info.pid}`);
+      this.set('running');
+      void this.refreshStatus().then(() => this.changed.fire());
+    });
+    supervisor.on('down', (reason: string) => {
+      this.log.warn(`emulator host down: ${reason}; restarting`);
+      this.set('starting');
+    });
+    supervisor.on('restartFailed', (e: Error) => {
+      this.log.error(`emulator host restart failed: ${e.message}`);
+      this.set('failed', e.message);
+    });
+    try {
+      const client = await supervisor.start();
+      this.supervisor = supervisor;
+      // The host restores the deployed services from the store; wait until each is started (or failed).
+      this.lastStatus = await client.reconcile();
+      this.changed.fire();
+      return client;
+    } catch (e) {
+      await supervisor.stop();
+      this.set('failed', (e as Error).message);
+      throw e;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.supervisor?.stop({ stopHost: true });
+    if (!this.supervisor) await stopHost(this.home);
+    this.supervisor = undefined;
+    this.client = undefined;
+    this.lastStatus = undefined;
+    this.set('stopped');
+    this.log.info('emulator host stopped');
+  }
+
+  async refreshStatus(): Promise<HostStatus | undefined> {
+    if (!this.client) return undefined;
+    try {
+      this.lastStatus = await this.client.status();
+    } catch (e) {
+      this.log.warn(`emulator status: ${(e as Error).message}`);
+      this.lastStatus = undefined;
+    }
+    return this.lastStatus;
+  }
+
+  get status(): HostStatus | undefined {
+    return this.lastStatus;
+  }
+
+  live(name: string): LiveService | undefined {
+    return this.lastStatus?.services.find((s) => s.name === name);
+  }
+
+  /** Makes the running host match the store (after a service was added, changed or removed). */
+  async reconcile(): Promise<void> {
+    const client = this.client ?? (await findHost(this.home));
+    if (!client) return;
+    this.lastStatus = await client.reconcile();
+    this.changed.fire();
+  }
+
+  /**
+   * Records the service, has the emulator start it and waits until it runs. On failure or cancellation the
+   * record is removed again, so the store never claims a service that does not run.
+   */
+  async deploy(workspace: string, name: string, imageRef: string, options: DeployOptions, progress: ProgressReporter, token: CancellationSignal): Promise<Service> {
+    progress.report({ message: 'starting the emulator' });
+    const client = await this.ensureRunning();
+    if (token.isCancellationRequested) throw new AccelError('Cancelled', 'Deployment cancelled.');
+    progress.report({ message: `recording service ${name}` });
+    const service = await deployService(this.store, workspace, name, imageRef, { deviceCount: this.status?.devices.count ?? this.devices(), ...options });
+    try {
+      progress.report({ message: `loading ${imageRef} on ${service.replicas} device(s)` });
+      const cancelled = new Promise<never>((_, reject) => {
+        const sub = token.onCancellationRequested(() => {
+          sub.dispose();
+          reject(new AccelError('Cancelled', `Deployment of ${name} cancelled; the service was removed.`));
+        });
+      });
+      await Promise.race([client.reconcile(), cancelled]);
+      await Promise.race([waitForService(client, name), cancelled]);
+      await this.refreshStatus();
+      this.changed.fire();
+      return service;
+    } catch (e) {
+      await deleteService(this.store, workspace, name).catch(() => restoreService(this.store, workspace, name, undefined));
+      await client.reconcile().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  dispose(): void {
+    // The host outlives the window on purpose (the CLI and other windows share it); only stop watching it.
+    void this.supervisor?.stop();
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,171 @@
+// The typed messages between the extension host and the webview panels. Pure (no vscode, no DOM): the webview
+// bundle and the Node unit tests import it too. Every message is validated on receipt, because a webview is a
+// separate trust domain: the host never acts on a message it cannot parse.
+
+export interface Prediction {
+  index: number;
+  label: string;
+  score: number;
+}
+
+/** Latency of one request, ms. network = client total − server time (queue + preprocess + inference). */
+export interface LatencyBreakdown {
+  clientMs: number;
+  networkMs: number;
+  queueMs?: number;
+  preprocessMs?: number;
+  inferenceMs?: number;
+}
+
+/** A detection box, coordinates relative to the image (0..1). */
+export interface Box {
+  label: string;
+  score: number;
+  xmin: number;
+  ymin: number;
+  xmax: number;
+  ymax: number;
+}
+
+export interface ScoreView {
+  kind: 'score';
+  fileName: string;
+  /** webview URI of the scored image (asWebviewUri), or empty when the browser cannot show the format. */
+  imageUri: string;
+  service: string;
+  scoringUri: string;
+  modelId: string;
+  top: Prediction[];
+  latency: LatencyBreakdown;
+  boxes: Box[];
+}
+
+export interface BatchRow {
+  file: string;
+  top1?: Prediction;
+  latencyMs?: number;
+  error?: string;
+}
+
+export interface BatchView {
+  kind: 'batch';
+  folder: string;
+  service: string;
+  rows: BatchRow[];
+  done: boolean;
+  cancelled: boolean;
+}
+
+export interface ModelView {
+  kind: 'model';
+  id: string;
+  framework: string;
+  preset: string;
+  labels: string;
+  fileName: string;
+  sizeBytes: number;
+  inputs: Array<{ name: string; dtype: string; shape: Array<number | string> }>;
+  outputs: Array<{ name: string; dtype: string; shape: Array<number | string> }>;
+  tags: Record<string, string>;
+  description?: string;
+  parentId?: string;
+  precision?: string;
+  /** Compatibility report lines and accuracy delta, when the model was converted. */
+  report?: { compatible: boolean; lines: string[]; accuracyDelta?: string };
+}
+
+export interface BenchmarkLevel {
+  concurrency: number;
+  requests: number;
+  throughputPerSec: number;
+  p50Ms: number;
+  p95Ms: number;
+  errors: number;
+}
+
+export interface BenchmarkView {
+  kind: 'benchmark';
+  service: string;
+  image: string;
+  /** Latency histogram over all requests: bucket upper bounds (ms) and counts. */
+  histogram: Array<{ upToMs: number; count: number }>;
+  levels: BenchmarkLevel[];
+  done: boolean;
+}
+
+export type PanelView = ScoreView | BatchView | ModelView | BenchmarkView;
+
+/** Host → webview. */
+export type HostMessage = { type: 'show'; view: PanelView };
+
+/** Webview → host. */
+export type WebviewMessage =
+  | { type: 'ready' }
+  | { type: 'exportCsv' }
+  | { type: 'cancel' }
+  | { type: 'copy'; text: string }
+  | { type: 'openFile'; file: string };
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Parses a message from the webview; undefined when it is not one we know (ignored, never trusted). */
+export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
+  if (!isObj(raw) || typeof raw.type !== 'string') return undefined;
+  switch (raw.type) {
+    case 'ready':
+    case 'exportCsv':
+    case 'cancel':
+      return { type: raw.type };
+    case 'copy':
+      return typeof raw.text === 'string' && raw.text.length <= 10_000 ? { type: 'copy', text: raw.text } : undefined;
+    case 'openFile':
+      return typeof raw.file === 'string' && raw.file.length > 0 ? { type: 'openFile', file: raw.file } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Parses a message from the host (in the webview). */
+export function parseHostMessage(raw: unknown): HostMessage | undefined {
+  if (!isObj(raw) || raw.type !== 'show' || !isObj(raw.view)) return undefined;
+  const kind = raw.view.kind;
+  return kind === 'score' || kind === 'batch' || kind === 'model' || kind === 'benchmark' ? (raw as HostMessage) : undefined;
+}
+
+export function latencyBreakdown(clientMs: number, server: { queueMs?: number; preprocessMs?: number; inferenceMs?: number }): LatencyBreakdown {
+  const serverMs = (server.queueMs ?? 0) + (server.preprocessMs ?? 0) + (server.inferenceMs ?? 0);
+  return { clientMs, networkMs: Math.max(0, clientMs - serverMs), ...server };
+}
+
+function csvCell(v: string): string {
+  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+/** The batch results as CSV (RFC 4180 quoting). */
+export function batchCsv(rows: BatchRow[]): string {
+  const lines = ['file,label,class,score,latency_ms,error'];
+  for (const r of rows) {
+    lines.push([
+      r.file, r.top1?.label ?? '', r.top1 ? String(r.top1.index) : '', r.top1 ? r.top1.score.toFixed(6) : '',
+      r.latencyMs !== undefined ? r.latencyMs.toFixed(2) : '', r.error ?? '',
+    ].map(csvCell).join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Buckets latencies into `buckets` equal-width bins between min and max. */
+export function histogram(latencies: number[], buckets = 12): Array<{ upToMs: number; count: number }> {
+  if (!latencies.length) return [];
+  const min = Math.min(...latencies);
+  const max = Math.max(...latencies);
+  const width = (max - min) / buckets || 1;
+  const out = Array.from({ length: buckets }, (_, i) => ({ upToMs: min + width * (i + 1), count: 0 }));
+  for (const l of latencies) out[Math.min(buckets - 1, Math.floor((l - min) / width))].count++;
+  return out;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}

@@ -1,0 +1,91 @@
+// Scores image files against one deployed service over the real gRPC wire (PredictionClient), and turns the
+// raw output into what the panels show: top-k labels and the latency breakdown. No vscode import.
+import * as path from 'node:path';
+import { labelsFor } from '../../catalog/labels';
+import { PredictionClient } from '../../client/predictionClient';
+import { topK } from '../../client/topK';
+import { AccelError } from '../../core/errors';
+import type { WorkspaceStore } from '../../core/ports';
+import { findImage } from '../../core/images';
+import { getServiceKeys, readTls, scoringUri } from '../../core/services';
+import type { Model, Service } from '../../core/types';
+import { latencyBreakdown, type BatchRow, type LatencyBreakdown, type Prediction } from '../panels/protocol';
+
+export interface ScoredFile {
+  file: string;
+  top: Prediction[];
+  latency: LatencyBreakdown;
+}
+
+export class ServiceScorer {
+  private constructor(
+    readonly service: Service,
+    readonly model: Model,
+    private readonly client: PredictionClient,
+    private readonly labels: string[],
+  ) {}
+
+  /** Builds a client for the service: its key (when auth is on), its TLS certificate (when TLS is on). */
+  static async open(store: WorkspaceStore, workspace: string, service: Service, primaryKey?: () => Promise<string>): Promise<ServiceScorer> {
+    const state = await store.read(workspace);
+    const image = findImage(state, service.imageId);
+    const model = state.models.find((m) => m.id === image.modelId);
+    if (!model) throw new AccelError('NotFound', `Model ${image.modelId} of image ${image.id} is missing. Recreate the image.`);
+    let key: string | undefined;
+    if (service.authEnabled) {
+      key = primaryKey ? await primaryKey() : (await getServiceKeys(store, workspace, service.name)).primaryKey;
+    }
+    const tls = service.tls ? readTls(store, workspace, service) : undefined;
+    const client = new PredictionClient(
+      service.tls ? 'localhost' : '127.0.0.1', service.port, !!service.tls, key, service.name, tls?.certPem,
+      { deadlineMs: 30_000, attempts: 3 },
+    );
+    return new ServiceScorer(service, model, client, labelsFor(model.labels));
+  }
+
+  get uri(): string {
+    return scoringUri(this.service);
+  }
+
+  async scoreFile(file: string, k = 5): Promise<ScoredFile> {
+    const result = await this.client.scoreFile(file);
+    const outputName = this.model.outputs[0]?.name ?? Object.keys(result.outputs)[0];
+    const out = result.outputs[outputName] ?? Object.values(result.outputs)[0];
+    if (!out) throw new AccelError('Internal', `Service ${this.service.name} returned no outputs for ${path.basename(file)}.`);
+    const classes = out.shape.length ? out.shape[out.shape.length - 1] : out.data.length;
+    const scores = out.data.subarray(0, classes);
+    const t = result.timings;
+    return {
+      file,
+      top: topK(scores, this.labels, k),
+      latency: latencyBreakdown(t.totalMs, { queueMs: t.queueMs, preprocessMs: t.preprocessMs, inferenceMs: t.inferenceMs }),
+    };
+  }
+
+  /** Scores files with `concurrency` requests in flight; stops starting new ones once `cancelled()` is true. */
+  async scoreMany(files: string[], concurrency: number, cancelled: () => boolean, onRow: (row: BatchRow, done: number) => void): Promise<BatchRow[]> {
+    const rows: BatchRow[] = new Array(files.length);
+    let next = 0;
+    let done = 0;
+    const worker = async () => {
+      while (!cancelled()) {
+        const i = next++;
+        if (i >= files.length) return;
+        const file = files[i];
+        try {
+          const r = await this.scoreFile(file, 1);
+          rows[i] = { file: path.basename(file), top1: r.top[0], latencyMs: r.latency.clientMs };
+        } catch (e) {
+          rows[i] = { file: path.basename(file), error: (e as Error).message.split('\n')[0] };
+        }
+        onRow(rows[i], ++done);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+    return rows.filter(Boolean);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -1,0 +1,50 @@
+// Models view: model name → versions → converted models (state, precision), for the active workspace.
+import * as vscode from 'vscode';
+import type { Model } from '../../core/types';
+import { BaseTree } from './baseTree';
+import { tooltipTable, type TreeNode } from './treeNode';
+
+export class ModelsTree extends BaseTree {
+  protected async roots(): Promise<TreeNode[]> {
+    const ws = await this.ctx.activeWorkspace();
+    if (!ws) return [];
+    const state = await this.ctx.store.read(ws);
+    const sources = state.models.filter((m) => !m.parentId);
+    const names = [...new Set(sources.map((m) => m.name))].sort();
+    return names.map((name) => {
+      const versions = sources.filter((m) => m.name === name).sort((a, b) => b.version - a.version);
+      const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.Expanded);
+      item.id = `models/${ws}/${name}`;
+      item.description = `${versions.length} version${versions.length === 1 ? '' : 's'}`;
+      item.iconPath = new vscode.ThemeIcon('symbol-class');
+      item.contextValue = 'modelName';
+      return { kind: 'modelName' as const, ws, name, item, children: async () => versions.map((m) => this.versionNode(ws, m, state.models)) };
+    });
+  }
+
+  private versionNode(ws: string, model: Model, all: Model[]): TreeNode {
+    const converted = all.filter((m) => m.parentId === model.id);
+    const isConverted = !!model.parentId;
+    const label = isConverted ? model.name : `${model.name}:${model.version}`;
+    const item = new vscode.TreeItem(label, converted.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    item.id = `models/${ws}/id/${model.id}`;
+    item.description = isConverted
+      ? `v${model.version} · ${model.conversion?.precision ?? 'converted'} · Succeeded`
+      : `v${model.version} · ${model.framework} · ${model.preset}`;
+    item.iconPath = new vscode.ThemeIcon(isConverted ? 'circuit-board' : model.framework === 'onnx' ? 'symbol-namespace' : 'symbol-misc');
+    item.contextValue = isConverted ? 'modelVersion;converted' : `modelVersion;${model.framework}`;
+    const tags = Object.entries(model.tags).map(([k, v]) => (v ? `${k}=${v}` : k)).join(', ');
+    item.tooltip = tooltipTable(model.id, [
+      ['framework', model.framework], ['file', `${model.fileName} (${model.sizeBytes} bytes)`],
+      ['inputs', model.inputs.map((t) => `${t.name} ${t.dtype} [${t.shape.join(',')}]`).join('; ')],
+      ['outputs', model.outputs.map((t) => `${t.name} ${t.dtype} [${t.shape.join(',')}]`).join('; ')],
+      ['preset', model.preset], ['labels', model.labels], ['tags', tags], ['description', model.description],
+      ['converted from', model.parentId], ['precision', model.conversion?.precision], ['created', model.createdTime],
+    ]);
+    item.command = { command: 'accel.model.showDetails', title: 'Show Model Details', arguments: [{ kind: 'modelVersion', ws, model, item }] };
+    return {
+      kind: 'modelVersion', ws, model, item,
+      children: converted.length ? async () => converted.map((c) => this.versionNode(ws, c, all)) : undefined,
+    };
+  }
+}

@@ -1,0 +1,25 @@
+// Workspaces view: the local workspaces of the home; the active one is marked.
+import * as vscode from 'vscode';
+import { BaseTree } from './baseTree';
+import { tooltipTable, type TreeNode } from './treeNode';
+
+export class WorkspacesTree extends BaseTree {
+  protected async roots(): Promise<TreeNode[]> {
+    const all = await this.ctx.store.listWorkspaces();
+    const active = await this.ctx.activeWorkspace();
+    void vscode.commands.executeCommand('setContext', 'accel.hasWorkspace', all.length > 0);
+    return all.map((workspace) => {
+      const isActive = workspace.name === active;
+      const item = new vscode.TreeItem(workspace.name, vscode.TreeItemCollapsibleState.None);
+      item.id = `workspace/${workspace.name}`;
+      item.description = isActive ? `active · ${workspace.backend}` : workspace.backend;
+      item.iconPath = new vscode.ThemeIcon(isActive ? 'pass-filled' : 'folder-library');
+      item.contextValue = isActive ? 'workspace;active' : 'workspace;';
+      item.tooltip = tooltipTable(workspace.name, [
+        ['backend', workspace.backend], ['created', workspace.createdTime], ['description', workspace.description], ['store', this.ctx.home],
+      ]);
+      if (!isActive) item.command = { command: 'accel.workspace.select', title: 'Select Workspace', arguments: [{ kind: 'workspace', workspace, item }] };
+      return { kind: 'workspace' as const, workspace, item };
+    });
+  }
+}
