@@ -1,6 +1,7 @@
 // `accel`: the command line over the same use cases the extension runs. Each command module exports
 // `register(program)`; add a module with one line in COMMAND_MODULES.
 import { Command, CommanderError } from 'commander';
+import * as azureCommands from './commands/azure';
 import * as emulatorCommands from './commands/emulator';
 import * as imageCommands from './commands/image';
 import * as modelCommands from './commands/model';
@@ -16,6 +17,7 @@ const COMMAND_MODULES: { register(program: Command): void }[] = [
   serviceCommands,
   scoreCommands,
   emulatorCommands,
+  azureCommands,
 ];
 
 export function buildProgram(): Command {
