@@ -1,6 +1,7 @@
 // `accel`: the command line over the same use cases the extension runs. Each command module exports
 // `register(program)`; add a module with one line in COMMAND_MODULES.
 import { Command, CommanderError } from 'commander';
+import * as convertCommands from './commands/convert';
 import * as azureCommands from './commands/azure';
 import * as emulatorCommands from './commands/emulator';
 import * as imageCommands from './commands/image';
@@ -13,6 +14,7 @@ import { exitCodeFor, formatError } from './output';
 const COMMAND_MODULES: { register(program: Command): void }[] = [
   workspaceCommands,
   modelCommands,
+  convertCommands,
   imageCommands,
   serviceCommands,
   scoreCommands,

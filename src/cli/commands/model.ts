@@ -8,6 +8,7 @@ import { parseKeyValues } from '../../core/names';
 import { PRESET_NAMES } from '../../core/presets';
 import type { Framework, LabelSet, Model, PresetName } from '../../core/types';
 import { action, collect, nounCommand } from '../context';
+import { printConversionReport, readConversionReport } from './convert';
 import { cliProgress, printJson, printLine, printTable } from '../output';
 
 export const MODEL_DESCRIPTION = 'Register, list, show and delete models';
@@ -121,9 +122,12 @@ export function register(program: Command): void {
     .description('show a model: <name> for the latest version, or <name>:<version>')
     .action(
       action(async (ctx, ref: string) => {
-        const found = await getModel(ctx.store, await ctx.workspace(), ref);
-        if (ctx.json) return printJson(found);
+        const workspace = await ctx.workspace();
+        const found = await getModel(ctx.store, workspace, ref);
+        const report = readConversionReport(ctx.store, workspace, found);
+        if (ctx.json) return printJson(report ? { ...found, conversionReport: report } : found);
         printModel(found);
+        if (report) printConversionReport(report);
       }),
     );
 
