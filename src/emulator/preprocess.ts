@@ -179,26 +179,35 @@ export function resizeCropNormalize(img: RgbImage, preset: PreprocessingPreset, 
   const plane = outH * outW;
   const d = img.data;
   const rowBytes = img.width * 3;
+  const [s0, s1, s2] = src;
+  const [m0, m1, m2] = mul;
+  const [a0, a1, a2] = add;
+  const nchw = layout.layout === 'NCHW';
+  // Element strides of the three output channels and of one output pixel.
+  const cStride = nchw ? plane : 1;
+  const pStride = nchw ? 1 : 3;
   for (let y = 0; y < outH; y++) {
     const inY = f32((y + offY) * yScale);
     const y0 = Math.floor(inY);
     const ly = inY - y0;
     const top = y0 * rowBytes;
     const bot = Math.min(Math.ceil(inY), img.height - 1) * rowBytes;
-    for (let x = 0; x < outW; x++) {
+    let o = offset + y * outW * pStride;
+    for (let x = 0; x < outW; x++, o += pStride) {
       const a = top + x0[x];
       const b = top + x1[x];
       const c = bot + x0[x];
       const e = bot + x1[x];
       const fx = lx[x];
-      for (let k = 0; k < 3; k++) {
-        const s = src[k];
-        const t = d[a + s] + (d[b + s] - d[a + s]) * fx;
-        const u = d[c + s] + (d[e + s] - d[c + s]) * fx;
-        const value = (t + (u - t) * ly) * mul[k] + add[k];
-        if (layout.layout === 'NCHW') out[offset + k * plane + y * outW + x] = value;
-        else out[offset + (y * outW + x) * 3 + k] = value;
-      }
+      let t = d[a + s0] + (d[b + s0] - d[a + s0]) * fx;
+      let u = d[c + s0] + (d[e + s0] - d[c + s0]) * fx;
+      out[o] = (t + (u - t) * ly) * m0 + a0;
+      t = d[a + s1] + (d[b + s1] - d[a + s1]) * fx;
+      u = d[c + s1] + (d[e + s1] - d[c + s1]) * fx;
+      out[o + cStride] = (t + (u - t) * ly) * m1 + a1;
+      t = d[a + s2] + (d[b + s2] - d[a + s2]) * fx;
+      u = d[c + s2] + (d[e + s2] - d[c + s2]) * fx;
+      out[o + 2 * cStride] = (t + (u - t) * ly) * m2 + a2;
     }
   }
 }
