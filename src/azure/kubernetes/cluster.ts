@@ -149,3 +149,16 @@ export async function podLogs(cluster: Cluster, namespace: string, labelSelector
   }
   return out;
 }
+
+/** Context names of a kubeconfig (empty when there is none), the current one first. */
+export function listKubeContexts(kubeconfigPath?: string): string[] {
+  const kc = new KubeConfig();
+  try {
+    if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
+    else kc.loadFromDefault();
+  } catch {
+    return [];
+  }
+  const current = kc.getCurrentContext();
+  return kc.getContexts().map((c) => c.name).sort((a, b) => Number(b === current) - Number(a === current) || a.localeCompare(b));
+}

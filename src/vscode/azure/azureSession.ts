@@ -1,0 +1,71 @@
+// Azure sign-in inside VS Code: the built-in Microsoft authentication provider, adapted to a TokenCredential.
+// Silent by default; only the sign-in command may prompt. The tenant is chosen with the VSCODE_TENANT:<id>
+// pseudo-scope and remembered in globalState (not a secret: tokens stay with VS Code's auth provider).
+import * as vscode from 'vscode';
+import type { TokenCredential } from '@azure/core-auth';
+import type { ArmContext } from '../../azure/armContext';
+import { ARM_SCOPE, sessionScopes, tokenCredentialFromSession, type GetSession } from '../../azure/credential';
+import { AccelError } from '../../core/errors';
+
+const PROVIDER = 'microsoft';
+const TENANT_KEY = 'accel.azure.tenant';
+
+export class AzureSession implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires when the account signs in or out (in this window or through the Accounts menu). */
+  readonly onDidChange = this.changed.event;
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly memento: vscode.Memento) {
+    this.subscription = vscode.authentication.onDidChangeSessions((e) => {
+      if (e.provider.id === PROVIDER) void this.refreshContext();
+    });
+  }
+
+  get tenantId(): string | undefined {
+    return this.memento.get<string>(TENANT_KEY) || undefined;
+  }
+
+  async setTenant(tenantId: string | undefined): Promise<void> {
+    await this.memento.update(TENANT_KEY, tenantId);
+    await this.refreshContext();
+  }
+
+  private readonly getSession: GetSession = async (scopes, options) => {
+    const session = await vscode.authentication.getSession(PROVIDER, scopes, options.createIfNone ? { createIfNone: true } : { silent: true });
+    return session ?? undefined;
+  };
+
+  credential(): TokenCredential {
+    return tokenCredentialFromSession(this.getSession, this.tenantId);
+  }
+
+  armContext(): ArmContext {
+    return { credential: this.credential() };
+  }
+
+  /** The signed-in account, without prompting. */
+  async account(): Promise<string | undefined> {
+    const s = await this.getSession(sessionScopes(ARM_SCOPE, this.tenantId), { createIfNone: false, silent: true });
+    return s?.account.label;
+  }
+
+  /** Prompts for the Microsoft account (the only place that may). */
+  async signIn(): Promise<string> {
+    const s = await this.getSession(sessionScopes(ARM_SCOPE, this.tenantId), { createIfNone: true });
+    if (!s) throw new AccelError('NotSignedIn', 'Sign-in to Azure was not completed. Run "Sign in to Azure" again.');
+    await this.refreshContext();
+    return s.account.label;
+  }
+
+  async refreshContext(): Promise<void> {
+    const account = await this.account().catch(() => undefined);
+    await vscode.commands.executeCommand('setContext', 'accel.azure.signedIn', !!account);
+    this.changed.fire();
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,105 @@
+// The Azure section of the Workspaces view: subscriptions → Azure ML workspaces (name, region, resource group)
+// → registered models and online endpoints. WorkspacesTree appends `azureSectionNode(...)` to its roots; the
+// Models and Services views may mount `azureModelNodes` / `azureEndpointNodes` for a selected workspace.
+import * as vscode from 'vscode';
+import { listSubscriptions } from '../../azure/subscriptions';
+import { listOnlineEndpoints, listRegisteredModels, listWorkspaces, type AzureMlWorkspace } from '../../azure/workspaces';
+import { errorNode, leaf, tooltipTable, type TreeNode } from '../trees/treeNode';
+import type { AzureSession } from './azureSession';
+
+/** What Azure commands receive from a tree node (as `node.azure`). */
+export interface AzureNodeData {
+  workspace?: AzureMlWorkspace;
+  modelName?: string;
+  endpointName?: string;
+}
+
+export type AzureTreeNode = TreeNode & { azure?: AzureNodeData };
+
+function node(id: string, label: string, collapsible: boolean, icon: string, contextValue: string, description?: string): vscode.TreeItem {
+  const item = new vscode.TreeItem(label, collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+  item.id = id;
+  item.description = description;
+  item.iconPath = new vscode.ThemeIcon(icon);
+  item.contextValue = contextValue;
+  return item;
+}
+
+async function guarded(parentId: string, load: () => Promise<AzureTreeNode[]>): Promise<TreeNode[]> {
+  try {
+    return await load();
+  } catch (e) {
+    return [errorNode(parentId, e)];
+  }
+}
+
+export function azureModelNodes(session: AzureSession, ws: AzureMlWorkspace): Promise<TreeNode[]> {
+  const base = `azure/${ws.id}/models`;
+  return guarded(base, async () => {
+    const models = await listRegisteredModels(session.armContext(), ws);
+    if (models.length === 0) return [leaf(`${base}/none`, 'No registered models', undefined, 'info')];
+    return models.map((m) => {
+      const item = node(`${base}/${m.name}`, m.name, false, 'symbol-class', 'azureModel', m.latestVersion ? `v${m.latestVersion}` : undefined);
+      item.tooltip = tooltipTable(m.name, [['latest version', m.latestVersion], ['description', m.description], ['tags', Object.entries(m.tags).map(([k, v]) => `${k}=${v}`).join(', ')]]);
+      return { kind: 'detail' as const, item, azure: { workspace: ws, modelName: m.name } };
+    });
+  });
+}
+
+export function azureEndpointNodes(session: AzureSession, ws: AzureMlWorkspace): Promise<TreeNode[]> {
+  const base = `azure/${ws.id}/endpoints`;
+  return guarded(base, async () => {
+    const endpoints = await listOnlineEndpoints(session.armContext(), ws);
+    if (endpoints.length === 0) return [leaf(`${base}/none`, 'No online endpoints', undefined, 'info')];
+    return endpoints.map((e) => {
+      const item = node(`${base}/${e.name}`, e.name, false, 'cloud', 'azureEndpoint', e.provisioningState);
+      item.tooltip = tooltipTable(e.name, [['state', e.provisioningState], ['auth', e.authMode], ['scoring URI', e.scoringUri], ['region', e.location]]);
+      return { kind: 'detail' as const, item, azure: { workspace: ws, endpointName: e.name } };
+    });
+  });
+}
+
+function workspaceNode(session: AzureSession, ws: AzureMlWorkspace): AzureTreeNode {
+  const item = node(`azure/${ws.id}`, ws.name, true, 'azure', 'azureWorkspace', `${ws.location} · ${ws.resourceGroup}`);
+  item.tooltip = tooltipTable(ws.name, [['region', ws.location], ['resource group', ws.resourceGroup], ['subscription', ws.subscriptionId]]);
+  return {
+    kind: 'detail', item, azure: { workspace: ws },
+    children: async () => [
+      { kind: 'detail', item: node(`azure/${ws.id}/models`, 'Registered models', true, 'library', 'azureGroup'), children: () => azureModelNodes(session, ws) },
+      { kind: 'detail', item: node(`azure/${ws.id}/endpoints`, 'Online endpoints', true, 'radio-tower', 'azureGroup'), children: () => azureEndpointNodes(session, ws) },
+    ],
+  };
+}
+
+/** The collapsible "Azure" root node: a sign-in action when signed out, else subscriptions and workspaces. */
+export function azureSectionNode(session: AzureSession): TreeNode {
+  const item = node('azure', 'Azure', true, 'azure', 'azureSection');
+  return {
+    kind: 'detail',
+    item,
+    children: async () => {
+      const account = await session.account().catch(() => undefined);
+      if (!account) {
+        const signIn = node('azure/sign-in', 'Sign in to Azure…', false, 'sign-in', 'azureSignIn');
+        signIn.command = { command: 'accel.azure.signIn', title: 'Sign in to Azure' };
+        return [{ kind: 'detail', item: signIn }];
+      }
+      item.description = account;
+      return guarded('azure', async () => {
+        const subs = await listSubscriptions(session.armContext());
+        if (subs.length === 0) return [leaf('azure/no-subscription', 'No subscriptions for this account', account, 'warning')];
+        return subs.map((sub) => {
+          const subItem = node(`azure/sub/${sub.subscriptionId}`, sub.name, true, 'key', 'azureSubscription', sub.state === 'Enabled' ? undefined : sub.state);
+          return {
+            kind: 'detail' as const, item: subItem,
+            children: () => guarded(`azure/sub/${sub.subscriptionId}`, async () => {
+              const list = await listWorkspaces(session.armContext(), sub.subscriptionId);
+              return list.length ? list.map((ws) => workspaceNode(session, ws)) : [leaf(`azure/sub/${sub.subscriptionId}/none`, 'No Azure ML workspaces', undefined, 'info')];
+            }),
+          };
+        });
+      });
+    },
+  };
+}
+
