@@ -118,11 +118,15 @@ export class EmulatorController implements vscode.Disposable {
     return this.lastStatus?.services.find((s) => s.name === name);
   }
 
-  /** Makes the running host match the store (after a service was added, changed or removed). */
-  async reconcile(): Promise<void> {
+  /** Makes the running host match the store (after a service was added, changed or removed); optionally waits until `service` runs again. */
+  async reconcile(service?: string): Promise<void> {
     const client = this.client ?? (await findHost(this.home));
     if (!client) return;
     this.lastStatus = await client.reconcile();
+    if (service) {
+      await waitForService(client, service);
+      await this.refreshStatus();
+    }
     this.changed.fire();
   }
 

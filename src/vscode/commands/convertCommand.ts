@@ -11,7 +11,7 @@ import type { Trees } from '../trees/trees';
 import { BACK, runWizard } from '../ui';
 import { withProgress, type CommandRunner } from './commandRunner';
 import { pickModel } from './pickers';
-import { convertWithUseCase } from './convertUseCase';
+import { convertInProcess } from './convertUseCase';
 
 export type Precision = 'fp32' | 'msfp9' | 'msfp8';
 
@@ -73,7 +73,7 @@ export function registerConvertCommand(run: CommandRunner, ctx: AccelContext, tr
     });
     if (preset?.calibrationFolder === undefined) steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
       const r = await ctx.ui.pick<'none' | 'folder'>({ title: `Convert ${model.id}: calibration images`, ...i, items: [
-        { label: 'None', description: 'skip the accuracy-delta measurement', value: 'none' },
+        { label: 'Default', description: 'ACCEL_CALIBRATION or the sample photos, when present', value: 'none' },
         { label: 'Choose a folder…', description: 'images to measure the precision\'s accuracy delta', value: 'folder' },
       ] });
       if (r === BACK) return BACK;
@@ -81,7 +81,7 @@ export function registerConvertCommand(run: CommandRunner, ctx: AccelContext, tr
     });
     await runWizard(a, steps);
     const converted = await trees.models.whileCreating(`${model.name}.${model.version}.accelonnx`, () =>
-      withProgress(`Converting ${model.id} (${a.precision})`, (progress, cancel) => convertWithUseCase(ctx.store, ws, model, {
+      withProgress(`Converting ${model.id} (${a.precision})`, (progress, cancel) => convertInProcess(ctx.extension.extensionPath, ctx.store, ws, model, {
         inputTensor: a.inputTensor!, outputTensors: a.outputTensors!, precision: a.precision!, calibrationFolder: a.calibrationFolder || undefined,
       }, progress, cancel)));
     ctx.log.info(`model ${model.id} converted to ${converted.id}`);

@@ -1,15 +1,65 @@
-// Adapter to the conversion use case (src/core/conversions.ts).
+// Runs a conversion in a separate process (the CLI's detached runner: the conversion checks the result in
+// onnxruntime, which must not load in the extension host) and follows its Operation in the store until it ends.
+// Cancelling the progress cancels the operation (the runner is stopped; nothing is registered).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ConversionReport } from '../../core/conversions';
 import { AccelError } from '../../core/errors';
 import type { CancellationSignal, ProgressReporter, WorkspaceStore } from '../../core/ports';
-import type { Model } from '../../core/types';
+import type { Model, Operation } from '../../core/types';
+import { cliJson } from '../cliProcess';
 
 export interface ConvertRequest {
   inputTensor: string;
   outputTensors: string[];
   precision: 'fp32' | 'msfp9' | 'msfp8';
+  /** Folder of photos for the accuracy delta; undefined = the default (ACCEL_CALIBRATION or the sample photos). */
   calibrationFolder?: string;
 }
 
-export async function convertWithUseCase(_store: WorkspaceStore, _ws: string, model: Model, _req: ConvertRequest, _p: ProgressReporter, _c: CancellationSignal): Promise<Model> {
-  throw new AccelError('Unavailable', `Conversion of ${model.id} is not available in this build yet. Use the model as is: create an image from it.`);
+function operationLogFile(store: WorkspaceStore, ws: string, id: string): string {
+  return path.join(path.dirname(store.stateFile(ws)), 'operations', `${id}.log`);
+}
+
+function lastLine(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').trim().split('\n').pop()?.replace(/^\S+Z\s+/, '');
+  } catch {
+    return undefined;
+  }
+}
+
+export async function convertInProcess(extensionPath: string, store: WorkspaceStore, ws: string, model: Model, req: ConvertRequest, progress: ProgressReporter, cancel: CancellationSignal): Promise<Model> {
+  const args = ['model', 'convert', model.id, '--input', req.inputTensor, '--output', req.outputTensors.join(','), '--precision', req.precision, '--workspace', ws];
+  if (req.calibrationFolder) args.push('--calibration', req.calibrationFolder);
+  progress.report({ message: 'validating the tensors' });
+  const started = await cliJson<Operation>(extensionPath, store.home, args);
+  const sub = cancel.onCancellationRequested(() => {
+    progress.report({ message: 'cancelling' });
+    void cliJson(extensionPath, store.home, ['operation', 'cancel', started.id, '--workspace', ws]).catch(() => undefined);
+  });
+  try {
+    for (;;) {
+      // `operation show` also records a runner that died as Failed.
+      const op = await cliJson<Operation>(extensionPath, store.home, ['operation', 'show', started.id, '--workspace', ws]);
+      if (op.state === 'Cancelled') throw new AccelError('Cancelled', `Conversion of ${model.id} cancelled; nothing was registered.`);
+      if (op.state === 'Failed') throw new AccelError('InvalidModel', `Conversion of ${model.id} failed: ${op.error ?? 'unknown error'} (operation ${op.id}; log ${operationLogFile(store, ws, op.id)}).`);
+      if (op.state === 'Succeeded') {
+        const converted = (await store.read(ws)).models.find((m) => m.id === op.resultId);
+        if (!converted) throw new AccelError('NotFound', `Converted model ${op.resultId} is not in workspace ${ws}.`);
+        return converted;
+      }
+      const line = lastLine(operationLogFile(store, ws, op.id));
+      if (line) progress.report({ message: line.slice(0, 120) });
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    sub.dispose();
+  }
+}
+
+/** The stored conversion report of a converted model (a JSON blob), or undefined. */
+export function readReport(store: WorkspaceStore, ws: string, model: Model): ConversionReport | undefined {
+  const blob = model.conversion?.reportBlob;
+  return blob ? (JSON.parse(fs.readFileSync(store.blobPath(ws, blob), 'utf8')) as ConversionReport) : undefined;
 }

@@ -1,7 +1,9 @@
 // accel.model.register / addFromCatalog / showDetails / copyId / delete (convert lives in convertCommand.ts).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { fetchSampleModel } from '../../catalog/download';
+import { addCatalogModel, catalogEntry, CATALOG } from '../../catalog/catalog';
+import type { ConversionReport } from '../../core/conversions';
+import { readReport } from './convertUseCase';
 import { isValidName } from '../../core/names';
 import { deleteModel, MODEL_EXTENSIONS, registerModel } from '../../core/models';
 import type { Model } from '../../core/types';
@@ -26,11 +28,28 @@ export function modelNameFromFile(file: string): string {
   return (base || 'model').slice(0, 128);
 }
 
-export function modelView(model: Model): ModelView {
+export function modelView(model: Model, report?: ConversionReport): ModelView {
+  const lines: string[] = [];
+  if (report) {
+    const c = report.compatibility;
+    lines.push(`${c.accelerator.nodes} node(s) on the accelerator, ${c.host.nodes} on the host`);
+    lines.push(`accelerator ops: ${Object.entries(c.accelerator.ops).map(([k, v]) => `${k}×${v}`).join(', ') || 'none'}`);
+    if (c.host.nodes) lines.push(`host ops: ${Object.entries(c.host.ops).map(([k, v]) => `${k}×${v}`).join(', ')}`);
+    lines.push(`${c.parameters.toLocaleString('en')} parameters, ${(c.macsPerImage / 1e6).toFixed(1)} M MACs per image${c.macsComplete ? '' : ' (lower bound)'}`);
+    lines.push(`weights at ${report.precision}: ${(c.weightBytes[report.precision] / 1048576).toFixed(2)} MiB`);
+    if (report.precisionNote) lines.push(report.precisionNote);
+    if (report.accuracyNote) lines.push(report.accuracyNote);
+  }
+  const acc = report?.accuracy;
   return {
     kind: 'model', id: model.id, framework: model.framework, preset: model.preset, labels: model.labels, fileName: model.fileName,
     sizeBytes: model.sizeBytes, inputs: model.inputs, outputs: model.outputs, tags: model.tags, description: model.description,
     parentId: model.parentId, precision: model.conversion?.precision,
+    report: report ? {
+      compatible: report.compatibility.host.nodes === 0,
+      lines,
+      accuracyDelta: acc ? `top-1 agreement ${(acc.top1Agreement * 100).toFixed(1)}%, top-5 ${(acc.top5Agreement * 100).toFixed(1)}% over ${acc.images} images (max |Δp| ${acc.maxAbsProbDiff.toFixed(4)})` : undefined,
+    } : undefined,
   };
 }
 
@@ -58,26 +77,27 @@ export function registerModelCommands(run: CommandRunner, ctx: AccelContext, tre
 
   run.register('accel.model.addFromCatalog', async (choice?: string) => {
     const ws = await ctx.requireWorkspace();
-    const entry = choice ?? noBack(await ctx.ui.pick({
+    const family = choice ?? noBack(await ctx.ui.pick({
       title: 'Add Model from Catalog',
       placeholder: 'Model family',
-      items: [{ label: 'mobilenetv2', description: 'MobileNetV2 int8 (ONNX Model Zoo), ImageNet 1000 classes, 3.5 MB', detail: 'Downloaded with sha256 verification, or taken from ACCEL_MIRROR', value: 'mobilenetv2' }],
+      items: Object.values(CATALOG).map((e) => ({
+        label: e.family, description: e.title,
+        detail: `${e.inputSize.join('×')} · ${e.labels} · ${e.download?.sha256 ? 'downloaded with sha256 verification (or from ACCEL_MIRROR)' : 'no verified download: register your own file'}`,
+        value: e.family,
+      })),
     }));
-    if (entry !== 'mobilenetv2') throw new Error(`"${entry}" is not in the catalog. Choose mobilenetv2.`);
-    const model = await trees.models.whileCreating('mobilenet', () =>
-      withProgress('Adding MobileNetV2 from the catalog', async (progress, cancel) => {
-        const file = await fetchSampleModel({ home: ctx.home, progress, cancel });
-        progress.report({ message: 'registering' });
-        return registerModel(ctx.store, ws, { path: file, name: 'mobilenet', preset: 'mobilenetv2', labels: 'imagenet-1000', tags: { source: 'catalog' }, description: 'MobileNetV2 int8, ONNX Model Zoo' });
-      }));
+    const entry = catalogEntry(family);
+    const model = await trees.models.whileCreating(family, () =>
+      withProgress(`Adding ${entry.title} from the catalog`, (progress) => addCatalogModel(ctx.store, ws, family, { progress })));
     ctx.fireSoon();
     return model;
   });
 
   run.register('accel.model.showDetails', async (node?: TreeNode) => {
-    const { value: model } = await pickModel(ctx, node, 'Show Model Details');
-    ResultPanel.show(ctx.extension.extensionUri, modelView(model));
-    return model.id;
+    const { ws, value: model } = await pickModel(ctx, node, 'Show Model Details');
+    const view = modelView(model, model.parentId ? readReport(ctx.store, ws, model) : undefined);
+    ResultPanel.show(ctx.extension.extensionUri, view);
+    return view;
   });
 
   run.register('accel.model.copyId', async (node?: TreeNode) => {

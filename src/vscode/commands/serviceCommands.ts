@@ -143,7 +143,7 @@ export function registerServiceCommands(run: CommandRunner, ctx: AccelContext, t
     const keys = await regenerateKey(ctx.store, ws, s.name, k);
     await ctx.secrets.store(ctx.serviceKeyId(ws, s.name, 'primary'), keys.primaryKey);
     await ctx.secrets.store(ctx.serviceKeyId(ws, s.name, 'secondary'), keys.secondaryKey);
-    await ctx.emulator.reconcile();
+    await ctx.emulator.reconcile(s.name);
     ctx.log.info(`service ${s.name}: ${k} key regenerated`);
     return k;
   });
@@ -154,7 +154,7 @@ export function registerServiceCommands(run: CommandRunner, ctx: AccelContext, t
     const n = replicas ?? noBack(await ctx.ui.pick({ title: `Replicas of ${s.name} (now ${s.replicas})`, items: Array.from({ length: devices }, (_, i) => ({ label: String(i + 1), value: i + 1 })) }));
     const { before } = await updateService(ctx.store, ws, s.name, { replicas: n, deviceCount: devices });
     try {
-      await trees.services.whileBusy(node, 'updating…', () => withProgress(`Scaling ${s.name} to ${n} replica(s)`, () => ctx.emulator.reconcile(), false));
+      await trees.services.whileBusy(node, 'updating…', () => withProgress(`Scaling ${s.name} to ${n} replica(s)`, () => ctx.emulator.reconcile(s.name), false));
     } catch (e) {
       await updateService(ctx.store, ws, s.name, { replicas: before.replicas, deviceCount: devices });
       throw e;

@@ -81,6 +81,8 @@ export interface BenchmarkLevel {
   p50Ms: number;
   p95Ms: number;
   errors: number;
+  /** The first error's message, when there were errors. */
+  firstError?: string;
 }
 
 export interface BenchmarkView {
