@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { labelsFor } from '../catalog/labels';
 import { inspectOnnx } from '../convert/onnxModel';
-import { distDir, runtimeVersions } from '../emulator/bundles';
+import { distDir, packageVersion, RUNTIME_PACKAGES, runtimeVersions } from '../emulator/bundles';
 import { assertCanDelete } from './dependencies';
 import { AccelError } from './errors';
 import { parseVersionedRef, validateName } from './names';
@@ -223,7 +223,7 @@ outputs: ${manifest.outputs.map((t) => `\`${t.name}\``).join(', ')}.
 ## Contents
 
 - \`Dockerfile\`
-- \`package.json\`: onnxruntime-node ${runtimeVersions().onnxruntime} and sharp ${runtimeVersions().sharp}, pinned
+- \`package.json\`: the run-time packages, pinned (${RUNTIME_PACKAGES.map((n) => `${n} ${packageVersion(n)}`).join(', ')})
 - \`dist/\`: the bundled emulator (\`emulator.js\`, \`inferenceWorker.js\`) and its .proto files
 - \`media/labels/\`: class labels
 - \`model/${manifest.model.fileName}\`, \`model/manifest.json\`: the model and its runtime manifest
@@ -281,11 +281,10 @@ export async function exportImage(store: WorkspaceStore, workspace: string, ref:
     fs.mkdirSync(path.join(staging, 'model'));
     fs.copyFileSync(modelBlob, path.join(staging, 'model', manifest.model.fileName));
     fs.copyFileSync(store.blobPath(workspace, image.digest), path.join(staging, 'model', 'manifest.json'));
-    const versions = runtimeVersions();
     const pkg = {
       name: `accel-image-${image.name}`, version: `${image.version}.0.0`, private: true,
       description: `Accelerated Models image ${image.id} (sha256:${image.digest})`,
-      dependencies: { 'onnxruntime-node': versions.onnxruntime, sharp: versions.sharp },
+      dependencies: Object.fromEntries(RUNTIME_PACKAGES.map((name) => [name, packageVersion(name)])),
     };
     fs.writeFileSync(path.join(staging, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
     fs.writeFileSync(path.join(staging, 'Dockerfile'), dockerfile(manifest));

@@ -18,7 +18,8 @@ export function emulatorScript(): string {
   return path.join(distDir(), 'emulator.js');
 }
 
-function packageVersion(name: string): string {
+/** The installed version of a package (walks up from its entry point to its package.json). */
+export function packageVersion(name: string): string {
   try {
     let dir = path.dirname(require.resolve(name));
     for (;;) {
@@ -54,6 +55,9 @@ export interface RuntimeVersions {
   onnxruntime: string;
   sharp: string;
 }
+
+/** Packages the bundled emulator loads from node_modules at run time (see scripts/build.mjs `external`). */
+export const RUNTIME_PACKAGES = ['onnxruntime-node', 'sharp', 'grpc-health-check', '@grpc/reflection', '@grpc/grpc-js'];
 
 let versions: RuntimeVersions | undefined;
 

@@ -66,13 +66,22 @@ export function serviceLogPath(home: string, service: string): string {
   return path.join(logsDir(home), 'services', `${service}.log`);
 }
 
+/** True while the process exists and is not a zombie (a killed host whose parent has not reaped it yet). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+  if (process.platform === 'linux') {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }
 
 /** The recorded host of a home, if its process is alive (the record of a killed host is ignored). */
@@ -195,11 +204,15 @@ export async function startHost(home: string, options: StartOptions = {}): Promi
   child.once('exit', (code, signal) => (exit = { code, signal }));
   child.once('error', (e) => (exit = { code: -1, signal: null, ...{ error: e } }));
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  let exitedAt: number | undefined;
   while (Date.now() < deadline) {
     const info = readHostInfo(home);
     if (info && (info.pid === child.pid || exit)) {
       const client = new HostClient(info);
       if (await client.healthy()) return { client, started: info.pid === child.pid, child: info.pid === child.pid ? child : undefined };
+    }
+    if (exit?.code === EXIT_ALREADY_RUNNING && !readHostInfo(home) && Date.now() > (exitedAt ??= Date.now()) + 10_000) {
+      throw new AccelError('Unavailable', `Another emulator host holds ${path.join(home, HOST_LOCK_FILE)} but does not answer. Stop it (accel emulator stop) or remove the lock file if its process is gone, then retry.`);
     }
     if (exit && exit.code !== EXIT_ALREADY_RUNNING) {
       throw new AccelError('Unavailable', `The emulator host exited while starting (${exit.signal ?? `code ${exit.code}`}):\n${readLogTail(hostLogPath(home), 15)}See ${hostLogPath(home)}.`);
@@ -289,8 +302,10 @@ export class Supervisor extends EventEmitter {
   }
 
   private async launch(restarted: boolean): Promise<HostClient> {
-    const { client, child } = await startHost(this.home, this.options);
+    // A restarted host gets the device count of the one it replaces.
+    const { client, child } = await startHost(this.home, { ...this.options, devices: this.options.devices ?? this.current?.info.devices });
     this.current = client;
+    if (restarted) this.restarts++;
     child?.once('exit', () => void this.onDown(`host pid ${client.info.pid} exited`));
     this.emit('started', client, restarted);
     return client;
@@ -318,7 +333,6 @@ export class Supervisor extends EventEmitter {
         if (this.stopped) return;
         try {
           await this.launch(true);
-          this.restarts++;
           return;
         } catch (e) {
           this.failures++;

@@ -82,3 +82,10 @@ const RELATIVE: Photo[] = [
 ];
 
 export const PHOTOS: Photo[] = RELATIVE.map((p) => ({ ...p, file: path.join(imagesDir, p.file) }));
+
+/** Creates workspace `ws` and image `mobilenet-image:1` of the real MobileNetV2 in `home`. */
+export async function setupImage(home: AccelHome, ws: string, modelPath: string): Promise<void> {
+  await home.run(['workspace', 'create', ws, '--json']);
+  await home.run(['model', 'register', modelPath, '--name', 'mobilenet', '--preset', 'mobilenetv2', '--json', '--workspace', ws]);
+  await home.run(['image', 'create', 'mobilenet-image', '--model', 'mobilenet:1', '--json', '--workspace', ws]);
+}

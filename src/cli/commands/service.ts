@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import { AccelError } from '../../core/errors';
 import type { WorkspaceStore } from '../../core/ports';
-import { getService, getServiceKeys, listServices, scoringUri, type KeyName, type TlsOption } from '../../core/services';
+import { getService, getServiceKeys, listServices, readTls, scoringUri, type KeyName, type TlsOption } from '../../core/services';
 import type { Service } from '../../core/types';
 import { findHost, readLogTail, serviceLogPath, type LiveService } from '../../emulator/hostControl';
 import { deleteLocalService, deployLocalService, regenerateLocalKey, updateLocalService } from '../../emulator/localServices';
@@ -18,7 +18,7 @@ function intOption(value: string, flag: string): number {
 }
 
 /** What `show --json` prints: the desired state from the store plus the live state from the host. */
-export function serviceView(workspace: string, service: Service, live: LiveService | undefined, hostRunning: boolean) {
+export function serviceView(workspace: string, service: Service, live: LiveService | undefined, hostRunning: boolean, certificate?: string) {
   return {
     name: service.name,
     workspace,
@@ -28,7 +28,8 @@ export function serviceView(workspace: string, service: Service, live: LiveServi
     restPort: service.restPort,
     replicas: service.replicas,
     authEnabled: service.authEnabled,
-    tls: service.tls ? { selfSigned: service.tls.selfSigned } : null,
+    /** The PEM certificate clients must trust (public). */
+    tls: service.tls ? { selfSigned: service.tls.selfSigned, certificate } : null,
     description: service.description,
     desiredState: 'Deployed',
     state: live?.state ?? (hostRunning ? 'Stopped' : 'Stopped (emulator not running)'),
@@ -126,7 +127,7 @@ export function register(program: Command): void {
       const workspace = await ctx.workspace();
       const found = await getService(ctx.store, workspace, name);
       const live = await liveStates(ctx.store);
-      const view = serviceView(workspace, found, live.byName.get(name), live.running);
+      const view = serviceView(workspace, found, live.byName.get(name), live.running, readTls(ctx.store, workspace, found)?.certPem);
       if (ctx.json) printJson(view);
       else printService(printLine, view);
     }));
