@@ -264,6 +264,46 @@ export async function getModel(store: WorkspaceStore, workspace: string, ref: st
   return findModel(await store.read(workspace), ref, version);
 }
 
+export interface ModelChanges {
+  addTags?: Record<string, string>;
+  removeTags?: string[];
+  addProperties?: Record<string, string>;
+  description?: string;
+}
+
+/**
+ * Changes a model version's tags, properties and description (as the SDK's add_tags/remove_tags/
+ * add_properties/update). Properties can be added but not changed once set, as in the original registry.
+ */
+export async function updateModel(store: WorkspaceStore, workspace: string, ref: string, changes: ModelChanges): Promise<Model> {
+  const addTags = validateRecord(changes.addTags, 'tag');
+  const addProperties = validateRecord(changes.addProperties, 'property');
+  for (const key of changes.removeTags ?? []) validateName('tag', key);
+  if (changes.description !== undefined) validateRegistration({ path: '', name: 'x', description: changes.description });
+  if (!Object.keys(addTags).length && !(changes.removeTags ?? []).length && !Object.keys(addProperties).length && changes.description === undefined) {
+    throw new AccelError('InvalidArgument', 'Nothing to update. Pass --add-tag, --remove-tag, --add-property or --description.');
+  }
+  return store.update(workspace, (state) => {
+    const model = findModel(state, ref);
+    for (const [k, v] of Object.entries(addProperties)) {
+      if (k in model.properties && model.properties[k] !== v) {
+        throw new AccelError('AlreadyExists', `Model ${model.id} already has property ${k}=${model.properties[k]}; properties cannot be changed once set. Use a tag for values that change.`);
+      }
+    }
+    for (const key of changes.removeTags ?? []) {
+      if (!(key in model.tags)) throw new AccelError('NotFound', `Model ${model.id} has no tag "${key}" (tags: ${Object.keys(model.tags).join(', ') || 'none'}).`);
+      delete model.tags[key];
+    }
+    Object.assign(model.tags, addTags);
+    Object.assign(model.properties, addProperties);
+    if (changes.description !== undefined) {
+      if (changes.description) model.description = changes.description;
+      else delete model.description;
+    }
+    return model;
+  });
+}
+
 /** Deletes one model version (`name:version`). Refused while converted models or images use it. */
 export async function deleteModel(store: WorkspaceStore, workspace: string, ref: string): Promise<Model> {
   const parsed = parseVersionedRef(ref, 'model');

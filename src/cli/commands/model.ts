@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { fetchSampleModel, SAMPLE_MODEL } from '../../catalog/download';
 import { AccelError } from '../../core/errors';
-import { deleteModel, getModel, LABEL_SETS, listModels, registerModel } from '../../core/models';
+import { deleteModel, getModel, LABEL_SETS, listModels, registerModel, updateModel } from '../../core/models';
 import { parseKeyValues } from '../../core/names';
 import { PRESET_NAMES } from '../../core/presets';
 import type { Framework, LabelSet, Model, PresetName } from '../../core/types';
@@ -128,6 +128,27 @@ export function register(program: Command): void {
         if (ctx.json) return printJson(report ? { ...found, conversionReport: report } : found);
         printModel(found);
         if (report) printConversionReport(report);
+      }),
+    );
+
+  model
+    .command('update <model>')
+    .description('change the tags, properties or description of a model version (<name> for the latest, or <name>:<version>)')
+    .option('--add-tag <key[=value]>', 'add or change a tag (repeatable)', collect)
+    .option('--remove-tag <key>', 'remove a tag (repeatable)', collect)
+    .option('--add-property <key=value>', 'add a property; properties cannot change once set (repeatable)', collect)
+    .option('-d, --description <text>', 'replace the description ("" removes it)')
+    .action(
+      action(async (ctx, ref: string, opts: { addTag?: string[]; removeTag?: string[]; addProperty?: string[]; description?: string }) => {
+        const updated = await updateModel(ctx.store, await ctx.workspace(), ref, {
+          addTags: parseKeyValues(opts.addTag),
+          removeTags: opts.removeTag,
+          addProperties: parseKeyValues(opts.addProperty, 'property'),
+          description: opts.description,
+        });
+        if (ctx.json) return printJson(updated);
+        printLine(`Updated model ${updated.id}.`);
+        printModel(updated);
       }),
     );
 

@@ -77,6 +77,8 @@ describe('accel CLI', () => {
     assert.equal(table.code, 0);
     assert.match(table.stdout, /^NAME\s+VERSION/);
     assert.match(table.stdout, /mobilenet\s+2\s+onnx\s+mobilenetv2/);
+    const updated = json(accel(home, ['model', 'update', 'mobilenet:1', '--add-tag', 'reviewed=yes', '--description', 'checked', '--json']));
+    assert.deepEqual([updated.id, updated.tags, updated.description], ['mobilenet:1', { reviewed: 'yes' }, 'checked']);
     // Delete needs the version, then works.
     const vague = accel(home, ['model', 'delete', 'mobilenet']);
     assert.equal(vague.code, 2);

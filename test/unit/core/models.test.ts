@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { encodeGraphDef } from '../../../src/convert/graphDef';
 import { isAccelError } from '../../../src/core/errors';
-import { deleteModel, filterModels, getModel, inferLabels, inferPreset, listModels, registerModel } from '../../../src/core/models';
+import { deleteModel, filterModels, getModel, inferLabels, inferPreset, listModels, registerModel, updateModel } from '../../../src/core/models';
 import type { TensorSpec } from '../../../src/core/types';
 import { openStore } from '../../../src/store/fileStore';
 import { mobilenetPath } from '../../support/paths';
@@ -79,6 +79,23 @@ describe('registerModel', () => {
     await assert.rejects(getModel(store, 'w', 'alpha:1', 2), (e) => isAccelError(e, 'InvalidArgument'));
     // All four share one blob (dedup).
     assert.equal(fs.readdirSync(path.dirname(store.blobPath('w', a1.blob))).length, 1);
+  });
+
+  it('updates tags, properties and description of one version', async () => {
+    const store = await freshStore();
+    await registerModel(store, 'w', { path: mobilenetPath, name: 'm', tags: { stage: 'dev', old: '' }, properties: { source: 'zoo' } });
+    await registerModel(store, 'w', { path: mobilenetPath, name: 'm' });
+    const u = await updateModel(store, 'w', 'm:1', { addTags: { stage: 'prod' }, removeTags: ['old'], addProperties: { owner: 'me' }, description: 'checked' });
+    assert.deepEqual(u.tags, { stage: 'prod' });
+    assert.deepEqual(u.properties, { source: 'zoo', owner: 'me' });
+    assert.equal(u.description, 'checked');
+    assert.deepEqual((await getModel(store, 'w', 'm:1')).tags, { stage: 'prod' });
+    assert.deepEqual((await getModel(store, 'w', 'm')).tags, {}, 'other versions untouched');
+    const before = fs.readFileSync(store.stateFile('w'), 'utf8');
+    await assert.rejects(updateModel(store, 'w', 'm:1', { addProperties: { source: 'other' } }), (e) => isAccelError(e, 'AlreadyExists') && /cannot be changed/.test(e.message));
+    await assert.rejects(updateModel(store, 'w', 'm:1', { removeTags: ['nope'] }), (e) => isAccelError(e, 'NotFound') && /no tag "nope"/.test(e.message));
+    await assert.rejects(updateModel(store, 'w', 'm:1', {}), (e) => isAccelError(e, 'InvalidArgument') && /Nothing to update/.test(e.message));
+    assert.equal(fs.readFileSync(store.stateFile('w'), 'utf8'), before);
   });
 
   it('deletes one version, keeps the shared blob until the last user goes, and requires an explicit version', async () => {
