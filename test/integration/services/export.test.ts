@@ -1,0 +1,107 @@
+// `accel image export` writes a Docker build context; its entry point runs standalone (as the container's CMD
+// would, minus Docker) and answers Predict with the same results as the deployed service.
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { PredictionClient } from '../../../src/client/predictionClient';
+import { topK } from '../../../src/client/topK';
+import { labelsFor } from '../../../src/catalog/labels';
+import { AccelHome, PHOTOS, setupImage } from '../../support/accelCli';
+import { mobilenetPath, repoRoot } from '../../support/paths';
+
+const home = new AccelHome();
+const W = ['--workspace', 'exp'];
+let context = '';
+const children: ChildProcess[] = [];
+
+before(async () => {
+  await setupImage(home, 'exp', mobilenetPath);
+  context = path.join(home.home, 'export', 'mobilenet-image');
+});
+
+after(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await home.cleanup();
+});
+
+/** Runs the exported entry point the way the Dockerfile's CMD does; node_modules play the part of `npm install`. */
+function runStandalone(env: Record<string, string>): { child: ChildProcess; port: Promise<number>; output: () => string } {
+  const manifest = path.join(context, 'model', 'manifest.json');
+  const model = path.join(context, 'model', 'mobilenetv2-12-int8.onnx');
+  const child = spawn(process.execPath, [path.join(context, 'dist', 'emulator.js'), '--standalone', '--manifest', manifest, '--model', model, '--port', '0', '--host', '127.0.0.1'], {
+    env: { PATH: process.env.PATH ?? '', NODE_PATH: path.join(repoRoot, 'node_modules'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  const port = new Promise<number>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d;
+      const m = /on grpc port (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`standalone exited ${code}: ${out}`)));
+  });
+  return { child, port, output: () => out };
+}
+
+test('export writes a Docker build context with the bundled emulator, the model and its manifest', async () => {
+  const result = (await home.run(['image', 'export', 'mobilenet-image:1', context, '--json', ...W])).json;
+  assert.equal(result.dir, context);
+  for (const file of ['Dockerfile', 'README.md', 'package.json', 'dist/emulator.js', 'dist/inferenceWorker.js', 'model/manifest.json', 'model/mobilenetv2-12-int8.onnx', 'media/labels/imagenet-simple-labels.json']) {
+    assert.ok(result.files.includes(file), `${file} in ${result.files.join(', ')}`);
+  }
+  assert.ok(result.files.some((f: string) => f.startsWith('dist/protos/tensorflow_serving/apis/')));
+  const dockerfile = fs.readFileSync(path.join(context, 'Dockerfile'), 'utf8');
+  assert.match(dockerfile, /^FROM node:20-slim/m);
+  assert.match(dockerfile, /^EXPOSE 50051$/m);
+  assert.match(dockerfile, /"--standalone"/);
+  const pkg = JSON.parse(fs.readFileSync(path.join(context, 'package.json'), 'utf8'));
+  assert.match(pkg.dependencies['onnxruntime-node'], /^\d+\.\d+\.\d+$/, 'pinned, not a range');
+  assert.match(pkg.dependencies.sharp, /^\d+\.\d+\.\d+$/);
+  const image = (await home.run(['image', 'show', 'mobilenet-image:1', '--json', ...W])).json;
+  const manifestBytes = fs.readFileSync(path.join(context, 'model', 'manifest.json'));
+  assert.equal((await import('node:crypto')).createHash('sha256').update(manifestBytes).digest('hex'), image.digest);
+
+  const again = await home.run(['image', 'export', 'mobilenet-image:1', context, ...W], { expectFailure: true });
+  assert.match(again.stderr, /is not empty/);
+});
+
+test('the exported entry point serves the model standalone with keys from the environment', async () => {
+  const key = 'standalone-test-key-0123456789abcdef';
+  const run = runStandalone({ ACCEL_PRIMARY_KEY: key, ACCEL_SERVICE_NAME: 'exported' });
+  const port = await run.port;
+  const client = new PredictionClient('127.0.0.1', port, false, key, 'exported', undefined, { attempts: 1 });
+  for (const photo of PHOTOS.slice(0, 5)) {
+    const r = await client.scoreFile(photo.file); // input name from GetModelMetadata
+    const top5 = topK(r.outputs.output.data, labelsFor('imagenet-1000'), 5).map((p) => p.index);
+    assert.ok(photo.accepts(top5[0], top5), `${photo.file}: expected ${photo.expected}, got ${top5}`);
+  }
+  client.close();
+  const noKey = new PredictionClient('127.0.0.1', port, false, undefined, 'exported', undefined, { attempts: 1 });
+  await assert.rejects(noKey.scoreFile(PHOTOS[0].file, { inputName: 'input' }), (e: grpc.ServiceError) => e.code === grpc.status.UNAUTHENTICATED);
+  noKey.close();
+
+  run.child.kill('SIGTERM');
+  const code = await new Promise((resolve) => run.child.once('exit', (c) => resolve(c)));
+  assert.equal(code, 0, run.output());
+});
+
+test('standalone refuses to start without a key unless auth is disabled explicitly, and checks the model file', async () => {
+  const noKey = runStandalone({});
+  await assert.rejects(noKey.port, /No key configured: set ACCEL_PRIMARY_KEY/);
+  const model = path.join(context, 'model', 'mobilenetv2-12-int8.onnx');
+  const bytes = fs.readFileSync(model);
+  fs.writeFileSync(model, bytes.subarray(0, bytes.length - 1));
+  try {
+    const damaged = runStandalone({ ACCEL_AUTH: 'disabled' });
+    await assert.rejects(damaged.port, /does not match the manifest/);
+  } finally {
+    fs.writeFileSync(model, bytes);
+  }
+});
