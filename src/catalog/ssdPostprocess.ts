@@ -2,6 +2,10 @@
 // (cx, cy, w, h) offsets against them with prior scaling [0.1, 0.1, 0.2, 0.2], softmax over the 21 classes,
 // score threshold, and per-class non-maximum suppression → (class, score, box y1,x1,y2,x2 as fractions).
 
+import { AccelError } from '../core/errors';
+
+const CATALOG_ORDER = 'ssd_300_vgg/block{4,7,8,9,10,11}_box/Reshape_1:0 then .../Reshape:0';
+
 export interface SsdLayer {
   feat: number;
   sizes: [number, number];
@@ -54,6 +58,11 @@ export function decodeBox(loc: ArrayLike<number>, i: number, a: Anchor): [number
   return [cy - h / 2, cx - w / 2, cy + h / 2, cx + w / 2];
 }
 
+/** Boxes are clipped to the image before NMS, as the original pipeline did (bboxes_clip, then sort, then NMS). */
+function clip(box: Detection['box']): Detection['box'] {
+  return box.map((v) => Math.min(1, Math.max(0, v))) as Detection['box'];
+}
+
 export function iou(a: Detection['box'], b: Detection['box']): number {
   const ih = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
   const iw = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
@@ -85,7 +94,7 @@ export function ssdPostprocess(logits: ArrayLike<number>[], locs: ArrayLike<numb
       for (let c = 0; c < 21; c++) sum += Math.exp(logits[k][base + c] - m);
       for (let c = 1; c < 21; c++) {
         const score = Math.exp(logits[k][base + c] - m) / sum;
-        if (score > threshold) candidates.push({ classId: c, score, box: decodeBox(locs[k], i * 4, anchors[i]) });
+        if (score > threshold) candidates.push({ classId: c, score, box: clip(decodeBox(locs[k], i * 4, anchors[i])) });
       }
     }
   });
@@ -94,7 +103,15 @@ export function ssdPostprocess(logits: ArrayLike<number>[], locs: ArrayLike<numb
   const kept: Detection[] = [];
   for (const d of top) {
     if (kept.some((k) => k.classId === d.classId && iou(k.box, d.box) > (opts.nmsThreshold ?? 0.45))) continue;
-    kept.push({ ...d, box: d.box.map((v) => Math.min(1, Math.max(0, v))) as Detection['box'] });
+    kept.push(d);
   }
   return kept;
+}
+
+/** The 12 outputs in the catalog's order (six confidence tensors, then six box tensors) for one image. */
+export function ssdPostprocessOutputs(outputs: ArrayLike<number>[], opts: PostprocessOptions = {}): Detection[] {
+  if (outputs.length !== 2 * SSD_300_LAYERS.length) {
+    throw new AccelError('InvalidArgument', `SSD-VGG post-processing needs 12 outputs, got ${outputs.length}. Score with all of ${CATALOG_ORDER}.`);
+  }
+  return ssdPostprocess(outputs.slice(0, 6), outputs.slice(6), opts);
 }
