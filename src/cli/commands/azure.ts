@@ -3,21 +3,17 @@
 import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import type { ArmContext } from '../../azure/armContext';
-import { cliCredential, loginStatus, requireSignedIn } from '../../azure/credential';
-import {
-  deleteKubernetesService, deployKubernetesService, kubernetesServiceKeys, kubernetesServiceLogs, regenerateKubernetesKey,
-  showKubernetesService, updateKubernetesService, type KubeDeps, type KubeServiceView,
-} from '../../azure/kubernetesServices';
-import { DEFAULT_ACCELERATOR_SIZE, acceleratorQuota, quotaVerdict } from '../../azure/quota';
-import { listSubscriptions, requireSubscriptions, resolveSubscription } from '../../azure/subscriptions';
-import { listWorkspaces } from '../../azure/workspaces';
+import type { KubeDeps, KubeServiceView } from '../../azure/kubernetesServices';
 import { AccelError } from '../../core/errors';
 import { action, nounCommand, type CliContext } from '../context';
 import { cliProgress, printJson, printLine, printTable } from '../output';
 
+/** The Azure code, loaded on first use: its SDKs are slow to load and most commands never need them. */
+const azureLib = () => import('../../azure');
+
 /** The CLI's ARM context: DefaultAzureCredential; ACCEL_ARM_ENDPOINT overrides the endpoint (sovereign clouds). */
-export function cliArmContext(): ArmContext {
-  return { credential: cliCredential() };
+export async function cliArmContext(): Promise<ArmContext> {
+  return { credential: (await azureLib()).cliCredential() };
 }
 
 function wholeNumber(value: string | undefined, flag: string): number | undefined {
@@ -34,7 +30,8 @@ export function register(program: Command): void {
     .command('login-status')
     .description('Show which Azure account the CLI uses (environment, managed identity, Azure CLI, ...)')
     .action(action(async (ctx) => {
-      const status = await loginStatus(cliArmContext().credential);
+      const { loginStatus, requireSignedIn } = await azureLib();
+      const status = await loginStatus((await cliArmContext()).credential);
       requireSignedIn(status);
       if (ctx.json) printJson(status);
       else printLine(`Signed in to Azure as ${status.account ?? 'an unnamed identity'} (tenant ${status.tenantId ?? 'unknown'}), token valid until ${status.expiresOn}.`);
@@ -44,7 +41,8 @@ export function register(program: Command): void {
     .command('subscriptions')
     .description('List the subscriptions the signed-in account can use')
     .action(action(async (ctx) => {
-      const subs = await listSubscriptions(cliArmContext());
+      const { listSubscriptions } = await azureLib();
+      const subs = await listSubscriptions(await cliArmContext());
       if (ctx.json) printJson(subs);
       else printTable(subs, [
         { header: 'NAME', value: (s) => s.name },
@@ -59,7 +57,8 @@ export function register(program: Command): void {
     .description('List Azure Machine Learning workspaces (name, region, resource group)')
     .option('--subscription <id|name>', 'only this subscription (default: every enabled one)')
     .action(action(async (ctx, opts: { subscription?: string }) => {
-      const arm = cliArmContext();
+      const { listWorkspaces, requireSubscriptions, resolveSubscription } = await azureLib();
+      const arm = await cliArmContext();
       const subs = opts.subscription ? [await resolveSubscription(arm, opts.subscription)] : await requireSubscriptions(arm);
       const rows = [];
       for (const sub of subs) rows.push(...(await listWorkspaces(arm, sub.subscriptionId)).map((w) => ({ ...w, subscription: sub.name })));
@@ -76,11 +75,12 @@ export function register(program: Command): void {
     .command('quota')
     .description('Accelerator quota (FPGA PBS/NP, GPU NC/ND/NV families), the sizes a region offers, and whether a deployment fits')
     .requiredOption('--location <region>', 'Azure region, e.g. eastus')
-    .option('--size <vm size>', 'VM size to judge', DEFAULT_ACCELERATOR_SIZE)
+    .option('--size <vm size>', 'VM size to judge', 'Standard_PB6s')
     .option('--replicas <n>', 'replicas wanted (one VM each)', '1')
     .option('--subscription <id|name>', 'subscription (default: the only enabled one, or AZURE_SUBSCRIPTION_ID)')
     .action(action(async (ctx, opts: { location: string; size: string; replicas: string; subscription?: string }) => {
-      const arm = cliArmContext();
+      const { acceleratorQuota, quotaVerdict, resolveSubscription } = await azureLib();
+      const arm = await cliArmContext();
       const sub = await resolveSubscription(arm, opts.subscription);
       const report = await acceleratorQuota(arm, sub.subscriptionId, opts.location);
       const verdict = quotaVerdict(report, opts.size, wholeNumber(opts.replicas, '--replicas') || 1);
@@ -154,7 +154,7 @@ export function addKubernetesDeployOptions(deploy: Command): Command {
 }
 
 async function kubeDeps(ctx: CliContext, opts: { kubeconfig?: string } = {}): Promise<KubeDeps> {
-  return { arm: cliArmContext(), kubeconfigPath: opts.kubeconfig, progress: cliProgress(ctx.json) };
+  return { arm: await cliArmContext(), kubeconfigPath: opts.kubeconfig, progress: cliProgress(ctx.json) };
 }
 
 function printKubeService(v: KubeServiceView): void {
@@ -169,7 +169,8 @@ function printKubeService(v: KubeServiceView): void {
 /** `accel service deploy <name> --target kubernetes ...`; `deploy` is the commander command (to tell given options from defaults). */
 export async function deployToKubernetes(ctx: CliContext, name: string, opts: KubernetesDeployCliOptions, deploy: Command): Promise<void> {
   const workspace = await ctx.workspace();
-  const arm = cliArmContext();
+  const { deployKubernetesService, resolveSubscription } = await azureLib();
+  const arm = await cliArmContext();
   const explicitReplicas = deploy.getOptionValueSource('replicas') === 'cli' ? wholeNumber(opts.replicas, '--replicas') : undefined;
   const autoscaleGiven = opts.autoscale || opts.min !== undefined || opts.max !== undefined || opts.targetUtilization !== undefined;
   if (!!opts.aksCluster !== !!opts.resourceGroup) throw new AccelError('InvalidArgument', '--aks-cluster needs --resource-group (and the other way round).');
@@ -217,6 +218,9 @@ export type KubernetesVerb =
 export async function runKubernetesVerb(ctx: CliContext, name: string, request: KubernetesVerb): Promise<void> {
   const workspace = await ctx.workspace();
   const deps = await kubeDeps(ctx);
+  const {
+    deleteKubernetesService, kubernetesServiceKeys, kubernetesServiceLogs, regenerateKubernetesKey, showKubernetesService, updateKubernetesService,
+  } = await azureLib();
   switch (request.verb) {
     case 'show': {
       const view = await showKubernetesService(ctx.store, workspace, name, deps);

@@ -1,11 +1,6 @@
 // Azure commands: sign in/out, tenant, quota table, delete Azure ML models/endpoints (confirmed), and the
 // deploy-to-Kubernetes (AKS) wizard. Mounted by the composition root with `registerAzure(...)`.
 import * as vscode from 'vscode';
-import { listKubeContexts } from '../../azure/kubernetes/cluster';
-import { deployKubernetesService } from '../../azure/kubernetesServices';
-import { acceleratorQuota } from '../../azure/quota';
-import { requireSubscriptions } from '../../azure/subscriptions';
-import { deleteOnlineEndpoint, deleteRegisteredModel } from '../../azure/workspaces';
 import { AccelError } from '../../core/errors';
 import type { AccelContext } from '../accelContext';
 import { withProgress, type CommandRunner } from '../commands/commandRunner';
@@ -15,6 +10,9 @@ import { noBack } from '../ui';
 import { AzureSession } from './azureSession';
 import { azureSectionNode, type AzureTreeNode } from './azureTree';
 import { showQuotaPanel } from './quotaPanel';
+
+/** Loaded on first use: the Azure and Kubernetes SDKs are slow to load and activation must stay cheap. */
+const azureLib = () => import('../../azure');
 
 export const AZURE_COMMANDS = {
   signIn: 'accel.azure.signIn',
@@ -70,12 +68,13 @@ export function registerAzure(runner: CommandRunner, ctx: AccelContext, subscrip
 
   runner.register(AZURE_COMMANDS.showQuota, async () => {
     await requireAccount(session);
+    const { acceleratorQuota, quotaVerdict, requireSubscriptions } = await azureLib();
     const arm = session.armContext();
     const subs = await requireSubscriptions(arm);
     const sub = subs.length === 1 ? subs[0] : noBack(await ctx.ui.pick({ title: 'Accelerator quota', placeholder: 'Subscription', items: subs.map((s) => ({ label: s.name, description: s.subscriptionId, value: s })) }));
     const location = noBack(await ctx.ui.input({ title: 'Accelerator quota', prompt: 'Azure region (the original FPGA regions: eastus, southeastasia, westeurope, westus2)', value: 'eastus', validate: (v) => (/^[a-z0-9]+$/i.test(v.replace(/\s/g, '')) ? undefined : 'A region name such as eastus') }));
     const report = await withProgress(`Reading accelerator quota in ${location}`, () => acceleratorQuota(arm, sub.subscriptionId, location), false);
-    showQuotaPanel(report, sub.name);
+    showQuotaPanel(report, quotaVerdict, sub.name);
   });
 
   runner.register(AZURE_COMMANDS.deleteModel, async (node?: AzureTreeNode) => {
@@ -83,7 +82,7 @@ export function registerAzure(runner: CommandRunner, ctx: AccelContext, subscrip
     const name = node?.azure?.modelName;
     if (!ws || !name) throw new AccelError('InvalidArgument', 'Run "Delete Azure Model" from a model under an Azure ML workspace in the Workspaces view.');
     if (!(await ctx.ui.confirm(`Delete model ${name} from Azure ML workspace ${ws.name}?`, 'Every version of the registered model is deleted. This cannot be undone.', 'Delete'))) return;
-    await withProgress(`Deleting model ${name}`, () => deleteRegisteredModel(session.armContext(), ws, name), false);
+    await withProgress(`Deleting model ${name}`, async () => (await azureLib()).deleteRegisteredModel(session.armContext(), ws, name), false);
     onChange();
   });
 
@@ -92,7 +91,7 @@ export function registerAzure(runner: CommandRunner, ctx: AccelContext, subscrip
     const name = node?.azure?.endpointName;
     if (!ws || !name) throw new AccelError('InvalidArgument', 'Run "Delete Azure Endpoint" from an online endpoint under an Azure ML workspace in the Workspaces view.');
     if (!(await ctx.ui.confirm(`Delete online endpoint ${name} from ${ws.name}?`, 'Its deployments are deleted with it and clients stop getting answers.', 'Delete'))) return;
-    await withProgress(`Deleting endpoint ${name}`, () => deleteOnlineEndpoint(session.armContext(), ws, name), false);
+    await withProgress(`Deleting endpoint ${name}`, async () => (await azureLib()).deleteOnlineEndpoint(session.armContext(), ws, name), false);
     onChange();
   });
 
@@ -100,6 +99,7 @@ export function registerAzure(runner: CommandRunner, ctx: AccelContext, subscrip
 
   runner.register(AZURE_COMMANDS.deployToKubernetes, async (node?: TreeNode) => {
     const { ws, value: image } = await pickImage(ctx, node, 'Deploy to Kubernetes');
+    const { deployKubernetesService, listKubeContexts, requireSubscriptions } = await azureLib();
     const title = 'Deploy to Kubernetes (AKS)';
     const name = noBack(await ctx.ui.input({ title, step: 1, totalSteps: 5, prompt: 'Service name (lowercase letters, digits, "-")', value: `${image.name.replace(/[^a-z0-9-]/g, '-')}-aks`, validate: (v) => (/^[a-z]([-a-z0-9]{0,48}[a-z0-9])?$/.test(v) ? undefined : 'Lowercase letters, digits and "-", starting with a letter') }));
     const contexts = listKubeContexts();

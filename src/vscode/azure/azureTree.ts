@@ -2,10 +2,12 @@
 // → registered models and online endpoints. WorkspacesTree appends `azureSectionNode(...)` to its roots; the
 // Models and Services views may mount `azureModelNodes` / `azureEndpointNodes` for a selected workspace.
 import * as vscode from 'vscode';
-import { listSubscriptions } from '../../azure/subscriptions';
-import { listOnlineEndpoints, listRegisteredModels, listWorkspaces, type AzureMlWorkspace } from '../../azure/workspaces';
+import type { AzureMlWorkspace } from '../../azure/workspaces';
 import { errorNode, leaf, tooltipTable, type TreeNode } from '../trees/treeNode';
 import type { AzureSession } from './azureSession';
+
+/** Loaded on first expansion: the ARM SDKs are slow to load and activation must stay cheap. */
+const azureLib = () => import('../../azure');
 
 /** What Azure commands receive from a tree node (as `node.azure`). */
 export interface AzureNodeData {
@@ -36,7 +38,7 @@ async function guarded(parentId: string, load: () => Promise<AzureTreeNode[]>): 
 export function azureModelNodes(session: AzureSession, ws: AzureMlWorkspace): Promise<TreeNode[]> {
   const base = `azure/${ws.id}/models`;
   return guarded(base, async () => {
-    const models = await listRegisteredModels(session.armContext(), ws);
+    const models = await (await azureLib()).listRegisteredModels(session.armContext(), ws);
     if (models.length === 0) return [leaf(`${base}/none`, 'No registered models', undefined, 'info')];
     return models.map((m) => {
       const item = node(`${base}/${m.name}`, m.name, false, 'symbol-class', 'azureModel', m.latestVersion ? `v${m.latestVersion}` : undefined);
@@ -49,7 +51,7 @@ export function azureModelNodes(session: AzureSession, ws: AzureMlWorkspace): Pr
 export function azureEndpointNodes(session: AzureSession, ws: AzureMlWorkspace): Promise<TreeNode[]> {
   const base = `azure/${ws.id}/endpoints`;
   return guarded(base, async () => {
-    const endpoints = await listOnlineEndpoints(session.armContext(), ws);
+    const endpoints = await (await azureLib()).listOnlineEndpoints(session.armContext(), ws);
     if (endpoints.length === 0) return [leaf(`${base}/none`, 'No online endpoints', undefined, 'info')];
     return endpoints.map((e) => {
       const item = node(`${base}/${e.name}`, e.name, false, 'cloud', 'azureEndpoint', e.provisioningState);
@@ -86,14 +88,14 @@ export function azureSectionNode(session: AzureSession): TreeNode {
       }
       item.description = account;
       return guarded('azure', async () => {
-        const subs = await listSubscriptions(session.armContext());
+        const subs = await (await azureLib()).listSubscriptions(session.armContext());
         if (subs.length === 0) return [leaf('azure/no-subscription', 'No subscriptions for this account', account, 'warning')];
         return subs.map((sub) => {
           const subItem = node(`azure/sub/${sub.subscriptionId}`, sub.name, true, 'key', 'azureSubscription', sub.state === 'Enabled' ? undefined : sub.state);
           return {
             kind: 'detail' as const, item: subItem,
             children: () => guarded(`azure/sub/${sub.subscriptionId}`, async () => {
-              const list = await listWorkspaces(session.armContext(), sub.subscriptionId);
+              const list = await (await azureLib()).listWorkspaces(session.armContext(), sub.subscriptionId);
               return list.length ? list.map((ws) => workspaceNode(session, ws)) : [leaf(`azure/sub/${sub.subscriptionId}/none`, 'No Azure ML workspaces', undefined, 'info')];
             }),
           };

@@ -2,11 +2,13 @@
 // many replicas of each size the remaining quota allows. No script: static HTML under a strict CSP.
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import { quotaVerdict, type QuotaReport } from '../../azure/quota';
+import type { QuotaReport, Verdict } from '../../azure/quota';
+
+type VerdictFn = (report: QuotaReport, size: string, replicas: number) => Verdict;
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function quotaHtml(report: QuotaReport, subscriptionName: string, nonce: string, cspSource: string): string {
+export function quotaHtml(report: QuotaReport, quotaVerdict: VerdictFn, subscriptionName: string, nonce: string, cspSource: string): string {
   const rows = (cells: unknown[][]) => cells.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('');
   const sizes = report.sizes.map((s) => {
     const v = quotaVerdict(report, s.name, 1);
@@ -30,8 +32,8 @@ th{color:var(--vscode-descriptionForeground);font-weight:600}.hint{color:var(--v
 </body></html>`;
 }
 
-export function showQuotaPanel(report: QuotaReport, subscriptionName: string): vscode.WebviewPanel {
+export function showQuotaPanel(report: QuotaReport, quotaVerdict: VerdictFn, subscriptionName: string): vscode.WebviewPanel {
   const panel = vscode.window.createWebviewPanel('accel.azureQuota', `Quota: ${report.location}`, vscode.ViewColumn.Active, { enableScripts: false, localResourceRoots: [] });
-  panel.webview.html = quotaHtml(report, subscriptionName, crypto.randomBytes(16).toString('base64'), panel.webview.cspSource);
+  panel.webview.html = quotaHtml(report, quotaVerdict, subscriptionName, crypto.randomBytes(16).toString('base64'), panel.webview.cspSource);
   return panel;
 }
