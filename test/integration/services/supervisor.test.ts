@@ -18,7 +18,10 @@ before(async () => {
   await setupImage(home, 'sup', mobilenetPath);
 });
 
+let supervisor: Supervisor | undefined;
+
 after(async () => {
+  await supervisor?.stop(); // stop supervising first, so a failed test cannot leave a restarted host behind
   await home.cleanup();
 });
 
@@ -29,8 +32,8 @@ test('a SIGKILLed host is restarted by the Supervisor with every service back', 
   const keyTwo = (await home.run(['service', 'keys', 'two', '--json', ...W])).json.secondaryKey;
   const cert = (await home.run(['service', 'show', 'two', '--json', ...W])).json.tls.certificate;
 
-  const supervisor = new Supervisor(home.home, { healthIntervalMs: 500, initialBackoffMs: 100 });
-  const restarted = new Promise<HostClient>((resolve) => supervisor.on('started', (client: HostClient, again: boolean) => again && resolve(client)));
+  supervisor = new Supervisor(home.home, { healthIntervalMs: 500, initialBackoffMs: 100 });
+  const restarted = new Promise<HostClient>((resolve) => supervisor!.on('started', (client: HostClient, again: boolean) => again && resolve(client)));
   const first = await supervisor.start();
   const oldPid = first.info.pid;
   assert.equal(readHostInfo(home.home)?.pid, oldPid, 'the supervisor adopted the running host');
