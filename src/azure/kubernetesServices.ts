@@ -77,13 +77,13 @@ function findKubeService(state: WorkspaceState, name: string): Service & { kuber
   return svc as Service & { kubernetes: KubernetesPlacement };
 }
 
-async function openCluster(placement: { context?: string; aks?: AksClusterRef }, deps: KubeDeps): Promise<Cluster> {
+async function openCluster(placement: { context?: string; aks?: AksClusterRef; kubeconfig?: string }, deps: KubeDeps): Promise<Cluster> {
   if (placement.aks) {
     if (!deps.arm) throw new AccelError('NotSignedIn', 'This service runs on an AKS cluster reached through Azure: sign in to Azure first (`az login`, or "Sign in to Azure" in VS Code).');
     const yaml = await aksUserKubeconfig(deps.arm, placement.aks);
     return connectCluster({ kubeconfigYaml: yaml, context: placement.context });
   }
-  return connectCluster({ kubeconfigPath: deps.kubeconfigPath, context: placement.context });
+  return connectCluster({ kubeconfigPath: deps.kubeconfigPath ?? placement.kubeconfig, context: placement.context });
 }
 
 async function readKeys(store: WorkspaceStore, svc: Service): Promise<{ primaryKey: string; secondaryKey: string } | undefined> {
@@ -174,7 +174,10 @@ export async function deployKubernetesService(store: WorkspaceStore, workspace: 
     replicas: scaling.replicas ?? scaling.autoscale!.min,
     authEnabled,
     keys: keys ? sealKeys(store, keys.primaryKey, keys.secondaryKey) : undefined,
-    kubernetes: { context: opts.aks ? opts.aks.name : cluster.context, namespace, imageRef, autoscale: scaling.autoscale, aks: opts.aks },
+    kubernetes: {
+      context: opts.aks ? opts.aks.name : cluster.context, namespace, imageRef, autoscale: scaling.autoscale, aks: opts.aks,
+      kubeconfig: !opts.aks && deps.kubeconfigPath ? path.resolve(deps.kubeconfigPath) : undefined,
+    },
   };
   if (opts.tls) {
     const cert = await store.putBlob(workspace, { bytes: Buffer.from(opts.tls.certPem, 'utf8') });

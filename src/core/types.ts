@@ -132,6 +132,8 @@ export interface KubernetesPlacement {
   imageRef: string;
   /** Absent = fixed `replicas`. */
   autoscale?: { min: number; max: number; targetUtilization: number };
+  /** The kubeconfig file named at deploy time (absent = $KUBECONFIG or ~/.kube/config). */
+  kubeconfig?: string;
   /** Set when the kubeconfig is fetched through ARM (listClusterUserCredential) rather than read from disk. */
   aks?: { subscriptionId: string; resourceGroup: string; name: string };
 }

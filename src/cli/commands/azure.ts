@@ -23,7 +23,19 @@ function wholeNumber(value: string | undefined, flag: string): number | undefine
   return n;
 }
 
+let deployCommand: Command | undefined;
+
 export function register(program: Command): void {
+  // `accel service deploy|update` (service.ts, registered before this module) get the Kubernetes options here.
+  const service = program.commands.find((c) => c.name() === 'service');
+  deployCommand = service?.commands.find((c) => c.name() === 'deploy');
+  if (deployCommand) addKubernetesDeployOptions(deployCommand);
+  const update = service?.commands.find((c) => c.name() === 'update');
+  update
+    ?.option('--image-ref <ref>', '[kubernetes] run this already pushed image')
+    .option('--registry <acr>', '[kubernetes] build the new --image in this Azure Container Registry')
+    .option('--autoscale', '[kubernetes] switch to autoscaling (1-10 at 70 % CPU)');
+
   const azure = nounCommand(program, 'azure', 'Azure: sign-in status, subscriptions, Azure ML workspaces, accelerator quota');
 
   azure
@@ -166,12 +178,13 @@ function printKubeService(v: KubeServiceView): void {
   printLine(`  TLS          ${v.tls ? 'on (port 443)' : 'off (port 80)'}`);
 }
 
-/** `accel service deploy <name> --target kubernetes ...`; `deploy` is the commander command (to tell given options from defaults). */
-export async function deployToKubernetes(ctx: CliContext, name: string, opts: KubernetesDeployCliOptions, deploy: Command): Promise<void> {
+/** `accel service deploy <name> --target kubernetes ...`. */
+export async function deployToKubernetes(ctx: CliContext, name: string, opts: KubernetesDeployCliOptions): Promise<void> {
   const workspace = await ctx.workspace();
   const { deployKubernetesService, resolveSubscription } = await azureLib();
   const arm = await cliArmContext();
-  const explicitReplicas = deploy.getOptionValueSource('replicas') === 'cli' ? wholeNumber(opts.replicas, '--replicas') : undefined;
+  // service.ts defaults --replicas to 1; on Kubernetes an unset count means autoscale, as on the original service.
+  const explicitReplicas = deployCommand?.getOptionValueSource('replicas') === 'cli' ? wholeNumber(opts.replicas, '--replicas') : undefined;
   const autoscaleGiven = opts.autoscale || opts.min !== undefined || opts.max !== undefined || opts.targetUtilization !== undefined;
   if (!!opts.aksCluster !== !!opts.resourceGroup) throw new AccelError('InvalidArgument', '--aks-cluster needs --resource-group (and the other way round).');
   if (!!opts.sslCert !== !!opts.sslKey) throw new AccelError('InvalidArgument', 'TLS needs both --ssl-cert <file> and --ssl-key <file> (PEM).');
@@ -262,4 +275,12 @@ export async function runKubernetesVerb(ctx: CliContext, name: string, request: 
       return;
     }
   }
+}
+
+/** A PredictionClient for a Kubernetes service: the load balancer's address, the primary key from the store. */
+export async function kubernetesPredictionClient(ctx: CliContext, name: string) {
+  const { kubernetesScoringTarget } = await azureLib();
+  const { PredictionClient } = await import('../../client/predictionClient');
+  const t = await kubernetesScoringTarget(ctx.store, await ctx.workspace(), name, await kubeDeps(ctx));
+  return new PredictionClient(t.address, t.port, t.useSsl, t.accessToken, t.serviceName);
 }

@@ -10,6 +10,7 @@ import { findImage, readImageManifest } from '../../core/images';
 import { findService, getServiceKeys, readTls, scoringUri } from '../../core/services';
 import { startHost, waitForService } from '../../emulator/hostControl';
 import { action, nounCommand } from '../context';
+import { kubernetesPredictionClient } from './azure';
 import { printJson, printLine } from '../output';
 
 export interface FileScore {
@@ -33,11 +34,15 @@ export function register(program: Command): void {
       const state = await ctx.store.read(workspace);
       const service = findService(state, serviceName);
       const manifest = await readImageManifest(ctx.store, workspace, findImage(state, service.imageId));
-      const { client: host } = await startHost(ctx.store.home);
-      await waitForService(host, serviceName);
-      const key = service.authEnabled ? (await getServiceKeys(ctx.store, workspace, serviceName)).primaryKey : undefined;
-      const tls = readTls(ctx.store, workspace, service);
-      const client = new PredictionClient(tls ? 'localhost' : '127.0.0.1', service.port, !!tls, key, serviceName, tls?.certPem);
+      let client: PredictionClient;
+      if (service.target === 'kubernetes') client = await kubernetesPredictionClient(ctx, serviceName);
+      else {
+        const { client: host } = await startHost(ctx.store.home);
+        await waitForService(host, serviceName);
+        const key = service.authEnabled ? (await getServiceKeys(ctx.store, workspace, serviceName)).primaryKey : undefined;
+        const tls = readTls(ctx.store, workspace, service);
+        client = new PredictionClient(tls ? 'localhost' : '127.0.0.1', service.port, !!tls, key, serviceName, tls?.certPem);
+      }
       const labels = labelsFor(manifest.labels);
       const output = manifest.outputs[0].name;
       const results: FileScore[] = [];

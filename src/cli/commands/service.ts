@@ -9,6 +9,7 @@ import type { Service } from '../../core/types';
 import { findHost, readLogTail, serviceLogPath, type LiveService } from '../../emulator/hostControl';
 import { deleteLocalService, deployLocalService, regenerateLocalKey, updateLocalService } from '../../emulator/localServices';
 import { action, nounCommand } from '../context';
+import { deployToKubernetes, isKubernetesService, runKubernetesVerb, type KubernetesDeployCliOptions } from './azure';
 import { printJson, printLine, printTable } from '../output';
 
 function intOption(value: string, flag: string): number {
@@ -75,6 +76,7 @@ export function register(program: Command): void {
     .option('--self-signed', 'serve TLS with a generated self-signed certificate for localhost')
     .option('--description <text>', 'description')
     .action(action(async (ctx, name: string, opts: { image: string; port?: string; restPort?: string; replicas: string; auth: boolean; sslCert?: string; sslKey?: string; selfSigned?: boolean; description?: string }) => {
+      if ((opts as { target?: string }).target === 'kubernetes') return deployToKubernetes(ctx, name, opts as unknown as KubernetesDeployCliOptions);
       const workspace = await ctx.workspace();
       let tls: TlsOption = 'none';
       if (opts.selfSigned && (opts.sslCert || opts.sslKey)) throw new AccelError('InvalidArgument', 'Give either --self-signed or --ssl-cert with --ssl-key, not both.');
@@ -124,6 +126,7 @@ export function register(program: Command): void {
     .command('show <name>')
     .description('Show a service: scoring URI, state (desired and live), replicas, devices')
     .action(action(async (ctx, name: string) => {
+      if (await isKubernetesService(ctx, name)) return runKubernetesVerb(ctx, name, { verb: 'show' });
       const workspace = await ctx.workspace();
       const found = await getService(ctx.store, workspace, name);
       const live = await liveStates(ctx.store);
@@ -136,6 +139,7 @@ export function register(program: Command): void {
     .command('keys <name>')
     .description('Print the primary and secondary keys of a service')
     .action(action(async (ctx, name: string) => {
+      if (await isKubernetesService(ctx, name)) return runKubernetesVerb(ctx, name, { verb: 'keys' });
       const workspace = await ctx.workspace();
       const keys = await getServiceKeys(ctx.store, workspace, name);
       if (ctx.json) printJson(keys);
@@ -149,6 +153,7 @@ export function register(program: Command): void {
       const workspace = await ctx.workspace();
       const normalized = which.toLowerCase();
       if (normalized !== 'primary' && normalized !== 'secondary') throw new AccelError('InvalidArgument', `"${which}" is not a key name. Use primary or secondary.`);
+      if (await isKubernetesService(ctx, name)) return runKubernetesVerb(ctx, name, { verb: 'regen-key', which: normalized as 'primary' | 'secondary' });
       const keys = await regenerateLocalKey(ctx.store, workspace, name, normalized as KeyName);
       if (ctx.json) printJson(keys);
       else printLine(`New ${normalized} key for ${name}: ${normalized === 'primary' ? keys.primaryKey : keys.secondaryKey}\nThe old ${normalized} key no longer works; the other key is unchanged.`);
@@ -163,6 +168,7 @@ export function register(program: Command): void {
     .option('--no-auth', 'serve without keys')
     .option('--description <text>', 'description')
     .action(action(async (ctx, name: string, opts: { image?: string; replicas?: string; auth?: boolean; description?: string }) => {
+      if (await isKubernetesService(ctx, name)) return runKubernetesVerb(ctx, name, { verb: 'update', ...(opts as object), replicas: opts.replicas === undefined ? undefined : intOption(opts.replicas, '--replicas') });
       const workspace = await ctx.workspace();
       const { service: updated, live } = await updateLocalService(ctx.store, workspace, name, {
         imageRef: opts.image,
@@ -180,6 +186,7 @@ export function register(program: Command): void {
     .description('Print the log of a service')
     .option('--lines <n>', 'lines from the end', '200')
     .action(action(async (ctx, name: string, opts: { lines: string }) => {
+      if (await isKubernetesService(ctx, name)) return runKubernetesVerb(ctx, name, { verb: 'logs', tail: intOption(opts.lines, '--lines') });
       const workspace = await ctx.workspace();
       await getService(ctx.store, workspace, name);
       const file = serviceLogPath(ctx.store.home, name);
@@ -192,6 +199,7 @@ export function register(program: Command): void {
     .command('delete <name>')
     .description('Delete a service (stops it and frees its devices and port)')
     .action(action(async (ctx, name: string) => {
+      if (await isKubernetesService(ctx, name)) return runKubernetesVerb(ctx, name, { verb: 'delete' });
       const workspace = await ctx.workspace();
       const deleted = await deleteLocalService(ctx.store, workspace, name);
       if (ctx.json) printJson({ deleted: deleted.name });

@@ -76,7 +76,7 @@ describe('AKS + ACR Tasks (local ARM and Kubernetes API)', () => {
     );
     assert.equal(view.imageRef, 'myacr.azurecr.io/mobilenet:1');
     assert.equal(view.context, 'aks1');
-    assert.equal(view.scoringUri, 'grpc://203.0.113.10:80');
+    assert.equal(view.scoringUri, 'grpc://127.0.0.1:80');
 
     const cred = arm.find('POST', /listClusterUserCredential$/);
     assert.equal(cred.length, 1);

@@ -8,7 +8,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { repoRoot } from '../../support/paths';
+import { createImage } from '../../../src/core/images';
+import { registerModel } from '../../../src/core/models';
+import { openStore } from '../../../src/store/fileStore';
+import { mobilenetPath, repoRoot } from '../../support/paths';
+import { FakeKube } from './support/fakeKube';
 import { HttpsFake, testToken } from './support/httpsFake';
 
 const cli = path.join(repoRoot, 'dist', 'cli.js');
@@ -22,6 +26,7 @@ interface Run {
 
 describe('accel azure (CLI, real DefaultAzureCredential)', () => {
   let arm: HttpsFake;
+  let kube: FakeKube;
   let tmp: string;
   let bin: string;
   let env: Record<string, string>;
@@ -56,7 +61,9 @@ process.exit(1);
     bin = path.join(tmp, 'bin');
     fs.mkdirSync(bin);
     arm = await HttpsFake.start();
+    kube = await FakeKube.start();
     fs.writeFileSync(path.join(tmp, 'ca.pem'), arm.ca);
+    fs.writeFileSync(path.join(tmp, 'kubeconfig'), kube.kubeconfig('dev-cluster'));
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AZURE_|MSI_|IDENTITY_|ACCEL_)/.test(k))) as Record<string, string>;
     env = {
       ...clean,
@@ -83,6 +90,7 @@ process.exit(1);
   });
   after(async () => {
     await arm.close();
+    await kube.close();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -129,5 +137,44 @@ process.exit(1);
     assert.equal(report.verdict.ok, false);
     assert.equal(report.verdict.maxReplicas, 0);
     assert.equal(report.families[0].available, 0);
+  });
+
+  it('service deploy --target kubernetes, then show, keys, regen-key, update, logs, delete through the same verbs', async () => {
+    const store = openStore(env.ACCEL_HOME);
+    await store.createWorkspace('k8s');
+    await registerModel(store, 'k8s', { name: 'mobilenet', path: mobilenetPath });
+    await createImage(store, 'k8s', 'mobilenet', 'mobilenet:1');
+    const kc = ['--kubeconfig', path.join(tmp, 'kubeconfig')];
+    const w = ['--workspace', 'k8s'];
+
+    const deployed = await accel(['service', 'deploy', 'mnet', '--image', 'mobilenet', '--target', 'kubernetes', ...kc, '--namespace', 'models', '--image-ref', 'myacr.azurecr.io/mobilenet:1', '--max', '4', '--json', ...w]);
+    assert.equal(deployed.code, 0, deployed.stderr);
+    const view = JSON.parse(deployed.stdout);
+    assert.deepEqual([view.target, view.context, view.namespace, view.state, view.scoringUri], ['kubernetes', 'dev-cluster', 'models', 'Running', 'grpc://127.0.0.1:80']);
+    assert.deepEqual(view.autoscale, { min: 1, max: 4, targetUtilization: 70 }, 'no --replicas: autoscale, as the original service');
+    assert.equal((kube.get('HorizontalPodAutoscaler', 'models', 'mnet')?.spec as { maxReplicas: number }).maxReplicas, 4);
+
+    const shown = await accel(['service', 'show', 'mnet', '--json', ...w]);
+    assert.equal(JSON.parse(shown.stdout).imageRef, 'myacr.azurecr.io/mobilenet:1');
+    const keys = JSON.parse((await accel(['service', 'keys', 'mnet', '--json', ...w])).stdout);
+    const regen = await accel(['service', 'regen-key', 'mnet', 'secondary', '--json', ...w]);
+    assert.equal(regen.code, 0, regen.stderr);
+    const after = JSON.parse(regen.stdout);
+    assert.equal(after.primaryKey, keys.primaryKey);
+    assert.notEqual(after.secondaryKey, keys.secondaryKey);
+
+    const updated = await accel(['service', 'update', 'mnet', '--replicas', '2', '--json', ...w]);
+    assert.equal(updated.code, 0, updated.stderr);
+    assert.deepEqual(JSON.parse(updated.stdout).replicas, { desired: 2, ready: 2, available: 2 });
+    assert.equal(kube.get('HorizontalPodAutoscaler', 'models', 'mnet'), undefined);
+
+    const logs = await accel(['service', 'logs', 'mnet', '--lines', '20', ...w]);
+    assert.match(logs.stdout, /==> pod mnet-6f7c9-0 \(Running\) <==\npod mnet-6f7c9-0 container model tail 20/);
+
+    const del = await accel(['service', 'delete', 'mnet', ...w]);
+    assert.equal(del.code, 0, del.stderr);
+    assert.equal(kube.get('Deployment', 'models', 'mnet'), undefined);
+    const list = JSON.parse((await accel(['service', 'list', '--json', ...w])).stdout);
+    assert.deepEqual(list, []);
   });
 });

@@ -70,11 +70,11 @@ describe('deploy to Kubernetes (local API server)', () => {
     assert.deepEqual((kube.get('HorizontalPodAutoscaler', 'models', 'mobilenet-svc')?.spec as { minReplicas: number; maxReplicas: number }).maxReplicas, 10);
 
     assert.equal(view.state, 'Running');
-    assert.equal(view.scoringUri, 'grpc://203.0.113.10:80');
+    assert.equal(view.scoringUri, 'grpc://127.0.0.1:80');
     assert.deepEqual(view.autoscale, { min: 1, max: 10, targetUtilization: 70 });
     const svc = (await store.read(WS)).services.find((s) => s.name === 'mobilenet-svc')!;
     assert.equal(svc.target, 'kubernetes');
-    assert.deepEqual(svc.kubernetes, { context: 'aks-westus2', namespace: 'models', imageRef: 'myacr.azurecr.io/mobilenet:1', autoscale: { min: 1, max: 10, targetUtilization: 70 } });
+    assert.deepEqual(svc.kubernetes, { context: 'aks-westus2', namespace: 'models', imageRef: 'myacr.azurecr.io/mobilenet:1', autoscale: { min: 1, max: 10, targetUtilization: 70 }, kubeconfig: kubeconfigPath });
     assert.ok(svc.keys && !JSON.stringify(svc).includes(secretValue(kube, 'mobilenet-svc-keys', 'primaryKey')), 'keys are sealed in the store');
   });
 
@@ -83,7 +83,7 @@ describe('deploy to Kubernetes (local API server)', () => {
     assert.equal(keys.primaryKey, secretValue(kube, 'mobilenet-svc-keys', 'primaryKey'));
     assert.equal(keys.secondaryKey, secretValue(kube, 'mobilenet-svc-keys', 'secondaryKey'));
     const target = await kubernetesScoringTarget(store, WS, 'mobilenet-svc', { kubeconfigPath });
-    assert.deepEqual(target, { address: '203.0.113.10', port: 80, useSsl: false, accessToken: keys.primaryKey, serviceName: 'mobilenet-svc' });
+    assert.deepEqual(target, { address: '127.0.0.1', port: 80, useSsl: false, accessToken: keys.primaryKey, serviceName: 'mobilenet-svc' });
     const view = await showKubernetesService(store, WS, 'mobilenet-svc', { kubeconfigPath });
     assert.deepEqual(view.replicas, { desired: 1, ready: 1, available: 1 });
   });

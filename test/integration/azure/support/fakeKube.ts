@@ -26,7 +26,7 @@ export class FakeKube {
   token = 'kube-token';
   /** Kinds whose apply answers 422 (to test rollback). */
   rejectKinds = new Set<string>();
-  loadBalancerIp = '203.0.113.10';
+  loadBalancerIp = '127.0.0.1';
   private version = 1;
   private constructor(readonly http: HttpsFake) {}
 
