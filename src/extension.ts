@@ -2,6 +2,7 @@
 // onnxruntime, no emulator start — only a store watcher and a health probe of an already running emulator.
 import * as vscode from 'vscode';
 import { AccelContext } from './vscode/accelContext';
+import { registerAzure } from './vscode/azure/azureCommands';
 import { registerBenchmarkCommand } from './vscode/commands/benchmarkCommand';
 import { CommandRunner } from './vscode/commands/commandRunner';
 import { registerConvertCommand } from './vscode/commands/convertCommand';
@@ -39,6 +40,8 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   registerScoreCommands(runner, ctx);
   registerBenchmarkCommand(runner, ctx);
   registerEmulatorCommands(runner, ctx, trees);
+  const azure = registerAzure(runner, ctx, context.subscriptions, () => trees.workspaces.refresh());
+  trees.workspaces.azureRoots = (hasLocal) => azure.rootNodes(hasLocal);
   createStatusBar(ctx, context.subscriptions);
   context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
     if (e.affectsConfiguration('accel.home')) {

@@ -27,8 +27,11 @@ export const AZURE_COMMANDS = {
 
 export interface AzureIntegration {
   session: AzureSession;
-  /** The "Azure" root node for the Workspaces view. */
-  sectionNode(): TreeNode;
+  /**
+   * Root nodes for the Workspaces view: the "Azure" section, shown when signed in or next to local workspaces;
+   * none otherwise, so that the view's welcome content (create a workspace / sign in to Azure) appears.
+   */
+  rootNodes(hasLocalWorkspaces: boolean): Promise<TreeNode[]>;
 }
 
 async function requireAccount(session: AzureSession): Promise<string> {
@@ -142,5 +145,8 @@ export function registerAzure(runner: CommandRunner, ctx: AccelContext, subscrip
     void vscode.window.showInformationMessage(`Deployed ${name} to ${view.context}/${view.namespace}${view.scoringUri ? ` at ${view.scoringUri}` : ` (${view.pending})`}.`);
   });
 
-  return { session, sectionNode: () => azureSectionNode(session) };
+  return {
+    session,
+    rootNodes: async (hasLocal) => (hasLocal || (await session.account().catch(() => undefined)) ? [azureSectionNode(session)] : []),
+  };
 }

@@ -44,10 +44,17 @@ export class AzureSession implements vscode.Disposable {
     return { credential: this.credential() };
   }
 
-  /** The signed-in account, without prompting. */
+  /** The signed-in account, without prompting. Gives up after a few seconds: where no Microsoft provider is
+   * installed (code-server, VS Codium) a silent getSession may wait forever, and the views must not. */
   async account(): Promise<string | undefined> {
-    const s = await this.getSession(sessionScopes(ARM_SCOPE, this.tenantId), { createIfNone: false, silent: true });
-    return s?.account.label;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 3000)));
+    try {
+      const s = await Promise.race([this.getSession(sessionScopes(ARM_SCOPE, this.tenantId), { createIfNone: false, silent: true }), timeout]);
+      return s?.account.label;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Prompts for the Microsoft account (the only place that may). */

@@ -4,11 +4,14 @@ import { BaseTree } from './baseTree';
 import { tooltipTable, type TreeNode } from './treeNode';
 
 export class WorkspacesTree extends BaseTree {
+  /** Extra roots after the local workspaces (the Azure section, set by src/vscode/azure). */
+  azureRoots?: (hasLocalWorkspaces: boolean) => Promise<TreeNode[]>;
+
   protected async roots(): Promise<TreeNode[]> {
     const all = await this.ctx.store.listWorkspaces();
     const active = await this.ctx.activeWorkspace();
     void vscode.commands.executeCommand('setContext', 'accel.hasWorkspace', all.length > 0);
-    return all.map((workspace) => {
+    const local = all.map((workspace) => {
       const isActive = workspace.name === active;
       const item = new vscode.TreeItem(workspace.name, vscode.TreeItemCollapsibleState.None);
       item.id = `workspace/${workspace.name}`;
@@ -21,5 +24,6 @@ export class WorkspacesTree extends BaseTree {
       if (!isActive) item.command = { command: 'accel.workspace.select', title: 'Select Workspace', arguments: [{ kind: 'workspace', workspace, item }] };
       return { kind: 'workspace' as const, workspace, item };
     });
+    return [...local, ...((await this.azureRoots?.(local.length > 0)) ?? [])];
   }
 }
