@@ -26,8 +26,8 @@ export type PreprocessParams = Omit<PreprocessingPreset, 'name'>;
 export interface PreprocessCut {
   /** The float [N,H,W,3] tensor where the model starts. */
   boundaryTensor: string;
-  /** The named preset with exactly these parameters, or 'none' when none matches (then see `params`). */
-  preset: PresetName;
+  /** The named preset with exactly these parameters, or 'custom' when none matches (then `params` are the preprocessing). */
+  preset: PresetName | 'custom';
   params: PreprocessParams;
   nodeCount: number;
   notes: string[];
@@ -47,7 +47,7 @@ const SCOPE_HINTS: [RegExp, PresetName][] = [
   [/(^|\/)densenet121\//, 'densenet121'], [/(^|\/)ssd_300_vgg\//, 'ssdvgg'], [/mobilenet/i, 'mobilenetv2'],
 ];
 
-export function matchPreset(params: PreprocessParams, graph?: TfGraph): PresetName {
+export function matchPreset(params: PreprocessParams, graph?: TfGraph): PresetName | 'custom' {
   const same = (a: number, b: number) => Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b));
   const matches = (Object.keys(PRESETS) as PresetName[]).filter((name) => {
     const p = PRESETS[name];
@@ -55,7 +55,7 @@ export function matchPreset(params: PreprocessParams, graph?: TfGraph): PresetNa
       p.channelOrder === params.channelOrder && same(p.inputScale, params.inputScale) && same(p.scalingFactor, params.scalingFactor) &&
       p.mean.every((m, i) => same(m, params.mean[i])) && p.std.every((s, i) => same(s, params.std[i]));
   });
-  if (matches.length <= 1) return matches[0] ?? 'none';
+  if (matches.length <= 1) return matches[0] ?? 'custom';
   for (const [re, name] of SCOPE_HINTS) {
     if (matches.includes(name) && graph?.node.some((n) => re.test(n.name))) return name;
   }
@@ -205,7 +205,7 @@ export function cutPreprocessing(graph: TfGraph, inputTensor: string): Preproces
     resizeShortestSide, height, width, channelOrder, inputScale: r(inputScale), mean: mean.map(r) as [number, number, number], std: [1, 1, 1], scalingFactor: r(scalingFactor),
   };
   const preset = matchPreset(params, graph);
-  if (preset === 'none') notes.push(`No named preset has these parameters; they are recorded with the converted model: ${JSON.stringify(params)}.`);
+  if (preset === 'custom') notes.push(`No named preset has these parameters; the converted model gets them as its custom preprocessing: ${JSON.stringify(params)}.`);
   return { boundaryTensor, preset, params, nodeCount: region.size - 1, notes };
 }
 

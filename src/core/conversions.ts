@@ -17,8 +17,8 @@ import { dataInputs, parseTensorName, tensorName } from '../convert/tfGraph';
 import { AccelError, isAccelError } from './errors';
 import { findModel, registerModel } from './models';
 import { neverCancelled, silentProgress, type CancellationSignal, type ProgressReporter, type WorkspaceStore } from './ports';
-import { PRESETS } from './presets';
-import type { Model, Operation, TensorSpec } from './types';
+import { presetOf } from './presets';
+import type { Model, Operation, PreprocessingPreset, PresetName, TensorSpec } from './types';
 
 export interface ConvertOptions {
   inputTensor: string;
@@ -194,7 +194,8 @@ export async function runConversion(store: WorkspaceStore, ws: string, id: strin
     let fp32Bytes: Uint8Array;
     let sourceOpHistogram: Record<string, number>;
     let cut: PreprocessCut | undefined;
-    let preset = source.preset;
+    let preset: PresetName = source.preset;
+    let preprocessing: PreprocessingPreset | undefined = source.preprocessing;
     let inputName = request.inputTensor;
     if (src.graph) {
       let inputTensor = tensorName(request.inputTensor);
@@ -204,7 +205,8 @@ export async function runConversion(store: WorkspaceStore, ws: string, id: strin
         log(`Input ${inputTensor} is a string placeholder: cut the ${cut.nodeCount}-node image preprocessing subgraph at ${cut.boundaryTensor}.`);
         log(`Preprocessing: ${JSON.stringify(cut.params)} → preset ${cut.preset}.`);
         cut.notes.forEach(log);
-        preset = cut.preset;
+        preset = cut.preset === 'custom' ? 'none' : cut.preset;
+        preprocessing = cut.preset === 'custom' ? { name: 'custom', ...cut.params } : undefined;
         inputName = inputTensor;
         inputTensor = cut.boundaryTensor;
         inputShape = [-1, cut.params.height, cut.params.width, 3];
@@ -254,7 +256,8 @@ export async function runConversion(store: WorkspaceStore, ws: string, id: strin
       return { name, dtype: 'float32', shape: dims.map((d: any) => (d.dim_param ? d.dim_param : Number(d.dim_value))) };
     };
     const classifier = request.outputTensors[0];
-    const presetParams = preset !== 'none' ? PRESETS[preset] : undefined;
+    const imagePreset = presetOf({ preset, preprocessing });
+    const presetParams = imagePreset.name !== 'none' ? imagePreset : undefined;
     const tfFp32 = src.graph && request.precision === 'fp32';
     if (!request.calibrationDir) report.accuracyNote = 'No calibration folder: accuracy not measured.';
     else if (!presetParams) report.accuracyNote = 'The model has no image preset: accuracy not measured.';
@@ -289,9 +292,8 @@ export async function runConversion(store: WorkspaceStore, ws: string, id: strin
     let converted: Model;
     try {
       converted = await registerModel(store, ws, {
-        path: file, name, framework: 'onnx', preset, labels: source.labels, parentId: source.id,
+        path: file, name, framework: 'onnx', preset, preprocessing, labels: source.labels, parentId: source.id,
         tags: source.tags,
-        properties: cut && cut.preset === 'none' ? { preprocessing: JSON.stringify(cut.params) } : {},
         description: `${source.id} converted for the accelerator (${request.precision})`,
         conversion: { operationId: id, precision: request.precision, inputTensor: inputName, outputTensors: request.outputTensors, reportBlob: reportBlob.sha256 },
       });

@@ -10,8 +10,8 @@ import { assertCanDelete } from './dependencies';
 import { AccelError } from './errors';
 import { parseVersionedRef, validateName } from './names';
 import type { WorkspaceStore } from './ports';
-import { PRESETS } from './presets';
-import type { Image, LabelSet, Model, PresetName, TensorSpec, WorkspaceState } from './types';
+import { presetOf } from './presets';
+import type { Image, LabelSet, Model, PreprocessingPreset, PresetName, TensorSpec, WorkspaceState } from './types';
 
 export const MANIFEST_KIND = 'accel-runtime-manifest';
 /** The gRPC port an exported image listens on (the Data Box Edge container port of the original service). */
@@ -24,6 +24,8 @@ export interface RuntimeManifest {
   inputs: TensorSpec[];
   outputs: TensorSpec[];
   preset: PresetName;
+  /** The model's custom preprocessing, when it has one (see Model.preprocessing). */
+  preprocessing?: PreprocessingPreset;
   labels: LabelSet;
   runtime: { emulator: string; onnxruntime: string };
 }
@@ -57,17 +59,17 @@ function shapeText(t: TensorSpec): string {
 
 /** Checks the model against its preset; returns log lines, throws with the fix when they cannot work together. */
 function checkPreset(model: Model): string[] {
-  if (model.preset === 'none') return ['preset none: the service accepts numeric tensors only (no server-side image decoding)'];
-  const preset = PRESETS[model.preset];
+  const preset = presetOf(model);
+  if (preset.name === 'none') return ['preset none: the service accepts numeric tensors only (no server-side image decoding)'];
   const input = model.inputs[0];
   const shape = input?.shape ?? [];
   const fits = (d: unknown, n: number) => typeof d !== 'number' || d === n;
   const nchw = shape.length === 4 && fits(shape[1], 3) && fits(shape[2], preset.height) && fits(shape[3], preset.width);
   const nhwc = shape.length === 4 && fits(shape[1], preset.height) && fits(shape[2], preset.width) && fits(shape[3], 3);
   if (!input || !(input.dtype === 'float32') || !(nchw || nhwc)) {
-    throw new AccelError('InvalidModel', `Model ${model.id} uses preset "${model.preset}" (${preset.height}x${preset.width} RGB images) but its input is ${input ? shapeText(input) : 'missing'}; the service could not feed it decoded images. Register the model with the preset that matches its input (--preset), or --preset none to send float tensors only.`);
+    throw new AccelError('InvalidModel', `Model ${model.id} uses preset "${preset.name}" (${preset.height}x${preset.width} RGB images) but its input is ${input ? shapeText(input) : 'missing'}; the service could not feed it decoded images. Register the model with the preset that matches its input (--preset), or --preset none to send float tensors only.`);
   }
-  return [`preset ${model.preset}: ${preset.height}x${preset.width} ${preset.channelOrder}, layout ${nchw ? 'NCHW' : 'NHWC'} matches input ${shapeText(input)}`];
+  return [`preset ${preset.name}: ${preset.height}x${preset.width} ${preset.channelOrder}, layout ${nchw ? 'NCHW' : 'NHWC'} matches input ${shapeText(input)}`];
 }
 
 function checkLabels(model: Model): string {
@@ -120,6 +122,7 @@ export async function createImage(store: WorkspaceStore, workspace: string, name
     inputs: model.inputs,
     outputs: model.outputs,
     preset: model.preset,
+    ...(model.preprocessing ? { preprocessing: model.preprocessing } : {}),
     labels: model.labels,
     runtime: { emulator: versions.emulator, onnxruntime: versions.onnxruntime },
   };

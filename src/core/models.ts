@@ -10,7 +10,7 @@ import { AccelError, isAccelError } from './errors';
 import { parseVersionedRef, validateName, validateValue } from './names';
 import type { WorkspaceStore } from './ports';
 import { presetByName } from './presets';
-import type { ConversionInfo, Framework, LabelSet, Model, PresetName, TensorSpec, WorkspaceState } from './types';
+import type { ConversionInfo, Framework, LabelSet, Model, PreprocessingPreset, PresetName, TensorSpec, WorkspaceState } from './types';
 
 export const MODEL_EXTENSIONS: Record<string, Framework> = { '.onnx': 'onnx', '.pb': 'tensorflow' };
 export const LABEL_SETS: LabelSet[] = ['imagenet-1000', 'imagenet-1001', 'voc-21', 'none'];
@@ -128,6 +128,8 @@ export interface RegisterModelInput {
   description?: string;
   framework?: Framework;
   preset?: PresetName;
+  /** Custom preprocessing (see Model.preprocessing); `preset` should then be 'none'. */
+  preprocessing?: PreprocessingPreset;
   labels?: LabelSet;
   /** Converted models: the source model's id and how it was converted. */
   parentId?: string;
@@ -195,6 +197,7 @@ export async function registerModel(store: WorkspaceStore, workspace: string, in
         inputs: inspected.inputs,
         outputs: inspected.outputs,
         preset,
+        ...(input.preprocessing ? { preprocessing: input.preprocessing } : {}),
         labels,
         ...(input.parentId ? { parentId: input.parentId } : {}),
         ...(input.conversion ? { conversion: input.conversion } : {}),

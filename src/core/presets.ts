@@ -33,6 +33,20 @@ export const PRESET_LABELS: Record<PresetName, LabelSet> = {
   ssdvgg: 'voc-21', mobilenetv2: 'imagenet-1000', none: 'none',
 };
 
+/**
+ * The preprocessing a model runs — its custom parameters, else its named preset. Works on anything that carries
+ * a model's preset fields (Model, an image's runtime manifest, a served model).
+ */
+export function presetOf(model: { preset: string; preprocessing?: PreprocessingPreset }): PreprocessingPreset {
+  return model.preprocessing ?? presetByName(model.preset);
+}
+
+/** One line for display, e.g. "custom: shortest side 256, crop 224x224, BGR, ×1, mean 1,2,3, std 1,1,1, ×0.5". */
+export function describePreset(p: PreprocessingPreset): string {
+  const size = p.resizeShortestSide === null ? `resize ${p.height}x${p.width}` : `shortest side ${p.resizeShortestSide}, crop ${p.height}x${p.width}`;
+  return `${p.name}: ${size}, ${p.channelOrder}, ×${p.inputScale}, mean ${p.mean.join(',')}, std ${p.std.join(',')}, ×${p.scalingFactor}`;
+}
+
 export function presetByName(name: string): PreprocessingPreset {
   const preset = (PRESETS as Record<string, PreprocessingPreset>)[name];
   if (!preset) {

@@ -22,7 +22,8 @@ export type PresetName = 'resnet50' | 'resnet152' | 'densenet121' | 'vgg16' | 's
 
 /** Layout (NCHW/NHWC) is not part of a preset: it follows from the model's input shape. */
 export interface PreprocessingPreset {
-  name: PresetName;
+  /** A named family preset, or 'custom' for parameters that match none (see Model.preprocessing). */
+  name: PresetName | 'custom';
   /** Resize so the shortest side equals this, then centre-crop (ImageNet style); null = plain resize to the crop size. */
   resizeShortestSide: number | null;
   height: number;
@@ -64,6 +65,11 @@ export interface Model {
   inputs: TensorSpec[];
   outputs: TensorSpec[];
   preset: PresetName;
+  /**
+   * Custom preprocessing (name 'custom') when no named preset fits, e.g. read from a converted TF graph's
+   * image-decoding subgraph; `preset` is then 'none'. Resolve a model's preprocessing with presetOf().
+   */
+  preprocessing?: PreprocessingPreset;
   labels: LabelSet;
   /** Set on converted models: the id of the source model. */
   parentId?: string;

@@ -146,7 +146,7 @@ export class EmulatorHost {
           d.config = {
             model: {
               serviceName: service.name, modelName: manifest.model.name, modelVersion: manifest.model.version, modelPath,
-              inputs: manifest.inputs, outputs: manifest.outputs, preset: manifest.preset, labels: manifest.labels,
+              inputs: manifest.inputs, outputs: manifest.outputs, preset: manifest.preset, preprocessing: manifest.preprocessing, labels: manifest.labels,
             },
             port: service.port, restPort: service.restPort, replicas: service.replicas, auth: d.auth,
             tls: readTls(this.store, ws.name, service),

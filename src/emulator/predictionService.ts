@@ -2,8 +2,8 @@
 // GetModelMetadata (answered on the main thread from the model's tensor specs).
 import type * as ort from 'onnxruntime-node';
 import { AccelError } from '../core/errors';
-import { presetByName } from '../core/presets';
-import type { TensorSpec } from '../core/types';
+import { presetOf } from '../core/presets';
+import type { PreprocessingPreset, TensorSpec } from '../core/types';
 import { imageLayoutFor, preprocessImages } from './preprocess';
 import { servingRoot } from './servingProtos';
 import { DTYPE_TO_TF, checkShape, elementCount, formatShape, numericInput, outputTensor, specTypeName, tfTypeName } from './tensorCodec';
@@ -17,6 +17,7 @@ export interface ServedModel {
   inputs: TensorSpec[];
   outputs: TensorSpec[];
   preset: string;
+  preprocessing?: PreprocessingPreset;
 }
 
 export const SIGNATURE_NAME = 'serving_default';
@@ -65,7 +66,7 @@ function imageInput(model: ServedModel, spec: TensorSpec, t: WireTensor): Promis
       throw invalid(`Input "${spec.name}": DT_STRING shape must be [${images.length}] (one element per image), got ${formatShape(t.shape)} with ${images.length} string_val elements.`);
     }
   }
-  const preset = presetByName(model.preset);
+  const preset = presetOf(model);
   return preprocessImages(images, preset, imageLayoutFor(spec, preset));
 }
 

@@ -16,7 +16,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import * as os from 'node:os';
 import { AccelError, isAccelError, type ErrorCode } from '../core/errors';
 import type { Logger } from '../core/ports';
-import type { LabelSet, PresetName, TensorSpec } from '../core/types';
+import type { LabelSet, PreprocessingPreset, PresetName, TensorSpec } from '../core/types';
 import { authorize } from './auth';
 import type { DevicePool } from './devicePool';
 import { modelMetadataResponse, type ServedModel } from './predictionService';
@@ -33,6 +33,7 @@ export interface EndpointModel {
   inputs: TensorSpec[];
   outputs: TensorSpec[];
   preset: PresetName;
+  preprocessing?: PreprocessingPreset;
   labels: LabelSet;
 }
 
@@ -123,7 +124,7 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
   const host = config.host ?? '127.0.0.1';
   const served: ServedModel = {
     serviceName: model.serviceName, modelName: model.modelName, modelVersion: model.modelVersion,
-    inputs: model.inputs, outputs: model.outputs, preset: model.preset,
+    inputs: model.inputs, outputs: model.outputs, preset: model.preset, preprocessing: model.preprocessing,
   };
   const deviceIds = devices.acquire(model.serviceName, config.replicas);
   let auth = config.auth;

@@ -58,7 +58,7 @@ export async function runStandalone(options: StandaloneOptions, log: Logger): Pr
     {
       model: {
         serviceName, modelName: manifest.model.name, modelVersion: manifest.model.version, modelPath: options.model,
-        inputs: manifest.inputs, outputs: manifest.outputs, preset: manifest.preset, labels: manifest.labels,
+        inputs: manifest.inputs, outputs: manifest.outputs, preset: manifest.preset, preprocessing: manifest.preprocessing, labels: manifest.labels,
       },
       host: options.host ?? '0.0.0.0', port: options.port, restPort: options.restPort, replicas,
       auth: { enabled: !authDisabled, keyHashes: keys.map(hashKey) }, tls, logger: log,

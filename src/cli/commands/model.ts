@@ -5,7 +5,7 @@ import { fetchSampleModel, SAMPLE_MODEL } from '../../catalog/download';
 import { AccelError } from '../../core/errors';
 import { deleteModel, getModel, LABEL_SETS, listModels, registerModel, updateModel } from '../../core/models';
 import { parseKeyValues } from '../../core/names';
-import { PRESET_NAMES } from '../../core/presets';
+import { describePreset, PRESET_NAMES } from '../../core/presets';
 import type { Framework, LabelSet, Model, PresetName } from '../../core/types';
 import { action, collect, nounCommand } from '../context';
 import { printConversionReport, readConversionReport } from './convert';
@@ -35,7 +35,7 @@ export function printModel(model: Model): void {
     ['description', model.description],
     ['created', model.createdTime],
     ['file', `${model.fileName} (${model.sizeBytes} bytes, sha256 ${model.blob})`],
-    ['preset', model.preset],
+    ['preset', model.preprocessing ? describePreset(model.preprocessing) : model.preset],
     ['labels', model.labels],
     ['parent', model.parentId],
     ['tags', Object.entries(model.tags).map(([k, v]) => (v === '' ? k : `${k}=${v}`)).join(' ')],
