@@ -70,7 +70,12 @@ export class FileStore implements WorkspaceStore {
 
   /** Runs `fn` under the home lock (config.json, creating and deleting workspaces). */
   private withHomeLock<T>(fn: () => Promise<T> | T): Promise<T> {
-    fs.mkdirSync(this.workspacesDir, { recursive: true });
+    try {
+      fs.mkdirSync(this.workspacesDir, { recursive: true });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new AccelError('InvalidArgument', `Cannot write the accel home ${this.home} (${code}). Set ACCEL_HOME (or the accel.home setting) to a folder you can write, or fix its permissions.`);
+    }
     return withLock(path.join(this.home, '.lock'), `The accel home ${this.home}`, fn);
   }
 

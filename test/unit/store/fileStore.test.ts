@@ -137,6 +137,13 @@ describe('FileStore', () => {
     await assert.rejects(store.read('w'), (e) => isAccelError(e) && e.message.includes(file) && /damaged/.test(e.message));
   });
 
+  it('explains a home that cannot be written', async () => {
+    const file = path.join(tempHome(), 'a-file');
+    fs.writeFileSync(file, '');
+    const store = openStore(path.join(file, 'home'));
+    await assert.rejects(store.createWorkspace('w'), (e) => isAccelError(e, 'InvalidArgument') && /Cannot write the accel home/.test(e.message) && /ACCEL_HOME/.test(e.message));
+  });
+
   it('validates workspace names', async () => {
     const store = openStore(tempHome());
     await assert.rejects(store.createWorkspace('Bad Name!'), (e) => isAccelError(e, 'InvalidArgument') && /lowercase letters/.test(e.message));
