@@ -1,6 +1,6 @@
 // `accel azure login-status|subscriptions|workspaces|quota`, and the Kubernetes (AKS) side of
 // `accel service deploy --target kubernetes` and of the other service verbs.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import * as fs from 'node:fs';
 import type { ArmContext } from '../../azure/armContext';
 import type { KubeDeps, KubeServiceView } from '../../azure/kubernetesServices';
@@ -150,7 +150,7 @@ export interface KubernetesDeployCliOptions {
 /** Adds the Kubernetes options to `accel service deploy`. */
 export function addKubernetesDeployOptions(deploy: Command): Command {
   return deploy
-    .option('--target <local|kubernetes>', 'where to run it: the local emulator (default) or a Kubernetes cluster such as AKS', 'local')
+    .addOption(new Option('--target <where>', 'where to run it: the local emulator or a Kubernetes cluster such as AKS').choices(['local', 'kubernetes']).default('local'))
     .option('--context <name>', '[kubernetes] kubeconfig context (default: the current one)')
     .option('--namespace <name>', '[kubernetes] namespace', 'default')
     .option('--kubeconfig <file>', '[kubernetes] kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')

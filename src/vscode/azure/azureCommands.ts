@@ -28,8 +28,8 @@ export const AZURE_COMMANDS = {
 export interface AzureIntegration {
   session: AzureSession;
   /**
-   * Root nodes for the Workspaces view: the "Azure" section, shown when signed in or next to local workspaces;
-   * none otherwise, so that the view's welcome content (create a workspace / sign in to Azure) appears.
+   * Root nodes for the Workspaces view: the "Azure" section while signed in; none when signed out (the view's
+   * welcome content and title action offer "Sign in to Azure").
    */
   rootNodes(hasLocalWorkspaces: boolean): Promise<TreeNode[]>;
 }
@@ -147,6 +147,6 @@ export function registerAzure(runner: CommandRunner, ctx: AccelContext, subscrip
 
   return {
     session,
-    rootNodes: async (hasLocal) => (hasLocal || (await session.account().catch(() => undefined)) ? [azureSectionNode(session)] : []),
+    rootNodes: async () => (session.signedIn ? [azureSectionNode(session)] : []),
   };
 }

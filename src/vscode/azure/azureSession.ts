@@ -15,6 +15,8 @@ export class AzureSession implements vscode.Disposable {
   /** Fires when the account signs in or out (in this window or through the Accounts menu). */
   readonly onDidChange = this.changed.event;
   private readonly subscription: vscode.Disposable;
+  /** Last known sign-in state (refreshed at start, on sign-in and when VS Code's sessions change). */
+  signedIn = false;
 
   constructor(private readonly memento: vscode.Memento) {
     this.subscription = vscode.authentication.onDidChangeSessions((e) => {
@@ -67,7 +69,8 @@ export class AzureSession implements vscode.Disposable {
 
   async refreshContext(): Promise<void> {
     const account = await this.account().catch(() => undefined);
-    await vscode.commands.executeCommand('setContext', 'accel.azure.signedIn', !!account);
+    this.signedIn = !!account;
+    await vscode.commands.executeCommand('setContext', 'accel.azure.signedIn', this.signedIn);
     this.changed.fire();
   }
 
