@@ -12,7 +12,20 @@ const nodeEntries = {
   emulator: 'src/emulator/main.ts',
   inferenceWorker: 'src/emulator/inferenceWorker.ts',
 };
+if (existsSync('src/azure/index.ts')) nodeEntries.azure = 'src/azure/index.ts';
 const entryPoints = Object.fromEntries(Object.entries(nodeEntries).filter(([, file]) => existsSync(file)));
+
+// The Azure and Kubernetes SDKs are ~10 MB of JavaScript that most commands never need: the CLI and the
+// extension reach them only through a dynamic import of src/azure, which we leave out of their bundles and
+// point at the sibling bundle dist/azure.js, so `accel --help` and activation don't parse them.
+const azureAsSiblingBundle = {
+  name: 'azure-as-sibling-bundle',
+  setup(b) {
+    b.onResolve({ filter: /(^|\/)azure$/ }, (args) =>
+      args.kind === 'dynamic-import' && !args.importer.includes('/src/azure/') ? { path: './azure.js', external: true } : undefined,
+    );
+  },
+};
 
 await build({
   entryPoints,
@@ -24,6 +37,7 @@ await build({
   sourcemap: !production,
   minify: production,
   external,
+  plugins: [azureAsSiblingBundle],
   logLevel: 'warning',
 });
 

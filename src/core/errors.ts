@@ -26,6 +26,12 @@ export class AccelError extends Error {
     super(message);
     this.name = 'AccelError';
   }
+
+  // The Azure code ships as a separate bundle with its own copy of this class (see scripts/build.mjs), so
+  // `instanceof` recognises an AccelError by its shape rather than by class identity.
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof Error && value.name === 'AccelError' && typeof (value as { code?: unknown }).code === 'string';
+  }
 }
 
 export function isAccelError(e: unknown, code?: ErrorCode): e is AccelError {
