@@ -8,6 +8,7 @@ import { inspectOnnx } from '../convert/onnxModel';
 import { distDir, packageVersion, RUNTIME_PACKAGES, runtimeVersions } from '../emulator/bundles';
 import { assertCanDelete } from './dependencies';
 import { AccelError } from './errors';
+import { findModel } from './models';
 import { parseVersionedRef, validateName } from './names';
 import type { WorkspaceStore } from './ports';
 import { presetOf } from './presets';
@@ -30,23 +31,15 @@ export interface RuntimeManifest {
   runtime: { emulator: string; onnxruntime: string };
 }
 
-function pickVersion<T extends { name: string; version: number; id: string }>(items: T[], ref: string, kind: 'model' | 'image', listCmd: string): T {
-  const { name, version } = parseVersionedRef(ref, kind);
-  const same = items.filter((i) => i.name === name);
+export function findImage(state: WorkspaceState, ref: string): Image {
+  const { name, version } = parseVersionedRef(ref, 'image');
+  const same = state.images.filter((i) => i.name === name);
   const hit = version === undefined ? same.sort((a, b) => b.version - a.version)[0] : same.find((i) => i.version === version);
   if (!hit) {
     const known = same.map((i) => i.id).join(', ');
-    throw new AccelError('NotFound', `No ${kind} "${ref}" in this workspace${known ? ` (versions: ${known})` : ''}. List them with \`${listCmd}\`.`);
+    throw new AccelError('NotFound', `No image "${ref}" in this workspace${known ? ` (versions: ${known})` : ''}. List them with \`accel image list\`.`);
   }
   return hit;
-}
-
-export function findModel(state: WorkspaceState, ref: string): Model {
-  return pickVersion(state.models, ref, 'model', 'accel model list');
-}
-
-export function findImage(state: WorkspaceState, ref: string): Image {
-  return pickVersion(state.images, ref, 'image', 'accel image list');
 }
 
 function sha256File(file: string): string {
