@@ -48,7 +48,7 @@ test('bad image inputs get their fix and write nothing', async () => {
   });
   const before = fs.readFileSync(store.stateFile('one'));
   await assert.rejects(createImage(store, 'one', 'Bad Name', 'mobilenet:1'), /not a valid image name/);
-  await assert.rejects(createImage(store, 'one', 'img', 'nope:1'), /No model "nope:1".*accel model list/);
+  await assert.rejects(createImage(store, 'one', 'img', 'nope:1'), /Model nope is not registered.*accel model list/);
   await assert.rejects(createImage(store, 'one', 'img', 'wrongpreset:1'), /preset "ssdvgg" \(300x300 RGB images\).*--preset/);
   await assert.rejects(createImage(store, 'one', 'img', 'frozen:1'), /TensorFlow model.*accel model convert frozen:1/);
   assert.deepEqual(fs.readFileSync(store.stateFile('one')), before, 'the workspace state is unchanged');
