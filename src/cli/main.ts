@@ -29,7 +29,7 @@ export function buildProgram(): Command {
     .option('-w, --workspace <name>', 'the workspace to act on (default: the active one, see `accel workspace use`)')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true, sortSubcommands: true })
-    .addHelpText('after', '\nData lives in ACCEL_HOME (default ~/.accel). Exit codes: 0 ok, 1 error, 2 bad input, 3 not found, 4 has dependents/exists, 5 busy/unavailable.')
+    .addHelpText('after', '\nData lives in ACCEL_HOME (default ~/.accel). Exit codes: 0 ok, 1 error, 2 bad input, 3 not found, 4 has dependents/exists, 5 busy/unavailable, 6 Azure sign-in/permission/quota.')
     .exitOverride();
   for (const module of COMMAND_MODULES) module.register(program);
   return program;

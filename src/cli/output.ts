@@ -3,7 +3,10 @@
 import { AccelError, type ErrorCode } from '../core/errors';
 import type { ProgressReporter } from '../core/ports';
 
-/** Exit codes: 2 bad input, 3 not found, 4 conflicts with existing entities, 5 busy/unavailable, 130 cancelled, 1 other. */
+/**
+ * Exit codes: 2 bad input, 3 not found, 4 conflicts with existing entities, 5 busy/unavailable,
+ * 6 not signed in / permission denied / quota exceeded (Azure), 130 cancelled, 1 other.
+ */
 const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   InvalidArgument: 2,
   InvalidModel: 2,
@@ -12,6 +15,9 @@ const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   AlreadyExists: 4,
   Busy: 5,
   Unavailable: 5,
+  NotSignedIn: 6,
+  PermissionDenied: 6,
+  QuotaExceeded: 6,
   Cancelled: 130,
 };
 

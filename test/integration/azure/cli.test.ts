@@ -94,10 +94,10 @@ process.exit(1);
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('login-status: not signed in → exit 1 and how to sign in', async () => {
+  it('login-status: not signed in → exit 6 and how to sign in', async () => {
     writeAz('signed-out');
     const r = await accel(['azure', 'login-status']);
-    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.code, 6, r.stderr);
     assert.match(r.stderr, /Not signed in to Azure/);
     assert.match(r.stderr, /az login/);
     assert.equal(r.stdout, '');
