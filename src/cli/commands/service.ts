@@ -20,11 +20,15 @@ function intOption(value: string, flag: string): number {
 
 /** What `show --json` prints: the desired state from the store plus the live state from the host. */
 export function serviceView(workspace: string, service: Service, live: LiveService | undefined, hostRunning: boolean, certificate?: string) {
+  // A Kubernetes service's live state is in its cluster, which `service show` asks; the local host knows nothing of it.
+  const k8s = service.kubernetes;
+  const localState = live?.state ?? (hostRunning ? 'Stopped' : 'Stopped (emulator not running)');
   return {
     name: service.name,
     workspace,
     imageId: service.imageId,
-    scoringUri: scoringUri(service),
+    target: service.target,
+    scoringUri: k8s ? `kubernetes: ${k8s.context}/${k8s.namespace} (accel service show ${service.name})` : scoringUri(service),
     port: service.port,
     restPort: service.restPort,
     replicas: service.replicas,
@@ -33,7 +37,7 @@ export function serviceView(workspace: string, service: Service, live: LiveServi
     tls: service.tls ? { selfSigned: service.tls.selfSigned, certificate } : null,
     description: service.description,
     desiredState: 'Deployed',
-    state: live?.state ?? (hostRunning ? 'Stopped' : 'Stopped (emulator not running)'),
+    state: k8s ? `Deployed to Kubernetes (${k8s.context}/${k8s.namespace})` : localState,
     error: live?.error,
     devices: live?.devices ?? [],
     requests: live?.requests ?? 0,
@@ -112,6 +116,7 @@ export function register(program: Command): void {
       else {
         printTable(views, [
           { header: 'SERVICE', value: (v) => v.name },
+          { header: 'TARGET', value: (v) => v.target },
           { header: 'STATE', value: (v) => v.state },
           { header: 'SCORING URI', value: (v) => v.scoringUri },
           { header: 'IMAGE', value: (v) => v.imageId },

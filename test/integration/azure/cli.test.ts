@@ -156,6 +156,9 @@ process.exit(1);
 
     const shown = await accel(['service', 'show', 'mnet', '--json', ...w]);
     assert.equal(JSON.parse(shown.stdout).imageRef, 'myacr.azurecr.io/mobilenet:1');
+    const listed = JSON.parse((await accel(['service', 'list', '--json', ...w])).stdout);
+    assert.deepEqual(listed.map((s: { name: string; target: string; state: string }) => [s.name, s.target, s.state]),
+      [['mnet', 'kubernetes', 'Deployed to Kubernetes (dev-cluster/models)']], 'list must not report a cluster service as a stopped local one');
     const keys = JSON.parse((await accel(['service', 'keys', 'mnet', '--json', ...w])).stdout);
     const regen = await accel(['service', 'regen-key', 'mnet', 'secondary', '--json', ...w]);
     assert.equal(regen.code, 0, regen.stderr);
