@@ -15,7 +15,8 @@
 // only coarsen 15 neighbours.
 //
 // Only weights of matrix layers (Conv/MatMul/Gemm initializers) are rounded; biases and activations stay
-// fp32. fp32 is a pass-through. Already-quantized models (int8 QLinear*/QDQ graphs) are left unchanged.
+// fp32. fp32 is a pass-through. Already-quantized models (int8 QLinear*/QDQ graphs) are left unchanged unless
+// the conversion first rewrites them to fp32 (--dequantize, convert/dequantize.ts).
 import { floatsOfOnnxTensor, num } from './constTensor';
 
 export type Precision = 'fp32' | 'msfp9' | 'msfp8';
@@ -123,7 +124,7 @@ export function applyPrecision(model: any, precision: Precision): PrecisionResul
   if (precision === 'fp32') return { precision, tensors: 0, weights: 0, note: 'fp32: weights kept as they are.' };
   const reason = quantizedReason(model);
   if (reason) {
-    return { precision, tensors: 0, weights: 0, note: `${precision} not applied: ${reason}; its weights already have the accelerator's narrow precision, so they are left numerically unchanged.` };
+    return { precision, tensors: 0, weights: 0, note: `${precision} not applied: ${reason}; its weights already have the accelerator's narrow precision, so they are left numerically unchanged (pass --dequantize to rewrite it to fp32 and apply ${precision} instead).` };
   }
   const inits = new Map<string, any>((model.graph.initializer ?? []).map((t: any) => [t.name, t]));
   let weights = 0;

@@ -10,7 +10,8 @@ import { measureAccuracy, type AccuracyReport } from '../convert/accuracy';
 import { compatibilityReport, type CompatibilityReport } from '../convert/compatibility';
 import { decodeGraphDef, summarizeGraphDef, type GraphDef } from '../convert/graphDef';
 import { decodeOnnx, encodeOnnx, summarizeOnnx } from '../convert/onnxModel';
-import { applyPrecision, PRECISIONS, type Precision } from '../convert/precision';
+import { dequantizeModel, type DequantizeResult } from '../convert/dequantize';
+import { applyPrecision, PRECISIONS, quantizedReason, type Precision } from '../convert/precision';
 import { cutPreprocessing, isStringPlaceholder, type PreprocessCut } from '../convert/preprocessSubgraph';
 import { convertTfGraph } from '../convert/tfToOnnx';
 import { dataInputs, parseTensorName, tensorName } from '../convert/tfGraph';
@@ -27,6 +28,8 @@ export interface ConvertOptions {
   precision?: Precision;
   /** Folder of photos for the accuracy delta; undefined = default folder if it exists, null = skip. */
   calibrationDir?: string | null;
+  /** Rewrite an int8-quantized ONNX model to fp32 first, so the precision applies to it (see convert/dequantize.ts). */
+  dequantize?: boolean;
 }
 
 /** What a converted model's report blob holds. */
@@ -38,11 +41,17 @@ export interface ConversionReport {
   compatibility: CompatibilityReport;
   sourceOpHistogram: Record<string, number>;
   preprocessing?: PreprocessCut;
+  /** Set with --dequantize: what the int8 → fp32 rewrite did. */
+  dequantized?: DequantizeResult;
+  /** Accuracy against the source model. */
   accuracy?: AccuracyReport;
+  /** With --dequantize and a narrow precision: the delta against the fp32 dequantized model too. */
+  accuracyVsDequantized?: AccuracyReport;
   accuracyNote?: string;
 }
 
-interface ConvertRequest extends Required<Omit<ConvertOptions, 'calibrationDir' | 'outputTensors'>> {
+interface ConvertRequest extends Required<Omit<ConvertOptions, 'calibrationDir' | 'outputTensors' | 'dequantize'>> {
+  dequantize?: boolean;
   modelId: string;
   outputTensors: string[];
   calibrationDir: string | null;
@@ -140,12 +149,15 @@ export async function startConversion(store: WorkspaceStore, ws: string, modelRe
   const outputs = splitOutputs(options.outputTensors);
   const src = loadSource(store, ws, model);
   validateTensors(src, options.inputTensor, outputs);
+  if (options.dequantize && (src.graph || !quantizedReason(decodeOnnx(src.bytes, model.id)))) {
+    throw new AccelError('InvalidArgument', `--dequantize rewrites int8-quantized ONNX models (QLinearConv/QuantizeLinear...) to fp32, but ${model.id} is not one${src.graph ? ' (it is a TensorFlow graph)' : ''}. Drop --dequantize.`);
+  }
   const calibrationDir = options.calibrationDir === undefined ? defaultCalibrationDir() : options.calibrationDir;
   if (calibrationDir && !fs.existsSync(calibrationDir)) {
     throw new AccelError('NotFound', `Calibration folder ${calibrationDir} does not exist. Pass --calibration with a folder of photos.`);
   }
   const id = `convert-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  const request: ConvertRequest = { modelId: model.id, inputTensor: options.inputTensor, outputTensors: outputs, precision, calibrationDir, detached };
+  const request: ConvertRequest = { modelId: model.id, inputTensor: options.inputTensor, outputTensors: outputs, precision, calibrationDir, detached, ...(options.dequantize ? { dequantize: true } : {}) };
   fs.mkdirSync(operationsDir(store, ws), { recursive: true });
   fs.writeFileSync(requestPath(store, ws, id), JSON.stringify(request, null, 2));
   fs.writeFileSync(operationLogPath(store, ws, id), '');
@@ -185,7 +197,7 @@ export async function runConversion(store: WorkspaceStore, ws: string, id: strin
       progress.report({ fraction, message });
       log(message);
     };
-    await step(0.02, `Converting ${request.modelId}: input ${request.inputTensor}, outputs ${request.outputTensors.join(', ')}, precision ${request.precision}`);
+    await step(0.02, `Converting ${request.modelId}: input ${request.inputTensor}, outputs ${request.outputTensors.join(', ')}, precision ${request.precision}${request.dequantize ? ', dequantized from int8' : ''}`);
     const state = await store.read(ws);
     const src = loadSource(store, ws, findModel(state, request.modelId));
     const source = src.model;
@@ -194,6 +206,7 @@ export async function runConversion(store: WorkspaceStore, ws: string, id: strin
     let fp32Bytes: Uint8Array;
     let sourceOpHistogram: Record<string, number>;
     let cut: PreprocessCut | undefined;
+    let dequantized: DequantizeResult | undefined;
     let preset: PresetName = source.preset;
     let preprocessing: PreprocessingPreset | undefined = source.preprocessing;
     let inputName = request.inputTensor;
@@ -227,6 +240,11 @@ export async function runConversion(store: WorkspaceStore, ws: string, id: strin
       for (const o of request.outputTensors) {
         if (!model.graph.output.some((x: any) => x.name === o)) model.graph.output.push({ name: o });
       }
+      if (request.dequantize) {
+        await step(0.2, 'Rewriting the int8 model to fp32 (--dequantize)');
+        dequantized = dequantizeModel(model);
+        log(`Dequantized: ${Object.entries(dequantized.rewritten).map(([k, v]) => `${k}×${v}`).join(', ')} rewritten; ${dequantized.weights} weights and biases now fp32; ${dequantized.clips} activation ranges kept as Clip.`);
+      }
       fp32Bytes = encodeOnnx(model);
     }
 
@@ -249,6 +267,7 @@ export async function runConversion(store: WorkspaceStore, ws: string, id: strin
       ...(prec.note && request.precision !== 'fp32' ? { precisionNote: prec.note } : {}),
       ...(request.precision !== 'fp32' ? { msfpBlockSize: 16 } : {}),
       ...(cut ? { preprocessing: cut } : {}),
+      ...(dequantized ? { dequantized } : {}),
     };
     const spec = (m: any, name: string): TensorSpec => {
       const vi = m.graph.input.find((i: any) => i.name === name);
@@ -264,23 +283,25 @@ export async function runConversion(store: WorkspaceStore, ws: string, id: strin
     else if (tfFp32) report.accuracyNote = 'fp32 conversion of a TensorFlow graph: it is the reference itself (TensorFlow does not run here), so there is no delta to measure.';
     else {
       await step(0.5, `Measuring the accuracy delta on ${request.calibrationDir}`);
-      const refModel = src.graph ? decodeOnnx(fp32Bytes) : decodeOnnx(src.bytes);
-      report.accuracy = await measureAccuracy({
-        reference: src.graph ? fp32Bytes : src.bytes,
-        referenceLabel: src.graph ? `${source.id} converted at fp32` : source.id,
-        candidate: bytes,
-        referenceInput: spec(refModel, inputName),
-        candidateInput: spec(model, inputName),
-        referenceOutput: classifier,
-        candidateOutput: classifier,
-        preset: presetParams,
-        calibrationDir: request.calibrationDir,
-        progress: { report: (u) => progress.report({ message: u.message, fraction: 0.5 + 0.4 * (u.fraction ?? 0) }) },
-        cancel,
-        checkpoint,
-      });
-      const a = report.accuracy;
-      log(`Accuracy vs ${a.reference} on ${a.images} images: top-1 agreement ${(a.top1Agreement * 100).toFixed(1)}%, top-5 agreement ${(a.top5Agreement * 100).toFixed(1)}%, max |Δp| ${a.maxAbsProbDiff.toExponential(3)}, mean |Δp| ${a.meanAbsProbDiff.toExponential(3)}.`);
+      const measure = async (reference: Uint8Array, referenceLabel: string, from: number, to: number): Promise<AccuracyReport> => {
+        const a = await measureAccuracy({
+          reference, referenceLabel, candidate: bytes,
+          referenceInput: spec(decodeOnnx(reference), inputName),
+          candidateInput: spec(model, inputName),
+          referenceOutput: classifier,
+          candidateOutput: classifier,
+          preset: presetParams,
+          calibrationDir: request.calibrationDir!,
+          progress: { report: (u) => progress.report({ message: u.message, fraction: from + (to - from) * (u.fraction ?? 0) }) },
+          cancel,
+          checkpoint,
+        });
+        log(`Accuracy vs ${a.reference} on ${a.images} images: top-1 agreement ${(a.top1Agreement * 100).toFixed(1)}%, top-5 agreement ${(a.top5Agreement * 100).toFixed(1)}%, max |Δp| ${a.maxAbsProbDiff.toExponential(3)}, mean |Δp| ${a.meanAbsProbDiff.toExponential(3)}.`);
+        return a;
+      };
+      const both = dequantized && request.precision !== 'fp32';
+      report.accuracy = await measure(src.graph ? fp32Bytes : src.bytes, src.graph ? `${source.id} converted at fp32` : source.id, 0.5, both ? 0.7 : 0.9);
+      if (both) report.accuracyVsDequantized = await measure(fp32Bytes, `${source.id} dequantized to fp32`, 0.7, 0.9);
     }
     if (report.accuracyNote) log(report.accuracyNote);
 
@@ -294,7 +315,7 @@ export async function runConversion(store: WorkspaceStore, ws: string, id: strin
       converted = await registerModel(store, ws, {
         path: file, name, framework: 'onnx', preset, preprocessing, labels: source.labels, parentId: source.id,
         tags: source.tags,
-        description: `${source.id} converted for the accelerator (${request.precision})`,
+        description: `${source.id} converted for the accelerator (${request.precision}${dequantized ? ', dequantized from int8' : ''})`,
         conversion: { operationId: id, precision: request.precision, inputTensor: inputName, outputTensors: request.outputTensors, reportBlob: reportBlob.sha256 },
       });
     } catch (e) {

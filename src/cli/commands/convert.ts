@@ -19,6 +19,7 @@ interface ConvertCliOptions {
   output: string;
   precision?: Precision;
   calibration?: string;
+  dequantize?: boolean;
   wait?: boolean;
 }
 
@@ -35,6 +36,7 @@ export function printConversionReport(r: ConversionReport): void {
   const c = r.compatibility;
   printLine('conversion:');
   printLine(`  precision     ${r.precision}${r.msfpBlockSize ? ` (blocks of ${r.msfpBlockSize})` : ''}${r.precisionNote ? ` — ${r.precisionNote}` : ''}`);
+  if (r.dequantized) printLine(`  dequantized   ${Object.entries(r.dequantized.rewritten).map(([k, v]) => `${k}×${v}`).join(' ')} → fp32 (${r.dequantized.clips} activation ranges kept as Clip)`);
   if (r.preprocessing) printLine(`  preprocessing cut at ${r.preprocessing.boundaryTensor} → preset ${r.preprocessing.preset}`);
   printLine(`  accelerator   ${c.accelerator.nodes} nodes: ${Object.entries(c.accelerator.ops).map(([k, v]) => `${k}×${v}`).join(' ')}`);
   printLine(`  host          ${c.host.nodes} nodes: ${Object.entries(c.host.ops).map(([k, v]) => `${k}×${v}`).join(' ') || '-'}`);
@@ -42,8 +44,9 @@ export function printConversionReport(r: ConversionReport): void {
   printLine(`  MACs/image    ${c.macsPerImage}${c.macsComplete ? '' : ' (lower bound)'}`);
   printLine(`  weight bytes  fp32 ${c.weightBytes.fp32}, msfp9 ${c.weightBytes.msfp9}, msfp8 ${c.weightBytes.msfp8}`);
   if (r.accuracy) {
-    const a = r.accuracy;
-    printLine(`  accuracy      vs ${a.reference} on ${a.images} images: top-1 ${(a.top1Agreement * 100).toFixed(1)}%, top-5 ${(a.top5Agreement * 100).toFixed(1)}%, max |Δp| ${a.maxAbsProbDiff.toExponential(3)}, mean |Δp| ${a.meanAbsProbDiff.toExponential(3)}`);
+    for (const a of [r.accuracy, r.accuracyVsDequantized]) {
+      if (a) printLine(`  accuracy      vs ${a.reference} on ${a.images} images: top-1 ${(a.top1Agreement * 100).toFixed(1)}%, top-5 ${(a.top5Agreement * 100).toFixed(1)}%, max |Δp| ${a.maxAbsProbDiff.toExponential(3)}, mean |Δp| ${a.meanAbsProbDiff.toExponential(3)}`);
+    }
   } else if (r.accuracyNote) {
     printLine(`  accuracy      ${r.accuracyNote}`);
   }
@@ -59,12 +62,13 @@ export function register(program: Command): void {
     .requiredOption('--input <tensor>', 'input tensor (e.g. Placeholder:0, or the ONNX input name)')
     .requiredOption('--output <tensors>', 'output tensor(s), comma-separated (e.g. classifier/resnet_v1_50/predictions/Softmax:0)')
     .option('--precision <p>', 'fp32 | msfp9 | msfp8', 'fp32')
+    .option('--dequantize', 'rewrite an int8-quantized ONNX model to fp32 first, so --precision applies to it (otherwise it is left numerically unchanged)')
     .option('--calibration <dir>', 'folder of photos to measure the accuracy delta on (default: $ACCEL_CALIBRATION or the sample images)')
     .option('--wait', 'run in this process and wait for the result (otherwise it runs in the background: poll `accel operation show <id>`)')
     .action(
       action(async (ctx, ref: string, opts: ConvertCliOptions) => {
         const ws = await ctx.workspace();
-        const options = { inputTensor: opts.input, outputTensors: opts.output, precision: opts.precision, calibrationDir: opts.calibration };
+        const options = { inputTensor: opts.input, outputTensors: opts.output, precision: opts.precision, calibrationDir: opts.calibration, dequantize: opts.dequantize };
         if (opts.wait) {
           const abort = new AbortController();
           process.once('SIGINT', () => abort.abort());
