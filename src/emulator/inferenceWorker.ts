@@ -4,6 +4,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { isAccelError } from '../core/errors';
 import { runPredict, type ServedModel } from './predictionService';
+import { replicaSessionOptions } from './sessionOptions';
+import { lowerThisThreadPriority } from './threadPriority';
 
 export interface WorkerInit {
   model: ServedModel;
@@ -23,16 +25,8 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 
 async function load(): Promise<ort.InferenceSession> {
-  const session = await ort.InferenceSession.create(init.modelPath, {
-    intraOpNumThreads: init.intraOpThreads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    // Bad inputs are reported to the caller with the reason; ORT's own log would only repeat them on stderr.
-    logSeverityLevel: 4,
-    // Spinning threads steal the CPU from the gRPC thread and from other replicas (performance.md §3.1).
-    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
-  });
+  lowerThisThreadPriority(); // before the session exists, so its threads inherit it
+  const session = await ort.InferenceSession.create(init.modelPath, replicaSessionOptions(init.intraOpThreads));
   const missing = [
     ...init.model.inputs.filter((s) => !session.inputNames.includes(s.name)).map((s) => `input "${s.name}"`),
     ...init.model.outputs.filter((s) => !session.outputNames.includes(s.name)).map((s) => `output "${s.name}"`),
