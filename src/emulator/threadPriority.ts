@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-/** Nice value of inference threads (0 = normal, 19 = lowest). */
-export const INFERENCE_NICE = 10;
+/** Nice value of inference threads (0 = normal, 19 = lowest); ACCEL_INFERENCE_NICE overrides it. */
+export const INFERENCE_NICE = Math.min(19, Math.max(0, Number(process.env.ACCEL_INFERENCE_NICE ?? 10) || 0));
 
 /** Sets the calling thread's nice value; returns false where the platform offers no per-thread priority. */
 export function lowerThisThreadPriority(nice = INFERENCE_NICE): boolean {
