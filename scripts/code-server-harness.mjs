@@ -35,7 +35,7 @@ export async function freePort() {
  * Starts code-server on an ephemeral port. `env` is inherited by its extension host (and so by the extension and
  * the emulator host the extension starts). Returns { url, port, dirs, proc, log(), stop() }.
  */
-export async function startCodeServer({ workspace, env = {}, userSettings = {}, extensionsDir, label = 'code-server' }) {
+export async function startCodeServer({ workspace, env = {}, userSettings = {}, extensionsDir, label = 'code-server', port: wanted }) {
   ensureTools();
   const base = mkdtempSync(join(tmpdir(), 'accel-cs-'));
   const dirs = {
@@ -63,7 +63,7 @@ export async function startCodeServer({ workspace, env = {}, userSettings = {}, 
   );
   // Our own config file, so code-server does not write one into the user's home.
   writeFileSync(dirs.config, 'auth: none\ncert: false\n');
-  const port = await freePort();
+  const port = wanted ?? (await freePort());
   const args = [
     codeServerEntry,
     '--config', dirs.config,

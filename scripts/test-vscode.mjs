@@ -1,7 +1,8 @@
 // Runs the VS Code suites in a real VS Code (code-server 4.139.1 = VS Code 1.139.1) driven by headless chromium:
 //   1. the extension-host suite (test/vscode/**, mocha) with this repo loaded as the development extension;
 //   2. the UI end-to-end suite (test/e2e/**, node:test + playwright-core) against the packaged .vsix.
-// Usage: node scripts/test-vscode.mjs [host|e2e]   (default: both). ACCEL_TEST_VERBOSE=1 streams code-server's log.
+// Usage: node scripts/test-vscode.mjs [host|e2e|--bundle-only]   (default: both). ACCEL_TEST_VERBOSE=1 streams code-server's log.
+//   --bundle-only  only bundles the extension-host suite to out/vscode-test/ (for F5 and @vscode/test-electron).
 // Exits non-zero on any failure or timeout; kills every process it started.
 import { spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
@@ -132,6 +133,10 @@ function runE2E() {
   if (r.status !== 0 && count('fail') === 0) failed++;
 }
 
+if (which === '--bundle-only') {
+  await bundleHostSuite();
+  process.exit(0);
+}
 ensureTools();
 if (which === 'all' || which === 'host') await runHostSuite();
 if (which === 'all' || which === 'e2e') runE2E();

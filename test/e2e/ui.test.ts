@@ -42,12 +42,13 @@ function row(view: string, text: string) {
 }
 
 /** Right-clicks `target` and runs the menu entry `item` (hover focuses the entry, Enter runs it, as with a keyboard). */
-async function contextMenu(target: any, item: string): Promise<void> {
+async function contextMenu(target: any, item: string, screenshot?: string): Promise<void> {
   await target.click({ button: 'right' });
   const entry = page.locator('.monaco-menu .action-item', { hasText: item }).first();
   await entry.waitFor(WAIT);
   await entry.hover();
   await page.locator('.monaco-menu .action-item.focused', { hasText: item }).first().waitFor(WAIT);
+  if (screenshot) await page.screenshot({ path: path.join(artifacts, `${String(++step).padStart(2, '0')}-${screenshot}.png`) });
   await page.keyboard.press('Enter');
   await page.locator('.monaco-menu').first().waitFor({ state: 'detached', ...WAIT });
 }
@@ -152,8 +153,7 @@ describe('Accelerated Models in VS Code (code-server, packaged .vsix)', { timeou
     await folder.click();
     const photo = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'coffee.png' }).first();
     await photo.waitFor(WAIT);
-    await shot('explorer-photo');
-    await contextMenu(photo, 'Score with Accelerated Model');
+    await contextMenu(photo, 'Score with Accelerated Model', 'explorer-context-menu');
     const frame = await scoreResultFrame();
     await frame.locator('#top1', { hasText: 'espresso' }).waitFor(WAIT);
     assert.equal((await frame.locator('#top1').textContent())?.trim(), 'espresso');

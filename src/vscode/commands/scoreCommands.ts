@@ -70,12 +70,12 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
       const panelRoot = path.dirname(file);
       const panel = ResultPanel.show(ctx.extension.extensionUri, {
         kind: 'score', fileName: path.basename(file), imageUri: '', service: service.name, scoringUri: scorer.uri, modelId: scorer.model.id,
-        top: r.top, latency: r.latency, boxes: [],
+        top: r.top, latency: r.latency, boxes: r.boxes,
       }, panelRoot);
       const view: ScoreView = {
         kind: 'score', fileName: path.basename(file),
         imageUri: PREVIEWABLE.test(file) ? panel.webview.asWebviewUri(vscode.Uri.file(file)).toString() : '',
-        service: service.name, scoringUri: scorer.uri, modelId: scorer.model.id, top: r.top, latency: r.latency, boxes: [],
+        service: service.name, scoringUri: scorer.uri, modelId: scorer.model.id, top: r.top, latency: r.latency, boxes: r.boxes,
       };
       panel.update(view);
       ctx.log.info(`scored ${file} with ${service.name}: ${r.top[0]?.label} (${(r.top[0]?.score * 100).toFixed(1)}%), ${r.latency.clientMs.toFixed(1)} ms`);

@@ -2,6 +2,7 @@
 // raw output into what the panels show: top-k labels and the latency breakdown. No vscode import.
 import * as path from 'node:path';
 import { labelsFor } from '../../catalog/labels';
+import { ssdPostprocessOutputs } from '../../catalog/ssdPostprocess';
 import { PredictionClient } from '../../client/predictionClient';
 import { topK } from '../../client/topK';
 import { AccelError } from '../../core/errors';
@@ -9,12 +10,14 @@ import type { WorkspaceStore } from '../../core/ports';
 import { findImage } from '../../core/images';
 import { getServiceKeys, readTls, scoringUri } from '../../core/services';
 import type { Model, Service } from '../../core/types';
-import { latencyBreakdown, type BatchRow, type LatencyBreakdown, type Prediction } from '../panels/protocol';
+import { latencyBreakdown, type BatchRow, type Box, type LatencyBreakdown, type Prediction } from '../panels/protocol';
 
 export interface ScoredFile {
   file: string;
   top: Prediction[];
   latency: LatencyBreakdown;
+  /** SSD-VGG detections (empty for classifiers). */
+  boxes: Box[];
 }
 
 export class ServiceScorer {
@@ -49,17 +52,21 @@ export class ServiceScorer {
 
   async scoreFile(file: string, k = 5): Promise<ScoredFile> {
     const result = await this.client.scoreFile(file);
+    const t = result.timings;
+    const latency = latencyBreakdown(t.totalMs, { queueMs: t.queueMs, preprocessMs: t.preprocessMs, inferenceMs: t.inferenceMs });
+    if (this.model.preset === 'ssdvgg' && this.model.outputs.length === 12) {
+      // Detection: the 12 SSD outputs in the model's order (six class-confidence tensors, then six box tensors).
+      const detections = ssdPostprocessOutputs(this.model.outputs.map((o) => result.outputs[o.name]?.data ?? new Float32Array()));
+      const boxes = detections.map((d) => ({ label: this.labels[d.classId] ?? `class ${d.classId}`, score: d.score, ymin: d.box[0], xmin: d.box[1], ymax: d.box[2], xmax: d.box[3] }));
+      const top = boxes.slice(0, k).map((b, i) => ({ index: detections[i].classId, label: b.label, score: b.score }));
+      return { file, top, latency, boxes };
+    }
     const outputName = this.model.outputs[0]?.name ?? Object.keys(result.outputs)[0];
     const out = result.outputs[outputName] ?? Object.values(result.outputs)[0];
     if (!out) throw new AccelError('Internal', `Service ${this.service.name} returned no outputs for ${path.basename(file)}.`);
     const classes = out.shape.length ? out.shape[out.shape.length - 1] : out.data.length;
     const scores = out.data.subarray(0, classes);
-    const t = result.timings;
-    return {
-      file,
-      top: topK(scores, this.labels, k),
-      latency: latencyBreakdown(t.totalMs, { queueMs: t.queueMs, preprocessMs: t.preprocessMs, inferenceMs: t.inferenceMs }),
-    };
+    return { file, top: topK(scores, this.labels, k), latency, boxes: [] };
   }
 
   /** Scores files with `concurrency` requests in flight; stops starting new ones once `cancelled()` is true. */

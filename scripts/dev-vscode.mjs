@@ -1,0 +1,80 @@
+// The README's first command: opens the extension in a real VS Code in the browser (code-server, installed on
+// first use into .tools/) on the embedded default: a sample workspace folder of photos, and the sample model
+// (MobileNetV2) registered, packaged and deployed on the local emulator — ready to right-click a photo.
+// Usage: node scripts/dev-vscode.mjs [--port N] [--check]
+//   --check  opens the workbench once in headless chromium, saves test-artifacts/dev-vscode.png and exits.
+// The store is ACCEL_HOME or ~/.accel (the same one the `accel` CLI uses). Ctrl+C stops code-server; the
+// emulator keeps serving (stop it with `npx accel emulator stop`).
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureTools, launchBrowser, repoRoot, startCodeServer, workbenchUrl } from './code-server-harness.mjs';
+
+const args = process.argv.slice(2);
+const check = args.includes('--check');
+const portArg = args.includes('--port') ? Number(args[args.indexOf('--port') + 1]) : undefined;
+const shared = process.env.ACCEL_SHARED ?? join(repoRoot, '..', 'shared');
+const env = { ...process.env };
+if (!env.ACCEL_MIRROR && existsSync(join(shared, 'data/models/onnx'))) env.ACCEL_MIRROR = join(shared, 'data/models/onnx');
+
+function step(what) {
+  console.log(`\n> ${what}`);
+}
+
+function accel(...cliArgs) {
+  const r = spawnSync(process.execPath, [join(repoRoot, 'dist/cli.js'), ...cliArgs, '--json'], { env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`accel ${cliArgs.join(' ')} failed: ${r.stderr.trim()}`);
+  return JSON.parse(r.stdout || 'null');
+}
+
+step('installing code-server, Node 24 and chromium into .tools/ (first run only)');
+ensureTools();
+
+step('building the extension');
+if (spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: repoRoot, stdio: 'inherit' }).status !== 0) process.exit(1);
+
+step('sample workspace folder with photos: .cache/sample-workspace/photos');
+const folder = join(repoRoot, '.cache', 'sample-workspace');
+mkdirSync(join(folder, 'photos'), { recursive: true });
+for (const sub of ['coral', 'skimage']) {
+  const dir = join(shared, 'data/images', sub);
+  if (existsSync(dir)) for (const f of readdirSync(dir)) cpSync(join(dir, f), join(folder, 'photos', f));
+}
+
+step('store workspace "default" with the sample model deployed (mobilenet-svc)');
+const workspaces = accel('workspace', 'list');
+if (!workspaces.some((w) => w.name === 'default')) accel('workspace', 'create', 'default');
+accel('workspace', 'use', 'default');
+const state = { models: accel('model', 'list', '--workspace', 'default'), images: accel('image', 'list', '--workspace', 'default'), services: accel('service', 'list', '--workspace', 'default') };
+const model = state.models.find((m) => m.name === 'mobilenetv2') ?? accel('model', 'add', 'mobilenetv2', '--workspace', 'default');
+const image = state.images.find((i) => i.modelId === model.id) ?? accel('image', 'create', 'mobilenet-image', '--model', model.id, '--workspace', 'default');
+const service = state.services.find((s) => s.name === 'mobilenet-svc') ?? accel('service', 'deploy', 'mobilenet-svc', '--image', image.id, '--workspace', 'default');
+accel('emulator', 'start');
+console.log(`  ${model.id} → ${image.id} → ${service.name}`);
+
+step('starting VS Code (code-server)');
+const server = await startCodeServer({ workspace: folder, env, label: 'dev', port: portArg });
+const url = workbenchUrl(server, { folder, extensionDevelopmentPath: repoRoot });
+if (check) {
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(url);
+    await page.locator('.activitybar [aria-label^="Accelerated Models"]').first().click({ timeout: 90_000 });
+    await page.locator('.pane:has(.pane-header[aria-label^="Services"]) .monaco-list-row', { hasText: 'mobilenet-svc' }).first().waitFor({ timeout: 90_000 });
+    mkdirSync(join(repoRoot, 'test-artifacts'), { recursive: true });
+    await page.screenshot({ path: join(repoRoot, 'test-artifacts/dev-vscode.png') });
+    console.log('\ncheck passed: the extension shows mobilenet-svc; screenshot test-artifacts/dev-vscode.png');
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+  process.exit(0);
+}
+console.log(`\nOpen this URL in a browser (right-click a photo in photos/ → "Score with Accelerated Model"):\n\n  ${url}\n\nCtrl+C stops VS Code.`);
+const stop = async () => {
+  await server.stop();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
