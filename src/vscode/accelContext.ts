@@ -7,6 +7,7 @@ import { AccelError } from '../core/errors';
 import type { SecretStore, WorkspaceStore } from '../core/ports';
 import { getServiceKeys } from '../core/services';
 import type { Service } from '../core/types';
+import { HOST_INFO_FILE } from '../emulator/hostControl';
 import { openStore } from '../store/fileStore';
 import { EmulatorController } from './emulatorController';
 import { VsCodeUserInput, type UserInput } from './ui';
@@ -21,6 +22,7 @@ export class AccelContext implements vscode.Disposable {
   readonly onDidChangeStore = this.changed.event;
   private watcher?: fs.FSWatcher;
   private debounce?: NodeJS.Timeout;
+  private emulatorDebounce?: NodeJS.Timeout;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(readonly extension: vscode.ExtensionContext, readonly log: vscode.LogOutputChannel) {
@@ -42,6 +44,8 @@ export class AccelContext implements vscode.Disposable {
       fs.mkdirSync(this.home, { recursive: true });
       this.watcher = fs.watch(this.home, { recursive: true }, (_event, file) => {
         const name = file ? path.basename(file.toString()) : '';
+        // The emulator host (re)writes emulator.json when it starts or stops, whoever started it (CLI, another window).
+        if (name === HOST_INFO_FILE) this.emulatorSoon();
         if (name && name !== 'state.json' && name !== 'config.json') return;
         this.fireSoon();
       });
@@ -49,6 +53,11 @@ export class AccelContext implements vscode.Disposable {
     } catch (e) {
       this.log.warn(`cannot watch ${this.home} (${(e as Error).message}); views refresh after each command only`);
     }
+  }
+
+  private emulatorSoon(): void {
+    clearTimeout(this.emulatorDebounce);
+    this.emulatorDebounce = setTimeout(() => void this.emulator.detect(), 300);
   }
 
   fireSoon(): void {
@@ -87,6 +96,7 @@ export class AccelContext implements vscode.Disposable {
 
   dispose(): void {
     clearTimeout(this.debounce);
+    clearTimeout(this.emulatorDebounce);
     this.watcher?.close();
     for (const d of this.disposables) d.dispose();
   }
