@@ -168,7 +168,8 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
       if (encoding !== 'float_val' && encoding !== 'tensor_content') {
         return fail(callback, grpc.status.INVALID_ARGUMENT, `Metadata ${OUTPUT_ENCODING_HEADER} must be "float_val" or "tensor_content", got "${encoding}".`);
       }
-      pool!.submit(call.request, encoding === 'tensor_content', () => call.cancelled).then(
+      // grpc-js is done with the request buffer once the handler has it, so the pool may move it to the worker.
+      pool!.submit(call.request, encoding === 'tensor_content', () => call.cancelled, true).then(
         (r) => {
           const trailer = new grpc.Metadata();
           trailer.set('x-accel-queue-ms', r.queueMs.toFixed(3));

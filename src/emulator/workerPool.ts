@@ -29,6 +29,8 @@ export interface JobResult {
 interface Job {
   id: number;
   bytes: Uint8Array;
+  /** The caller gave the bytes up: their memory may be moved to the worker instead of copied. */
+  owned: boolean;
   tensorContent: boolean;
   enqueued: number;
   dispatched?: number;
@@ -51,6 +53,16 @@ export function workerFile(): string {
   const found = candidates.find((p) => fs.existsSync(p));
   if (!found) throw new Error(`inferenceWorker not found next to ${__dirname}; rebuild with \`npm run build\``);
   return found;
+}
+
+/**
+ * Whether moving `bytes.buffer` to a worker can affect no other object. Node's Buffer pool hands out slices of
+ * shared 8 KiB slabs only for requests under 4 KiB, so a view of 4 KiB or more that spans its whole ArrayBuffer
+ * (bar grpc-js's 5-byte frame header) is a buffer of its own. Moving it saves a copy and, more to the point, a
+ * large allocation per request on the gRPC thread: those drive V8's full GCs, whose pauses delay every RPC.
+ */
+function ownsItsMemory(bytes: Uint8Array): boolean {
+  return bytes.buffer instanceof ArrayBuffer && bytes.byteLength >= 4096 && bytes.buffer.byteLength - bytes.byteLength <= 8;
 }
 
 export class WorkerPool {
@@ -139,8 +151,11 @@ export class WorkerPool {
     }, delay).unref();
   }
 
-  /** Queues one serialized PredictRequest; resolves with the serialized PredictResponse. */
-  submit(bytes: Uint8Array, tensorContent: boolean, isCancelled: () => boolean = () => false): Promise<JobResult> {
+  /**
+   * Queues one serialized PredictRequest; resolves with the serialized PredictResponse. `owned`: the caller will
+   * not touch `bytes` again, so a buffer that is theirs alone is moved to the worker rather than copied.
+   */
+  submit(bytes: Uint8Array, tensorContent: boolean, isCancelled: () => boolean = () => false, owned = false): Promise<JobResult> {
     if (this.stopped) return Promise.reject(new AccelError('Unavailable', `Service "${this.opts.model.serviceName}" is stopping; retry once it is redeployed.`));
     if (this.state === 'Loading') {
       return Promise.reject(new AccelError('Unavailable', `Service "${this.opts.model.serviceName}" is still loading its model onto its devices; retry in a moment.`));
@@ -154,7 +169,7 @@ export class WorkerPool {
       );
     }
     return new Promise<JobResult>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, bytes, tensorContent, enqueued: performance.now(), isCancelled, resolve, reject });
+      this.queue.push({ id: this.nextId++, bytes, owned, tensorContent, enqueued: performance.now(), isCancelled, resolve, reject });
       this.pump();
     });
   }
@@ -173,9 +188,8 @@ export class WorkerPool {
       }
       job.dispatched = performance.now();
       best.inflight.set(job.id, job);
-      // A private copy we can transfer (grpc-js buffers may share memory with other messages).
-      const copy = new Uint8Array(job.bytes);
-      best.worker!.postMessage({ id: job.id, bytes: copy, tensorContent: job.tensorContent }, [copy.buffer]);
+      const bytes = job.owned && ownsItsMemory(job.bytes) ? job.bytes : new Uint8Array(job.bytes);
+      best.worker!.postMessage({ id: job.id, bytes, tensorContent: job.tensorContent }, [bytes.buffer as ArrayBuffer]);
     }
   }
 
