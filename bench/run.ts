@@ -266,6 +266,10 @@ async function benchModel(m: BenchModel, echo: Awaited<ReturnType<typeof startEc
   // Concurrency 8 in rounds bracketed by the best in-process config, so load from other processes on the
   // machine shifts served and in-process figures alike; health is probed from another process meanwhile.
   log(`${m.key}: concurrency 8 vs in-process (${ROUNDS} rounds) + health probe`);
+  // The same probe with the endpoint idle: the machine's own scheduling noise, for reading the figure under load.
+  const idleProbe = await startChild('healthProbe.ts', [String(ep.port)]);
+  await new Promise((r) => setTimeout(r, 2000));
+  const healthIdle = JSON.parse(await idleProbe.rest()) as { latencies: number[]; errors: number };
   const inProcess = [await inProcessThroughput(m, best.sessions, best.threads)];
   const served8: Array<Awaited<ReturnType<typeof servedLoad>>> = [];
   const health = { latencies: [] as number[], errors: 0 };
@@ -311,13 +315,15 @@ async function benchModel(m: BenchModel, echo: Awaited<ReturnType<typeof startEc
       how: 'each round: served rps at concurrency 8 / mean of the in-process best-config rps measured just before and just after it',
     },
     healthUnderLoadMs: { ...stats(health.latencies), errors: health.errors, how: 'grpc.health.v1 Check every 5 ms from a separate process during the concurrency-8 rounds' },
+    healthIdleMs: { ...stats(healthIdle.latencies), errors: healthIdle.errors, how: 'the same probe for 2 s with the endpoint idle (machine noise floor)' },
     coldStartMs: { ...spread(colds), what: 'spawn of the endpoint process → model loaded on every replica → first prediction answered' },
   };
 }
 
 async function main() {
   const t0 = performance.now();
-  log(`load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  const loadAtStart = os.loadavg().map((v) => r3(v));
+  log(`load average ${loadAtStart.join(' ')}`);
   log('generating/loading the ResNet-50 model');
   const models: BenchModel[] = [
     {
@@ -357,7 +363,7 @@ async function main() {
 
   const report = {
     benchmark: 'accel emulator serving path',
-    machine: { cpus: CPUS, cpuModel: os.cpus()[0]?.model, node: process.version, onnxruntime: (ort.env as { versions?: { common?: string } }).versions?.common, loadAverageAtEnd: os.loadavg().map((v) => r3(v)) },
+    machine: { cpus: CPUS, cpuModel: os.cpus()[0]?.model, node: process.version, onnxruntime: (ort.env as { versions?: { common?: string } }).versions?.common, loadAverage: { start: loadAtStart, end: os.loadavg().map((v) => r3(v)) } },
     notes: [
       'All times in ms. The endpoint runs in its own process; clients talk to it over 127.0.0.1; inference runs in worker threads at lower priority.',
       'Floors use the replica session options (src/emulator/sessionOptions.ts) and thread priority, in worker threads, in this same run.',

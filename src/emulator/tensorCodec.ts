@@ -25,7 +25,7 @@ export function specTypeName(dtype: TensorDType): string {
   return tf === undefined ? dtype : tfTypeName(tf);
 }
 
-const ELEMENT: Partial<Record<TensorDType, { ctor: new (buf: ArrayBuffer) => NumericArray; bytes: number }>> = {
+const ELEMENT: Partial<Record<TensorDType, { ctor: new (buf: ArrayBufferLike, byteOffset?: number, length?: number) => NumericArray; bytes: number }>> = {
   float32: { ctor: Float32Array, bytes: 4 }, float64: { ctor: Float64Array, bytes: 8 }, int8: { ctor: Int8Array, bytes: 1 },
   uint8: { ctor: Uint8Array, bytes: 1 }, int16: { ctor: Int16Array, bytes: 2 }, uint16: { ctor: Uint16Array, bytes: 2 },
   int32: { ctor: Int32Array, bytes: 4 }, uint32: { ctor: Uint32Array, bytes: 4 }, int64: { ctor: BigInt64Array, bytes: 8 },
@@ -88,9 +88,16 @@ export function numericInput(spec: TensorSpec, t: WireTensor): { data: NumericAr
     if (t.tensorContent.length !== n * elem.bytes) {
       throw invalid(`Input "${spec.name}": tensor_content holds ${t.tensorContent.length} bytes but shape ${formatShape(shape)} of ${tfTypeName(wantTf)} needs ${n * elem.bytes}.`);
     }
-    const buf = new ArrayBuffer(t.tensorContent.length);
-    new Uint8Array(buf).set(t.tensorContent);
-    data = new elem.ctor(buf);
+    // A view when the bytes happen to be aligned for the element type (the request buffer is ours alone in the
+    // worker); otherwise one aligned copy.
+    const tc = t.tensorContent;
+    if (tc.byteOffset % elem.bytes === 0) {
+      data = new elem.ctor(tc.buffer, tc.byteOffset, n);
+    } else {
+      const buf = new ArrayBuffer(tc.length);
+      new Uint8Array(buf).set(tc);
+      data = new elem.ctor(buf);
+    }
   } else {
     data = fromValField(spec.dtype, t, n);
     if (data.length !== n) {

@@ -150,7 +150,7 @@ export function decodeTensor(r: protobuf.Reader, end: number): WireTensor {
         if (wt === WIRE_LEN) {
           const bytes = r.bytes();
           if (bytes.length % 4 !== 0) throw new WireFormatError('float_val holds a partial float');
-          floats.push(new Float32Array(alignedCopy(bytes)));
+          floats.push(bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4) : new Float32Array(alignedCopy(bytes)));
         } else {
           looseFloats.push(r.float());
         }
