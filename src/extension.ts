@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { AccelContext } from './vscode/accelContext';
 import { registerAzure } from './vscode/azure/azureCommands';
 import { registerBenchmarkCommand } from './vscode/commands/benchmarkCommand';
-import { CommandRunner } from './vscode/commands/commandRunner';
+import { CommandRunner, setProgressObserver, type ProgressObserver } from './vscode/commands/commandRunner';
 import { registerConvertCommand } from './vscode/commands/convertCommand';
 import { registerEmulatorCommands } from './vscode/commands/emulatorCommands';
 import { registerImageCommands } from './vscode/commands/imageCommands';
@@ -23,6 +23,8 @@ export interface TestApi {
   trees: ReturnType<typeof createTrees>;
   runner: CommandRunner;
   setUserInput(ui: UserInput): void;
+  /** Sees every progress report and may cancel it (what the notification's Cancel button does). */
+  setProgressObserver(o: ProgressObserver | undefined): void;
   panel: typeof ResultPanel;
 }
 
@@ -54,7 +56,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   void ctx.emulator.detect();
   log.info(`activated; store ${ctx.home}`);
   if (!process.env.VSCODE_RUNNING_TESTS) return undefined;
-  return { ctx, trees, runner, setUserInput: (ui) => (ctx.ui = ui), panel: ResultPanel };
+  return { ctx, trees, runner, setUserInput: (ui) => (ctx.ui = ui), setProgressObserver, panel: ResultPanel };
 }
 
 export function deactivate(): void {

@@ -8,6 +8,8 @@ import type { Service } from '../core/types';
 import { deleteService, deployService, restoreService, type DeployOptions } from '../core/services';
 import { HostClient, Supervisor, findHost, hostLogPath, stopHost, waitForService, type HostStatus, type LiveService } from '../emulator/hostControl';
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export type EmulatorState = 'stopped' | 'starting' | 'running' | 'failed';
 
 export class EmulatorController implements vscode.Disposable {
@@ -131,31 +133,41 @@ export class EmulatorController implements vscode.Disposable {
   }
 
   /**
-   * Records the service, has the emulator start it and waits until it runs. On failure or cancellation the
-   * record is removed again, so the store never claims a service that does not run.
+   * Records the service, has the emulator start it and waits until it runs. Cancelling stops waiting and undoes
+   * the deployment as the CLI's rollback does: the record is removed and the host stops the half-loaded service
+   * (its port is released) before this returns, so nothing is left behind. A failure is undone the same way.
    */
   async deploy(workspace: string, name: string, imageRef: string, options: DeployOptions, progress: ProgressReporter, token: CancellationSignal): Promise<Service> {
+    const stopIfCancelled = () => {
+      if (token.isCancellationRequested) throw new AccelError('Cancelled', `Deployment of ${name} cancelled; the service was removed.`);
+    };
     progress.report({ message: 'starting the emulator' });
     const client = await this.ensureRunning();
-    if (token.isCancellationRequested) throw new AccelError('Cancelled', 'Deployment cancelled.');
+    stopIfCancelled();
     progress.report({ message: `recording service ${name}` });
     const service = await deployService(this.store, workspace, name, imageRef, { deviceCount: this.status?.devices.count ?? this.devices(), ...options });
     try {
+      stopIfCancelled();
       progress.report({ message: `loading ${imageRef} on ${service.replicas} device(s)` });
-      const cancelled = new Promise<never>((_, reject) => {
-        const sub = token.onCancellationRequested(() => {
-          sub.dispose();
-          reject(new AccelError('Cancelled', `Deployment of ${name} cancelled; the service was removed.`));
-        });
-      });
-      await Promise.race([client.reconcile(), cancelled]);
-      await Promise.race([waitForService(client, name), cancelled]);
+      await client.reconcile();
+      for (let reported = false; ; await sleep(150)) {
+        const live = (await client.status()).services.find((s) => s.name === name);
+        if (live && !reported) {
+          reported = true;
+          progress.report({ message: `${name} is loading its model on port ${live.port}` });
+        }
+        stopIfCancelled(); // a cancel wins until the deployment has returned
+        if (live?.state === 'Running') break;
+        if (live?.state === 'Failed') throw new AccelError('Unavailable', `Service ${name} failed to start: ${live.error ?? 'unknown error'}. See its log (Show Logs) and retry.`);
+      }
       await this.refreshStatus();
       this.changed.fire();
       return service;
     } catch (e) {
       await deleteService(this.store, workspace, name).catch(() => restoreService(this.store, workspace, name, undefined));
       await client.reconcile().catch(() => undefined);
+      await this.refreshStatus();
+      this.changed.fire();
       throw e;
     }
   }

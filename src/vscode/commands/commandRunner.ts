@@ -40,23 +40,45 @@ export class CommandRunner {
   }
 }
 
+/**
+ * Sees every progress report of every `withProgress` and may cancel it, exactly as the notification's Cancel
+ * button does. Only the extension-host tests set one (through the test API): they cancel at a known step
+ * instead of after a delay.
+ */
+export type ProgressObserver = (title: string, update: { message?: string; fraction?: number }, cancel: () => void) => void;
+let observer: ProgressObserver | undefined;
+
+export function setProgressObserver(o: ProgressObserver | undefined): void {
+  observer = o;
+}
+
 /** Runs `work` under a cancellable progress notification, adapting VS Code's progress and token to the core ports. */
 export async function withProgress<T>(title: string, work: (progress: ProgressReporter, signal: CancellationSignal) => Promise<T>, cancellable = true): Promise<T> {
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable }, (progress, token) => {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable }, async (progress, token) => {
+    // One source for both ways to cancel: the notification's button and the test observer.
+    const source = new vscode.CancellationTokenSource();
+    const linked = token.onCancellationRequested(() => source.cancel());
+    const cancel = () => cancellable && source.cancel();
     let last = 0;
     const reporter: ProgressReporter = {
       report: ({ message, fraction }) => {
         const increment = fraction === undefined ? undefined : Math.max(0, fraction * 100 - last);
         if (fraction !== undefined) last = fraction * 100;
         progress.report({ message, increment });
+        observer?.(title, { message, fraction }, cancel);
       },
     };
     const signal: CancellationSignal = {
       get isCancellationRequested() {
-        return token.isCancellationRequested;
+        return source.token.isCancellationRequested;
       },
-      onCancellationRequested: (listener) => token.onCancellationRequested(listener),
+      onCancellationRequested: (listener) => source.token.onCancellationRequested(listener),
     };
-    return work(reporter, signal);
+    try {
+      return await work(reporter, signal);
+    } finally {
+      linked.dispose();
+      source.dispose();
+    }
   });
 }

@@ -13,6 +13,8 @@ export interface ConvertRequest {
   inputTensor: string;
   outputTensors: string[];
   precision: 'fp32' | 'msfp9' | 'msfp8';
+  /** Rewrite an int8 QLinear model to fp32 first, so the precision applies (`--dequantize`). */
+  dequantize?: boolean;
   /** Folder of photos for the accuracy delta; undefined = the default (ACCEL_CALIBRATION or the sample photos). */
   calibrationFolder?: string;
 }
@@ -32,15 +34,24 @@ function lastLine(file: string): string | undefined {
 export async function convertInProcess(extensionPath: string, store: WorkspaceStore, ws: string, model: Model, req: ConvertRequest, progress: ProgressReporter, cancel: CancellationSignal): Promise<Model> {
   const args = ['model', 'convert', model.id, '--input', req.inputTensor, '--output', req.outputTensors.join(','), '--precision', req.precision, '--workspace', ws];
   if (req.calibrationFolder) args.push('--calibration', req.calibrationFolder);
+  if (req.dequantize) args.push('--dequantize');
   progress.report({ message: 'validating the tensors' });
   const started = await cliJson<Operation>(extensionPath, store.home, args);
-  const sub = cancel.onCancellationRequested(() => {
+  // Cancelling stops the runner process (`operation cancel` kills it and records the operation as Cancelled);
+  // the loop below then sees the final state. A cancel that came while the operation was being started counts too.
+  let cancelling: Promise<unknown> | undefined;
+  const requestCancel = () => {
+    if (cancelling) return;
     progress.report({ message: 'cancelling' });
-    void cliJson(extensionPath, store.home, ['operation', 'cancel', started.id, '--workspace', ws]).catch(() => undefined);
-  });
+    cancelling = cliJson(extensionPath, store.home, ['operation', 'cancel', started.id, '--workspace', ws]).catch(() => undefined);
+  };
+  const sub = cancel.onCancellationRequested(requestCancel);
+  progress.report({ message: `running as operation ${started.id}` });
+  if (cancel.isCancellationRequested) requestCancel();
   try {
     for (;;) {
-      // `operation show` also records a runner that died as Failed.
+      if (cancelling) await cancelling;
+      // `operation show` also records a runner that died as Failed (or Cancelled, when a cancel was requested).
       const op = await cliJson<Operation>(extensionPath, store.home, ['operation', 'show', started.id, '--workspace', ws]);
       if (op.state === 'Cancelled') throw new AccelError('Cancelled', `Conversion of ${model.id} cancelled; nothing was registered.`);
       if (op.state === 'Failed') throw new AccelError('InvalidModel', `Conversion of ${model.id} failed: ${op.error ?? 'unknown error'} (operation ${op.id}; log ${operationLogFile(store, ws, op.id)}).`);
@@ -50,7 +61,7 @@ export async function convertInProcess(extensionPath: string, store: WorkspaceSt
         return converted;
       }
       const line = lastLine(operationLogFile(store, ws, op.id));
-      if (line) progress.report({ message: line.slice(0, 120) });
+      if (line && !cancelling) progress.report({ message: line.slice(0, 120) });
       await new Promise((r) => setTimeout(r, 500));
     }
   } finally {

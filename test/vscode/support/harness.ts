@@ -66,3 +66,23 @@ export function nextChange(provider: vscode.TreeDataProvider<TreeNode>): Promise
     });
   });
 }
+
+/**
+ * Cancels the first progress whose title matches `title` once it reports a message matching `message`, the way
+ * the notification's Cancel button does (the progress token is cancelled). Deterministic: it happens at that step.
+ */
+export async function cancelProgressAt(title: RegExp, message: RegExp): Promise<{ readonly fired: boolean; dispose(): void }> {
+  const a = await testApi();
+  let fired = false;
+  a.setProgressObserver((t, update, cancel) => {
+    if (fired || !title.test(t) || update.message === undefined || !message.test(update.message)) return;
+    fired = true;
+    cancel();
+  });
+  return {
+    get fired() {
+      return fired;
+    },
+    dispose: () => a.setProgressObserver(undefined),
+  };
+}
