@@ -4,6 +4,7 @@
 // options and thread priority as a serving replica (src/emulator/sessionOptions.ts, threadPriority.ts).
 // See bench/README.md for what each figure means.
 import * as grpc from '@grpc/grpc-js';
+import { buildSync } from 'esbuild';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -28,6 +29,7 @@ const REPLICAS = Number(process.env.BENCH_REPLICAS ?? 2);
 const THREADS = Number(process.env.BENCH_THREADS ?? Math.max(1, Math.floor(CPUS / REPLICAS)));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const KEY = 'bench-key';
+let endpointBundle = '';
 const DIMS = [1, 3, 224, 224];
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
@@ -73,9 +75,25 @@ interface BenchModel {
   throughputRequests: number;
 }
 
-/** A child process running a bench/*.ts script; resolves once it printed its first line. */
+/**
+ * The endpoint process and its inference worker bundled as the product ships them (esbuild, natives external),
+ * so the served path and the cold start run bundled JavaScript, not TypeScript compiled on load by tsx.
+ * Written to .cache/bench/, from where protosRoot() finds the repository's protos/.
+ */
+function bundleEndpoint(): string {
+  const outdir = path.join(repoRoot, '.cache', 'bench');
+  buildSync({
+    entryPoints: { endpointProcess: path.join(__dirname, 'endpointProcess.ts'), inferenceWorker: path.join(repoRoot, 'src', 'emulator', 'inferenceWorker.ts') },
+    outdir, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning',
+    external: ['onnxruntime-node', 'sharp', 'grpc-health-check', '@grpc/reflection'],
+  });
+  return path.join(outdir, 'endpointProcess.js');
+}
+
+/** A child process (a bench/*.ts script under tsx, or a .js file); resolves once it printed its first line. */
 async function startChild(script: string, args: string[]): Promise<{ child: ChildProcess; first: string; rest: () => Promise<string> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const argv = script.endsWith('.js') ? [script] : ['--import', 'tsx', path.join(__dirname, script)];
+  const child = spawn(process.execPath, [...argv, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   let buf = '';
   child.stdout.on('data', (d: Buffer) => (buf += d.toString()));
   const first = await new Promise<string>((resolve, reject) => {
@@ -171,7 +189,7 @@ async function startEndpoint(m: BenchModel): Promise<Endpoint> {
     model: { serviceName: `bench-${m.key}`, modelName: m.key, modelVersion: 1, modelPath: m.path, inputs: [m.input], outputs: [m.output], preset: m.preset, labels: 'imagenet-1000' },
     port: 0, replicas: REPLICAS, intraOpThreads: THREADS, auth: { enabled: true, keyHashes: [sha256Hex(KEY)] }, maxQueue: 256,
   };
-  const ep = await startChild('endpointProcess.ts', [JSON.stringify(config)]);
+  const ep = await startChild(endpointBundle, [JSON.stringify(config)]);
   const port = JSON.parse(ep.first).port as number;
   const client = new PredictionClient('127.0.0.1', port, false, KEY, `bench-${m.key}`, undefined, { attempts: 1, deadlineMs: 60_000 });
   await client.scoreTensors({ [m.input.name]: { data: new Float32Array(150528).fill(0.5), shape: DIMS } });
@@ -316,7 +334,7 @@ async function benchModel(m: BenchModel, echo: Awaited<ReturnType<typeof startEc
     },
     healthUnderLoadMs: { ...stats(health.latencies), errors: health.errors, how: 'grpc.health.v1 Check every 5 ms from a separate process during the concurrency-8 rounds' },
     healthIdleMs: { ...stats(healthIdle.latencies), errors: healthIdle.errors, how: 'the same probe for 2 s with the endpoint idle (machine noise floor)' },
-    coldStartMs: { ...spread(colds), what: 'spawn of the endpoint process → model loaded on every replica → first prediction answered' },
+    coldStartMs: { ...spread(colds), what: 'spawn of the (bundled) endpoint process → model loaded on every replica → first prediction answered' },
   };
 }
 
@@ -324,6 +342,7 @@ async function main() {
   const t0 = performance.now();
   const loadAtStart = os.loadavg().map((v) => r3(v));
   log(`load average ${loadAtStart.join(' ')}`);
+  endpointBundle = bundleEndpoint();
   log('generating/loading the ResNet-50 model');
   const models: BenchModel[] = [
     {
