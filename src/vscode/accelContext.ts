@@ -84,11 +84,19 @@ export class AccelContext implements vscode.Disposable {
     return `accel.serviceKey:${this.home}:${workspace}:${service}:${which}`;
   }
 
-  /** A service's primary key, cached in SecretStorage (the store keeps it sealed; this avoids unsealing per request). */
-  async primaryKey(workspace: string, service: Service): Promise<string> {
+  /**
+   * A service's primary key, cached in SecretStorage (the store keeps it sealed; this avoids unsealing per
+   * request). `fresh` drops the cached copy and re-reads the store: the key may have been regenerated outside
+   * VS Code (the CLI, another window), and a scorer refused with UNAUTHENTICATED asks for it this way.
+   */
+  async primaryKey(workspace: string, service: Service, fresh = false): Promise<string> {
     const id = this.serviceKeyId(workspace, service.name, 'primary');
-    const cached = await this.secrets.get(id);
-    if (cached) return cached;
+    if (!fresh) {
+      const cached = await this.secrets.get(id);
+      if (cached) return cached;
+    } else {
+      await this.secrets.delete(id);
+    }
     const key = (await getServiceKeys(this.store, workspace, service.name)).primaryKey;
     await this.secrets.store(id, key);
     return key;

@@ -8,7 +8,10 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import * as grpc from '@grpc/grpc-js';
 import type { Image, Model, Service } from '../../src/core/types';
+import { regenerateLocalKey } from '../../src/emulator/localServices';
+import { ServiceScorer } from '../../src/vscode/scoring/serviceScorer';
 import type { BatchView } from '../../src/vscode/panels/protocol';
 import type { TreeNode } from '../../src/vscode/trees/treeNode';
 import { cancelProgressAt, exec, flatten, input, mobilenetPath, photosDir, testApi } from './support/harness';
@@ -138,6 +141,28 @@ describe('Cancellation, stale keys, TLS and dequantize', function () {
     const view = await exec<{ top: Array<{ label: string }>; scoringUri: string }>('accel.service.score', node, [path.join(photosDir(), 'coffee.png')]);
     assert.equal(view.top[0].label, 'espresso');
     assert.match(view.scoringUri, /^grpcs:\/\//);
+  });
+
+  it('a key regenerated behind the extension\'s back (as `accel service regen-key` does): scoring re-reads it and works', async () => {
+    const api = await testApi();
+    const node = await serviceNode('tls-svc');
+    const secretId = api.ctx.serviceKeyId(WS, 'tls-svc', 'primary');
+    const cached = await api.ctx.secrets.get(secretId);
+    assert.ok(cached, 'scoring cached the primary key in SecretStorage');
+    // The core use case plus the host reconcile, exactly what the CLI runs; the extension is not told.
+    const keys = await regenerateLocalKey(api.ctx.store, WS, 'tls-svc', 'primary');
+    assert.notEqual(keys.primaryKey, cached);
+    assert.equal(await api.ctx.secrets.get(secretId), cached, 'the cached key is stale now');
+    // The stale key really is refused by the service (what the retry has to recover from).
+    const stale = await ServiceScorer.open(api.ctx.store, WS, node.service!, async () => cached!);
+    try {
+      await assert.rejects(stale.scoreFile(path.join(photosDir(), 'coffee.png')), (e: { code?: number }) => e.code === grpc.status.UNAUTHENTICATED);
+    } finally {
+      stale.close();
+    }
+    const view = await exec<{ top: Array<{ label: string }> }>('accel.service.score', node, [path.join(photosDir(), 'coffee.png')]);
+    assert.equal(view.top[0].label, 'espresso');
+    assert.equal(await api.ctx.secrets.get(secretId), keys.primaryKey, 'SecretStorage holds the new key');
   });
 
   it('cancelling a folder scoring stops sending requests; the table and CSV hold only the finished images', async () => {

@@ -15,7 +15,7 @@ export function registerBenchmarkCommand(run: CommandRunner, ctx: AccelContext):
     const { ws, value: service } = await pickService(ctx, node, 'Run Benchmark');
     const image = options?.image ?? (await ctx.ui.openDialog({ title: 'Image to score repeatedly', canSelectMany: false, filters: { Images: ['jpg', 'jpeg', 'png', 'gif', 'webp', 'bmp'] } }))[0].fsPath;
     await ctx.emulator.ensureRunning();
-    const scorer = await ServiceScorer.open(ctx.store, ws, service, () => ctx.primaryKey(ws, service));
+    const scorer = await ServiceScorer.open(ctx.store, ws, service, (fresh) => ctx.primaryKey(ws, service, fresh));
     const view: BenchmarkView = { kind: 'benchmark', service: service.name, image: path.basename(image), histogram: [], levels: [], done: false };
     const panel = ResultPanel.show(ctx.extension.extensionUri, view);
     try {

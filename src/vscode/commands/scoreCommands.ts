@@ -51,7 +51,7 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
 
   async function open(ws: string, service: Service): Promise<ServiceScorer> {
     await ctx.emulator.ensureRunning();
-    return ServiceScorer.open(ctx.store, ws, service, () => ctx.primaryKey(ws, service));
+    return ServiceScorer.open(ctx.store, ws, service, (fresh) => ctx.primaryKey(ws, service, fresh));
   }
 
   async function scoreFiles(files: string[], node?: TreeNode): Promise<ScoreView | BatchView> {

@@ -128,7 +128,7 @@ export function registerServiceCommands(run: CommandRunner, ctx: AccelContext, t
 
   run.register('accel.service.copyPrimaryKey', async (node?: TreeNode) => {
     const { ws, value: s } = await pickService(ctx, node, 'Copy Primary Key');
-    const key = await ctx.primaryKey(ws, s);
+    const key = await ctx.primaryKey(ws, s, true); // from the store: the cached copy may predate a regen-key elsewhere
     await vscode.env.clipboard.writeText(key);
     void vscode.window.showInformationMessage(`Copied the primary key of ${s.name}.`);
     return true;

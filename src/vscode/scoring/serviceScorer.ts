@@ -1,5 +1,6 @@
 // Scores image files against one deployed service over the real gRPC wire (PredictionClient), and turns the
 // raw output into what the panels show: top-k labels and the latency breakdown. No vscode import.
+import * as grpc from '@grpc/grpc-js';
 import * as path from 'node:path';
 import { labelsFor } from '../../catalog/labels';
 import { ssdPostprocessOutputs } from '../../catalog/ssdPostprocess';
@@ -20,30 +21,65 @@ export interface ScoredFile {
   boxes: Box[];
 }
 
+/** A service's primary key; `fresh` = read it from the store again instead of from a cache. */
+export type KeySource = (fresh: boolean) => Promise<string>;
+
 export class ServiceScorer {
+  private client: PredictionClient;
+  /** The key refresh in progress, shared by concurrent requests that were all refused with the old key. */
+  private refreshing?: Promise<void>;
+
   private constructor(
     readonly service: Service,
     readonly model: Model,
-    private readonly client: PredictionClient,
+    private readonly connect: (key: string | undefined) => PredictionClient,
     private readonly labels: string[],
-  ) {}
+    private key: string | undefined,
+    private readonly keySource: KeySource | undefined,
+  ) {
+    this.client = connect(key);
+  }
 
   /** Builds a client for the service: its key (when auth is on), its TLS certificate (when TLS is on). */
-  static async open(store: WorkspaceStore, workspace: string, service: Service, primaryKey?: () => Promise<string>): Promise<ServiceScorer> {
+  static async open(store: WorkspaceStore, workspace: string, service: Service, primaryKey?: KeySource): Promise<ServiceScorer> {
     const state = await store.read(workspace);
     const image = findImage(state, service.imageId);
     const model = state.models.find((m) => m.id === image.modelId);
     if (!model) throw new AccelError('NotFound', `Model ${image.modelId} of image ${image.id} is missing. Recreate the image.`);
-    let key: string | undefined;
-    if (service.authEnabled) {
-      key = primaryKey ? await primaryKey() : (await getServiceKeys(store, workspace, service.name)).primaryKey;
-    }
+    const keySource: KeySource | undefined = !service.authEnabled ? undefined
+      : primaryKey ?? (async () => (await getServiceKeys(store, workspace, service.name)).primaryKey);
+    const key = await keySource?.(false);
     const tls = service.tls ? readTls(store, workspace, service) : undefined;
-    const client = new PredictionClient(
-      service.tls ? 'localhost' : '127.0.0.1', service.port, !!service.tls, key, service.name, tls?.certPem,
+    const connect = (k: string | undefined) => new PredictionClient(
+      service.tls ? 'localhost' : '127.0.0.1', service.port, !!service.tls, k, service.name, tls?.certPem,
       { deadlineMs: 30_000, attempts: 3 },
     );
-    return new ServiceScorer(service, model, client, labelsFor(model.labels));
+    return new ServiceScorer(service, model, connect, labelsFor(model.labels), key, keySource);
+  }
+
+  /**
+   * Scores with the key it holds; when the service refuses it (the key was regenerated elsewhere, e.g. by
+   * `accel service regen-key`), re-reads the key from the store once and retries with a new client.
+   */
+  private async predict(file: string): Promise<Awaited<ReturnType<PredictionClient['scoreFile']>>> {
+    const client = this.client;
+    try {
+      return await client.scoreFile(file);
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== grpc.status.UNAUTHENTICATED || !this.keySource) throw e;
+      if (this.client === client) this.refreshing ??= this.refreshKey(client).finally(() => (this.refreshing = undefined));
+      await this.refreshing;
+      if (this.client === client) throw e; // the store holds the same key: it really is refused
+      return this.client.scoreFile(file);
+    }
+  }
+
+  private async refreshKey(stale: PredictionClient): Promise<void> {
+    const key = await this.keySource!(true);
+    if (key === this.key) return;
+    this.key = key;
+    this.client = this.connect(key);
+    stale.close();
   }
 
   get uri(): string {
@@ -51,7 +87,7 @@ export class ServiceScorer {
   }
 
   async scoreFile(file: string, k = 5): Promise<ScoredFile> {
-    const result = await this.client.scoreFile(file);
+    const result = await this.predict(file);
     const t = result.timings;
     const latency = latencyBreakdown(t.totalMs, { queueMs: t.queueMs, preprocessMs: t.preprocessMs, inferenceMs: t.inferenceMs });
     if (this.model.preset === 'ssdvgg' && this.model.outputs.length === 12) {
