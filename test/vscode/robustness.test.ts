@@ -14,7 +14,7 @@ import { regenerateLocalKey } from '../../src/emulator/localServices';
 import { ServiceScorer } from '../../src/vscode/scoring/serviceScorer';
 import type { BatchView } from '../../src/vscode/panels/protocol';
 import type { TreeNode } from '../../src/vscode/trees/treeNode';
-import { cancelProgressAt, exec, flatten, input, mobilenetPath, photosDir, testApi } from './support/harness';
+import { cancelProgressAt, exec, execFailing, flatten, input, mobilenetPath, photosDir, testApi } from './support/harness';
 
 const WS = 'gamma';
 
@@ -133,7 +133,8 @@ describe('Cancellation, stale keys, TLS and dequantize', function () {
       { files: [path.join(dir, 'cert.pem')] },
       { files: [path.join(dir, 'key.pem')] },
     );
-    const service = await exec<Service>('accel.service.deploy', (await flatten(api.trees.images)).find((n) => n.ws === WS && n.image?.id === image.id));
+    const imageNode = (await flatten(api.trees.images)).find((n) => n.ws === WS && n.image?.id === image.id);
+    const service = await exec<Service>('accel.service.deploy', imageNode);
     assert.ok(service.tls, 'the service records its certificate');
     assert.equal(service.tls!.selfSigned, false);
     const node = await serviceNode('tls-svc');
@@ -141,6 +142,17 @@ describe('Cancellation, stale keys, TLS and dequantize', function () {
     const view = await exec<{ top: Array<{ label: string }>; scoringUri: string }>('accel.service.score', node, [path.join(photosDir(), 'coffee.png')]);
     assert.equal(view.top[0].label, 'espresso');
     assert.match(view.scoringUri, /^grpcs:\/\//);
+
+    // A key that does not belong to the certificate: refused with what to do, nothing recorded.
+    const other = await generate([{ name: 'commonName', value: 'localhost' }], { keySize: 2048, algorithm: 'sha256' });
+    fs.writeFileSync(path.join(dir, 'other-key.pem'), other.private);
+    input.script(
+      { input: 'tls-bad-svc' }, { input: '' }, { pick: '1' }, { pick: 'Off' }, { pick: 'PEM files…' },
+      { files: [path.join(dir, 'cert.pem')] }, { files: [path.join(dir, 'other-key.pem')] },
+    );
+    const refused = await execFailing('accel.service.deploy', imageNode);
+    assert.match(refused.message, /does not belong to the certificate/);
+    assert.ok(!(await api.ctx.store.read(WS)).services.some((s) => s.name === 'tls-bad-svc'));
   });
 
   it('a key regenerated behind the extension\'s back (as `accel service regen-key` does): scoring re-reads it and works', async () => {
