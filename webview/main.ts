@@ -118,8 +118,12 @@ function renderModel(v: ModelView): HTMLElement {
     tensors('Inputs', v.inputs), tensors('Outputs', v.outputs));
   if (v.report) {
     section.append(el('h2', {}, 'Compatibility report'),
-      el('p', {}, el('vscode-badge', {}, v.report.compatible ? 'compatible' : 'not compatible'), v.report.accuracyDelta ? ` accuracy delta: ${v.report.accuracyDelta}` : ''),
-      el('ul', {}, ...v.report.lines.map((line) => el('li', {}, line))));
+      el('p', {}, el('vscode-badge', {}, v.report.compatible ? 'compatible' : 'not compatible')),
+      el('ul', {}, ...v.report.lines.map((line) => el('li', {}, line))),
+      el('h2', {}, `Accuracy delta at ${v.precision ?? 'this precision'}`),
+      v.report.accuracyDelta.length
+        ? el('ul', { id: 'accuracy-delta' }, ...v.report.accuracyDelta.map((line) => el('li', {}, line)))
+        : el('p', { class: 'muted', id: 'accuracy-delta' }, 'not measured (see the report above)'));
   }
   return section;
 }

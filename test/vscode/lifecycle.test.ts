@@ -88,10 +88,11 @@ describe('Accelerated Models commands', function () {
       { pick: 'input' },
       { pickMany: ['output'] },
       { pick: 'fp32' },
+      { pick: 'Keep the int8 graph' }, // asked because the model is int8 QLinear
       { pick: 'Default' },
     );
     const converted = await exec<Model>('accel.model.convert', node);
-    assert.deepEqual(input.asked.slice(-6).map((a) => a.split(':')[0]), ['pick', 'pickMany', 'pick', 'pickMany', 'pick', 'pick']);
+    assert.deepEqual(input.asked.slice(-7).map((a) => a.split(':')[0]), ['pick', 'pickMany', 'pick', 'pickMany', 'pick', 'pick', 'pick']);
     assert.equal(converted.parentId, 'mobilenetv2:1');
     assert.equal(converted.conversion?.precision, 'fp32');
     const convertedNode = (await flatten(api.trees.models)).find((n) => n.model?.id === converted.id)!;

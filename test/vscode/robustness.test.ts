@@ -12,7 +12,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Image, Model, Service } from '../../src/core/types';
 import { regenerateLocalKey } from '../../src/emulator/localServices';
 import { ServiceScorer } from '../../src/vscode/scoring/serviceScorer';
-import type { BatchView } from '../../src/vscode/panels/protocol';
+import { graphTensors } from '../../src/vscode/commands/convertCommand';
+import type { BatchView, ModelView } from '../../src/vscode/panels/protocol';
 import type { TreeNode } from '../../src/vscode/trees/treeNode';
 import { cancelProgressAt, exec, execFailing, flatten, input, mobilenetPath, photosDir, testApi } from './support/harness';
 
@@ -84,7 +85,7 @@ describe('Cancellation, stale keys, TLS and dequantize', function () {
     const before = (await api.ctx.store.read(WS)).models.length;
     // Cancel once the operation runs in its own process (started and attached: it is converting).
     const cancel = await cancelProgressAt(/^Converting mobilenet:1/, /^running as operation /);
-    const result = await exec('accel.model.convert', await modelNode('mobilenet:1'), { inputTensor: 'input', outputTensors: ['output'], precision: 'fp32', calibrationFolder: '' });
+    const result = await exec('accel.model.convert', await modelNode('mobilenet:1'), { inputTensor: 'input', outputTensors: ['output'], precision: 'fp32', dequantize: false, calibrationFolder: '' });
     assert.ok(cancel.fired, 'the progress was cancelled while the runner was converting');
     assert.equal(result, undefined, 'a cancelled command returns nothing');
     assert.equal(api.runner.lastError, undefined, 'a user cancel is not an error notification');
@@ -200,12 +201,46 @@ describe('Cancellation, stale keys, TLS and dequantize', function () {
     await exec('accel.score.exportCsv', csv);
     assert.equal(fs.readFileSync(csv, 'utf8').trim().split('\n').length, view.rows.length + 1);
   });
+
+  it('the convert wizard offers --dequantize for an int8 QLinear model; dequantize + msfp9 shows the accuracy deltas in Model Details', async () => {
+    const api = await testApi();
+    const calibration = fs.mkdtempSync(path.join(os.tmpdir(), 'accel-calib-'));
+    for (const f of ['coffee.png', 'parrot.jpg', 'hot_dog.jpg']) fs.copyFileSync(path.join(photosDir(), f), path.join(calibration, f));
+    input.script(
+      { pick: 'input' },
+      { pickMany: ['output'] },
+      { pick: 'msfp9' },
+      { pick: 'Dequantize to fp32 first' },
+      { pick: 'Choose a folder…' },
+      { files: [calibration] },
+    );
+    const converted = await exec<Model>('accel.model.convert', await modelNode('mobilenet:1'));
+    assert.ok(input.asked.some((a) => /int8 model/.test(a)), 'the int8 question was asked');
+    assert.equal(converted.conversion?.precision, 'msfp9');
+    assert.match(converted.description ?? '', /dequantized from int8/);
+    const details = await exec<ModelView>('accel.model.showDetails', await modelNode(converted.id));
+    assert.ok(details.report!.lines.some((l) => /^dequantized from int8: .*QLinearConv×\d+/.test(l)), details.report!.lines.join('\n'));
+    assert.equal(details.report!.accuracyDelta.length, 2, 'against the int8 source and against its fp32 rewrite');
+    assert.match(details.report!.accuracyDelta[0], /^vs mobilenet:1: top-1 agreement \d+\.\d%, top-5 \d+\.\d% over 3 images/);
+    assert.match(details.report!.accuracyDelta[1], /^vs mobilenet:1 dequantized to fp32: top-1 agreement/);
+    const shown = await waitForPanel<ModelView>('model', (v) => v.id === converted.id);
+    assert.deepEqual(shown.report!.accuracyDelta, details.report!.accuracyDelta, 'the panel rendered the deltas');
+
+    // Only int8 QLinear models are asked: the fp32 rewrite itself has no QLinear operator.
+    assert.equal(graphTensors(mobilenetPath, converted).qlinear, true);
+    assert.equal(graphTensors(api.ctx.store.blobPath(WS, converted.blob), converted).qlinear, false);
+  });
 });
 
 async function waitForBatch(check: (v: BatchView) => boolean): Promise<BatchView> {
+  return waitForPanel('batch', check);
+}
+
+/** Waits until the panel of `kind` has rendered a view matching `check` (the webview acknowledges each message). */
+async function waitForPanel<V>(kind: 'batch' | 'model', check: (v: V) => boolean): Promise<V> {
   const api = await testApi();
   for (;;) {
-    const v = api.panel.get('batch')?.lastShown as BatchView | undefined;
+    const v = api.panel.get(kind)?.lastShown as V | undefined;
     if (v && check(v)) return v;
     await new Promise((r) => setTimeout(r, 100));
   }

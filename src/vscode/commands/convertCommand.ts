@@ -21,23 +21,32 @@ export interface ConvertAnswers {
   precision?: Precision;
   /** Folder of images used to calibrate and to measure the precision's accuracy delta; '' = none. */
   calibrationFolder?: string;
+  /** Rewrite an int8 QLinear model to fp32 first (`--dequantize`); asked only for such models. */
+  dequantize?: boolean;
 }
 
-/** Candidate tensors of a model file: graph inputs first, then every node output. */
-export function graphTensors(file: string, model: Model): { inputs: string[]; outputs: string[] } {
+/**
+ * Candidate tensors of a model file (graph inputs first, then every node output), and whether it is an int8
+ * QLinear ONNX model, the kind `--dequantize` rewrites to fp32 (src/convert/dequantize.ts).
+ */
+export function graphTensors(file: string, model: Model): { inputs: string[]; outputs: string[]; qlinear: boolean } {
   const bytes = fs.readFileSync(file);
   if (model.framework === 'tensorflow') {
     const graph = decodeGraphDef(bytes, model.fileName);
     const placeholders = graph.node.filter((n) => n.op === 'Placeholder').map((n) => tensorName(n.name));
     const produced = graph.node.filter((n) => n.op !== 'Const' && n.op !== 'Placeholder').map((n) => tensorName(n.name));
-    return { inputs: placeholders, outputs: produced.reverse() };
+    return { inputs: placeholders, outputs: produced.reverse(), qlinear: false };
   }
   const onnx = decodeOnnx(bytes, model.fileName);
   const inits = new Set<string>((onnx.graph?.initializer ?? []).map((t: { name: string }) => t.name));
   const inputs = (onnx.graph?.input ?? []).map((i: { name: string }) => i.name).filter((n: string) => !inits.has(n));
   const outputs: string[] = [];
-  for (const node of onnx.graph?.node ?? []) for (const o of node.output ?? []) if (o) outputs.push(o);
-  return { inputs, outputs: outputs.reverse() };
+  let qlinear = false;
+  for (const node of onnx.graph?.node ?? []) {
+    for (const o of node.output ?? []) if (o) outputs.push(o);
+    qlinear ||= String(node.op_type).startsWith('QLinear');
+  }
+  return { inputs, outputs: outputs.reverse(), qlinear };
 }
 
 export function registerConvertCommand(run: CommandRunner, ctx: AccelContext, trees: Trees): void {
@@ -46,6 +55,7 @@ export function registerConvertCommand(run: CommandRunner, ctx: AccelContext, tr
     const tensors = graphTensors(ctx.store.blobPath(ws, model.blob), model);
     const a: ConvertAnswers = {
       inputTensor: preset?.inputTensor, outputTensors: preset?.outputTensors, precision: preset?.precision, calibrationFolder: preset?.calibrationFolder,
+      dequantize: preset?.dequantize,
     };
     const declared = new Set(model.outputs.map((t) => t.name));
     const steps = [];
@@ -71,6 +81,15 @@ export function registerConvertCommand(run: CommandRunner, ctx: AccelContext, tr
       if (r === BACK) return BACK;
       s.precision = r;
     });
+    if (tensors.qlinear && preset?.dequantize === undefined) steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
+      const narrow = s.precision !== 'fp32';
+      const r = await ctx.ui.pick({ title: `Convert ${model.id}: int8 model`, ...i, placeholder: 'The model is quantized to int8 (QLinear operators)', items: [
+        { label: 'Dequantize to fp32 first', description: narrow ? `so ${s.precision} applies to its weights (--dequantize)` : 'an fp32 graph (--dequantize)', value: true, picked: s.dequantize ?? narrow },
+        { label: 'Keep the int8 graph', description: narrow ? `${s.precision} leaves int8 weights unchanged` : 'converted as it is', value: false, picked: s.dequantize === false || (s.dequantize === undefined && !narrow) },
+      ] });
+      if (r === BACK) return BACK;
+      s.dequantize = r;
+    });
     if (preset?.calibrationFolder === undefined) steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
       const r = await ctx.ui.pick<'none' | 'folder'>({ title: `Convert ${model.id}: calibration images`, ...i, items: [
         { label: 'Default', description: 'ACCEL_CALIBRATION or the sample photos, when present', value: 'none' },
@@ -81,8 +100,8 @@ export function registerConvertCommand(run: CommandRunner, ctx: AccelContext, tr
     });
     await runWizard(a, steps);
     const converted = await trees.models.whileCreating(`${model.name}.${model.version}.accelonnx`, () =>
-      withProgress(`Converting ${model.id} (${a.precision})`, (progress, cancel) => convertInProcess(ctx.extension.extensionPath, ctx.store, ws, model, {
-        inputTensor: a.inputTensor!, outputTensors: a.outputTensors!, precision: a.precision!, calibrationFolder: a.calibrationFolder || undefined,
+      withProgress(`Converting ${model.id} (${a.precision}${a.dequantize ? ', dequantized' : ''})`, (progress, cancel) => convertInProcess(ctx.extension.extensionPath, ctx.store, ws, model, {
+        inputTensor: a.inputTensor!, outputTensors: a.outputTensors!, precision: a.precision!, calibrationFolder: a.calibrationFolder || undefined, dequantize: a.dequantize,
       }, progress, cancel)));
     ctx.log.info(`model ${model.id} converted to ${converted.id}`);
     ctx.fireSoon();

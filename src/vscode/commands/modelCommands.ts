@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { addCatalogModel, catalogEntry, CATALOG } from '../../catalog/catalog';
+import type { AccuracyReport } from '../../convert/accuracy';
 import type { ConversionReport } from '../../core/conversions';
 import { readReport } from './convertUseCase';
 import { isValidName } from '../../core/names';
@@ -37,10 +38,12 @@ export function modelView(model: Model, report?: ConversionReport): ModelView {
     if (c.host.nodes) lines.push(`host ops: ${Object.entries(c.host.ops).map(([k, v]) => `${k}×${v}`).join(', ')}`);
     lines.push(`${c.parameters.toLocaleString('en')} parameters, ${(c.macsPerImage / 1e6).toFixed(1)} M MACs per image${c.macsComplete ? '' : ' (lower bound)'}`);
     lines.push(`weights at ${report.precision}: ${(c.weightBytes[report.precision] / 1048576).toFixed(2)} MiB`);
+    if (report.dequantized) lines.push(`dequantized from int8: ${Object.entries(report.dequantized.rewritten).map(([k, v]) => `${k}×${v}`).join(', ')} rewritten to fp32 (${report.dequantized.clips} activation ranges kept as Clip)`);
     if (report.precisionNote) lines.push(report.precisionNote);
     if (report.accuracyNote) lines.push(report.accuracyNote);
   }
-  const acc = report?.accuracy;
+  const delta = (a: AccuracyReport) => `vs ${a.reference}: top-1 agreement ${(a.top1Agreement * 100).toFixed(1)}%, top-5 ${(a.top5Agreement * 100).toFixed(1)}% over ${a.images} images (max |Δp| ${a.maxAbsProbDiff.toFixed(4)})`;
+  const deltas = [report?.accuracy, report?.accuracyVsDequantized].filter((a): a is AccuracyReport => !!a).map(delta);
   return {
     kind: 'model', id: model.id, framework: model.framework, preset: model.preset, labels: model.labels, fileName: model.fileName,
     sizeBytes: model.sizeBytes, inputs: model.inputs, outputs: model.outputs, tags: model.tags, description: model.description,
@@ -48,7 +51,7 @@ export function modelView(model: Model, report?: ConversionReport): ModelView {
     report: report ? {
       compatible: report.compatibility.host.nodes === 0,
       lines,
-      accuracyDelta: acc ? `top-1 agreement ${(acc.top1Agreement * 100).toFixed(1)}%, top-5 ${(acc.top5Agreement * 100).toFixed(1)}% over ${acc.images} images (max |Δp| ${acc.maxAbsProbDiff.toFixed(4)})` : undefined,
+      accuracyDelta: deltas,
     } : undefined,
   };
 }

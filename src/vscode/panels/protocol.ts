@@ -70,8 +70,8 @@ export interface ModelView {
   description?: string;
   parentId?: string;
   precision?: string;
-  /** Compatibility report lines and accuracy delta, when the model was converted. */
-  report?: { compatible: boolean; lines: string[]; accuracyDelta?: string };
+  /** Compatibility report lines and the accuracy delta (one line per reference model), when the model was converted. */
+  report?: { compatible: boolean; lines: string[]; accuracyDelta: string[] };
 }
 
 export interface BenchmarkLevel {
