@@ -49,6 +49,9 @@ if ! cs_ok; then
   rm -rf "$TOOLS/code-server"
   mkdir -p "$TOOLS/code-server"
   (
+    # Run from `npm test`, this script inherits npm_* variables from the outer npm under Node 20; npm reads
+    # them as config (npm_config_user_agent says node/v20, which code-server's postinstall rejects).
+    for v in $(env | grep -o '^npm_[A-Za-z0-9_]*'); do unset "$v"; done
     export PATH="$NODE24_DIR/bin:$PATH"
     export npm_config_nodedir="$NODE24_DIR"
     cd "$TOOLS/code-server"
