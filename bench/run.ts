@@ -91,7 +91,7 @@ function bundleEndpoint(): string {
 }
 
 /** A child process (a bench/*.ts script under tsx, or a .js file); resolves once it printed its first line. */
-async function startChild(script: string, args: string[]): Promise<{ child: ChildProcess; first: string; rest: () => Promise<string> }> {
+async function startChild(script: string, args: string[]): Promise<{ child: ChildProcess; first: string; ask: (line: string) => Promise<string>; rest: () => Promise<string> }> {
   const argv = script.endsWith('.js') ? [script] : ['--import', 'tsx', path.join(__dirname, script)];
   const child = spawn(process.execPath, [...argv, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   let buf = '';
@@ -108,12 +108,25 @@ async function startChild(script: string, args: string[]): Promise<{ child: Chil
     child.stdout.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
+  // A command line to the child, answered by one line.
+  const ask = (line: string) => new Promise<string>((resolve) => {
+    const onData = () => {
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      child.stdout!.off('data', onData);
+      const answer = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      resolve(answer);
+    };
+    child.stdout!.on('data', onData);
+    child.stdin!.write(`${line}\n`);
+  });
   // Closing stdin asks the child to finish; it answers with its last line and exits.
   const rest = () => new Promise<string>((resolve) => {
     child.once('exit', () => resolve(buf.trim()));
     child.stdin.end();
   });
-  return { child, first, rest };
+  return { child, first, ask, rest };
 }
 
 // ---- floors ----
@@ -180,7 +193,7 @@ async function paired(n: number, served: () => Promise<unknown>, floor: () => Pr
 
 // ---- serving ----
 
-interface Endpoint { port: number; coldMs: number; client: PredictionClient; stop: () => Promise<void> }
+interface Endpoint { port: number; coldMs: number; client: PredictionClient; ask: (line: string) => Promise<string>; stop: () => Promise<void> }
 
 /** Spawns the endpoint process and waits for its first prediction: the cold start a user sees. */
 async function startEndpoint(m: BenchModel): Promise<Endpoint> {
@@ -194,7 +207,7 @@ async function startEndpoint(m: BenchModel): Promise<Endpoint> {
   const client = new PredictionClient('127.0.0.1', port, false, KEY, `bench-${m.key}`, undefined, { attempts: 1, deadlineMs: 60_000 });
   await client.scoreTensors({ [m.input.name]: { data: new Float32Array(150528).fill(0.5), shape: DIMS } });
   const coldMs = performance.now() - started;
-  return { port, coldMs, client, stop: async () => { client.close(); await ep.rest(); } };
+  return { port, coldMs, client, ask: ep.ask, stop: async () => { client.close(); await ep.rest(); } };
 }
 
 /**
@@ -291,9 +304,12 @@ async function benchModel(m: BenchModel, echo: Awaited<ReturnType<typeof startEc
   const inProcess = [await inProcessThroughput(m, best.sessions, best.threads)];
   const served8: Array<Awaited<ReturnType<typeof servedLoad>>> = [];
   const health = { latencies: [] as number[], errors: 0 };
+  const eventLoopDelay: unknown[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const probe = await startChild('healthProbe.ts', [String(ep.port)]);
+    await ep.ask('eld-start');
     served8.push(await servedLoad(ep.port, m, 8, m.throughputRequests));
+    eventLoopDelay.push(JSON.parse(await ep.ask('eld-stop')));
     const h = JSON.parse(await probe.rest()) as { latencies: number[]; errors: number };
     health.latencies.push(...h.latencies);
     health.errors += h.errors;
@@ -333,6 +349,7 @@ async function benchModel(m: BenchModel, echo: Awaited<ReturnType<typeof startEc
       how: 'each round: served rps at concurrency 8 / mean of the in-process best-config rps measured just before and just after it',
     },
     healthUnderLoadMs: { ...stats(health.latencies), errors: health.errors, how: 'grpc.health.v1 Check every 5 ms from a separate process during the concurrency-8 rounds' },
+    endpointEventLoopDelayMs: { rounds: eventLoopDelay, how: "the endpoint's gRPC thread, perf_hooks.monitorEventLoopDelay during each concurrency-8 round: blocking by our code plus the OS's scheduling delay" },
     healthIdleMs: { ...stats(healthIdle.latencies), errors: healthIdle.errors, how: 'the same probe for 2 s with the endpoint idle (machine noise floor)' },
     coldStartMs: { ...spread(colds), what: 'spawn of the (bundled) endpoint process → model loaded on every replica → first prediction answered' },
   };
