@@ -17,6 +17,8 @@ import type { Image, LabelSet, Model, PreprocessingPreset, PresetName, TensorSpe
 export const MANIFEST_KIND = 'accel-runtime-manifest';
 /** The gRPC port an exported image listens on (the Data Box Edge container port of the original service). */
 export const EXPORT_GRPC_PORT = 50051;
+/** Plain-text grpc.health.v1 only, for probes that cannot speak TLS (the kubelet's gRPC probe). */
+export const EXPORT_HEALTH_PORT = 50052;
 
 export interface RuntimeManifest {
   kind: typeof MANIFEST_KIND;
@@ -215,6 +217,7 @@ outputs: ${manifest.outputs.map((t) => `\`${t.name}\``).join(', ')}.
 | \`ACCEL_SERVICE_NAME\` | the service name checked in \`x-ms-aml-grpc-service-route\` (default \`${image.name}\`) |
 | \`ACCEL_REPLICAS\`, \`ACCEL_DEVICES\` | emulated accelerator devices and replicas (default 1) |
 | \`ACCEL_REST_PORT\` | also serve the TF Serving REST API on this port |
+| \`ACCEL_HEALTH_PORT\` | plain-text \`grpc.health.v1\` port (default ${EXPORT_HEALTH_PORT}; empty = off): health only, no keys, for probes that cannot speak TLS |
 
 ## Contents
 
@@ -237,7 +240,8 @@ RUN npm install --omit=dev --no-audit --no-fund
 COPY dist/ ./dist/
 COPY media/ ./media/
 COPY model/ ./model/
-EXPOSE ${EXPORT_GRPC_PORT}
+ENV ACCEL_HEALTH_PORT=${EXPORT_HEALTH_PORT}
+EXPOSE ${EXPORT_GRPC_PORT} ${EXPORT_HEALTH_PORT}
 CMD ["node", "dist/emulator.js", "--standalone", "--manifest", "model/manifest.json", "--model", "model/${manifest.model.fileName}", "--port", "${EXPORT_GRPC_PORT}"]
 `;
 }

@@ -1,7 +1,7 @@
 // Entry point of dist/emulator.js.
 //   host mode (default):  emulator.js [--home H] [--devices N]      one host per store home, reconciles to the store
 //   standalone mode:      emulator.js --standalone --manifest M --model F --port P [--rest-port R] [--replicas N]
-//                         [--devices N] [--service-name S] [--host 0.0.0.0] [--tls-cert F --tls-key F]
+//                         [--devices N] [--service-name S] [--host 0.0.0.0] [--tls-cert F --tls-key F] [--health-port H]
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isAccelError } from '../core/errors';
@@ -63,6 +63,7 @@ async function main(): Promise<void> {
       {
         manifest: flags.manifest, model: flags.model, port,
         restPort: intFlag(flags['rest-port'] ?? env.ACCEL_REST_PORT, 'rest-port'),
+        healthPort: intFlag(flags['health-port'] ?? env.ACCEL_HEALTH_PORT, 'health-port'),
         replicas: intFlag(flags.replicas ?? env.ACCEL_REPLICAS, 'replicas'),
         devices: intFlag(flags.devices ?? env.ACCEL_DEVICES, 'devices'),
         serviceName: flags['service-name'] ?? env.ACCEL_SERVICE_NAME,

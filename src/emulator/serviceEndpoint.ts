@@ -1,6 +1,7 @@
 // One deployed service as the network sees it: a gRPC server (TF Serving PredictionService, health, reflection)
-// on its own port, an optional TF-Serving REST port, and one inference worker per replica, each on its own
-// emulated device. The host process (main.ts) starts one endpoint per service and never touches the wire itself.
+// on its own port, an optional TF-Serving REST port, an optional plain-text health-only port, and one inference
+// worker per replica, each on its own emulated device. The host process (main.ts) starts one endpoint per service
+// and never touches the wire itself.
 //
 // Wire choices (documented for clients):
 // - Input keys are the model's input tensor names; DT_STRING elements are image files (JPEG/PNG/GIF/WebP/BMP),
@@ -51,6 +52,11 @@ export interface EndpointConfig {
   port: number;
   /** TF-Serving REST (`POST /v1/models/<name>:predict`); omitted = no REST listener, 0 = ephemeral. */
   restPort?: number;
+  /**
+   * A plain-text listener serving only grpc.health.v1 (for the service name and ""), mirroring the endpoint's
+   * health: for probes that cannot speak TLS (the kubelet's). Omitted = none, 0 = ephemeral.
+   */
+  healthPort?: number;
   replicas: number;
   auth: EndpointAuth;
   tls?: { certPem: string; keyPem: string };
@@ -74,6 +80,7 @@ export interface EndpointStatus {
 export interface ServiceEndpoint {
   readonly port: number;
   readonly restPort?: number;
+  readonly healthPort?: number;
   /** Settles when every replica has loaded its model (rejects with the load error; the state is then Failed). */
   readonly ready: Promise<void>;
   /** Takes effect for the next request; open channels stay up. */
@@ -113,6 +120,20 @@ function bind(server: grpc.Server, address: string, creds: grpc.ServerCredential
   return new Promise((resolve, reject) => server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port))));
 }
 
+/** Lets calls in flight finish for up to 2 s, then closes what is left. */
+function shutdown(server: grpc.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, 2000);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /**
  * Acquires `replicas` devices from the pool (throws AccelError Busy/Unavailable naming the holders), binds the
  * port(s) and starts loading the model in the workers. Resolves once the ports are bound; the endpoint answers
@@ -132,6 +153,13 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
   let errors = 0;
   const cpus = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   const health = new HealthImplementation({ '': 'NOT_SERVING', [PREDICTION_SERVICE]: 'NOT_SERVING', [model.serviceName]: 'NOT_SERVING' });
+  const probeHealth = new HealthImplementation({ '': 'NOT_SERVING', [model.serviceName]: 'NOT_SERVING' });
+  const setHealth = (status: 'SERVING' | 'NOT_SERVING') => {
+    for (const name of ['', PREDICTION_SERVICE, model.serviceName]) health.setStatus(name, status);
+    for (const name of ['', model.serviceName]) probeHealth.setStatus(name, status);
+  };
+  const healthServer = config.healthPort === undefined ? undefined : new grpc.Server();
+  if (healthServer) probeHealth.addToServer(healthServer);
   const server = new grpc.Server({
     'grpc.max_receive_message_length': config.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
     'grpc.max_send_message_length': -1,
@@ -199,8 +227,14 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
     ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(config.tls.certPem), private_key: Buffer.from(config.tls.keyPem) }], false)
     : grpc.ServerCredentials.createInsecure();
   let port: number;
+  let healthPort: number | undefined;
+  let binding = { port: config.port, flag: '--port' };
   try {
     port = await bind(server, `${host}:${config.port}`, creds);
+    if (healthServer) {
+      binding = { port: config.healthPort!, flag: '--health-port' };
+      healthPort = await bind(healthServer, `${host}:${config.healthPort}`, grpc.ServerCredentials.createInsecure());
+    }
     pool = new WorkerPool({
       model: served,
       modelPath: model.modelPath,
@@ -219,18 +253,19 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
     }
   } catch (e) {
     server.forceShutdown();
+    healthServer?.forceShutdown();
     await pool?.stop();
     devices.release(model.serviceName);
     const message = (e as Error).message;
     if (/EADDRINUSE|address already in use|No address added/i.test(message)) {
-      throw new AccelError('Busy', `Port ${config.port} on ${host} is already in use, so service "${model.serviceName}" cannot listen there. Deploy with another --port, or free the port.`);
+      throw new AccelError('Busy', `Port ${binding.port} on ${host} is already in use, so service "${model.serviceName}" cannot listen there. Deploy with another ${binding.flag}, or free the port.`);
     }
-    throw new AccelError('Unavailable', `Service "${model.serviceName}" could not listen on ${host}:${config.port}: ${message}`);
+    throw new AccelError('Unavailable', `Service "${model.serviceName}" could not listen on ${host}:${binding.port}: ${message}`);
   }
   const workers = pool;
   const ready = workers.ready.then(
     () => {
-      for (const name of ['', PREDICTION_SERVICE, model.serviceName]) health.setStatus(name, 'SERVING');
+      setHealth('SERVING');
       logger?.info(`service ${model.serviceName} serving on ${host}:${port} (devices ${deviceIds.join(', ')})`);
     },
     (e: Error) => {
@@ -244,6 +279,7 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
   return {
     port,
     restPort: rest?.port,
+    healthPort,
     ready,
     setAuth(next) {
       auth = next;
@@ -254,17 +290,8 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
     async stop() {
       if (stopped) return;
       stopped = true;
-      for (const name of ['', PREDICTION_SERVICE, model.serviceName]) health.setStatus(name, 'NOT_SERVING');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 2000);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      setHealth('NOT_SERVING');
+      await Promise.all([shutdown(server), healthServer && shutdown(healthServer)]);
       await rest?.close();
       await workers.stop();
       devices.release(model.serviceName);

@@ -14,6 +14,8 @@ export interface StandaloneOptions {
   model: string;
   port: number;
   restPort?: number;
+  /** Plain-text grpc.health.v1 only (no Predict, no keys), for probes that cannot speak TLS. */
+  healthPort?: number;
   host?: string;
   replicas?: number;
   devices?: number;
@@ -60,12 +62,12 @@ export async function runStandalone(options: StandaloneOptions, log: Logger): Pr
         serviceName, modelName: manifest.model.name, modelVersion: manifest.model.version, modelPath: options.model,
         inputs: manifest.inputs, outputs: manifest.outputs, preset: manifest.preset, preprocessing: manifest.preprocessing, labels: manifest.labels,
       },
-      host: options.host ?? '0.0.0.0', port: options.port, restPort: options.restPort, replicas,
+      host: options.host ?? '0.0.0.0', port: options.port, restPort: options.restPort, healthPort: options.healthPort, replicas,
       auth: { enabled: !authDisabled, keyHashes: keys.map(hashKey) }, tls, logger: log,
     },
     pool,
   );
   await endpoint.ready;
-  log.info(`serving ${serviceName} (model ${manifest.model.name}:${manifest.model.version}) on grpc port ${endpoint.port}${endpoint.restPort ? `, rest port ${endpoint.restPort}` : ''}${tls ? ' with TLS' : ''}, auth ${authDisabled ? 'disabled' : 'on'}`);
+  log.info(`serving ${serviceName} (model ${manifest.model.name}:${manifest.model.version}) on grpc port ${endpoint.port}${endpoint.restPort ? `, rest port ${endpoint.restPort}` : ''}${endpoint.healthPort ? `, health port ${endpoint.healthPort}` : ''}${tls ? ' with TLS' : ''}, auth ${authDisabled ? 'disabled' : 'on'}`);
   return () => endpoint.stop();
 }

@@ -2,11 +2,14 @@
 // AksWebservice deploy configuration: autoscale on unless a replica count is given (min 1, max 10, target
 // utilisation 70 %), auth on with a primary and secondary key, cpu 0.1 / memory 0.5 GB requests, liveness
 // period 10 s, initial delay 310 s, timeout 2 s, failure threshold 3, and port 80 (443 with TLS).
-// The container is the exported image (src/core/images.ts) running the emulator standalone on port 50051.
+// The container is the exported image (src/core/images.ts) running the emulator standalone on port 50051, with
+// a plain-text health-only port 50052 for the kubelet's gRPC probes of TLS services.
 import * as crypto from 'node:crypto';
 import { AccelError } from '../../core/errors';
+import { EXPORT_GRPC_PORT, EXPORT_HEALTH_PORT } from '../../core/images';
 
-export const CONTAINER_GRPC_PORT = 50051;
+export const CONTAINER_GRPC_PORT = EXPORT_GRPC_PORT;
+export const CONTAINER_HEALTH_PORT = EXPORT_HEALTH_PORT;
 export const FIELD_MANAGER = 'accelerated-models';
 export const MANAGED_BY = 'accelerated-models';
 
@@ -133,9 +136,14 @@ export function buildManifests(spec: KubeServiceSpec): KubeObject[] {
     mounts.push({ name: 'tls', mountPath: '/etc/accel/tls', readOnly: true });
     env.push({ name: 'ACCEL_TLS_CERT_FILE', value: '/etc/accel/tls/tls.crt' }, { name: 'ACCEL_TLS_KEY_FILE', value: '/etc/accel/tls/tls.key' });
   }
-  // The kubelet's gRPC probe (grpc.health.v1) speaks plain text only; a TLS port gets a TCP probe instead.
-  const probe = spec.tls ? { tcpSocket: { port: CONTAINER_GRPC_PORT } } : { grpc: { port: CONTAINER_GRPC_PORT } };
+  // The kubelet's gRPC probe (grpc.health.v1) speaks plain text only, so a TLS service is probed on the container's
+  // plain-text health-only port (not exposed by the Service), asking for this service's status.
   const ports: unknown[] = [{ name: 'grpc', containerPort: CONTAINER_GRPC_PORT, protocol: 'TCP' }];
+  if (spec.tls) {
+    env.push({ name: 'ACCEL_HEALTH_PORT', value: String(CONTAINER_HEALTH_PORT) });
+    ports.push({ name: 'health', containerPort: CONTAINER_HEALTH_PORT, protocol: 'TCP' });
+  }
+  const probe = spec.tls ? { grpc: { port: CONTAINER_HEALTH_PORT, service: name } } : { grpc: { port: CONTAINER_GRPC_PORT } };
   const cpu = spec.cpuCores ?? RESOURCE_DEFAULTS.cpuCores;
   const memoryGb = spec.memoryGb ?? RESOURCE_DEFAULTS.memoryGb;
 

@@ -126,6 +126,20 @@ describe('deploy to Kubernetes (local API server)', () => {
     assert.equal((await store.read(WS)).services.length, 0);
   });
 
+  it('a TLS service is probed with grpc.health.v1 on the plain-text health port, asking for its own name (schema-valid)', async () => {
+    const tls = { certPem: '-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n', keyPem: '-----BEGIN PRIVATE KEY-----\nY\n-----END PRIVATE KEY-----\n' };
+    const view = await deployKubernetesService(store, WS, { name: 'mobilenet-tls', image: 'mobilenet', imageRef: 'r/m:1', namespace: 'models', context: 'aks-westus2', replicas: 1, tls }, { kubeconfigPath });
+    assert.equal(view.scoringUri, 'grpcs://127.0.0.1:443');
+    type Container = { ports: unknown[]; env: { name: string; value?: string }[]; readinessProbe: Record<string, unknown>; livenessProbe: Record<string, unknown> };
+    const c = (kube.get('Deployment', 'models', 'mobilenet-tls') as unknown as { spec: { template: { spec: { containers: Container[] } } } }).spec.template.spec.containers[0];
+    assert.deepEqual(c.readinessProbe.grpc, { port: 50052, service: 'mobilenet-tls' });
+    assert.deepEqual(c.livenessProbe.grpc, { port: 50052, service: 'mobilenet-tls' });
+    assert.equal(c.readinessProbe.tcpSocket, undefined);
+    assert.deepEqual(c.env.find((e) => e.name === 'ACCEL_HEALTH_PORT'), { name: 'ACCEL_HEALTH_PORT', value: '50052' });
+    await deleteKubernetesService(store, WS, 'mobilenet-tls', { kubeconfigPath });
+    assert.equal(kube.get('Deployment', 'models', 'mobilenet-tls'), undefined);
+  });
+
   it('an object the cluster refuses rolls back what was applied and records nothing', async () => {
     kube.rejectKinds.add('HorizontalPodAutoscaler');
     try {

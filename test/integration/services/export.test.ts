@@ -6,11 +6,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
+import selfsigned from 'selfsigned';
 import { PredictionClient } from '../../../src/client/predictionClient';
 import { topK } from '../../../src/client/topK';
 import { labelsFor } from '../../../src/catalog/labels';
+import { DevicePool } from '../../../src/emulator/devicePool';
+import { startServiceEndpoint } from '../../../src/emulator/serviceEndpoint';
 import { AccelHome, PHOTOS, setupImage } from '../../support/accelCli';
 import { mobilenetPath, repoRoot } from '../../support/paths';
+import { mobilenetModel } from '../emulator/endpointHarness';
+import { healthCheck } from '../emulator/wireClients';
 
 const home = new AccelHome();
 const W = ['--workspace', 'exp'];
@@ -28,26 +33,30 @@ after(async () => {
 });
 
 /** Runs the exported entry point the way the Dockerfile's CMD does; node_modules play the part of `npm install`. */
-function runStandalone(env: Record<string, string>): { child: ChildProcess; port: Promise<number>; output: () => string } {
+function runStandalone(env: Record<string, string>, args: string[] = []): { child: ChildProcess; port: Promise<number>; healthPort: Promise<number>; output: () => string } {
   const manifest = path.join(context, 'model', 'manifest.json');
   const model = path.join(context, 'model', 'mobilenetv2-12-int8.onnx');
-  const child = spawn(process.execPath, [path.join(context, 'dist', 'emulator.js'), '--standalone', '--manifest', manifest, '--model', model, '--port', '0', '--host', '127.0.0.1'], {
+  const child = spawn(process.execPath, [path.join(context, 'dist', 'emulator.js'), '--standalone', '--manifest', manifest, '--model', model, '--port', '0', '--host', '127.0.0.1', ...args], {
     env: { PATH: process.env.PATH ?? '', NODE_PATH: path.join(repoRoot, 'node_modules'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
   let out = '';
-  const port = new Promise<number>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d;
-      const m = /on grpc port (\d+)/.exec(out);
+  const logged = (pattern: RegExp) => new Promise<number>((resolve, reject) => {
+    const onData = () => {
+      const m = pattern.exec(out);
       if (m) resolve(Number(m[1]));
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     child.on('exit', (code) => reject(new Error(`standalone exited ${code}: ${out}`)));
   });
-  return { child, port, output: () => out };
+  child.stdout!.on('data', (d: Buffer) => (out += d));
+  child.stderr!.on('data', (d: Buffer) => (out += d));
+  const port = logged(/on grpc port (\d+)/);
+  const healthPort = logged(/, health port (\d+)/);
+  healthPort.catch(() => undefined); // only the tests that ask for a health port wait for it
+  return { child, port, healthPort, output: () => out };
 }
 
 test('export writes a Docker build context with the bundled emulator, the model and its manifest', async () => {
@@ -59,7 +68,8 @@ test('export writes a Docker build context with the bundled emulator, the model 
   assert.ok(result.files.some((f: string) => f.startsWith('dist/protos/tensorflow_serving/apis/')));
   const dockerfile = fs.readFileSync(path.join(context, 'Dockerfile'), 'utf8');
   assert.match(dockerfile, /^FROM node:20-slim/m);
-  assert.match(dockerfile, /^EXPOSE 50051$/m);
+  assert.match(dockerfile, /^EXPOSE 50051 50052$/m);
+  assert.match(dockerfile, /^ENV ACCEL_HEALTH_PORT=50052$/m);
   assert.match(dockerfile, /"--standalone"/);
   const pkg = JSON.parse(fs.readFileSync(path.join(context, 'package.json'), 'utf8'));
   assert.match(pkg.dependencies['onnxruntime-node'], /^\d+\.\d+\.\d+$/, 'pinned, not a range');
@@ -74,8 +84,9 @@ test('export writes a Docker build context with the bundled emulator, the model 
 
 test('the exported entry point serves the model standalone with keys from the environment', async () => {
   const key = 'standalone-test-key-0123456789abcdef';
-  const run = runStandalone({ ACCEL_PRIMARY_KEY: key, ACCEL_SERVICE_NAME: 'exported' });
+  const run = runStandalone({ ACCEL_PRIMARY_KEY: key, ACCEL_SERVICE_NAME: 'exported' }, ['--health-port', '0']);
   const port = await run.port;
+  assert.equal(await healthCheck(await run.healthPort, 'exported'), 'SERVING');
   const client = new PredictionClient('127.0.0.1', port, false, key, 'exported', undefined, { attempts: 1 });
   for (const photo of PHOTOS.slice(0, 5)) {
     const r = await client.scoreFile(photo.file); // input name from GetModelMetadata
@@ -104,4 +115,54 @@ test('standalone refuses to start without a key unless auth is disabled explicit
   } finally {
     fs.writeFileSync(model, bytes);
   }
+});
+
+test('a TLS standalone answers plain-text health checks on its health port (health only: Predict is UNIMPLEMENTED there)', async () => {
+  const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
+    keySize: 2048,
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }] }],
+  });
+  const tlsDir = fs.mkdtempSync(path.join(home.home, 'tls-'));
+  fs.writeFileSync(path.join(tlsDir, 'tls.crt'), pems.cert);
+  fs.writeFileSync(path.join(tlsDir, 'tls.key'), pems.private);
+  const key = 'standalone-tls-key-0123456789abcdef';
+  const run = runStandalone({
+    ACCEL_PRIMARY_KEY: key, ACCEL_SERVICE_NAME: 'exported-tls', ACCEL_HEALTH_PORT: '0', // as the Dockerfile's ENV sets it
+    ACCEL_TLS_CERT_FILE: path.join(tlsDir, 'tls.crt'), ACCEL_TLS_KEY_FILE: path.join(tlsDir, 'tls.key'),
+  });
+  const [port, healthPort] = await Promise.all([run.port, run.healthPort]);
+  assert.notEqual(healthPort, port);
+  for (const name of ['exported-tls', '']) assert.equal(await healthCheck(healthPort, name), 'SERVING', `Check("${name}") in plain text`);
+  await assert.rejects(healthCheck(healthPort, 'tensorflow.serving.PredictionService'), (e: grpc.ServiceError) => e.code === grpc.status.NOT_FOUND);
+
+  const onHealthPort = new PredictionClient('127.0.0.1', healthPort, false, key, 'exported-tls', undefined, { attempts: 1 });
+  await assert.rejects(onHealthPort.scoreFile(PHOTOS[0].file, { inputName: 'input' }), (e: grpc.ServiceError) => e.code === grpc.status.UNIMPLEMENTED);
+  onHealthPort.close();
+  const overTls = new PredictionClient('localhost', port, true, key, 'exported-tls', pems.cert, { attempts: 1 });
+  const r = await overTls.scoreFile(PHOTOS[0].file);
+  const top5 = topK(r.outputs.output.data, labelsFor('imagenet-1000'), 5).map((p) => p.index);
+  assert.ok(PHOTOS[0].accepts(top5[0], top5), `${PHOTOS[0].file} over TLS: expected ${PHOTOS[0].expected}, got ${top5}`);
+  overTls.close();
+
+  run.child.kill('SIGTERM');
+  const code = await new Promise((resolve) => run.child.once('exit', (c) => resolve(c)));
+  assert.equal(code, 0, run.output());
+});
+
+test('the health port says NOT_SERVING while the model is not loaded (a model that cannot load never gets there)', async () => {
+  const bad = path.join(home.home, 'not-a-model.onnx');
+  fs.writeFileSync(bad, 'not an onnx model');
+  const endpoint = await startServiceEndpoint(
+    { model: { ...mobilenetModel('unloadable'), modelPath: bad }, port: 0, healthPort: 0, replicas: 1, auth: { enabled: false, keyHashes: [] } },
+    new DevicePool(1),
+  );
+  try {
+    assert.equal(await healthCheck(endpoint.healthPort!, 'unloadable'), 'NOT_SERVING', 'before the load has settled');
+    await assert.rejects(endpoint.ready, /could not load its model/);
+    for (const name of ['unloadable', '']) assert.equal(await healthCheck(endpoint.healthPort!, name), 'NOT_SERVING', `after the load failed: Check("${name}")`);
+    assert.equal(await healthCheck(endpoint.port, 'unloadable'), 'NOT_SERVING', 'the main port agrees');
+  } finally {
+    await endpoint.stop();
+  }
+  await assert.rejects(healthCheck(endpoint.healthPort!, 'unloadable'), (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE);
 });

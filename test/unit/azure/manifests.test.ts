@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildManifests, resolveScaling, type KubeObject } from '../../../src/azure/kubernetes/manifests';
 import { isAccelError } from '../../../src/core/errors';
+import { EXPORT_HEALTH_PORT } from '../../../src/core/images';
 import { kubernetesSchemaErrors } from '../../integration/azure/support/kubeSchemas';
 
 const base = { name: 'mobilenet', namespace: 'models', image: 'myacr.azurecr.io/mobilenet:1', imageId: 'mobilenet:1' };
@@ -35,7 +36,7 @@ describe('Kubernetes manifests', () => {
     });
   });
 
-  it('fixed replicas, no auth, TLS: no HPA, port 443, TLS secret mounted, TCP probes (kubelet gRPC probes cannot speak TLS)', () => {
+  it('fixed replicas, no auth, TLS: no HPA, port 443, TLS secret mounted, gRPC probes on the plain-text health port (kubelet gRPC probes cannot speak TLS)', () => {
     const objs = buildManifests({ ...base, ...resolveScaling({ replicas: 3 }), auth: { enabled: false }, tls: { certPem: '-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n', keyPem: 'KEY' } });
     assert.deepEqual(objs.map((o) => o.kind), ['Secret', 'Deployment', 'Service']);
     for (const o of objs) assert.deepEqual(kubernetesSchemaErrors(o), []);
@@ -45,9 +46,11 @@ describe('Kubernetes manifests', () => {
     const c = dig(dep, 'spec', 'template', 'spec', 'containers', 0);
     assert.ok(c.env.some((e: { name: string; value?: string }) => e.name === 'ACCEL_AUTH' && e.value === 'disabled'));
     assert.ok(c.env.some((e: { name: string; value?: string }) => e.name === 'ACCEL_TLS_CERT_FILE' && e.value === '/etc/accel/tls/tls.crt'));
-    assert.deepEqual(c.readinessProbe.tcpSocket, { port: 50051 });
-    assert.equal(c.readinessProbe.grpc, undefined);
-    assert.deepEqual(dig(objs[2], 'spec', 'ports', 0, 'port'), 443);
+    assert.ok(c.env.some((e: { name: string; value?: string }) => e.name === 'ACCEL_HEALTH_PORT' && e.value === String(EXPORT_HEALTH_PORT)));
+    assert.deepEqual(c.ports, [{ name: 'grpc', containerPort: 50051, protocol: 'TCP' }, { name: 'health', containerPort: 50052, protocol: 'TCP' }]);
+    assert.deepEqual(c.readinessProbe, { grpc: { port: 50052, service: 'mobilenet' }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 });
+    assert.deepEqual(c.livenessProbe, { grpc: { port: 50052, service: 'mobilenet' }, periodSeconds: 10, initialDelaySeconds: 310, timeoutSeconds: 2, successThreshold: 1, failureThreshold: 3 });
+    assert.deepEqual(dig(objs[2], 'spec', 'ports'), [{ name: 'grpcs', port: 443, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'grpc' }], 'the health port stays inside the cluster');
   });
 
   it('the schema check is real: misplaced or mistyped fields fail', () => {
@@ -55,8 +58,10 @@ describe('Kubernetes manifests', () => {
     const broken = structuredClone(dep) as KubeObject & { spec: { template: { spec: { containers: Record<string, unknown>[] } } } };
     broken.spec.template.spec.containers[0].livenessProbe = { grpc: { port: '50051' } };
     broken.spec.template.spec.containers[0].readinesProbe = {};
+    broken.spec.template.spec.containers[0].readinessProbe = { grpc: { port: 50052, serviceName: 'mobilenet' } };
     const errors = kubernetesSchemaErrors(broken);
     assert.ok(errors.some((e) => /livenessProbe\/grpc\/port must be integer/.test(e)), errors.join('\n'));
+    assert.ok(errors.some((e) => /readinessProbe\/grpc must NOT have additional properties: serviceName/.test(e)), errors.join('\n'));
     assert.ok(errors.some((e) => /readinesProbe/.test(e)), errors.join('\n'));
   });
 
