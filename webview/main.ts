@@ -7,6 +7,7 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import {
   parseHostMessage, type BatchView, type BenchmarkView, type ModelView, type PanelView, type ScoreView, type WebviewMessage,
 } from '../src/vscode/panels/protocol';
+import { histogramChart, throughputChart } from './charts';
 
 declare function acquireVsCodeApi(): { postMessage(m: WebviewMessage): void; setState(s: unknown): void; getState(): unknown };
 const vscode = acquireVsCodeApi();
@@ -129,23 +130,27 @@ function renderModel(v: ModelView): HTMLElement {
 }
 
 function renderBenchmark(v: BenchmarkView): HTMLElement {
-  const maxCount = Math.max(1, ...v.histogram.map((h) => h.count));
-  const hist = el('div', { class: 'histogram', role: 'img', 'aria-label': 'latency histogram' },
-    ...v.histogram.map((h) => {
-      const col = el('div', { class: 'col', title: `≤ ${h.upToMs.toFixed(1)} ms: ${h.count}` }, el('div', { class: 'fill' }), el('span', {}, h.upToMs.toFixed(0)));
-      (col.firstChild as HTMLElement).style.height = `${(h.count / maxCount) * 100}%`;
-      return col;
-    }));
-  const maxTp = Math.max(1, ...v.levels.map((l) => l.throughputPerSec));
-  const tp = el('div', { class: 'throughput' }, ...v.levels.map((l) =>
-    el('div', { class: 'row' }, el('span', { class: 'label' }, `concurrency ${l.concurrency}`), bar(l.throughputPerSec / maxTp), el('span', { class: 'score' }, `${l.throughputPerSec.toFixed(1)}/s`))));
+  const chart = (id: string, svg: SVGElement) => {
+    svg.setAttribute('width', '100%');
+    return el('div', { class: 'chart', id }, svg);
+  };
   const table = el('table', { class: 'grid', id: 'bench-table' },
     el('thead', {}, el('tr', {}, ...['Concurrency', 'Requests', 'Throughput', 'p50', 'p95', 'Errors'].map((h) => el('th', {}, h)))),
     el('tbody', {}, ...v.levels.map((l) => el('tr', {}, el('td', {}, String(l.concurrency)), el('td', {}, String(l.requests)),
       el('td', {}, `${l.throughputPerSec.toFixed(1)}/s`), el('td', {}, ms(l.p50Ms)), el('td', {}, ms(l.p95Ms)), el('td', {}, String(l.errors))))));
+  const errors = v.levels.filter((l) => l.firstError).map((l) => {
+    const p = el('p', { class: 'error' }, `concurrency ${l.concurrency}: ${l.errors} error(s), first: ${l.firstError}`);
+    p.style.color = 'var(--vscode-errorForeground)';
+    return p;
+  });
+  // Side by side when there is room (styles through the CSSOM: the CSP allows no inline style attributes).
+  const charts = el('div', { class: 'charts' },
+    el('div', {}, el('h2', {}, 'Latency histogram'), chart('latency-histogram', histogramChart(v.histogram))),
+    el('div', {}, el('h2', {}, 'Throughput vs concurrency'), chart('throughput-chart', throughputChart(v.levels))));
+  Object.assign(charts.style, { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(320px, 1fr))', gap: '8px 32px', maxWidth: '1200px' });
   return el('section', {},
-    el('header', {}, el('h1', {}, `Benchmark of ${v.service}`), el('p', { class: 'muted' }, `image ${v.image} · ${v.done ? 'done' : 'running…'}`)),
-    el('h2', {}, 'Latency histogram (ms)'), hist, el('h2', {}, 'Throughput vs concurrency'), tp, table);
+    el('header', {}, el('h1', {}, `Benchmark of ${v.service}`), el('p', { class: 'muted', id: 'bench-status' }, `image ${v.image} · ${v.done ? 'done' : 'running…'}`)),
+    charts, table, ...errors);
 }
 
 function render(view: PanelView): void {
