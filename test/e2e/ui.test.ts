@@ -63,15 +63,80 @@ async function quickInputAccept(title: string, value?: string): Promise<void> {
 }
 
 async function scoreResultFrame(): Promise<any> {
+  return webviewFrame('#top1');
+}
+
+/** Shows the Accelerated Models container (clicking its icon while it is shown would hide the side bar instead). */
+async function showAccelViews(): Promise<void> {
+  const header = page.locator('.pane-header[aria-label^="Services"]').first();
+  if (!(await header.isVisible())) await page.locator('.activitybar [aria-label^="Accelerated Models"]').first().click();
+  await header.waitFor(WAIT);
+}
+
+/** A webview frame that contains `selector`. */
+async function webviewFrame(selector: string): Promise<any> {
   const deadline = Date.now() + WAIT.timeout;
   while (Date.now() < deadline) {
     for (const frame of page.frames()) {
-      const top1 = await frame.$('#top1').catch(() => null);
-      if (top1) return frame;
+      if (await frame.$(selector).catch(() => null)) return frame;
     }
     await page.waitForTimeout(250);
   }
-  throw new Error('no Score Result webview appeared');
+  throw new Error(`no webview with ${selector} appeared`);
+}
+
+/** Types `text` into the open quick input, moves the focus down to the first row matching `row` and runs it. */
+async function quickPickChoose(text: string, row: RegExp): Promise<void> {
+  const box = page.locator('.quick-input-widget input.input').first();
+  await box.waitFor({ state: 'visible', ...WAIT });
+  await box.fill(text);
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: row }).first().waitFor(WAIT);
+  for (let i = 0; i < 20; i++) {
+    const focused = (await page.locator('.quick-input-widget .monaco-list-row.focused').first().textContent().catch(() => '')) ?? '';
+    if (row.test(focused.trim())) {
+      await page.keyboard.press('Enter');
+      return;
+    }
+    await page.keyboard.press('ArrowDown');
+  }
+  throw new Error(`no quick-pick row matching ${row} after typing "${text}"`);
+}
+
+/**
+ * Picks a color theme as a person does (Preferences: Color Theme) and waits for the workbench to apply it. The
+ * picker shows labels, the setting stores ids: "Dark High Contrast" is the label of the id "Default High Contrast"
+ * (code-server 4.139 = VS Code 1.139, extensions/theme-defaults).
+ */
+async function setColorTheme(label: string, workbenchClass: string): Promise<void> {
+  // The picker lists the themes the workbench has scanned when it opens; until the built-in theme extensions are
+  // scanned it offers only "Browse Additional Color Themes…", so it is opened again until the theme is there.
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Control+Shift+P');
+    await quickPickChoose('>Preferences: Color Theme', /Preferences: Color Theme/);
+    const box = page.locator('.quick-input-widget input.input[placeholder*="Color Theme"]').first();
+    await box.waitFor(WAIT);
+    await box.fill(label);
+    const found = await page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first().waitFor({ timeout: 5_000 }).then(() => true, () => false);
+    if (found) break;
+    if (attempt === 10) throw new Error(`the color theme picker never listed "${label}"`);
+    await page.keyboard.press('Escape');
+  }
+  await quickPickChoose(label, new RegExp(label));
+  await page.locator(`.monaco-workbench.${workbenchClass}`).first().waitFor(WAIT);
+  await page.locator('.quick-input-widget').first().waitFor({ state: 'hidden', ...WAIT });
+}
+
+/** Chooses a file in code-server's simple file dialog: its full path in the path box, then Enter once the listing shows it. */
+async function chooseFile(title: string, file: string): Promise<void> {
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).first().waitFor({ state: 'visible', ...WAIT });
+  const box = page.locator('.quick-input-widget input.input').first();
+  // The dialog fills in its start folder once it has listed it; typing before that would be overwritten.
+  await page.waitForFunction(() => (document.querySelector('.quick-input-widget input.input') as HTMLInputElement | null)?.value.endsWith('/'), undefined, WAIT);
+  await box.fill(file);
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: path.basename(file) }).first().waitFor(WAIT);
+  assert.equal(await box.inputValue(), file);
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).first().waitFor({ state: 'hidden', ...WAIT });
 }
 
 /** An `it` whose failure leaves a screenshot of the screen it failed on. */
@@ -89,6 +154,7 @@ function step_(name: string, fn: () => Promise<void>): void {
 describe('Accelerated Models in VS Code (code-server, packaged .vsix)', { timeout: 600_000 }, () => {
   before(async () => {
     assert.ok(fs.existsSync(vsix), `${vsix} is missing: run \`npm run package\` first`);
+    fs.rmSync(artifacts, { recursive: true, force: true }); // screenshots of this run only
     fs.mkdirSync(artifacts, { recursive: true });
     harness = await import(pathToFileURL(path.join(repoRoot, 'scripts/code-server-harness.mjs')).href);
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'accel-e2e-home-'));
@@ -115,7 +181,7 @@ describe('Accelerated Models in VS Code (code-server, packaged .vsix)', { timeou
   });
 
   step_('shows the container and its four views', async () => {
-    await page.locator('.activitybar [aria-label^="Accelerated Models"]').first().click();
+    await showAccelViews();
     for (const view of ['Workspaces', 'Models', 'Images', 'Services']) {
       await page.locator(`.pane-header[aria-label^="${view}"]`).first().waitFor(WAIT);
     }
@@ -163,8 +229,48 @@ describe('Accelerated Models in VS Code (code-server, packaged .vsix)', { timeou
     await shot('score-result');
   });
 
+  step_('the Score Result follows the theme: light, dark and high contrast (the real theme names)', async () => {
+    const frame = await scoreResultFrame();
+    // Theme labels as code-server 4.139 (VS Code 1.139) bundles them in extensions/theme-defaults.
+    const themes: Array<[string, string, string, string]> = [
+      ['light', 'Light Modern', 'vs', 'vscode-light'],
+      ['dark', 'Dark Modern', 'vs-dark', 'vscode-dark'],
+      ['hc', 'Dark High Contrast', 'hc-black', 'vscode-high-contrast'],
+    ];
+    const backgrounds = new Set<string>();
+    for (const [name, theme, workbenchClass, webviewClass] of themes) {
+      await setColorTheme(theme, workbenchClass);
+      await frame.waitForFunction((cls: string) => document.body.classList.contains(cls), webviewClass, WAIT);
+      backgrounds.add(await frame.evaluate(() => getComputedStyle(document.body).backgroundColor));
+      if (name === 'hc') {
+        assert.equal(await frame.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(0, 0, 0)', 'the panel takes the high-contrast background');
+      }
+      await page.mouse.move(700, 880);
+      await page.screenshot({ path: path.join(artifacts, `score-result-${name}.png`) });
+    }
+    assert.equal(backgrounds.size, 3, 'each theme gives the panel its own background');
+    await setColorTheme('Light Modern', 'vs');
+  });
+
+  step_('runs a benchmark from the Services view: latency histogram and throughput vs concurrency', async () => {
+    await showAccelViews();
+    await contextMenu(row('Services', 'mobilenet-svc'), 'Run Benchmark');
+    await chooseFile('Image to score repeatedly', path.join(workspace, 'photos', 'coffee.png'));
+    const frame = await webviewFrame('#bench-table');
+    await frame.locator('#bench-status', { hasText: 'done' }).waitFor(WAIT);
+    assert.ok((await frame.locator('#latency-histogram svg rect.hist-bar').count()) >= 2, 'histogram bars');
+    assert.equal(await frame.locator('#throughput-chart svg circle.tp-point').count(), 3, 'one point per concurrency level (1, 2, 4)');
+    assert.equal(await frame.locator('#bench-table tbody tr').count(), 3);
+    await shot('benchmark');
+    await setColorTheme('Dark High Contrast', 'hc-black');
+    await frame.waitForFunction(() => document.body.classList.contains('vscode-high-contrast'), undefined, WAIT);
+    await page.mouse.move(700, 880);
+    await page.screenshot({ path: path.join(artifacts, 'benchmark-hc.png') });
+    await setColorTheme('Light Modern', 'vs');
+  });
+
   step_('refuses to delete a model an image uses, with the dependency message', async () => {
-    await page.locator('.activitybar [aria-label^="Accelerated Models"]').first().click();
+    await showAccelViews();
     await contextMenu(row('Models', 'mobilenet:1'), 'Delete Model');
     const confirm = page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Delete' }).first();
     await confirm.waitFor(WAIT);
