@@ -1,6 +1,6 @@
 // `accel model add <family>` through the real CLI, downloading from a local HTTP server that ACCEL_MIRROR
-// (a base URL) points at: the real MobileNetV2 file, a corrupted copy, a family without a verified
-// checksum, and a mirror that is down.
+// (a base URL) points at: the real MobileNetV2 file, a corrupted copy, a model zoo family whose file does
+// not match its published checksum, families without a download, and a mirror that is down.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -12,6 +12,7 @@ import { mobilenetPath } from '../../support/paths';
 
 const body = fs.readFileSync(mobilenetPath);
 const FILE = 'mobilenetv2-12-int8.onnx';
+const RESNET = 'resnet50-v1-7.onnx';
 
 describe('accel model add (catalog download)', () => {
   let server: http.Server;
@@ -23,6 +24,9 @@ describe('accel model add (catalog download)', () => {
     server = http.createServer((req, res) => {
       requests.push(req.url ?? '');
       if (req.url === `/good/${FILE}`) {
+        res.writeHead(200, { 'content-length': body.length }).end(body);
+      } else if (req.url === `/good/${RESNET}`) {
+        // Not the real 98 MB ResNet-50 (it cannot be fetched here): any other bytes must be refused.
         res.writeHead(200, { 'content-length': body.length }).end(body);
       } else if (req.url === `/corrupt/${FILE}`) {
         const bad = Buffer.from(body);
@@ -84,12 +88,21 @@ describe('accel model add (catalog download)', () => {
     assert.deepEqual(await leftovers(h), { models: [], cache: [] });
   });
 
-  it('a family without a verified checksum, or without a download, refuses with what to do instead', async () => {
+  it('a model zoo family is checked against its published sha256: other bytes under its name are discarded', async () => {
+    const h = await home(`${base}/good/`);
+    const res = await h.run(['model', 'add', 'resnet50'], { expectFailure: true });
+    assert.equal(res.code, 2);
+    assert.match(
+      res.stderr,
+      new RegExp(`Checksum mismatch for resnet50-v1-7\\.onnx from ${base}/good/resnet50-v1-7\\.onnx: expected sha256 af16a04a6ec48ac494065d4439fe9dea590d337b9ca6dc328160ccf04a217b9c, got cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f\\.`),
+    );
+    assert.ok(requests.includes(`/good/${RESNET}`));
+    assert.deepEqual(await leftovers(h), { models: [], cache: [] });
+  });
+
+  it('a family without a download, or an unknown one, refuses with what to do instead', async () => {
     const h = await home(`${base}/good/`);
     const before = requests.length;
-    const resnet = await h.run(['model', 'add', 'resnet50'], { expectFailure: true });
-    assert.equal(resnet.code, 2);
-    assert.match(resnet.stderr, /The catalog has no verified sha256 for resnet50-v1-7\.onnx \(https:\/\/github\.com\/onnx\/models\/raw\/main\/validated\/vision\/classification\/resnet\/model\/resnet50-v1-7\.onnx\), so it will not download it unchecked\. Download it yourself, check it, and run `accel model register resnet50-v1-7\.onnx --name resnet50 --preset resnet50`\./);
     const ssd = await h.run(['model', 'add', 'ssdvgg'], { expectFailure: true });
     assert.equal(ssd.code, 3);
     assert.match(ssd.stderr, /SSD-VGG-300 \(PASCAL VOC\) has no public ONNX file to download\. Register your own frozen graph with `accel model register <file\.pb> --name ssdvgg` and convert it with --input Placeholder:0 --output ssd_300_vgg\/block4_box\/Reshape_1:0,.*ssd_300_vgg\/block11_box\/Reshape:0\./);
