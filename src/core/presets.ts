@@ -42,6 +42,11 @@ export function presetOf(model: { preset: string; preprocessing?: PreprocessingP
 }
 
 /** One line for display, e.g. "custom: shortest side 256, crop 224x224, BGR, ×1, mean 1,2,3, std 1,1,1, ×0.5". */
+/** The short name to show for a model's preprocessing: its preset, or "custom" when it carries its own parameters. */
+export function presetLabel(model: { preset: PresetName; preprocessing?: PreprocessingPreset }): string {
+  return model.preprocessing ? 'custom' : model.preset;
+}
+
 export function describePreset(p: PreprocessingPreset): string {
   const size = p.resizeShortestSide === null ? `resize ${p.height}x${p.width}` : `shortest side ${p.resizeShortestSide}, crop ${p.height}x${p.width}`;
   return `${p.name}: ${size}, ${p.channelOrder}, ×${p.inputScale}, mean ${p.mean.join(',')}, std ${p.std.join(',')}, ×${p.scalingFactor}`;

@@ -65,8 +65,10 @@ describe('Accelerated Models commands', function () {
     const model = await exec<Model>('accel.model.addFromCatalog', 'mobilenetv2');
     assert.equal(model.id, 'mobilenetv2:1');
     assert.equal(model.preset, 'mobilenetv2');
-    const refused = await execFailing('accel.model.addFromCatalog', 'resnet50');
-    assert.match(refused.message, /sha256/, 'a catalog entry without a verified checksum is refused with the reason');
+    const missing = await execFailing('accel.model.addFromCatalog', 'resnet50');
+    assert.match(missing.message, /ACCEL_MIRROR\) has no resnet50-v1-7\.onnx/, 'a file the offline mirror lacks is named with the fix');
+    const refused = await execFailing('accel.model.addFromCatalog', 'ssdvgg');
+    assert.match(refused.message, /no public ONNX file/, 'a family without a download says how to bring your own graph');
   });
 
   it('shows model details in a webview and copies the id', async () => {

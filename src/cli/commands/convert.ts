@@ -9,6 +9,7 @@ import {
 } from '../../core/conversions';
 import { AccelError } from '../../core/errors';
 import { signalFromAbort } from '../../core/ports';
+import { presetLabel } from '../../core/presets';
 import type { Operation } from '../../core/types';
 import type { Precision } from '../../convert/precision';
 import { action, nounCommand } from '../context';
@@ -101,7 +102,7 @@ export function register(program: Command): void {
         const ws = await ctx.workspace();
         const added = await addCatalogModel(ctx.store, ws, family, { name: opts.name, progress: cliProgress(ctx.json) });
         if (ctx.json) return printJson(added);
-        printLine(`Registered ${added.id} (${added.framework}, preset ${added.preset}, labels ${added.labels}).`);
+        printLine(`Registered ${added.id} (${added.framework}, preset ${presetLabel(added)}, labels ${added.labels}).`);
       }),
     );
 

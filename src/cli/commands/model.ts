@@ -5,7 +5,7 @@ import { fetchSampleModel, SAMPLE_MODEL } from '../../catalog/download';
 import { AccelError } from '../../core/errors';
 import { deleteModel, getModel, LABEL_SETS, listModels, registerModel, updateModel } from '../../core/models';
 import { parseKeyValues } from '../../core/names';
-import { describePreset, PRESET_NAMES } from '../../core/presets';
+import { describePreset, PRESET_NAMES, presetLabel } from '../../core/presets';
 import type { Framework, LabelSet, Model, PresetName } from '../../core/types';
 import { action, collect, nounCommand } from '../context';
 import { printConversionReport, readConversionReport } from './convert';
@@ -52,7 +52,7 @@ const MODEL_COLUMNS = [
   { header: 'NAME', value: (m: Model) => m.name },
   { header: 'VERSION', value: (m: Model) => m.version },
   { header: 'FRAMEWORK', value: (m: Model) => m.framework },
-  { header: 'PRESET', value: (m: Model) => m.preset },
+  { header: 'PRESET', value: (m: Model) => presetLabel(m) },
   { header: 'INPUT', value: (m: Model) => m.inputs.map((t) => `${t.name} ${t.dtype}${shape(t.shape)}`).join(' ') },
   { header: 'CREATED', value: (m: Model) => m.createdTime },
   { header: 'TAGS', value: (m: Model) => m.tags },

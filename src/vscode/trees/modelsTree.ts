@@ -1,5 +1,6 @@
 // Models view: model name → versions → converted models (state, precision), for the active workspace.
 import * as vscode from 'vscode';
+import { describePreset, presetLabel } from '../../core/presets';
 import type { Model } from '../../core/types';
 import { BaseTree } from './baseTree';
 import { tooltipTable, type TreeNode } from './treeNode';
@@ -30,7 +31,7 @@ export class ModelsTree extends BaseTree {
     item.id = `models/${ws}/id/${model.id}`;
     item.description = isConverted
       ? `v${model.version} · ${model.conversion?.precision ?? 'converted'} · Succeeded`
-      : `v${model.version} · ${model.framework} · ${model.preset}`;
+      : `v${model.version} · ${model.framework} · ${presetLabel(model)}`;
     item.iconPath = new vscode.ThemeIcon(isConverted ? 'circuit-board' : model.framework === 'onnx' ? 'symbol-namespace' : 'symbol-misc');
     item.contextValue = isConverted ? 'modelVersion;converted' : `modelVersion;${model.framework}`;
     const tags = Object.entries(model.tags).map(([k, v]) => (v ? `${k}=${v}` : k)).join(', ');
@@ -38,7 +39,7 @@ export class ModelsTree extends BaseTree {
       ['framework', model.framework], ['file', `${model.fileName} (${model.sizeBytes} bytes)`],
       ['inputs', model.inputs.map((t) => `${t.name} ${t.dtype} [${t.shape.join(',')}]`).join('; ')],
       ['outputs', model.outputs.map((t) => `${t.name} ${t.dtype} [${t.shape.join(',')}]`).join('; ')],
-      ['preset', model.preset], ['labels', model.labels], ['tags', tags], ['description', model.description],
+      ['preset', model.preprocessing ? describePreset(model.preprocessing) : model.preset], ['labels', model.labels], ['tags', tags], ['description', model.description],
       ['converted from', model.parentId], ['precision', model.conversion?.precision], ['created', model.createdTime],
     ]);
     item.command = { command: 'accel.model.showDetails', title: 'Show Model Details', arguments: [{ kind: 'modelVersion', ws, model, item }] };
