@@ -15,6 +15,7 @@ import { applyPrecision, PRECISIONS, quantizedReason, type Precision } from '../
 import { cutPreprocessing, isStringPlaceholder, type PreprocessCut } from '../convert/preprocessSubgraph';
 import { convertTfGraph } from '../convert/tfToOnnx';
 import { dataInputs, parseTensorName, tensorName } from '../convert/tfGraph';
+import { isProcessAlive } from '../processAlive';
 import { AccelError, isAccelError } from './errors';
 import { findModel, registerModel } from './models';
 import { neverCancelled, silentProgress, type CancellationSignal, type ProgressReporter, type WorkspaceStore } from './ports';
@@ -341,14 +342,6 @@ export async function convertModel(store: WorkspaceStore, ws: string, modelRef: 
   return runConversion(store, ws, op.id, progress, cancel);
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The operation; a Running one whose process is gone is recorded as Failed. */
 export async function getOperation(store: WorkspaceStore, ws: string, id: string): Promise<Operation> {
@@ -358,10 +351,10 @@ export async function getOperation(store: WorkspaceStore, ws: string, id: string
     return op;
   };
   const op = find((await store.read(ws)).operations);
-  if (op.state !== 'Running' || !op.pid || pidAlive(op.pid)) return op;
+  if (op.state !== 'Running' || !op.pid || isProcessAlive(op.pid)) return op;
   return store.update(ws, (s) => {
     const o = find(s.operations);
-    if (o.state === 'Running' && o.pid && !pidAlive(o.pid)) {
+    if (o.state === 'Running' && o.pid && !isProcessAlive(o.pid)) {
       Object.assign(o, { state: o.cancelRequested ? 'Cancelled' : 'Failed', finishedTime: new Date().toISOString() });
       if (!o.cancelRequested) o.error = `The process running it (pid ${o.pid}) exited before it finished. Run the conversion again.`;
     }
@@ -385,13 +378,13 @@ export async function cancelOperation(store: WorkspaceStore, ws: string, id: str
   });
   const reqFile = requestPath(store, ws, id);
   const detached = fs.existsSync(reqFile) && (JSON.parse(fs.readFileSync(reqFile, 'utf8')) as ConvertRequest).detached;
-  if (detached && op.pid && op.pid !== process.pid && pidAlive(op.pid)) {
+  if (detached && op.pid && op.pid !== process.pid && isProcessAlive(op.pid)) {
     try {
       process.kill(op.pid, 'SIGTERM');
     } catch {
       // already gone
     }
-    for (let i = 0; i < 100 && pidAlive(op.pid); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && isProcessAlive(op.pid); i++) await new Promise((r) => setTimeout(r, 50));
     fs.appendFileSync(operationLogPath(store, ws, id), `${new Date().toISOString()} Cancelled: the runner process was stopped; nothing was registered.\n`);
   }
   return getOperation(store, ws, id);

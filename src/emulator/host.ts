@@ -13,7 +13,8 @@ import type { Service } from '../core/types';
 import { runtimeVersions } from './bundles';
 import { DevicePool } from './devicePool';
 import { fileLogger } from './fileLogger';
-import { HOST_INFO_FILE, HOST_LOCK_FILE, EXIT_ALREADY_RUNNING, hostLogPath, isAlive, readLogTail, serviceLogPath, type HostInfo, type HostStatus, type LiveService } from './hostControl';
+import { isProcessAlive } from '../processAlive';
+import { HOST_INFO_FILE, HOST_LOCK_FILE, EXIT_ALREADY_RUNNING, hostLogPath, readLogTail, serviceLogPath, type HostInfo, type HostStatus, type LiveService } from './hostControl';
 import { startServiceEndpoint, type EndpointAuth, type EndpointConfig, type ServiceEndpoint } from './serviceEndpoint';
 
 interface Desired {
@@ -51,7 +52,7 @@ export function acquireHostLock(home: string): void {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const holder = Number(fs.readFileSync(file, 'utf8'));
-    if (holder && holder !== process.pid && isAlive(holder)) {
+    if (holder && holder !== process.pid && isProcessAlive(holder)) {
       throw new HostAlreadyRunning(`An emulator host is already running for ${home} (pid ${holder}). Use \`accel emulator status\`, or \`accel emulator stop\` first.`);
     }
     fs.rmSync(file, { force: true }); // stale: its process is gone

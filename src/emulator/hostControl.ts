@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { AccelError } from '../core/errors';
+import { isProcessAlive } from '../processAlive';
 import { emulatorScript } from './bundles';
 import type { DeviceSnapshot } from './devicePool';
 
@@ -66,29 +67,12 @@ export function serviceLogPath(home: string, service: string): string {
   return path.join(logsDir(home), 'services', `${service}.log`);
 }
 
-/** True while the process exists and is not a zombie (a killed host whose parent has not reaped it yet). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  if (process.platform === 'linux') {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-    } catch {
-      return false;
-    }
-  }
-  return true;
-}
 
 /** The recorded host of a home, if its process is alive (the record of a killed host is ignored). */
 export function readHostInfo(home: string): HostInfo | undefined {
   try {
     const info = JSON.parse(fs.readFileSync(path.join(home, HOST_INFO_FILE), 'utf8')) as HostInfo;
-    return isAlive(info.pid) ? info : undefined;
+    return isProcessAlive(info.pid) ? info : undefined;
   } catch {
     return undefined;
   }
@@ -233,10 +217,10 @@ export async function stopHost(home: string, timeoutMs = 20_000): Promise<number
     process.kill(info.pid, 'SIGTERM');
   }
   const deadline = Date.now() + timeoutMs;
-  while (isAlive(info.pid) && Date.now() < deadline) await sleep(50);
-  if (isAlive(info.pid)) {
+  while (isProcessAlive(info.pid) && Date.now() < deadline) await sleep(50);
+  if (isProcessAlive(info.pid)) {
     process.kill(info.pid, 'SIGKILL');
-    while (isAlive(info.pid)) await sleep(20);
+    while (isProcessAlive(info.pid)) await sleep(20);
   }
   return info.pid;
 }
@@ -314,11 +298,11 @@ export class Supervisor extends EventEmitter {
   private async check(): Promise<void> {
     if (this.stopped || this.restarting) return;
     const info = this.current?.info;
-    if (info && isAlive(info.pid) && (await this.current!.healthy(5000))) {
+    if (info && isProcessAlive(info.pid) && (await this.current!.healthy(5000))) {
       this.failures = 0;
       return;
     }
-    if (info && isAlive(info.pid)) process.kill(info.pid, 'SIGKILL'); // alive but not answering: replace it
+    if (info && isProcessAlive(info.pid)) process.kill(info.pid, 'SIGKILL'); // alive but not answering: replace it
     await this.onDown(info ? `host pid ${info.pid} is not healthy` : 'no host');
   }
 

@@ -2,6 +2,7 @@
 // then fsync the directory so the rename itself is durable. A crash at any instant leaves the old or the new file.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import { isProcessAlive } from '../processAlive';
 import * as path from 'node:path';
 
 export const TEMP_SUFFIX = '.tmp';
@@ -43,16 +44,6 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   fsyncDir(path.dirname(file));
 }
 
-/** True when a process with this pid exists (EPERM: it exists but belongs to another user). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes temp files and folders in `dir` left by processes that died mid-write. */
 export function removeDeadTempFiles(dir: string): void {
   let entries: string[];
@@ -63,6 +54,6 @@ export function removeDeadTempFiles(dir: string): void {
   }
   for (const entry of entries) {
     const m = /\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(entry);
-    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) fs.rmSync(path.join(dir, entry), { force: true, recursive: true });
+    if (m && Number(m[1]) !== process.pid && !isProcessAlive(Number(m[1]))) fs.rmSync(path.join(dir, entry), { force: true, recursive: true });
   }
 }

@@ -5,7 +5,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { AccelError } from '../core/errors';
-import { pidAlive, tempPathFor } from './atomicFile';
+import { isProcessAlive } from '../processAlive';
+import { tempPathFor } from './atomicFile';
 
 interface Holder {
   pid: number;
@@ -57,7 +58,7 @@ function createExclusive(file: string, content: string): boolean {
 function isStale(holder: Holder | undefined): boolean {
   // An unreadable holder cannot happen with createExclusive; treat it as stale rather than block forever.
   if (!holder) return true;
-  return holder.host === os.hostname() && holder.pid !== process.pid && !pidAlive(holder.pid);
+  return holder.host === os.hostname() && holder.pid !== process.pid && !isProcessAlive(holder.pid);
 }
 
 /** Removes a dead owner's lock, unless it changed since we read it (another process broke it and took it). */

@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isAlive, readHostInfo, stopHost } from '../../src/emulator/hostControl';
+import { readHostInfo, stopHost } from '../../src/emulator/hostControl';
+import { isProcessAlive } from '../../src/processAlive';
 import { imagesDir, repoRoot } from './paths';
 
 export const cliPath = path.join(repoRoot, 'dist', 'cli.js');
@@ -57,7 +58,7 @@ export class AccelHome {
   async cleanup(): Promise<void> {
     const pids = this.pids;
     await stopHost(this.home);
-    for (const pid of pids) assert.equal(isAlive(pid), false, `emulator host pid ${pid} is still running`);
+    for (const pid of pids) assert.equal(isProcessAlive(pid), false, `emulator host pid ${pid} is still running`);
     fs.rmSync(this.home, { recursive: true, force: true });
   }
 }

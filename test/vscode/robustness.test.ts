@@ -15,18 +15,11 @@ import { ServiceScorer } from '../../src/vscode/scoring/serviceScorer';
 import { graphTensors } from '../../src/vscode/commands/convertCommand';
 import type { BatchView, ModelView } from '../../src/vscode/panels/protocol';
 import type { TreeNode } from '../../src/vscode/trees/treeNode';
+import { isProcessAlive } from '../../src/processAlive';
 import { cancelProgressAt, exec, execFailing, flatten, input, mobilenetPath, photosDir, testApi } from './support/harness';
 
 const WS = 'gamma';
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -93,7 +86,7 @@ describe('Cancellation, stale keys, TLS and dequantize', function () {
     const op = state.operations.filter((o) => o.kind === 'convert' && o.target === 'mobilenet:1').at(-1)!;
     assert.equal(op.state, 'Cancelled');
     assert.ok(op.pid, 'the operation recorded its runner process');
-    assert.equal(pidAlive(op.pid!), false, `the runner process ${op.pid} is gone`);
+    assert.equal(isProcessAlive(op.pid!), false, `the runner process ${op.pid} is gone`);
     assert.equal(state.models.length, before, 'no converted model was registered');
     const log = fs.readFileSync(path.join(path.dirname(api.ctx.store.stateFile(WS)), 'operations', `${op.id}.log`), 'utf8');
     assert.match(log, /Cancelled/);

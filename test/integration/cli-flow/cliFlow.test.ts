@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { PredictionClient } from '../../../src/client/predictionClient';
-import { isAlive, readHostInfo } from '../../../src/emulator/hostControl';
+import { readHostInfo } from '../../../src/emulator/hostControl';
+import { isProcessAlive } from '../../../src/processAlive';
 import { AccelHome, PHOTOS } from '../../support/accelCli';
 import { mobilenetPath } from '../../support/paths';
 
@@ -58,7 +59,7 @@ test('register, package and deploy the real MobileNetV2, then score every photo'
   assert.equal(deployed.scoringUri, `grpc://127.0.0.1:${deployed.port}`);
   assert.equal(deployed.devices.length, 1);
   const hostPid = readHostInfo(home.home)?.pid;
-  assert.ok(hostPid && isAlive(hostPid), 'the host outlives the deploy command');
+  assert.ok(hostPid && isProcessAlive(hostPid), 'the host outlives the deploy command');
 
   const scored = (await home.run(['score', 'classifier', ...PHOTOS.map((p) => p.file), '--top', '5', '--json', ...W])).json;
   assert.equal(scored.results.length, PHOTOS.length);
@@ -137,5 +138,5 @@ test('update replicas, then delete in dependency order', async () => {
   const pid = readHostInfo(home.home)?.pid;
   const stopped = (await home.run(['emulator', 'stop', '--json'])).json;
   assert.equal(stopped.pid, pid);
-  assert.equal(isAlive(pid!), false);
+  assert.equal(isProcessAlive(pid!), false);
 });

@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { PredictionClient } from '../../../src/client/predictionClient';
-import { HostClient, isAlive, readHostInfo, startHost, Supervisor } from '../../../src/emulator/hostControl';
+import { HostClient, readHostInfo, startHost, Supervisor } from '../../../src/emulator/hostControl';
+import { isProcessAlive } from '../../../src/processAlive';
 import { AccelHome, PHOTOS, setupImage } from '../../support/accelCli';
 import { mobilenetPath, repoRoot } from '../../support/paths';
 
@@ -62,7 +63,7 @@ test('a SIGKILLed host is restarted by the Supervisor with every service back', 
   process.kill(oldPid, 'SIGKILL');
   const client = await restarted;
   assert.notEqual(client.info.pid, oldPid);
-  assert.equal(isAlive(oldPid), false);
+  assert.equal(isProcessAlive(oldPid), false);
   assert.equal(supervisor.restarts, 1);
 
   // The new host restores both services from the store (reconcile at start); wait until both run.
@@ -85,7 +86,7 @@ test('a SIGKILLed host is restarted by the Supervisor with every service back', 
   console.log(`# load: ${ok} requests ok, ${failed} failed while the host was down`);
 
   await supervisor.stop({ stopHost: true });
-  assert.equal(isAlive(client.info.pid), false);
+  assert.equal(isProcessAlive(client.info.pid), false);
   assert.equal(readHostInfo(home.home), undefined);
 });
 
