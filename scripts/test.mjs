@@ -27,11 +27,15 @@ function testFiles(dir) {
 const shared = process.env.ACCEL_SHARED ?? join(process.cwd(), '..', 'shared');
 const env = { ACCEL_MIRROR: process.env.ACCEL_MIRROR ?? join(shared, 'data', 'models', 'onnx'), ACCEL_SHARED: shared };
 
+// `node scripts/test.mjs [unit|integration|vscode]` runs one layer; no argument runs them all.
+const only = process.argv[2];
+const wanted = (layer) => !only || only === layer;
+
 ensureSetup();
 run('build', 'node', ['scripts/build.mjs']);
-run('typecheck', 'npx', ['tsc', '-p', '.', '--noEmit']);
+if (!only) run('typecheck', 'npx', ['tsc', '-p', '.', '--noEmit']);
 const unit = testFiles('test/unit');
-if (unit.length) run('unit tests', 'node', ['--import', 'tsx', '--test', '--test-reporter=spec', ...unit], env);
+if (wanted('unit') && unit.length) run('unit tests', 'node', ['--import', 'tsx', '--test', '--test-reporter=spec', ...unit], env);
 const integration = testFiles('test/integration');
-if (integration.length) run('integration tests', 'node', ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...integration], env);
-if (existsSync('scripts/test-vscode.mjs')) run('VS Code tests (code-server)', 'node', ['scripts/test-vscode.mjs'], env);
+if (wanted('integration') && integration.length) run('integration tests', 'node', ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...integration], env);
+if (wanted('vscode')) run('VS Code tests (code-server)', 'node', ['scripts/test-vscode.mjs'], env);

@@ -91,6 +91,21 @@ export interface ServiceEndpoint {
 }
 
 export const DEFAULT_MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The receive limit when the config gives none: ACCEL_MAX_RECEIVE_MB (set it where the emulator host or a
+ * standalone image starts), else 64 MiB. TF Serving accepts up to 2 GiB; grpc-js would default to 4 MiB,
+ * which a batch of 7 float images already exceeds.
+ */
+export function defaultMaxReceiveBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.ACCEL_MAX_RECEIVE_MB;
+  if (raw === undefined || raw === '') return DEFAULT_MAX_RECEIVE_BYTES;
+  const mb = Number(raw);
+  if (!Number.isInteger(mb) || mb < 1 || mb > 2047) {
+    throw new AccelError('InvalidArgument', `ACCEL_MAX_RECEIVE_MB="${raw}" is not a whole number of MiB between 1 and 2047. Fix or unset it (default 64).`);
+  }
+  return mb * 1024 * 1024;
+}
 export const OUTPUT_ENCODING_HEADER = 'x-accel-output-encoding';
 const STATUS_FOR: Partial<Record<ErrorCode, grpc.status>> = {
   NotFound: grpc.status.NOT_FOUND,
@@ -158,10 +173,11 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
     for (const name of ['', PREDICTION_SERVICE, model.serviceName]) health.setStatus(name, status);
     for (const name of ['', model.serviceName]) probeHealth.setStatus(name, status);
   };
+  const maxReceive = config.maxReceiveBytes ?? defaultMaxReceiveBytes();
   const healthServer = config.healthPort === undefined ? undefined : new grpc.Server();
   if (healthServer) probeHealth.addToServer(healthServer);
   const server = new grpc.Server({
-    'grpc.max_receive_message_length': config.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
+    'grpc.max_receive_message_length': maxReceive,
     'grpc.max_send_message_length': -1,
   });
   let pool: WorkerPool | undefined;
@@ -246,7 +262,7 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
     if (config.restPort !== undefined) {
       rest = await startRestServer({
         host, port: config.restPort, tls: config.tls, model: served, pool,
-        maxBodyBytes: config.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
+        maxBodyBytes: maxReceive,
         authorize: (header) => authorize(header, auth, model.serviceName),
         count: (ok) => { requests++; if (!ok) errors++; },
       });
