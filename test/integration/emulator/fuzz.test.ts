@@ -7,18 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import type { ServiceEndpoint } from '../../../src/emulator/serviceEndpoint';
 import { DT, encodePredictRequest, type WireTensor } from '../../../src/emulator/wireCodec';
 import { INPUT, PRIMARY_KEY, photo, startMobilenet } from './endpointHarness';
+import { rng } from '../../support/random';
 import { bearer, healthCheck, rawPredict } from './wireClients';
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CLEAN = new Set([grpc.status.OK, grpc.status.INVALID_ARGUMENT, grpc.status.NOT_FOUND, grpc.status.RESOURCE_EXHAUSTED]);
 
