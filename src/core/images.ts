@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { labelsFor } from '../catalog/labels';
 import { inspectOnnx } from '../convert/onnxModel';
 import { distDir, packageVersion, RUNTIME_PACKAGES, runtimeVersions } from '../emulator/bundles';
+import { SERVING_NODE_FLAGS } from '../emulator/nodeFlags';
 import { assertCanDelete } from './dependencies';
 import { AccelError } from './errors';
 import { findModel } from './models';
@@ -228,7 +229,7 @@ outputs: ${manifest.outputs.map((t) => `\`${t.name}\``).join(', ')}.
 - \`model/${manifest.model.fileName}\`, \`model/manifest.json\`: the model and its runtime manifest
 
 Run without Docker (Node 20): \`npm install\` here, then
-\`node dist/emulator.js --standalone --manifest model/manifest.json --model model/${manifest.model.fileName} --port ${EXPORT_GRPC_PORT}\`.
+\`node ${SERVING_NODE_FLAGS.join(' ')} dist/emulator.js --standalone --manifest model/manifest.json --model model/${manifest.model.fileName} --port ${EXPORT_GRPC_PORT}\`.
 `;
 
 function dockerfile(manifest: RuntimeManifest): string {
@@ -242,7 +243,7 @@ COPY media/ ./media/
 COPY model/ ./model/
 ENV ACCEL_HEALTH_PORT=${EXPORT_HEALTH_PORT}
 EXPOSE ${EXPORT_GRPC_PORT} ${EXPORT_HEALTH_PORT}
-CMD ["node", "dist/emulator.js", "--standalone", "--manifest", "model/manifest.json", "--model", "model/${manifest.model.fileName}", "--port", "${EXPORT_GRPC_PORT}"]
+CMD ["node", ${SERVING_NODE_FLAGS.map((f) => JSON.stringify(f)).join(", ")}, "dist/emulator.js", "--standalone", "--manifest", "model/manifest.json", "--model", "model/${manifest.model.fileName}", "--port", "${EXPORT_GRPC_PORT}"]
 `;
 }
 

@@ -10,6 +10,7 @@ import { AccelError } from '../core/errors';
 import { isProcessAlive } from '../processAlive';
 import { emulatorScript } from './bundles';
 import type { DeviceSnapshot } from './devicePool';
+import { SERVING_NODE_FLAGS } from './nodeFlags';
 
 export const HOST_INFO_FILE = 'emulator.json';
 export const HOST_LOCK_FILE = 'emulator.lock';
@@ -173,7 +174,7 @@ export async function startHost(home: string, options: StartOptions = {}): Promi
   if (existing) return { client: existing, started: false };
   fs.mkdirSync(logsDir(home), { recursive: true });
   const script = emulatorScript();
-  const args = [script, '--home', home];
+  const args = [...SERVING_NODE_FLAGS, script, '--home', home];
   if (options.devices !== undefined) args.push('--devices', String(options.devices));
   const out = fs.openSync(hostLogPath(home), 'a');
   let child: ChildProcess;

@@ -36,7 +36,10 @@ after(async () => {
 function runStandalone(env: Record<string, string>, args: string[] = []): { child: ChildProcess; port: Promise<number>; healthPort: Promise<number>; output: () => string } {
   const manifest = path.join(context, 'model', 'manifest.json');
   const model = path.join(context, 'model', 'mobilenetv2-12-int8.onnx');
-  const child = spawn(process.execPath, [path.join(context, 'dist', 'emulator.js'), '--standalone', '--manifest', manifest, '--model', model, '--port', '0', '--host', '127.0.0.1', ...args], {
+  // The Node flags come from the Dockerfile's CMD (everything between "node" and the script).
+  const cmd = JSON.parse(/^CMD (.*)$/m.exec(fs.readFileSync(path.join(context, 'Dockerfile'), 'utf8'))![1]) as string[];
+  const nodeFlags = cmd.slice(1, cmd.indexOf('dist/emulator.js'));
+  const child = spawn(process.execPath, [...nodeFlags, path.join(context, 'dist', 'emulator.js'), '--standalone', '--manifest', manifest, '--model', model, '--port', '0', '--host', '127.0.0.1', ...args], {
     env: { PATH: process.env.PATH ?? '', NODE_PATH: path.join(repoRoot, 'node_modules'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -71,6 +74,7 @@ test('export writes a Docker build context with the bundled emulator, the model 
   assert.match(dockerfile, /^EXPOSE 50051 50052$/m);
   assert.match(dockerfile, /^ENV ACCEL_HEALTH_PORT=50052$/m);
   assert.match(dockerfile, /"--standalone"/);
+  assert.match(dockerfile, /^CMD \["node", "--initial-old-space-size=128", "dist\/emulator.js"/m, 'the serving Node flags (src/emulator/nodeFlags.ts)');
   const pkg = JSON.parse(fs.readFileSync(path.join(context, 'package.json'), 'utf8'));
   assert.match(pkg.dependencies['onnxruntime-node'], /^\d+\.\d+\.\d+$/, 'pinned, not a range');
   assert.match(pkg.dependencies.sharp, /^\d+\.\d+\.\d+$/);
