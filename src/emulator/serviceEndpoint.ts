@@ -22,6 +22,7 @@ import { authorize } from './auth';
 import type { DevicePool } from './devicePool';
 import { modelMetadataResponse, type ServedModel } from './predictionService';
 import { startRestServer, type RestServer } from './restServer';
+import { bindWithReceiveWindow } from './receiveWindow';
 import { PREDICTION_SERVICE, servingPackage } from './servingProtos';
 import { WorkerPool } from './workerPool';
 
@@ -246,7 +247,7 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
   let healthPort: number | undefined;
   let binding = { port: config.port, flag: '--port' };
   try {
-    port = await bind(server, `${host}:${config.port}`, creds);
+    port = await bindWithReceiveWindow(server, `${host}:${config.port}`, creds);
     if (healthServer) {
       binding = { port: config.healthPort!, flag: '--health-port' };
       healthPort = await bind(healthServer, `${host}:${config.healthPort}`, grpc.ServerCredentials.createInsecure());
