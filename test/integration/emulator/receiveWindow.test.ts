@@ -41,7 +41,7 @@ test('a plain-text endpoint advertises the larger stream and connection receive 
 });
 
 test('a TLS endpoint advertises them too', async () => {
-  const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], { keySize: 2048, days: 1, algorithm: 'sha256' });
+  const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], { keySize: 2048 });
   const endpoint = await startMobilenet({ tls: { certPem: pems.cert, keyPem: pems.private } });
   endpoints.push(endpoint);
   const windows = await advertisedWindows(`https://127.0.0.1:${endpoint.port}`);
