@@ -18,7 +18,9 @@ import { ROUTE_HEADER, sha256Hex } from '../src/emulator/auth';
 import { decodeImage, imageLayoutFor, preprocessImages, resizeCropNormalize } from '../src/emulator/preprocess';
 import { OUTPUT_ENCODING_HEADER } from '../src/emulator/serviceEndpoint';
 import { DT, encodePredictRequest } from '../src/emulator/wireCodec';
+import { SERVING_NODE_FLAGS } from '../src/emulator/nodeFlags';
 import { ECHO_METHOD } from './echoMethod';
+import { threadCpuMs } from './processCpu';
 import { RESNET50_INPUT, RESNET50_OUTPUT, resnet50Path } from './resnet50Model';
 
 const repoRoot = path.resolve(__dirname, '..');
@@ -85,14 +87,14 @@ function bundleEndpoint(): string {
   buildSync({
     entryPoints: { endpointProcess: path.join(__dirname, 'endpointProcess.ts'), inferenceWorker: path.join(repoRoot, 'src', 'emulator', 'inferenceWorker.ts') },
     outdir, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning',
-    external: ['onnxruntime-node', 'sharp', 'grpc-health-check', '@grpc/reflection'],
+    external: ['onnxruntime-node', 'sharp', '@julusian/jpeg-turbo', 'grpc-health-check', '@grpc/reflection'],
   });
   return path.join(outdir, 'endpointProcess.js');
 }
 
 /** A child process (a bench/*.ts script under tsx, or a .js file); resolves once it printed its first line. */
-async function startChild(script: string, args: string[]): Promise<{ child: ChildProcess; first: string; ask: (line: string) => Promise<string>; rest: () => Promise<string> }> {
-  const argv = script.endsWith('.js') ? [script] : ['--import', 'tsx', path.join(__dirname, script)];
+async function startChild(script: string, args: string[], nodeFlags: string[] = []): Promise<{ child: ChildProcess; first: string; ask: (line: string) => Promise<string>; rest: () => Promise<string> }> {
+  const argv = [...nodeFlags, ...(script.endsWith('.js') ? [script] : ['--import', 'tsx', path.join(__dirname, script)])];
   const child = spawn(process.execPath, [...argv, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   let buf = '';
   child.stdout.on('data', (d: Buffer) => (buf += d.toString()));
@@ -163,7 +165,7 @@ async function inProcessThroughput(m: BenchModel, sessions: number, threads: num
 
 /** grpc-js round trips with no model, server in another process: the transport floor for a request size. */
 async function startEcho(): Promise<{ call: (payload: Buffer) => Promise<void>; close: () => Promise<void> }> {
-  const echo = await startChild('echoProcess.ts', []);
+  const echo = await startChild('echoProcess.ts', [], SERVING_NODE_FLAGS);
   const client = new grpc.Client(`127.0.0.1:${JSON.parse(echo.first).port}`, grpc.credentials.createInsecure());
   const call = (payload: Buffer) => new Promise<void>((resolve, reject) =>
     client.makeUnaryRequest(ECHO_METHOD.path, ECHO_METHOD.requestSerialize, ECHO_METHOD.responseDeserialize, payload, new grpc.Metadata(), (e) => (e ? reject(e) : resolve())));
@@ -193,7 +195,7 @@ async function paired(n: number, served: () => Promise<unknown>, floor: () => Pr
 
 // ---- serving ----
 
-interface Endpoint { port: number; coldMs: number; client: PredictionClient; ask: (line: string) => Promise<string>; stop: () => Promise<void> }
+interface Endpoint { pid: number; port: number; coldMs: number; client: PredictionClient; ask: (line: string) => Promise<string>; stop: () => Promise<void> }
 
 /** Spawns the endpoint process and waits for its first prediction: the cold start a user sees. */
 async function startEndpoint(m: BenchModel): Promise<Endpoint> {
@@ -202,12 +204,12 @@ async function startEndpoint(m: BenchModel): Promise<Endpoint> {
     model: { serviceName: `bench-${m.key}`, modelName: m.key, modelVersion: 1, modelPath: m.path, inputs: [m.input], outputs: [m.output], preset: m.preset, labels: 'imagenet-1000' },
     port: 0, replicas: REPLICAS, intraOpThreads: THREADS, auth: { enabled: true, keyHashes: [sha256Hex(KEY)] }, maxQueue: 256,
   };
-  const ep = await startChild(endpointBundle, [JSON.stringify(config)]);
+  const ep = await startChild(endpointBundle, [JSON.stringify(config)], SERVING_NODE_FLAGS);
   const port = JSON.parse(ep.first).port as number;
   const client = new PredictionClient('127.0.0.1', port, false, KEY, `bench-${m.key}`, undefined, { attempts: 1, deadlineMs: 60_000 });
   await client.scoreTensors({ [m.input.name]: { data: new Float32Array(150528).fill(0.5), shape: DIMS } });
   const coldMs = performance.now() - started;
-  return { port, coldMs, client, ask: ep.ask, stop: async () => { client.close(); await ep.rest(); } };
+  return { pid: ep.child.pid!, port, coldMs, client, ask: ep.ask, stop: async () => { client.close(); await ep.rest(); } };
 }
 
 /**
@@ -295,25 +297,44 @@ async function benchModel(m: BenchModel, echo: Awaited<ReturnType<typeof startEc
   for (const c of [1, 2, 4]) sweep.push({ concurrency: c, ...(await servedLoad(ep.port, m, c, m.throughputRequests)) });
 
   // Concurrency 8 in rounds bracketed by the best in-process config, so load from other processes on the
-  // machine shifts served and in-process figures alike; health is probed from another process meanwhile.
-  log(`${m.key}: concurrency 8 vs in-process (${ROUNDS} rounds) + health probe`);
+  // machine shifts served and in-process figures alike. Nothing else runs against the endpoint meanwhile; the CPU
+  // each request costs is read per process and thread.
+  log(`${m.key}: concurrency 8 vs in-process (${ROUNDS} rounds)`);
+  const inProcess = [await inProcessThroughput(m, best.sessions, best.threads)];
+  const served8: Array<Awaited<ReturnType<typeof servedLoad>>> = [];
+  const cpu = { loadGenerator: [] as number[], endpointMainThread: [] as number[], endpointOtherThreads: [] as number[] };
+  for (let i = 0; i < ROUNDS; i++) {
+    const before = { client: process.cpuUsage(), endpoint: threadCpuMs(ep.pid) };
+    const round = await servedLoad(ep.port, m, 8, m.throughputRequests);
+    const clientUs = process.cpuUsage(before.client);
+    const endpoint = threadCpuMs(ep.pid);
+    const n = round.latency.n;
+    cpu.loadGenerator.push((clientUs.user + clientUs.system) / 1000 / n);
+    if (before.endpoint && endpoint) {
+      cpu.endpointMainThread.push((endpoint.main - before.endpoint.main) / n);
+      cpu.endpointOtherThreads.push((endpoint.other - before.endpoint.other) / n);
+    }
+    served8.push(round);
+    inProcess.push(await inProcessThroughput(m, best.sessions, best.threads));
+  }
+
+  // Health under the same load, in rounds of their own so the 200 probes/s do not take CPU from the throughput
+  // figure. The probe runs in its own process; the endpoint records its gRPC thread's event-loop delay meanwhile.
+  log(`${m.key}: health under concurrency-8 load (${ROUNDS} rounds)`);
   // The same probe with the endpoint idle: the machine's own scheduling noise, for reading the figure under load.
   const idleProbe = await startChild('healthProbe.ts', [String(ep.port)]);
   await new Promise((r) => setTimeout(r, 2000));
   const healthIdle = JSON.parse(await idleProbe.rest()) as { latencies: number[]; errors: number };
-  const inProcess = [await inProcessThroughput(m, best.sessions, best.threads)];
-  const served8: Array<Awaited<ReturnType<typeof servedLoad>>> = [];
   const health = { latencies: [] as number[], errors: 0 };
   const eventLoopDelay: unknown[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const probe = await startChild('healthProbe.ts', [String(ep.port)]);
     await ep.ask('eld-start');
-    served8.push(await servedLoad(ep.port, m, 8, m.throughputRequests));
+    await servedLoad(ep.port, m, 8, m.throughputRequests);
     eventLoopDelay.push(JSON.parse(await ep.ask('eld-stop')));
     const h = JSON.parse(await probe.rest()) as { latencies: number[]; errors: number };
     health.latencies.push(...h.latencies);
     health.errors += h.errors;
-    inProcess.push(await inProcessThroughput(m, best.sessions, best.threads));
   }
   await ep.stop();
   const roundRatios = served8.map((s, i) => ratio(s.rps, (inProcess[i] + inProcess[i + 1]) / 2));
@@ -347,8 +368,15 @@ async function benchModel(m: BenchModel, echo: Awaited<ReturnType<typeof startEc
       servedRps: spread(served8.map((s) => s.rps)),
       ratio: spread(roundRatios),
       how: 'each round: served rps at concurrency 8 / mean of the in-process best-config rps measured just before and just after it',
+      cpuMsPerRequest: {
+        loadGenerator: spread(cpu.loadGenerator),
+        endpointMainThread: spread(cpu.endpointMainThread),
+        endpointOtherThreads: spread(cpu.endpointOtherThreads),
+        inProcessPerRun: r3((CPUS * 1000) / spread(inProcess).median),
+        how: 'CPU time per served request in each concurrency-8 round: the load generator (this process), the endpoint gRPC thread, the endpoint other threads (inference workers, libuv, V8 helpers), from /proc; inProcessPerRun = all cores / median in-process rps',
+      },
     },
-    healthUnderLoadMs: { ...stats(health.latencies), errors: health.errors, how: 'grpc.health.v1 Check every 5 ms from a separate process during the concurrency-8 rounds' },
+    healthUnderLoadMs: { ...stats(health.latencies), errors: health.errors, how: 'grpc.health.v1 Check every 5 ms from a separate process during concurrency-8 rounds of their own (not the throughput rounds)' },
     endpointEventLoopDelayMs: { rounds: eventLoopDelay, how: "the endpoint's gRPC thread, perf_hooks.monitorEventLoopDelay during each concurrency-8 round: blocking by our code plus the OS's scheduling delay" },
     healthIdleMs: { ...stats(healthIdle.latencies), errors: healthIdle.errors, how: 'the same probe for 2 s with the endpoint idle (machine noise floor)' },
     coldStartMs: { ...spread(colds), what: 'spawn of the (bundled) endpoint process → model loaded on every replica → first prediction answered' },
