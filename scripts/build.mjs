@@ -3,8 +3,9 @@ import { build } from 'esbuild';
 import { cpSync, mkdirSync, existsSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
-// grpc-health-check and @grpc/reflection read their .proto files relative to their own folder at run time.
-const external = ['vscode', 'onnxruntime-node', 'sharp', 'grpc-health-check', '@grpc/reflection'];
+// grpc-health-check and @grpc/reflection read their .proto files relative to their own folder at run time, and
+// @julusian/jpeg-turbo its prebuilt binary.
+const external = ['vscode', 'onnxruntime-node', 'sharp', '@julusian/jpeg-turbo', 'grpc-health-check', '@grpc/reflection'];
 
 const nodeEntries = {
   extension: 'src/extension.ts',

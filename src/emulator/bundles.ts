@@ -57,7 +57,7 @@ export interface RuntimeVersions {
 }
 
 /** Packages the bundled emulator loads from node_modules at run time (see scripts/build.mjs `external`). */
-export const RUNTIME_PACKAGES = ['onnxruntime-node', 'sharp', 'grpc-health-check', '@grpc/reflection', '@grpc/grpc-js'];
+export const RUNTIME_PACKAGES = ['onnxruntime-node', 'sharp', '@julusian/jpeg-turbo', 'grpc-health-check', '@grpc/reflection', '@grpc/grpc-js'];
 
 let versions: RuntimeVersions | undefined;
 

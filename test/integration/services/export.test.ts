@@ -78,6 +78,7 @@ test('export writes a Docker build context with the bundled emulator, the model 
   const pkg = JSON.parse(fs.readFileSync(path.join(context, 'package.json'), 'utf8'));
   assert.match(pkg.dependencies['onnxruntime-node'], /^\d+\.\d+\.\d+$/, 'pinned, not a range');
   assert.match(pkg.dependencies.sharp, /^\d+\.\d+\.\d+$/);
+  assert.equal(pkg.dependencies['@julusian/jpeg-turbo'], '2.3.0', 'the JPEG decoder, pinned (3.x needs N-API 10)');
   const image = (await home.run(['image', 'show', 'mobilenet-image:1', '--json', ...W])).json;
   const manifestBytes = fs.readFileSync(path.join(context, 'model', 'manifest.json'));
   assert.equal((await import('node:crypto')).createHash('sha256').update(manifestBytes).digest('hex'), image.digest);
