@@ -391,7 +391,7 @@ async function main() {
   log('generating/loading the ResNet-50 model');
   const models: BenchModel[] = [
     {
-      key: 'resnet50', path: resnet50Path(repoRoot), preset: 'resnet50', runs: Number(process.env.BENCH_RUNS_RESNET ?? 40), throughputRequests: 48,
+      key: 'resnet50', path: resnet50Path(repoRoot), preset: 'resnet50', runs: Number(process.env.BENCH_RUNS_RESNET ?? 40), throughputRequests: 96,
       input: { name: RESNET50_INPUT, dtype: 'float32', shape: ['N', 3, 224, 224] }, output: { name: RESNET50_OUTPUT, dtype: 'float32', shape: ['N', 1000] },
     },
     {
