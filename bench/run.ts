@@ -404,11 +404,11 @@ async function main() {
   log('server-side preprocessing alone (720p JPEG)');
   const preset = presetByName('mobilenetv2');
   const layout = imageLayoutFor(models[1].input, preset);
-  const preprocess = stats(await timeIt(100, () => preprocessImages([jpeg], preset, layout), 5));
-  const decode = stats(await timeIt(100, () => decodeImage(jpeg), 5));
+  const preprocess = stats(await timeIt(100, () => preprocessImages([jpeg], preset, layout), 20));
+  const decode = stats(await timeIt(100, () => decodeImage(jpeg), 20));
   const img = await decodeImage(jpeg);
   const out = new Float32Array(150528);
-  const resize = stats(await timeIt(100, () => resizeCropNormalize(img, preset, layout, out, 0), 5));
+  const resize = stats(await timeIt(100, () => resizeCropNormalize(img, preset, layout, out, 0), 20));
 
   const echo = await startEcho();
   const results: Record<string, Awaited<ReturnType<typeof benchModel>>> = {};
