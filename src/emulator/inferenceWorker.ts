@@ -5,7 +5,9 @@ import * as ort from 'onnxruntime-node';
 import { isAccelError } from '../core/errors';
 import { runPredict, type ServedModel } from './predictionService';
 import { replicaSessionOptions } from './sessionOptions';
+import { syntheticJpeg } from './preprocess';
 import { lowerThisThreadPriority } from './threadPriority';
+import { DT, encodePredictRequest } from './wireCodec';
 
 export interface WorkerInit {
   model: ServedModel;
@@ -55,7 +57,28 @@ async function main(): Promise<void> {
     const arrived = performance.now();
     chain = chain.then(() => serve(session, job, arrived));
   });
+  await warmUp(session);
   port.postMessage({ type: 'ready', loadMs: performance.now() - started } satisfies WorkerReply);
+}
+
+/**
+ * A few synthetic requests through the whole Predict path before the replica reports ready (what TF Serving's model
+ * warm-up does), so the first real request does not pay for JIT compilation and first-run allocations: a generated
+ * JPEG for models that take images, nothing for the others. Errors are ignored; real requests report their own.
+ */
+async function warmUp(session: ort.InferenceSession): Promise<void> {
+  if (init.model.inputs.length !== 1) return;
+  const request = encodePredictRequest({
+    inputs: new Map([[init.model.inputs[0].name, { dtype: DT.STRING, shape: [1], stringVal: [syntheticJpeg()] }]]),
+    outputFilter: [],
+  });
+  for (let i = 0; i < 3; i++) {
+    try {
+      await runPredict(init.model, session, ort, request, false);
+    } catch {
+      return; // not an image model (or not one this preset can feed)
+    }
+  }
 }
 
 async function serve(session: ort.InferenceSession, job: WorkerRequest, arrived: number): Promise<void> {

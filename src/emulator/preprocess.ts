@@ -89,6 +89,19 @@ export function jpegSize(bytes: Uint8Array): { width: number; height: number } |
   return undefined;
 }
 
+/** A small photo-like JPEG (a 320×240 colour gradient) for warming up the decode and preprocessing path. */
+export function syntheticJpeg(width = 320, height = 240): Buffer {
+  const rgb = Buffer.alloc(width * height * 3);
+  for (let y = 0, o = 0; y < height; y++) {
+    for (let x = 0; x < width; x++, o += 3) {
+      rgb[o] = (x * 255) / width;
+      rgb[o + 1] = (y * 255) / height;
+      rgb[o + 2] = ((x + y) * 127) / (width + height);
+    }
+  }
+  return jpegTurbo.compressSync(rgb, { format: jpegTurbo.FORMAT_RGB, width, height, quality: 90, subsampling: jpegTurbo.SAMP_420 });
+}
+
 /** libjpeg-turbo decode to RGB (grey is replicated); undefined when it cannot, so sharp gets to try (and to explain). */
 function decodeJpeg(bytes: Uint8Array): RgbImage | undefined {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
