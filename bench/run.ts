@@ -216,7 +216,7 @@ async function startEndpoint(m: BenchModel): Promise<Endpoint> {
  * Closed-loop load: `concurrency` callers each send the next request as soon as theirs returns. The request is
  * encoded once (as load generators like ghz do), so the client's own encoding does not compete for the CPU.
  */
-async function servedLoad(port: number, m: BenchModel, concurrency: number, requests: number) {
+async function servedLoad(port: number, m: BenchModel, concurrency: number, requests: number, endpointPid?: number) {
   const body = Buffer.from(encodePredictRequest({
     inputs: new Map([[m.input.name, { dtype: DT.FLOAT, shape: DIMS, tensorContent: new Uint8Array(new Float32Array(150528).fill(0.5).buffer) }]]),
     outputFilter: [],
@@ -232,6 +232,7 @@ async function servedLoad(port: number, m: BenchModel, concurrency: number, requ
   for (let i = 0; i < concurrency; i++) await call(); // connection and both replicas warm
   const latencies: number[] = [];
   let issued = 0;
+  const before = { loadGenerator: process.cpuUsage(), endpoint: endpointPid === undefined ? undefined : threadCpuMs(endpointPid) };
   const started = performance.now();
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (issued < requests) {
@@ -242,8 +243,17 @@ async function servedLoad(port: number, m: BenchModel, concurrency: number, requ
     }
   }));
   const wall = performance.now() - started;
+  // CPU time per timed request (connection set-up and warm-up calls excluded): this process, the endpoint's threads.
+  const loadGenerator = process.cpuUsage(before.loadGenerator);
+  const endpoint = endpointPid === undefined ? undefined : threadCpuMs(endpointPid);
+  const n = latencies.length;
+  const cpuMs = {
+    loadGenerator: (loadGenerator.user + loadGenerator.system) / 1000 / n,
+    endpointMainThread: before.endpoint && endpoint ? (endpoint.main - before.endpoint.main) / n : undefined,
+    endpointOtherThreads: before.endpoint && endpoint ? (endpoint.other - before.endpoint.other) / n : undefined,
+  };
   client.close();
-  return { rps: r3(latencies.length / (wall / 1000)), latency: stats(latencies) };
+  return { rps: r3(latencies.length / (wall / 1000)), latency: stats(latencies), cpuMs };
 }
 
 async function benchModel(m: BenchModel, echo: Awaited<ReturnType<typeof startEcho>>, preprocessJpeg: () => Promise<unknown>) {
@@ -293,8 +303,8 @@ async function benchModel(m: BenchModel, echo: Awaited<ReturnType<typeof startEc
   await floorSess.close();
 
   log(`${m.key}: concurrency sweep`);
-  const sweep: Array<{ concurrency: number; rps: number; latency: Stats }> = [];
-  for (const c of [1, 2, 4]) sweep.push({ concurrency: c, ...(await servedLoad(ep.port, m, c, m.throughputRequests)) });
+  const sweep: Array<{ concurrency: number } & Awaited<ReturnType<typeof servedLoad>>> = [];
+  for (const c of [1, 2, 4]) sweep.push({ concurrency: c, ...(await servedLoad(ep.port, m, c, m.throughputRequests, ep.pid)) });
 
   // Concurrency 8 in rounds bracketed by the best in-process config, so load from other processes on the
   // machine shifts served and in-process figures alike. Nothing else runs against the endpoint meanwhile; the CPU
@@ -304,16 +314,10 @@ async function benchModel(m: BenchModel, echo: Awaited<ReturnType<typeof startEc
   const served8: Array<Awaited<ReturnType<typeof servedLoad>>> = [];
   const cpu = { loadGenerator: [] as number[], endpointMainThread: [] as number[], endpointOtherThreads: [] as number[] };
   for (let i = 0; i < ROUNDS; i++) {
-    const before = { client: process.cpuUsage(), endpoint: threadCpuMs(ep.pid) };
-    const round = await servedLoad(ep.port, m, 8, m.throughputRequests);
-    const clientUs = process.cpuUsage(before.client);
-    const endpoint = threadCpuMs(ep.pid);
-    const n = round.latency.n;
-    cpu.loadGenerator.push((clientUs.user + clientUs.system) / 1000 / n);
-    if (before.endpoint && endpoint) {
-      cpu.endpointMainThread.push((endpoint.main - before.endpoint.main) / n);
-      cpu.endpointOtherThreads.push((endpoint.other - before.endpoint.other) / n);
-    }
+    const round = await servedLoad(ep.port, m, 8, m.throughputRequests, ep.pid);
+    cpu.loadGenerator.push(round.cpuMs.loadGenerator);
+    if (round.cpuMs.endpointMainThread !== undefined) cpu.endpointMainThread.push(round.cpuMs.endpointMainThread);
+    if (round.cpuMs.endpointOtherThreads !== undefined) cpu.endpointOtherThreads.push(round.cpuMs.endpointOtherThreads);
     served8.push(round);
     inProcess.push(await inProcessThroughput(m, best.sessions, best.threads));
   }
@@ -373,7 +377,7 @@ async function benchModel(m: BenchModel, echo: Awaited<ReturnType<typeof startEc
         endpointMainThread: spread(cpu.endpointMainThread),
         endpointOtherThreads: spread(cpu.endpointOtherThreads),
         inProcessPerRun: r3((CPUS * 1000) / spread(inProcess).median),
-        how: 'CPU time per served request in each concurrency-8 round: the load generator (this process), the endpoint gRPC thread, the endpoint other threads (inference workers, libuv, V8 helpers), from /proc; inProcessPerRun = all cores / median in-process rps',
+        how: 'CPU time per timed request in each concurrency-8 round (connection set-up and warm-up calls excluded): the load generator (this process), the endpoint gRPC thread, the endpoint other threads (inference workers, libuv, V8 helpers), from /proc; inProcessPerRun = all cores / median in-process rps',
       },
     },
     healthUnderLoadMs: { ...stats(health.latencies), errors: health.errors, how: 'grpc.health.v1 Check every 5 ms from a separate process during concurrency-8 rounds of their own (not the throughput rounds)' },
