@@ -62,9 +62,10 @@ async function main(): Promise<void> {
 }
 
 /**
- * A few synthetic requests through the whole Predict path before the replica reports ready (what TF Serving's model
+ * One synthetic request through the whole Predict path before the replica reports ready (what TF Serving's model
  * warm-up does), so the first real request does not pay for JIT compilation and first-run allocations: a generated
- * JPEG for models that take images, nothing for the others. Errors are ignored; real requests report their own.
+ * JPEG for models that take images, nothing for the others. One, not more: each costs an inference in the cold
+ * start. Errors are ignored; real requests report their own.
  */
 async function warmUp(session: ort.InferenceSession): Promise<void> {
   if (init.model.inputs.length !== 1) return;
@@ -72,12 +73,10 @@ async function warmUp(session: ort.InferenceSession): Promise<void> {
     inputs: new Map([[init.model.inputs[0].name, { dtype: DT.STRING, shape: [1], stringVal: [syntheticJpeg()] }]]),
     outputFilter: [],
   });
-  for (let i = 0; i < 3; i++) {
-    try {
-      await runPredict(init.model, session, ort, request, false);
-    } catch {
-      return; // not an image model (or not one this preset can feed)
-    }
+  try {
+    await runPredict(init.model, session, ort, request, false);
+  } catch {
+    // not an image model (or not one this preset can feed)
   }
 }
 
