@@ -132,9 +132,15 @@ async function chooseFile(title: string, file: string): Promise<void> {
   const box = page.locator('.quick-input-widget input.input').first();
   // The dialog fills in its start folder once it has listed it; typing before that would be overwritten.
   await page.waitForFunction(() => (document.querySelector('.quick-input-widget input.input') as HTMLInputElement | null)?.value.endsWith('/'), undefined, WAIT);
-  await box.fill(file);
-  await page.locator('.quick-input-widget .monaco-list-row', { hasText: path.basename(file) }).first().waitFor(WAIT);
-  assert.equal(await box.inputValue(), file);
+  // The dialog can still rewrite the box just after that (seen in CI: its folder prepended to the typed path), so
+  // fill again until the path sticks and the listing shows the file.
+  const listed = page.locator('.quick-input-widget .monaco-list-row', { hasText: path.basename(file) }).first();
+  for (let attempt = 1; ; attempt++) {
+    await box.fill(file);
+    const shown = await listed.waitFor({ timeout: 20_000 }).then(() => true, () => false);
+    if (shown && (await box.inputValue()) === file) break;
+    if (attempt === 4) assert.fail(`the file dialog did not take ${file}; its box shows ${await box.inputValue()}`);
+  }
   await page.keyboard.press('Enter');
   await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).first().waitFor({ state: 'hidden', ...WAIT });
 }
