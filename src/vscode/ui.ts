@@ -63,6 +63,17 @@ function stepTitle(o: StepInfo): string {
   return o.title;
 }
 
+/** Accept, Back and hide can all fire for one input: the first settles the promise, then the input is disposed. */
+function settleOnce(input: { dispose(): void }): (settle: () => void) => void {
+  let done = false;
+  return (settle) => {
+    if (done) return;
+    done = true;
+    settle();
+    input.dispose();
+  };
+}
+
 export class VsCodeUserInput implements UserInput {
   async pick<T>(o: PickOptions<T>): Promise<T | Back> {
     const r = await this.quickPick(o, false);
@@ -87,13 +98,7 @@ export class VsCodeUserInput implements UserInput {
     if (many) qp.selectedItems = qp.items.filter((i) => i.picked);
     if (o.canGoBack) qp.buttons = [vscode.QuickInputButtons.Back];
     return new Promise((resolve, reject) => {
-      let done = false;
-      const finish = (f: () => void) => {
-        if (done) return;
-        done = true;
-        f();
-        qp.dispose();
-      };
+      const finish = settleOnce(qp);
       qp.onDidTriggerButton((b) => b === vscode.QuickInputButtons.Back && finish(() => resolve(BACK)));
       qp.onDidAccept(() => {
         const chosen = many ? qp.selectedItems : qp.activeItems.slice(0, 1);
@@ -117,13 +122,7 @@ export class VsCodeUserInput implements UserInput {
     box.ignoreFocusOut = true;
     if (o.canGoBack) box.buttons = [vscode.QuickInputButtons.Back];
     return new Promise((resolve, reject) => {
-      let done = false;
-      const finish = (f: () => void) => {
-        if (done) return;
-        done = true;
-        f();
-        box.dispose();
-      };
+      const finish = settleOnce(box);
       box.onDidChangeValue((v) => (box.validationMessage = o.validate?.(v)));
       box.onDidTriggerButton((b) => b === vscode.QuickInputButtons.Back && finish(() => resolve(BACK)));
       box.onDidAccept(() => {
