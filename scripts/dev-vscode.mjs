@@ -6,8 +6,9 @@
 // The store is ACCEL_HOME or ~/.accel (the same one the `accel` CLI uses). Ctrl+C stops code-server; the
 // emulator keeps serving (stop it with `npx accel emulator stop`).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { copySamplePhotos } from './ensure-setup.mjs';
 import { ensureTools, launchBrowser, repoRoot, startCodeServer, workbenchUrl } from './code-server-harness.mjs';
 
 const args = process.argv.slice(2);
@@ -35,11 +36,7 @@ if (spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: repoRoot, stdio: '
 
 step('sample workspace folder with photos: .cache/sample-workspace/photos');
 const folder = join(repoRoot, '.cache', 'sample-workspace');
-mkdirSync(join(folder, 'photos'), { recursive: true });
-for (const sub of ['coral', 'skimage']) {
-  const dir = join(shared, 'data/images', sub);
-  if (existsSync(dir)) for (const f of readdirSync(dir)) cpSync(join(dir, f), join(folder, 'photos', f));
-}
+console.log(`  ${copySamplePhotos(join(folder, 'photos')).length} photos from media/samples/`);
 
 step('store workspace "default" with the sample model deployed (mobilenet-svc)');
 const workspaces = accel('workspace', 'list');

@@ -1,14 +1,14 @@
 // The CLI walkthrough on the embedded default (no Azure account): installs what is missing, builds, then
 // creates a workspace, registers the sample model, packages it, deploys it on the local accelerator emulator
-// and scores a bundled photo, printing the top-5. Safe to run again: it reuses what the last run created.
+// and scores a photo shipped in media/samples/ (or the one given), printing the top-5. Safe to run again: it reuses what the last run created.
 // Uses ACCEL_HOME (default ~/.accel) like the CLI and VS Code; ACCEL_MIRROR names an offline copy of the model.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ensureSetup } from './ensure-setup.mjs';
+import { defaultSamplePhoto, ensureSetup } from './ensure-setup.mjs';
 
 const shared = process.env.ACCEL_SHARED ?? resolve('..', 'shared');
-const photo = process.argv[2] ?? join(shared, 'data', 'images', 'coral', 'parrot.jpg');
+const photo = process.argv[2] ? resolve(process.argv[2]) : defaultSamplePhoto;
 
 function accel(args, { allowFail = false } = {}) {
   console.log(`\n$ accel ${args.join(' ')}`);
@@ -25,13 +25,13 @@ function accelJson(args) {
 ensureSetup();
 const bundledMirror = join(shared, 'data', 'models', 'onnx');
 if (!process.env.ACCEL_MIRROR && existsSync(bundledMirror)) {
-  // Offline machines: take the sample model from the checked-in test data instead of the internet.
+  // Optional, for offline development machines: the test data's copy of the sample model (same checksum).
   process.env.ACCEL_MIRROR = bundledMirror;
   console.log(`Using the sample model from ${bundledMirror} (ACCEL_MIRROR).`);
 }
 if (spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' }).status !== 0) process.exit(1);
 if (!existsSync(photo)) {
-  console.error(`Photo ${photo} not found: pass one as an argument (npm run walkthrough -- my.jpg) or set ACCEL_SHARED.`);
+  console.error(`Photo ${photo} not found: pass an existing JPEG/PNG as an argument (npm run walkthrough -- my.jpg).`);
   process.exit(2);
 }
 
