@@ -140,6 +140,6 @@ export async function addCatalogModel(store: WorkspaceStore, ws: string, family:
   const e = catalogEntry(family);
   const d = verifiedDownload(e);
   await store.read(ws);
-  const file = await downloadModel({ url: d.url, fileName: d.fileName, sha256: d.sha256 }, { home: store.home, progress: opts.progress, mirror: opts.mirror });
+  const file = await downloadModel({ url: d.url, fileName: d.fileName, sha256: d.sha256, sizeBytes: d.sizeBytes ?? undefined }, { home: store.home, progress: opts.progress, mirror: opts.mirror });
   return registerModel(store, ws, { path: file, name: opts.name ?? family, ...downloadPreset(d), labels: e.labels, tags: { catalog: family } });
 }

@@ -1,10 +1,12 @@
 // Model downloads into `<home>/cache/models/<sha256>/<file>`: streamed, sha256-verified, resumable (HTTP Range)
 // and cancellable. ACCEL_MIRROR replaces the network: a folder holding the files by name, or a base URL.
+// A download with a declared size stops as soon as more bytes arrive than declared (a hostile or broken server
+// cannot fill the disk) and its partial file is deleted.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { AccelError } from '../core/errors';
+import { AccelError, isAccelError } from '../core/errors';
 import type { CancellationSignal, ProgressReporter } from '../core/ports';
 import { fsyncDir } from '../store/atomicFile';
 import { sha256File } from '../store/blobs';
@@ -14,6 +16,8 @@ export interface ModelDownload {
   url: string;
   fileName: string;
   sha256: string;
+  /** The published file's size in bytes; when set, a source that holds or sends more is refused. */
+  sizeBytes?: number;
 }
 
 /** The sample model: ONNX Model Zoo MobileNetV2 int8 (validated/vision/classification/mobilenet/model/). */
@@ -21,6 +25,7 @@ export const SAMPLE_MODEL: ModelDownload = {
   url: 'https://github.com/onnx/models/raw/main/validated/vision/classification/mobilenet/model/mobilenetv2-12-int8.onnx',
   fileName: 'mobilenetv2-12-int8.onnx',
   sha256: 'cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f',
+  sizeBytes: 3655033,
 };
 
 export interface DownloadOptions {
@@ -51,17 +56,32 @@ function mismatch(spec: ModelDownload, source: string, got: string): AccelError 
   );
 }
 
-/** Copies `source` into `partial` (appending), hashing everything that ends up in `partial`. */
+function tooLarge(spec: ModelDownload, source: string, bytes: number): AccelError {
+  return new AccelError(
+    'InvalidModel',
+    `${source} holds more than the ${spec.sizeBytes} bytes declared for ${spec.fileName} (${bytes} or more): the download was stopped and its partial file deleted. The mirror or server is serving another file; point ACCEL_MIRROR at a verified copy or unset it.`,
+    { declared: spec.sizeBytes, atLeast: bytes, source },
+  );
+}
+
+/**
+ * Copies `source` into `partial` (appending), hashing everything that ends up in `partial`. `alreadyThere` bytes
+ * are in `partial` before the copy; past `limit` bytes in all, `overLimit()` is thrown before writing the chunk.
+ */
 async function appendHashing(
   partial: string,
   source: Readable,
   hash: crypto.Hash,
   onBytes: (n: number) => void,
+  limit?: { max: number; alreadyThere: number; overLimit: (bytes: number) => Error },
 ): Promise<void> {
   const out = fs.createWriteStream(partial, { flags: 'a' });
+  let bytes = limit?.alreadyThere ?? 0;
   try {
     for await (const chunk of source) {
       const buf = chunk as Buffer;
+      bytes += buf.length;
+      if (limit && bytes > limit.max) throw limit.overLimit(bytes);
       hash.update(buf);
       if (!out.write(buf)) await new Promise<void>((resolve) => out.once('drain', resolve));
       onBytes(buf.length);
@@ -119,16 +139,27 @@ async function httpAttempt(url: string, spec: ModelDownload, partial: string, op
     }
     const length = Number(res.headers.get('content-length'));
     const total = Number.isFinite(length) && length > 0 ? offset + length : undefined;
+    if (spec.sizeBytes !== undefined && total !== undefined && total > spec.sizeBytes) {
+      controller.abort();
+      fs.rmSync(partial, { force: true });
+      throw tooLarge(spec, url, total);
+    }
     let received = offset;
     const report = () => opts.progress?.report({ message: `Downloading ${spec.fileName}`, fraction: total ? received / total : undefined });
     report();
     if (!res.body) throw new AccelError('Unavailable', `The server sent no body for ${spec.fileName}. Retry later.`);
     try {
+      const limit = spec.sizeBytes === undefined ? undefined : { max: spec.sizeBytes, alreadyThere: offset, overLimit: (bytes: number) => tooLarge(spec, url, bytes) };
       await appendHashing(partial, Readable.fromWeb(res.body as never), hash, (n) => {
         received += n;
         report();
-      });
+      }, limit);
     } catch (e) {
+      if (isAccelError(e) && e.code === 'InvalidModel') {
+        controller.abort();
+        fs.rmSync(partial, { force: true });
+        throw e;
+      }
       if (controller.signal.aborted) throw cancelled(spec);
       throw new AccelError('Unavailable', `The download of ${spec.fileName} was cut after ${received} bytes (${(e as Error).message}). Run the command again to resume.`, { retry: true });
     }
@@ -168,6 +199,7 @@ export async function downloadModel(spec: ModelDownload, opts: DownloadOptions):
       fs.rmSync(partial, { force: true });
       const hash = crypto.createHash('sha256');
       const size = fs.statSync(source).size;
+      if (spec.sizeBytes !== undefined && size > spec.sizeBytes) throw tooLarge(spec, source, size);
       let copied = 0;
       await appendHashing(partial, fs.createReadStream(source), hash, (n) => {
         copied += n;
