@@ -2,6 +2,8 @@
 // bundle and the Node unit tests import it too. Every message is validated on receipt, because a webview is a
 // separate trust domain: the host never acts on a message it cannot parse.
 
+import { csvLine } from './csv';
+
 export interface Prediction {
   index: number;
   label: string;
@@ -139,18 +141,14 @@ export function latencyBreakdown(clientMs: number, server: { queueMs?: number; p
   return { clientMs, networkMs: Math.max(0, clientMs - serverMs), ...server };
 }
 
-function csvCell(v: string): string {
-  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
-
-/** The batch results as CSV (RFC 4180 quoting). */
+/** The batch results as CSV (RFC 4180 quoting; cells defused against formula injection, see csv.ts). */
 export function batchCsv(rows: BatchRow[]): string {
   const lines = ['file,label,class,score,latency_ms,error'];
   for (const r of rows) {
-    lines.push([
+    lines.push(csvLine([
       r.file, r.top1?.label ?? '', r.top1 ? String(r.top1.index) : '', r.top1 ? r.top1.score.toFixed(6) : '',
       r.latencyMs !== undefined ? r.latencyMs.toFixed(2) : '', r.error ?? '',
-    ].map(csvCell).join(','));
+    ]));
   }
   return lines.join('\n') + '\n';
 }
