@@ -8,6 +8,7 @@ import type { SecretStore, WorkspaceStore } from '../core/ports';
 import { getServiceKeys } from '../core/services';
 import type { Service } from '../core/types';
 import { HOST_INFO_FILE } from '../emulator/hostControl';
+import { ScorerCache } from '../scoring/scorerCache';
 import { openStore } from '../store/fileStore';
 import { EmulatorController } from './emulatorController';
 import { VsCodeUserInput, type UserInput } from './ui';
@@ -17,6 +18,8 @@ export class AccelContext implements vscode.Disposable {
   readonly emulator: EmulatorController;
   ui: UserInput = new VsCodeUserInput();
   readonly secrets: SecretStore;
+  /** One warm channel per service, kept across right-clicks. */
+  readonly scorers: ScorerCache;
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires (debounced) when any workspace's state or the home's config changes on disk — by us, the CLI or another window. */
   readonly onDidChangeStore = this.changed.event;
@@ -31,7 +34,8 @@ export class AccelContext implements vscode.Disposable {
     this.emulator = new EmulatorController(this.store, log, () => vscode.workspace.getConfiguration('accel').get<number>('emulator.devices') ?? 4);
     const s = extension.secrets;
     this.secrets = { get: async (k) => s.get(k), store: (k, v) => Promise.resolve(s.store(k, v)), delete: (k) => Promise.resolve(s.delete(k)) };
-    this.disposables.push(this.emulator, this.changed);
+    this.scorers = new ScorerCache(this.store, (ws, service) => ({ key: (fresh) => this.primaryKey(ws, service, fresh) }));
+    this.disposables.push(this.emulator, this.changed, { dispose: () => this.scorers.dispose() });
   }
 
   get home(): string {
@@ -62,7 +66,21 @@ export class AccelContext implements vscode.Disposable {
 
   fireSoon(): void {
     clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => this.changed.fire(), 100);
+    this.debounce = setTimeout(() => {
+      this.changed.fire();
+      void this.pruneScorers();
+    }, 100);
+  }
+
+  /** Closes the warm channels of services that no longer exist. */
+  private async pruneScorers(): Promise<void> {
+    const live = new Set<string>();
+    for (const ws of await this.store.listWorkspaces().catch(() => [])) {
+      const state = await this.store.read(ws.name).catch(() => undefined);
+      if (!state) return; // an unreadable workspace: keep every channel rather than guess
+      for (const s of state.services) live.add(`${ws.name}/${s.name}`);
+    }
+    this.scorers.retain(live);
   }
 
   /** The workspace commands act on: the one marked active, else the only/first one. */

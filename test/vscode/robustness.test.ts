@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import * as grpc from '@grpc/grpc-js';
 import type { Image, Model, Service } from '../../src/core/types';
 import { regenerateLocalKey } from '../../src/emulator/localServices';
-import { ServiceScorer } from '../../src/vscode/scoring/serviceScorer';
+import { ServiceScorer } from '../../src/scoring/serviceScorer';
 import { graphTensors } from '../../src/vscode/commands/convertCommand';
 import type { BatchView, ModelView } from '../../src/vscode/panels/protocol';
 import type { TreeNode } from '../../src/vscode/trees/treeNode';
@@ -160,7 +160,7 @@ describe('Cancellation, stale keys, TLS and dequantize', function () {
     assert.notEqual(keys.primaryKey, cached);
     assert.equal(await api.ctx.secrets.get(secretId), cached, 'the cached key is stale now');
     // The stale key really is refused by the service (what the retry has to recover from).
-    const stale = await ServiceScorer.open(api.ctx.store, WS, node.service!, async () => cached!);
+    const stale = await ServiceScorer.open(api.ctx.store, WS, node.service!, { key: async () => cached! });
     try {
       await assert.rejects(stale.scoreFile(path.join(photosDir(), 'coffee.png')), (e: { code?: number }) => e.code === grpc.status.UNAUTHENTICATED);
     } finally {

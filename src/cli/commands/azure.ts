@@ -7,6 +7,7 @@ import type { KubeDeps, KubeServiceView } from '../../azure/kubernetesServices';
 import { AccelError } from '../../core/errors';
 import { action, nounCommand, type CliContext } from '../context';
 import { cliProgress, printJson, printLine, printTable } from '../output';
+import type { RemoteTarget } from '../../scoring/serviceScorer';
 
 /** The Azure code, loaded on first use: its SDKs are slow to load and most commands never need them. */
 const azureLib = () => import('../../azure');
@@ -277,10 +278,8 @@ export async function runKubernetesVerb(ctx: CliContext, name: string, request: 
   }
 }
 
-/** A PredictionClient for a Kubernetes service: the load balancer's address, the primary key from the store. */
-export async function kubernetesPredictionClient(ctx: CliContext, name: string) {
-  const { kubernetesScoringTarget } = await azureLib();
-  const { PredictionClient } = await import('../../client/predictionClient');
-  const t = await kubernetesScoringTarget(ctx.store, await ctx.workspace(), name, await kubeDeps(ctx));
-  return new PredictionClient(t.address, t.port, t.useSsl, t.accessToken, t.serviceName);
+/** Where a Kubernetes service is scored: the load balancer's address, the primary key from the store. */
+export async function kubernetesScoringTarget(ctx: CliContext, name: string): Promise<RemoteTarget> {
+  const t = await (await azureLib()).kubernetesScoringTarget(ctx.store, await ctx.workspace(), name, await kubeDeps(ctx));
+  return { address: t.address, port: t.port, useSsl: t.useSsl, key: t.accessToken, serviceName: t.serviceName };
 }

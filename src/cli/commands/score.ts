@@ -2,15 +2,14 @@
 // TF Serving client would: the service's primary key as a Bearer token, its certificate as the TLS root.
 import type { Command } from 'commander';
 import * as fs from 'node:fs';
-import { labelsFor } from '../../catalog/labels';
-import { PredictionClient, type Timings } from '../../client/predictionClient';
-import { topK, type Prediction } from '../../client/topK';
+import type { Timings } from '../../client/predictionClient';
+import type { Prediction } from '../../client/topK';
 import { AccelError } from '../../core/errors';
-import { findImage, readImageManifest } from '../../core/images';
-import { findService, getServiceKeys, readTls, scoringUri } from '../../core/services';
+import { findService, scoringUri } from '../../core/services';
 import { startHost, waitForService } from '../../emulator/hostControl';
+import { ServiceScorer } from '../../scoring/serviceScorer';
 import { action, nounCommand } from '../context';
-import { kubernetesPredictionClient } from './azure';
+import { kubernetesScoringTarget } from './azure';
 import { printJson, printLine } from '../output';
 
 export interface FileScore {
@@ -31,36 +30,29 @@ export function register(program: Command): void {
       for (const file of files) {
         if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new AccelError('InvalidArgument', `${file}: no such file. Give the path of an image file.`);
       }
-      const state = await ctx.store.read(workspace);
-      const service = findService(state, serviceName);
-      const manifest = await readImageManifest(ctx.store, workspace, findImage(state, service.imageId));
-      let client: PredictionClient;
-      if (service.target === 'kubernetes') client = await kubernetesPredictionClient(ctx, serviceName);
-      else {
-        const { client: host } = await startHost(ctx.store.home);
-        await waitForService(host, serviceName);
-        const key = service.authEnabled ? (await getServiceKeys(ctx.store, workspace, serviceName)).primaryKey : undefined;
-        const tls = readTls(ctx.store, workspace, service);
-        client = new PredictionClient(tls ? 'localhost' : '127.0.0.1', service.port, !!tls, key, serviceName, tls?.certPem);
-      }
-      const labels = labelsFor(manifest.labels);
-      const output = manifest.outputs[0].name;
+      const service = findService(await ctx.store.read(workspace), serviceName);
+      const scorer = await ServiceScorer.open(ctx.store, workspace, service, {
+        ensureServing: async () => {
+          const { client: host } = await startHost(ctx.store.home);
+          await waitForService(host, serviceName);
+        },
+        remoteTarget: () => kubernetesScoringTarget(ctx, serviceName),
+      });
       const results: FileScore[] = [];
       try {
         for (const file of files) {
-          const r = await client.scoreFile(file, { inputName: manifest.inputs[0].name, outputs: [output] });
-          const scores = r.outputs[output].data.subarray(0, r.outputs[output].shape.at(-1) ?? r.outputs[output].data.length);
-          const result = { file, top: topK(scores, labels, k), timings: r.timings };
-          results.push(result);
+          const r = await scorer.scoreFile(file, k);
+          results.push({ file, top: r.top, timings: r.timings });
           if (!ctx.json) {
             const t = r.timings;
             const parts = [`total ${t.totalMs.toFixed(1)} ms`, t.queueMs !== undefined && `queue ${t.queueMs.toFixed(1)}`, t.preprocessMs !== undefined && `preprocess ${t.preprocessMs.toFixed(1)}`, t.inferenceMs !== undefined && `inference ${t.inferenceMs.toFixed(1)}`].filter(Boolean);
             printLine(`${file}  (${parts.join(', ')} ms)`);
-            for (const p of result.top) printLine(`  ${(p.score * 100).toFixed(1).padStart(5)}%  ${String(p.index).padStart(4)}  ${p.label}`);
+            for (const p of r.top) printLine(`  ${(p.score * 100).toFixed(1).padStart(5)}%  ${String(p.index).padStart(4)}  ${p.label}`);
+            for (const b of r.boxes) printLine(`  box ${b.label} ${(b.score * 100).toFixed(1)}% [${[b.xmin, b.ymin, b.xmax, b.ymax].map((v) => v.toFixed(3)).join(', ')}]`);
           }
         }
       } finally {
-        client.close();
+        scorer.close();
       }
       if (ctx.json) printJson({ service: serviceName, scoringUri: scoringUri(service), results });
     }));

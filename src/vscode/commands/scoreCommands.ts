@@ -10,7 +10,7 @@ import type { Service } from '../../core/types';
 import type { AccelContext } from '../accelContext';
 import { batchCsv, type BatchView, type ScoreView } from '../panels/protocol';
 import { ResultPanel } from '../panels/resultPanel';
-import { ServiceScorer } from '../scoring/serviceScorer';
+import type { ServiceScorer } from '../../scoring/serviceScorer';
 import type { TreeNode } from '../trees/treeNode';
 import { noBack, UserCancelled } from '../ui';
 import { withProgress, type CommandRunner } from './commandRunner';
@@ -49,9 +49,10 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
     return { ws, service };
   }
 
+  /** The service's warm scorer (one channel per service, kept across right-clicks); starts the emulator on demand. */
   async function open(ws: string, service: Service): Promise<ServiceScorer> {
-    await ctx.emulator.ensureRunning();
-    return ServiceScorer.open(ctx.store, ws, service, (fresh) => ctx.primaryKey(ws, service, fresh));
+    if (service.target === 'local') await ctx.emulator.ensureRunning();
+    return ctx.scorers.get(ws, service);
   }
 
   async function scoreFiles(files: string[], node?: TreeNode): Promise<ScoreView | BatchView> {
@@ -59,30 +60,26 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
     const { ws, service } = await chooseService(node);
     if (files.length > 1) return scoreBatch(files, path.dirname(files[0]), ws, service);
     const file = files[0];
-    const scorer = await withProgress(`Scoring ${path.basename(file)} with ${service.name}`, async (p) => {
+    const k = vscode.workspace.getConfiguration('accel').get<number>('score.topK') ?? 5;
+    const { scorer, r } = await withProgress(`Scoring ${path.basename(file)} with ${service.name}`, async (p) => {
       p.report({ message: 'connecting' });
       const s = await open(ws, service);
-      return s;
+      p.report({ message: 'scoring' });
+      return { scorer: s, r: await s.scoreFile(file, k) };
     }, false);
-    try {
-      const k = vscode.workspace.getConfiguration('accel').get<number>('score.topK') ?? 5;
-      const r = await withProgress(`Scoring ${path.basename(file)} with ${service.name}`, () => scorer.scoreFile(file, k), false);
-      const panelRoot = path.dirname(file);
-      const panel = ResultPanel.show(ctx.extension.extensionUri, {
-        kind: 'score', fileName: path.basename(file), imageUri: '', service: service.name, scoringUri: scorer.uri, modelId: scorer.model.id,
-        top: r.top, latency: r.latency, boxes: r.boxes,
-      }, panelRoot);
-      const view: ScoreView = {
-        kind: 'score', fileName: path.basename(file),
-        imageUri: PREVIEWABLE.test(file) ? panel.webview.asWebviewUri(vscode.Uri.file(file)).toString() : '',
-        service: service.name, scoringUri: scorer.uri, modelId: scorer.model.id, top: r.top, latency: r.latency, boxes: r.boxes,
-      };
-      panel.update(view);
-      ctx.log.info(`scored ${file} with ${service.name}: ${r.top[0]?.label} (${(r.top[0]?.score * 100).toFixed(1)}%), ${r.latency.clientMs.toFixed(1)} ms`);
-      return view;
-    } finally {
-      scorer.close();
-    }
+    const panelRoot = path.dirname(file);
+    const panel = ResultPanel.show(ctx.extension.extensionUri, {
+      kind: 'score', fileName: path.basename(file), imageUri: '', service: service.name, scoringUri: scorer.uri, modelId: scorer.model.id,
+      top: r.top, latency: r.latency, boxes: r.boxes,
+    }, panelRoot);
+    const view: ScoreView = {
+      kind: 'score', fileName: path.basename(file),
+      imageUri: PREVIEWABLE.test(file) ? panel.webview.asWebviewUri(vscode.Uri.file(file)).toString() : '',
+      service: service.name, scoringUri: scorer.uri, modelId: scorer.model.id, top: r.top, latency: r.latency, boxes: r.boxes,
+    };
+    panel.update(view);
+    ctx.log.info(`scored ${file} with ${service.name}: ${r.top[0]?.label} (${(r.top[0]?.score * 100).toFixed(1)}%), ${r.latency.clientMs.toFixed(1)} ms`);
+    return view;
   }
 
   async function scoreBatch(files: string[], folder: string, ws: string, service: Service): Promise<BatchView> {
@@ -105,7 +102,6 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
         view.cancelled = cancel.isCancellationRequested || cancelledFromPanel;
       });
     } finally {
-      scorer.close();
       view.done = true;
       panel.update({ ...view, rows: [...view.rows] });
       setTimeout(() => sub.dispose(), 60 * 60_000).unref?.();

@@ -2,32 +2,11 @@
 // bundle and the Node unit tests import it too. Every message is validated on receipt, because a webview is a
 // separate trust domain: the host never acts on a message it cannot parse.
 
+import type { BatchRow, Box, LatencyBreakdown, Prediction } from '../../scoring/scoreResult';
+
+export type { BatchRow, Box, LatencyBreakdown, Prediction };
+export { latencyBreakdown } from '../../scoring/scoreResult';
 import { csvLine } from './csv';
-
-export interface Prediction {
-  index: number;
-  label: string;
-  score: number;
-}
-
-/** Latency of one request, ms. network = client total − server time (queue + preprocess + inference). */
-export interface LatencyBreakdown {
-  clientMs: number;
-  networkMs: number;
-  queueMs?: number;
-  preprocessMs?: number;
-  inferenceMs?: number;
-}
-
-/** A detection box, coordinates relative to the image (0..1). */
-export interface Box {
-  label: string;
-  score: number;
-  xmin: number;
-  ymin: number;
-  xmax: number;
-  ymax: number;
-}
 
 export interface ScoreView {
   kind: 'score';
@@ -40,13 +19,6 @@ export interface ScoreView {
   top: Prediction[];
   latency: LatencyBreakdown;
   boxes: Box[];
-}
-
-export interface BatchRow {
-  file: string;
-  top1?: Prediction;
-  latencyMs?: number;
-  error?: string;
 }
 
 export interface BatchView {
@@ -134,11 +106,6 @@ export function parseHostMessage(raw: unknown): HostMessage | undefined {
   if (!isObj(raw) || raw.type !== 'show' || !isObj(raw.view)) return undefined;
   const kind = raw.view.kind;
   return kind === 'score' || kind === 'batch' || kind === 'model' || kind === 'benchmark' ? (raw as HostMessage) : undefined;
-}
-
-export function latencyBreakdown(clientMs: number, server: { queueMs?: number; preprocessMs?: number; inferenceMs?: number }): LatencyBreakdown {
-  const serverMs = (server.queueMs ?? 0) + (server.preprocessMs ?? 0) + (server.inferenceMs ?? 0);
-  return { clientMs, networkMs: Math.max(0, clientMs - serverMs), ...server };
 }
 
 /** The batch results as CSV (RFC 4180 quoting; cells defused against formula injection, see csv.ts). */
