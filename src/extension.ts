@@ -1,5 +1,6 @@
-// Composition root: builds the context, trees, commands, status bar. Activation stays lazy and cheap: no
-// onnxruntime, no emulator start — only a store watcher and a health probe of an already running emulator.
+// Composition root: builds the context, trees, commands, status bar. Activation runs once start-up has finished
+// (so the menus' context keys hold from the first right-click) and stays cheap: no onnxruntime, no emulator
+// start — only a store watcher and a health probe of an already running emulator.
 import * as vscode from 'vscode';
 import { AccelContext } from './vscode/accelContext';
 import { registerAzure } from './vscode/azure/azureCommands';
@@ -13,6 +14,7 @@ import { registerScoreCommands } from './vscode/commands/scoreCommands';
 import { registerServiceCommands } from './vscode/commands/serviceCommands';
 import { registerWorkspaceCommands } from './vscode/commands/workspaceCommands';
 import { ResultPanel } from './vscode/panels/resultPanel';
+import { trackContextKeys } from './vscode/contextKeys';
 import { createStatusBar } from './vscode/statusBar';
 import { createTrees } from './vscode/trees/trees';
 import type { UserInput } from './vscode/ui';
@@ -52,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
     }
   }));
   ctx.startWatching();
+  trackContextKeys(ctx, context.subscriptions);
   void vscode.commands.executeCommand('setContext', 'accel.state', 'ready');
   void ctx.emulator.detect();
   log.info(`activated; store ${ctx.home}`);

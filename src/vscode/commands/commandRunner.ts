@@ -1,11 +1,25 @@
 // The one wrapper every command runs in: user cancellation is quiet; any other error is logged and shown as one
-// notification with the message and "Show Log" / "Retry". Long work runs under withProgress with a real
-// cancellation signal handed down to the use cases.
+// notification with the message, "Show Log", and "Retry" only when the failure is transient (errorActions.ts).
+// Commands that parse model files from the folder refuse to run in an untrusted workspace. Long work runs under
+// withProgress with a real cancellation signal handed down to the use cases.
 import * as vscode from 'vscode';
-import { isAccelError } from '../../core/errors';
+import { AccelError, isAccelError } from '../../core/errors';
 import type { CancellationSignal, ProgressReporter } from '../../core/ports';
 import type { AccelContext } from '../accelContext';
 import { isUserCancelled } from '../ui';
+import { errorActions, MANAGE_TRUST, RETRY, SIGN_IN, type TrustDetail } from './errorActions';
+
+/**
+ * Commands that need a trusted workspace (package.json's capabilities.untrustedWorkspaces and their menus'
+ * `isWorkspaceTrusted`): registering or converting reads and parses model files, typically from the folder.
+ */
+export const TRUST_REQUIRED: ReadonlySet<string> = new Set(['accel.model.register', 'accel.model.convert']);
+
+function untrusted(id: string): AccelError {
+  const what = id === 'accel.model.convert' ? 'Converting a model' : 'Registering a model';
+  const detail: TrustDetail = { needsWorkspaceTrust: true };
+  return new AccelError('PermissionDenied', `${what} needs a trusted workspace: it parses model files, which may come from this folder. Trust the folder (Manage Workspace Trust) and run the command again.`, detail);
+}
 
 export type Handler = (...args: any[]) => unknown;
 
@@ -22,6 +36,7 @@ export class CommandRunner {
   async run(id: string, handler: Handler, args: unknown[]): Promise<unknown> {
     this.lastError = undefined;
     try {
+      if (TRUST_REQUIRED.has(id) && !vscode.workspace.isTrusted) throw untrusted(id);
       return await handler(...args);
     } catch (e) {
       if (isUserCancelled(e)) {
@@ -31,9 +46,11 @@ export class CommandRunner {
       const message = e instanceof Error ? e.message : String(e);
       this.lastError = { command: id, message, code: isAccelError(e) ? e.code : undefined };
       this.ctx.log.error(`${id} failed: ${message}${!isAccelError(e) && e instanceof Error && e.stack ? `\n${e.stack}` : ''}`);
-      void vscode.window.showErrorMessage(message.split('\n')[0], 'Show Log', 'Retry').then((action) => {
+      void vscode.window.showErrorMessage(message.split('\n')[0], ...errorActions(e), 'Show Log').then((action) => {
         if (action === 'Show Log') this.ctx.log.show(true);
-        if (action === 'Retry') void vscode.commands.executeCommand(id, ...args);
+        if (action === RETRY) void vscode.commands.executeCommand(id, ...args);
+        if (action === MANAGE_TRUST) void vscode.commands.executeCommand('workbench.trust.manage');
+        if (action === SIGN_IN) void vscode.commands.executeCommand('accel.azure.signIn');
       });
       return undefined;
     }
