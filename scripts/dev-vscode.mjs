@@ -2,7 +2,9 @@
 // first use into .tools/) on the embedded default: a sample workspace folder of photos, and the sample model
 // (MobileNetV2) registered, packaged and deployed on the local emulator — ready to right-click a photo.
 // Usage: node scripts/dev-vscode.mjs [--port N] [--check]
-//   --check  opens the workbench once in headless chromium, saves test-artifacts/dev-vscode.png and exits.
+//   --check  opens the workbench once in headless chromium, checks that the Services view shows mobilenet-svc and
+//            that a sample photo offers "Score with Accelerated Model" on right-click, saves
+//            test-artifacts/dev-vscode.png and dev-vscode-photos.png, and exits.
 // The store is ACCEL_HOME or ~/.accel (the same one the `accel` CLI uses). Ctrl+C stops code-server; the
 // emulator keeps serving (stop it with `npx accel emulator stop`).
 import { spawnSync } from 'node:child_process';
@@ -61,7 +63,16 @@ if (check) {
     await page.locator('.pane:has(.pane-header[aria-label^="Services"]) .monaco-list-row', { hasText: 'mobilenet-svc' }).first().waitFor({ timeout: 90_000 });
     mkdirSync(join(repoRoot, 'test-artifacts'), { recursive: true });
     await page.screenshot({ path: join(repoRoot, 'test-artifacts/dev-vscode.png') });
-    console.log('\ncheck passed: the extension shows mobilenet-svc; screenshot test-artifacts/dev-vscode.png');
+    // The Explorer: photos/ holds the sample photos, and a right-click on one offers scoring.
+    await page.keyboard.press('Control+Shift+E');
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'photos' }).first().click({ timeout: 90_000 });
+    const photo = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'espresso.jpg' }).first();
+    await photo.click({ button: 'right', timeout: 90_000 });
+    await page.locator('.monaco-menu .action-item', { hasText: 'Score with Accelerated Model' }).first().hover({ timeout: 90_000 });
+    await page.screenshot({ path: join(repoRoot, 'test-artifacts/dev-vscode-photos.png') });
+    await page.keyboard.press('Escape');
+    console.log('\ncheck passed: the extension shows mobilenet-svc and photos/espresso.jpg offers "Score with Accelerated Model";');
+    console.log('screenshots test-artifacts/dev-vscode.png and test-artifacts/dev-vscode-photos.png');
   } finally {
     await browser.close();
     await server.stop();
