@@ -9,7 +9,7 @@ export const VOC_CLASSES = [
   'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
 ];
 
-const cache = new Map<LabelSet, string[]>();
+const cache = new Map<string, string[]>();
 
 function mediaFile(name: string): string {
   const candidates = [path.join(__dirname, '..', 'media', 'labels', name), path.join(__dirname, '..', '..', 'media', 'labels', name)];
@@ -18,8 +18,9 @@ function mediaFile(name: string): string {
   return found;
 }
 
-/** Labels indexed by class id; empty for 'none'. */
+/** Labels indexed by class id; empty for 'none'; a trained classifier's class names as they are. */
 export function labelsFor(set: LabelSet): string[] {
+  if (Array.isArray(set)) return set;
   const hit = cache.get(set);
   if (hit) return hit;
   let labels: string[];
@@ -38,4 +39,9 @@ export function labelsFor(set: LabelSet): string[] {
   }
   cache.set(set, labels);
   return labels;
+}
+
+/** A label set for display: its name, or a trained classifier's class names. */
+export function labelSetText(set: LabelSet): string {
+  return Array.isArray(set) ? `${set.length} classes: ${set.join(', ')}` : set;
 }

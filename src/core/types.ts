@@ -36,7 +36,8 @@ export interface PreprocessingPreset {
   scalingFactor: number;
 }
 
-export type LabelSet = 'imagenet-1000' | 'imagenet-1001' | 'voc-21' | 'none';
+/** A named label set, or a trained classifier's own class names in the order of its output. */
+export type LabelSet = 'imagenet-1000' | 'imagenet-1001' | 'voc-21' | 'none' | string[];
 
 export type OperationState = 'Running' | 'Succeeded' | 'Failed' | 'Cancelled';
 
@@ -100,6 +101,24 @@ export interface Image {
   digest: string;
   /** sha256 of the build log blob. */
   logBlob?: string;
+  /** The last `accel image build`: the container image it made (the original SDK's image_location). */
+  build?: ImageBuild;
+}
+
+export interface ImageBuild {
+  state: 'Succeeded' | 'Failed';
+  engine: 'podman' | 'docker';
+  /** The image reference built (e.g. `localhost/accel-mobilenet:1`); set once the build succeeded. */
+  location?: string;
+  /** The engine's image id (sha256) of `location`. */
+  engineImageId?: string;
+  sizeBytes?: number;
+  startedTime: string;
+  finishedTime: string;
+  /** sha256 of the engine's build log blob. */
+  logBlob: string;
+  /** Why the build failed. */
+  error?: string;
 }
 
 export interface ServiceKeys {
@@ -114,7 +133,7 @@ export interface ServiceKeys {
 export interface Service {
   name: string;
   imageId: string;
-  target: 'local' | 'kubernetes';
+  target: 'local' | 'kubernetes' | 'container';
   computeName?: string;
   description?: string;
   tags: Record<string, string>;
@@ -128,6 +147,18 @@ export interface Service {
   tls?: { certBlob: string; keyBlob: string; selfSigned: boolean };
   /** Set only on `target: 'kubernetes'` services: where they run and how they scale. */
   kubernetes?: KubernetesPlacement;
+  /** Set only on `target: 'container'` services: the containers a local engine runs. */
+  container?: ContainerPlacement;
+}
+
+export interface ContainerPlacement {
+  engine: 'podman' | 'docker';
+  /** The built image reference the containers run. */
+  location: string;
+  /** 'bridge': ports published with -p; 'host': the container shares the host's network and listens on `port`. */
+  network: 'bridge' | 'host';
+  /** One container per replica, each on its own host port (the first is the service's `port`). */
+  containers: { name: string; port: number; healthPort: number }[];
 }
 
 export interface KubernetesPlacement {

@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { addCatalogModel, catalogEntry, CATALOG } from '../../catalog/catalog';
+import { labelSetText } from '../../catalog/labels';
 import type { AccuracyReport } from '../../convert/accuracy';
 import type { ConversionReport } from '../../core/conversions';
 import { readReport } from './convertUseCase';
@@ -45,7 +46,7 @@ export function modelView(model: Model, report?: ConversionReport): ModelView {
   const delta = (a: AccuracyReport) => `vs ${a.reference}: top-1 agreement ${(a.top1Agreement * 100).toFixed(1)}%, top-5 ${(a.top5Agreement * 100).toFixed(1)}% over ${a.images} images (max |Δp| ${a.maxAbsProbDiff.toFixed(4)})`;
   const deltas = [report?.accuracy, report?.accuracyVsDequantized].filter((a): a is AccuracyReport => !!a).map(delta);
   return {
-    kind: 'model', id: model.id, framework: model.framework, preset: model.preset, labels: model.labels, fileName: model.fileName,
+    kind: 'model', id: model.id, framework: model.framework, preset: model.preset, labels: labelSetText(model.labels), fileName: model.fileName,
     sizeBytes: model.sizeBytes, inputs: model.inputs, outputs: model.outputs, tags: model.tags, description: model.description,
     parentId: model.parentId, precision: model.conversion?.precision,
     report: report ? {

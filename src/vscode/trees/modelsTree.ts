@@ -1,5 +1,6 @@
 // Models view: model name → versions → converted models (state, precision), for the active workspace.
 import * as vscode from 'vscode';
+import { labelSetText } from '../../catalog/labels';
 import { describePreset, presetLabel } from '../../core/presets';
 import type { Model } from '../../core/types';
 import { BaseTree } from './baseTree';
@@ -39,7 +40,7 @@ export class ModelsTree extends BaseTree {
       ['framework', model.framework], ['file', `${model.fileName} (${model.sizeBytes} bytes)`],
       ['inputs', model.inputs.map((t) => `${t.name} ${t.dtype} [${t.shape.join(',')}]`).join('; ')],
       ['outputs', model.outputs.map((t) => `${t.name} ${t.dtype} [${t.shape.join(',')}]`).join('; ')],
-      ['preset', model.preprocessing ? describePreset(model.preprocessing) : model.preset], ['labels', model.labels], ['tags', tags], ['description', model.description],
+      ['preset', model.preprocessing ? describePreset(model.preprocessing) : model.preset], ['labels', labelSetText(model.labels)], ['tags', tags], ['description', model.description],
       ['converted from', model.parentId], ['precision', model.conversion?.precision], ['created', model.createdTime],
     ]);
     item.command = { command: 'accel.model.showDetails', title: 'Show Model Details', arguments: [{ kind: 'modelVersion', ws, model, item }] };
