@@ -1,6 +1,7 @@
 // `accel`: the command line over the same use cases the extension runs. Each command module exports
 // `register(program)`; add a module with one line in COMMAND_MODULES.
 import { Command, CommanderError } from 'commander';
+import * as classifierCommands from './commands/classifier';
 import * as convertCommands from './commands/convert';
 import * as azureCommands from './commands/azure';
 import * as emulatorCommands from './commands/emulator';
@@ -15,6 +16,7 @@ const COMMAND_MODULES: { register(program: Command): void }[] = [
   workspaceCommands,
   modelCommands,
   convertCommands,
+  classifierCommands,
   imageCommands,
   serviceCommands,
   scoreCommands,
