@@ -4,12 +4,15 @@
 //                         [--devices N] [--service-name S] [--host 0.0.0.0] [--tls-cert F --tls-key F] [--health-port H]
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { isAccelError } from '../core/errors';
 import type { Logger } from '../core/ports';
 import { DEFAULT_DEVICE_COUNT } from '../core/services';
 import { openStore } from '../store/fileStore';
 import { EmulatorHost, HostAlreadyRunning } from './host';
 import { EXIT_ALREADY_RUNNING } from './hostControl';
+import { keepServingOnUncaughtErrors } from './processErrors';
+import { runRestJsonWorker } from './restJsonWorker';
 import { runStandalone } from './standalone';
 
 function parseArgs(argv: string[]): { flags: Record<string, string>; switches: Set<string> } {
@@ -76,6 +79,7 @@ async function main(): Promise<void> {
       consoleLog.info(`${signal}: stopping`);
       await stop();
     });
+    keepServingOnUncaughtErrors(consoleLog);
     return;
   }
 
@@ -93,15 +97,12 @@ async function main(): Promise<void> {
     throw e;
   }
   onSignals((signal) => host.shutdown(signal));
-  process.on('uncaughtException', (e) => {
-    console.error(`uncaught exception: ${e.stack ?? e}`);
-    host.removeRecords();
-    process.exit(70);
-  });
-  process.on('unhandledRejection', (e) => console.error(`unhandled rejection: ${(e as Error)?.stack ?? e}`));
+  keepServingOnUncaughtErrors(consoleLog);
 }
 
-main().catch((e) => {
-  console.error(isAccelError(e) ? e.message : `emulator: ${(e as Error).stack ?? e}`);
-  process.exit(isAccelError(e) ? 2 : 1);
-});
+if (isMainThread) {
+  main().catch((e) => {
+    console.error(isAccelError(e) ? e.message : `emulator: ${(e as Error).stack ?? e}`);
+    process.exit(isAccelError(e) ? 2 : 1);
+  });
+} else runRestJsonWorker(); // this bundle is also the REST JSON worker's entry (restJsonThread.ts)

@@ -1,14 +1,18 @@
 // TF-Serving-compatible REST: `POST /v1/models/<name>[/versions/<v>]:predict` with a JSON body in row format
 // (`{"instances": [...]}`) or column format (`{"inputs": ...}`); images as `{"b64": "<base64 file bytes>"}`.
-// The JSON is turned into the same PredictRequest the gRPC path sends, so both share one worker path.
+// The JSON becomes the same PredictRequest the gRPC path sends, so both share one worker path. This thread (the
+// one that serves every service) only checks the caller (restGuard), the route and the key, and collects the body
+// within limits; parsing and rendering JSON happen in the listener's REST JSON worker (restJsonThread). Every
+// request gets an answer: an unexpected error fails that request with 500 and is logged, it never ends the host.
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { AccelError, isAccelError, type ErrorCode } from '../core/errors';
+import { isAccelError, type ErrorCode } from '../core/errors';
+import type { Logger } from '../core/ports';
 import type { AuthFailure } from './auth';
 import type { ServedModel } from './predictionService';
-import { DT, decodePredictResponse, encodePredictRequest, type WireTensor } from './wireCodec';
-import { tensorToFloat32 } from './tensorCodec';
+import { restRefusal } from './restGuard';
+import { RestJsonThread } from './restJsonThread';
 import type { WorkerPool } from './workerPool';
 
 export interface RestServer {
@@ -22,9 +26,14 @@ export interface RestOptions {
   tls?: { certPem: string; keyPem: string };
   model: ServedModel;
   pool: WorkerPool;
+  /** Largest body accepted (413 above it). */
   maxBodyBytes: number;
+  /** Body bytes all requests of this listener may hold at once (503 above it). Default 2 × maxBodyBytes. */
+  maxBufferedBytes?: number;
   authorize: (header: (name: string) => string | undefined) => AuthFailure | undefined;
   count: (ok: boolean) => void;
+  /** Where unexpected errors go (default: the process's stderr, which the host writes to its log). */
+  logger?: Logger;
 }
 
 const HTTP_FOR: Partial<Record<ErrorCode, number>> = {
@@ -32,141 +41,172 @@ const HTTP_FOR: Partial<Record<ErrorCode, number>> = {
   Busy: 429, Unavailable: 503, Cancelled: 499, Internal: 500,
 };
 
-function invalid(message: string): AccelError {
-  return new AccelError('InvalidArgument', message);
-}
+const ROUTE = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+))?:predict$/;
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-
-function isB64(v: Json): v is { b64: string } {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { b64?: unknown }).b64 === 'string';
-}
-
-/** A list of per-example values (row format, one input) → one TensorProto. */
-function tensorFromValues(inputName: string, values: Json[]): WireTensor {
-  if (values.length === 0) throw invalid(`Input "${inputName}" has no instances.`);
-  if (values.every(isB64)) {
-    return { dtype: DT.STRING, shape: [values.length], stringVal: values.map((v) => Buffer.from((v as { b64: string }).b64, 'base64')) };
+function decodeName(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
   }
-  const shape: number[] = [values.length];
-  let probe: Json = values[0];
-  while (Array.isArray(probe)) {
-    shape.push(probe.length);
-    probe = probe[0];
-  }
-  const flat = (values as unknown[]).flat(Infinity) as unknown[];
-  const expected = shape.reduce((a, b) => a * b, 1);
-  if (flat.length !== expected || !flat.every((x) => typeof x === 'number')) {
-    throw invalid(`Input "${inputName}": instances must be {"b64": ...} images or equally shaped nested arrays of numbers.`);
-  }
-  return { dtype: DT.FLOAT, shape, floatVal: Float32Array.from(flat as number[]) };
 }
 
-export function requestFromJson(model: ServedModel, body: Json): Uint8Array {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('The body must be a JSON object with "instances" or "inputs".');
-  const inputs = new Map<string, WireTensor>();
-  const single = model.inputs.length === 1 ? model.inputs[0].name : undefined;
-  if (Array.isArray(body.instances)) {
-    const instances = body.instances;
-    const named = instances.length > 0 && instances.every((i) => typeof i === 'object' && i !== null && !Array.isArray(i) && !isB64(i));
-    if (named) {
-      for (const spec of model.inputs) {
-        inputs.set(spec.name, tensorFromValues(spec.name, instances.map((i) => (i as Record<string, Json>)[spec.name] ?? null)));
-      }
-    } else {
-      if (!single) throw invalid(`This model has inputs ${model.inputs.map((s) => `"${s.name}"`).join(', ')}; give each instance as an object keyed by input name.`);
-      inputs.set(single, tensorFromValues(single, instances));
-    }
-  } else if (body.inputs !== undefined) {
-    const cols = body.inputs;
-    if (typeof cols === 'object' && cols !== null && !Array.isArray(cols) && !isB64(cols)) {
-      for (const [name, v] of Object.entries(cols)) inputs.set(name, tensorFromValues(name, Array.isArray(v) ? v : [v]));
-    } else {
-      if (!single) throw invalid('"inputs" must be an object keyed by input name for a model with several inputs.');
-      inputs.set(single, tensorFromValues(single, Array.isArray(cols) ? cols : [cols]));
-    }
-  } else {
-    throw invalid('The body needs "instances" (row format) or "inputs" (column format).');
-  }
-  return encodePredictRequest({ inputs, outputFilter: [], modelSpec: { name: '', signatureName: typeof body.signature_name === 'string' ? body.signature_name : '' } });
-}
-
-function nest(values: Float32Array, dims: number[]): Json {
-  if (dims.length === 0) return values[0] ?? null;
-  if (dims.length === 1) return Array.from(values);
-  const step = values.length / dims[0];
-  return Array.from({ length: dims[0] }, (_, i) => nest(values.subarray(i * step, (i + 1) * step), dims.slice(1)));
-}
-
-export function jsonFromResponse(bytes: Uint8Array): Json {
-  const res = decodePredictResponse(bytes);
-  const outs = [...res.outputs.entries()].map(([name, t]) => [name, nest(tensorToFloat32(t), t.shape ?? [])] as const);
-  if (outs.length === 1) return { predictions: outs[0][1] };
-  const batch = Math.max(...outs.map(([, v]) => (Array.isArray(v) ? v.length : 1)));
-  return { predictions: Array.from({ length: batch }, (_, i) => Object.fromEntries(outs.map(([n, v]) => [n, Array.isArray(v) ? v[i] : v]))) };
+function shown(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 80)}...` : text;
 }
 
 export async function startRestServer(opts: RestOptions): Promise<RestServer> {
-  const route = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+))?:predict$/;
-  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const send = (status: number, body: Json) => {
+  const json = new RestJsonThread(opts.model, opts.logger);
+  const maxBuffered = opts.maxBufferedBytes ?? 2 * opts.maxBodyBytes;
+  const logError = (m: string) => (opts.logger ? opts.logger.error(m) : console.error(`${new Date().toISOString()} ERROR ${m}`));
+  let buffered = 0;
+  let port = 0;
+  const usage = `POST /v1/models/${opts.model.serviceName}:predict with {"instances": [...]}`;
+
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    let answered = false;
+    /** Sends one answer; `close` ends the connection (a body we did not read must not be read as the next request). */
+    const send = (status: number, body: object | Uint8Array, close = false) => {
+      if (answered || res.headersSent || res.destroyed) return;
+      answered = true;
       opts.count(status === 200);
-      const text = JSON.stringify(body);
-      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-      res.end(text);
+      const bytes = body instanceof Uint8Array ? body : Buffer.from(JSON.stringify(body), 'utf8');
+      const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json', 'content-length': bytes.byteLength };
+      if (close) headers.connection = 'close';
+      res.writeHead(status, headers);
+      res.end(bytes);
     };
-    const sendError = (e: unknown) => send((isAccelError(e) && HTTP_FOR[e.code]) || 500, { error: (e as Error).message });
-    const m = route.exec((req.url ?? '').split('?')[0]);
-    if (req.method !== 'POST' || !m) {
-      return send(404, { error: `Not found. POST /v1/models/${opts.model.serviceName}:predict with {"instances": [...]}.` });
+    const sendError = (e: unknown, close = false) => {
+      const status = (isAccelError(e) && HTTP_FOR[e.code]) || 500;
+      if (status === 500) logError(`${opts.model.serviceName}: REST ${req.method} ${shown(req.url ?? '')} failed: ${(e as Error)?.stack ?? e}`);
+      send(status, { error: status === 500 && !isAccelError(e) ? `Internal error while serving this request (${(e as Error)?.message ?? e}); see the service log.` : (e as Error).message }, close);
+    };
+
+    const refusal = restRefusal(req.headers, opts.host, port);
+    if (refusal) return send(403, { error: refusal }, true);
+    const m = ROUTE.exec((req.url ?? '').split('?')[0]);
+    if (!m) return send(404, { error: `Not found. ${usage}.` }, true);
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      return send(405, { error: `Method ${req.method} is not allowed here. ${usage}.` }, true);
     }
-    const name = decodeURIComponent(m[1]);
+    const name = decodeName(m[1]);
+    if (name === undefined) return send(400, { error: `The model name in the path ("${shown(m[1])}") is not valid percent-encoding. ${usage}.` }, true);
     if (name !== opts.model.serviceName && name !== opts.model.modelName) {
-      return send(404, { error: `This port serves model "${opts.model.serviceName}", not "${name}". POST /v1/models/${opts.model.serviceName}:predict.` });
+      return send(404, { error: `This port serves model "${opts.model.serviceName}", not "${shown(name)}". ${usage}.` }, true);
     }
     const denied = opts.authorize((h) => {
       const v = req.headers[h];
       return Array.isArray(v) ? v[0] : v;
     });
-    if (denied) return send(denied.kind === 'unauthenticated' ? 401 : 404, { error: denied.message });
+    if (denied) return send(denied.kind === 'unauthenticated' ? 401 : 404, { error: denied.message }, true);
+    const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
+    if (declared !== undefined && declared > opts.maxBodyBytes) {
+      return send(413, { error: `The body (${declared} bytes) is larger than ${opts.maxBodyBytes} bytes. Send fewer instances per request.` }, true);
+    }
+
+    // Collect the body: into one buffer of the declared size when there is one, so it can move to the worker uncopied.
+    let body: Buffer | undefined;
     const chunks: Buffer[] = [];
     let size = 0;
-    let aborted = false;
+    let held = 0;
+    let done = false;
+    const release = () => {
+      buffered -= held;
+      held = 0;
+    };
+    const abort = (status: number, error: string) => {
+      done = true;
+      release();
+      send(status, { error }, true);
+      req.resume(); // drop the rest; the connection closes after the answer
+    };
+    if (declared !== undefined) {
+      // The whole declared size is held from the start: a client that declares much and sends little still counts.
+      if (buffered + declared > maxBuffered) {
+        return send(503, { error: `Service "${opts.model.serviceName}" is already receiving ${buffered} bytes of REST bodies (its limit is ${maxBuffered}). Retry with back-off, or use gRPC.` }, true);
+      }
+      buffered += declared;
+      held = declared;
+      body = Buffer.allocUnsafeSlow(declared);
+    }
+    req.on('error', () => {
+      done = true;
+      release();
+    });
+    req.on('close', () => {
+      if (!req.complete) {
+        done = true;
+        release();
+      }
+    });
     req.on('data', (c: Buffer) => {
+      if (done) return;
       size += c.length;
-      if (size > opts.maxBodyBytes && !aborted) {
-        aborted = true;
-        send(413, { error: `The body is larger than ${opts.maxBodyBytes} bytes. Send fewer instances per request.` });
-        req.destroy();
-      } else chunks.push(c);
+      if (size > opts.maxBodyBytes || (declared !== undefined && size > declared)) {
+        return abort(413, `The body is larger than ${declared !== undefined && size > declared ? `its Content-Length (${declared} bytes)` : `${opts.maxBodyBytes} bytes`}. Send fewer instances per request.`);
+      }
+      if (body) {
+        c.copy(body, size - c.length);
+        return;
+      }
+      if (buffered + c.length > maxBuffered) {
+        return abort(503, `Service "${opts.model.serviceName}" is already receiving ${buffered} bytes of REST bodies (its limit is ${maxBuffered}). Retry with back-off, or use gRPC.`);
+      }
+      buffered += c.length;
+      held += c.length;
+      chunks.push(c);
     });
     req.on('end', () => {
-      if (aborted) return;
-      let body: Json;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch (e) {
-        return send(400, { error: `The body is not valid JSON (${(e as Error).message}). Send {"instances": [...]}.` });
-      }
-      let bytes: Uint8Array;
-      try {
-        bytes = requestFromJson(opts.model, body);
-      } catch (e) {
-        return sendError(e);
-      }
-      opts.pool.submit(bytes, false).then((r) => send(200, jsonFromResponse(r.bytes)), sendError);
+      if (done) return;
+      done = true;
+      if (body && size !== declared) body = body.subarray(0, size);
+      const bytes: Uint8Array = body ?? Buffer.concat(chunks);
+      chunks.length = 0;
+      const cancelled = () => res.destroyed || res.writableEnded;
+      json
+        .run('request', bytes)
+        .finally(release)
+        .then((request) => opts.pool.submit(request, false, cancelled, true))
+        .then((result) => json.run('response', result.bytes))
+        .then((out) => send(200, out), (e) => sendError(e));
     });
   };
+
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    try {
+      handle(req, res);
+    } catch (e) {
+      try {
+        logError(`${opts.model.serviceName}: REST ${req.method} ${shown(req.url ?? '')} failed: ${(e as Error)?.stack ?? e}`);
+        if (!res.headersSent && !res.destroyed) {
+          res.writeHead(500, { 'content-type': 'application/json', connection: 'close' });
+          res.end(JSON.stringify({ error: 'Internal error while serving this request; see the service log.' }));
+        } else res.destroy();
+      } catch {
+        res.destroy();
+      }
+    }
+  };
   const server = opts.tls ? https.createServer({ cert: opts.tls.certPem, key: opts.tls.keyPem }, handler) : http.createServer(handler);
+  server.on('clientError', (_e, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
   });
+  server.on('error', (e) => logError(`${opts.model.serviceName}: REST listener: ${e.message}`));
+  port = (server.address() as AddressInfo).port;
   return {
-    port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections?.();
-      server.close(() => resolve());
-    }),
+    port,
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      });
+      await json.close();
+    },
   };
 }
