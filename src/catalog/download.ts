@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { AccelError, isAccelError } from '../core/errors';
 import type { CancellationSignal, ProgressReporter } from '../core/ports';
-import { fsyncDir } from '../store/atomicFile';
+import { PRIVATE_FILE_MODE, fsyncDir, mkdirPrivate } from '../store/atomicFile';
 import { sha256File } from '../store/blobs';
 import { withLock } from '../store/lock';
 
@@ -75,7 +75,8 @@ async function appendHashing(
   onBytes: (n: number) => void,
   limit?: { max: number; alreadyThere: number; overLimit: (bytes: number) => Error },
 ): Promise<void> {
-  const out = fs.createWriteStream(partial, { flags: 'a' });
+  // Private from creation, like everything in the home; one fixed name per file so a cut download resumes (the lock keeps it to one writer).
+  const out = fs.createWriteStream(partial, { flags: 'a', mode: PRIVATE_FILE_MODE });
   let bytes = limit?.alreadyThere ?? 0;
   try {
     for await (const chunk of source) {
@@ -182,7 +183,7 @@ export async function downloadModel(spec: ModelDownload, opts: DownloadOptions):
   if (fs.existsSync(target) && (await sha256File(target)) === spec.sha256) return target;
   const mirror = opts.mirror ?? process.env.ACCEL_MIRROR ?? '';
   const dir = path.dirname(target);
-  fs.mkdirSync(dir, { recursive: true });
+  mkdirPrivate(dir);
   return withLock(`${target}.lock`, `The download of ${spec.fileName}`, async () => {
     if (fs.existsSync(target)) {
       if ((await sha256File(target)) === spec.sha256) return target; // another process finished it

@@ -1,13 +1,15 @@
+// A Logger that appends to a file in the home's logs folder, private to the home's owner (folder 0700, file 0600).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../core/ports';
+import { PRIVATE_FILE_MODE, mkdirPrivate } from '../store/atomicFile';
 
 /** Appends timestamped lines to a file (and forwards them, prefixed, to `also`). Low volume: synchronous appends. */
 export function fileLogger(file: string, also?: { logger: Logger; prefix: string }): Logger {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  mkdirPrivate(path.dirname(file));
   const write = (level: 'info' | 'warn' | 'error', message: string) => {
     try {
-      fs.appendFileSync(file, `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`);
+      fs.appendFileSync(file, `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`, { mode: PRIVATE_FILE_MODE });
     } catch {
       // a full disk or a removed home must not crash the host
     }

@@ -13,7 +13,10 @@ import type { Service } from '../core/types';
 import { runtimeVersions } from './bundles';
 import { DevicePool } from './devicePool';
 import { fileLogger } from './fileLogger';
-import { isProcessAlive } from '../processAlive';
+import { isValidName } from '../core/names';
+import { selfIdentity } from '../processAlive';
+import { writeFileAtomic } from '../store/atomicFile';
+import { releaseOwnLockFile, tryLockFile } from '../store/lock';
 import { HOST_INFO_FILE, HOST_LOCK_FILE, EXIT_ALREADY_RUNNING, hostLogPath, readLogTail, serviceLogPath, type HostInfo, type HostStatus, type LiveService } from './hostControl';
 import { startServiceEndpoint, type EndpointAuth, type EndpointConfig, type ServiceEndpoint } from './serviceEndpoint';
 
@@ -41,23 +44,19 @@ const authOf = (service: Service): EndpointAuth => ({
 
 export class HostAlreadyRunning extends Error {}
 
-/** Creates `<home>/emulator.lock` for this pid; a lock left by a dead process is taken over. */
+/** The most lines one /logs request returns (the tail read is bounded by this times a line's size). */
+const MAX_LOG_LINES = 10_000;
+
+/**
+ * Creates `<home>/emulator.lock` for this process (pid, start time, command line). A lock whose process is gone,
+ * or whose pid now belongs to another process, is taken over; a live holder is not.
+ */
 export function acquireHostLock(home: string): void {
   const file = path.join(home, HOST_LOCK_FILE);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const holder = Number(fs.readFileSync(file, 'utf8'));
-    if (holder && holder !== process.pid && isProcessAlive(holder)) {
-      throw new HostAlreadyRunning(`An emulator host is already running for ${home} (pid ${holder}). Use \`accel emulator status\`, or \`accel emulator stop\` first.`);
-    }
-    fs.rmSync(file, { force: true }); // stale: its process is gone
-  }
-  throw new HostAlreadyRunning(`Could not take ${file}; another host is starting for ${home}.`);
+  const attempt = tryLockFile(file);
+  if ('content' in attempt) return;
+  const holder = attempt.holder.pid;
+  throw new HostAlreadyRunning(`An emulator host is already running for ${home} (pid ${holder}). Use \`accel emulator status\`, or \`accel emulator stop\` first.`);
 }
 
 export class EmulatorHost {
@@ -83,10 +82,11 @@ export class EmulatorHost {
     acquireHostLock(this.home);
     this.log.info(`emulator host pid ${process.pid} starting for ${this.home} with ${this.pool.count} devices (node ${process.version}, onnxruntime-node ${runtimeVersions().onnxruntime})`);
     const port = await this.listenControl();
-    const info: HostInfo = { pid: process.pid, controlPort: port, token: this.token, startTime: this.startTime, version: runtimeVersions().emulator, devices: this.pool.count, home: this.home };
-    const file = path.join(this.home, HOST_INFO_FILE);
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify(info, null, 2), { mode: 0o600 });
-    fs.renameSync(`${file}.tmp`, file);
+    const info: HostInfo = { pid: process.pid, controlPort: port, token: this.token, startTime: this.startTime, version: runtimeVersions().emulator, devices: this.pool.count, home: this.home, identity: selfIdentity() };
+    // A unique 0600 temp file renamed into place: the token is never readable by others, whatever was left before
+    // (older versions wrote through a fixed `emulator.json.tmp` and kept the mode of a stale one: it goes).
+    fs.rmSync(path.join(this.home, `${HOST_INFO_FILE}.tmp`), { force: true });
+    writeFileAtomic(path.join(this.home, HOST_INFO_FILE), JSON.stringify(info, null, 2));
     this.log.info(`control endpoint http://127.0.0.1:${port}`);
     void this.reconcile();
     return info;
@@ -291,7 +291,11 @@ export class EmulatorHost {
       else if (req.method === 'GET' && url.pathname === '/logs') {
         const service = url.searchParams.get('service');
         const lines = Number(url.searchParams.get('lines') ?? 200);
-        send(200, readLogTail(service ? serviceLogPath(this.home, service) : hostLogPath(this.home), lines), 'text/plain');
+        if (service !== null && !isValidName('service', service)) {
+          send(400, { error: `${JSON.stringify(service.slice(0, 80))} is not a service name, so it has no log. Give the name of a deployed service (accel service list).`, code: 'InvalidArgument' });
+        } else if (!Number.isInteger(lines) || lines < 1 || lines > MAX_LOG_LINES) {
+          send(400, { error: `lines=${JSON.stringify(url.searchParams.get('lines')?.slice(0, 20))} is not valid. Give a whole number from 1 to ${MAX_LOG_LINES}.`, code: 'InvalidArgument' });
+        } else send(200, readLogTail(service ? serviceLogPath(this.home, service) : hostLogPath(this.home), lines), 'text/plain');
       } else if (req.method === 'POST' && url.pathname === '/shutdown') {
         send(200, { ok: true, pid: process.pid });
         void this.shutdown('control request').then(() => process.exit(0));
@@ -318,15 +322,13 @@ export class EmulatorHost {
   }
 
   removeRecords(): void {
-    for (const file of [HOST_INFO_FILE, HOST_LOCK_FILE]) {
-      const p = path.join(this.home, file);
-      try {
-        const owner = file === HOST_INFO_FILE ? (JSON.parse(fs.readFileSync(p, 'utf8')) as HostInfo).pid : Number(fs.readFileSync(p, 'utf8'));
-        if (owner === process.pid) fs.rmSync(p, { force: true });
-      } catch {
-        // already gone
-      }
+    const p = path.join(this.home, HOST_INFO_FILE);
+    try {
+      if ((JSON.parse(fs.readFileSync(p, 'utf8')) as HostInfo).pid === process.pid) fs.rmSync(p, { force: true });
+    } catch {
+      // already gone
     }
+    releaseOwnLockFile(path.join(this.home, HOST_LOCK_FILE));
   }
 }
 

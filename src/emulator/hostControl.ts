@@ -1,13 +1,17 @@
 // Finding, starting, stopping and supervising the emulator host of a store home. Plain Node (no vscode, no
 // onnxruntime): the CLI and the extension both use it. The host records itself in `<home>/emulator.json`
-// (pid, control port, a control token, start time, version); the control API is HTTP on 127.0.0.1.
+// (pid and process identity, control port, a control token, start time, version); the control API is HTTP on
+// 127.0.0.1. A recorded pid is signalled only once the process is proven to be that host (it answers with the
+// token, or its start time and command line match the record): pids are reused.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { AccelError } from '../core/errors';
-import { isProcessAlive } from '../processAlive';
+import { validateName } from '../core/names';
+import { describeMismatch, identityOf, isProcessAlive, matchProcess, type ProcessIdentity, type ProcessMatch } from '../processAlive';
+import { PRIVATE_FILE_MODE, mkdirPrivate } from '../store/atomicFile';
 import { emulatorScript } from './bundles';
 import type { DeviceSnapshot } from './devicePool';
 import { SERVING_NODE_FLAGS } from './nodeFlags';
@@ -26,6 +30,8 @@ export interface HostInfo {
   version: string;
   devices: number;
   home: string;
+  /** The host process as /proc saw it at start (absent in records of older versions). */
+  identity?: ProcessIdentity;
 }
 
 export type LiveState = 'Loading' | 'Running' | 'Failed';
@@ -64,19 +70,44 @@ export function hostLogPath(home: string): string {
   return path.join(logsDir(home), 'emulator.log');
 }
 
+/** The log of a service: a valid service name (InvalidArgument otherwise), always inside the logs folder. */
 export function serviceLogPath(home: string, service: string): string {
-  return path.join(logsDir(home), 'services', `${service}.log`);
+  const dir = path.join(logsDir(home), 'services');
+  const file = path.join(dir, `${validateName('service', service)}.log`);
+  if (path.dirname(file) !== dir) throw new AccelError('InvalidArgument', `${JSON.stringify(service)} is not a valid service name.`);
+  return file;
 }
 
+/** The identity a host record names (its pid alone when the record predates identities). */
+function recordedIdentity(info: HostInfo): ProcessIdentity {
+  return (info.identity && identityOf(info.identity)?.pid === info.pid ? identityOf(info.identity) : undefined) ?? { pid: info.pid };
+}
 
-/** The recorded host of a home, if its process is alive (the record of a killed host is ignored). */
-export function readHostInfo(home: string): HostInfo | undefined {
+/** The record in emulator.json as written, whether or not its process still runs (undefined if none or unreadable). */
+export function readHostRecord(home: string): HostInfo | undefined {
   try {
     const info = JSON.parse(fs.readFileSync(path.join(home, HOST_INFO_FILE), 'utf8')) as HostInfo;
-    return isProcessAlive(info.pid) ? info : undefined;
+    return identityOf(info) && typeof info.controlPort === 'number' && typeof info.token === 'string' ? info : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Whether the recorded host process still runs: 'same' proves it, 'unproven' needs the control endpoint to. */
+export function matchHostProcess(info: HostInfo): ProcessMatch {
+  return matchProcess(recordedIdentity(info));
+}
+
+/**
+ * The recorded host of a home, unless its process is gone or its pid now belongs to another process (the
+ * record of a killed host is ignored). A record without identity is returned while its pid lives: callers
+ * prove it through the control endpoint (the token).
+ */
+export function readHostInfo(home: string): HostInfo | undefined {
+  const info = readHostRecord(home);
+  if (!info) return undefined;
+  const match = matchHostProcess(info);
+  return match === 'same' || match === 'unproven' ? info : undefined;
 }
 
 export class HostClient {
@@ -110,6 +141,16 @@ export class HostClient {
     try {
       await this.request('GET', '/health', timeoutMs);
       return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** True when the control endpoint answers the token and names the recorded pid: proof that it is the host. */
+  async answersAsRecordedHost(timeoutMs = 2000): Promise<boolean> {
+    try {
+      const body = await this.request<{ pid?: number }>('GET', '/health', timeoutMs);
+      return body?.pid === this.info.pid;
     } catch {
       return false;
     }
@@ -172,11 +213,11 @@ export interface StartResult {
 export async function startHost(home: string, options: StartOptions = {}): Promise<StartResult> {
   const existing = await findHost(home);
   if (existing) return { client: existing, started: false };
-  fs.mkdirSync(logsDir(home), { recursive: true });
+  mkdirPrivate(logsDir(home));
   const script = emulatorScript();
   const args = [...SERVING_NODE_FLAGS, script, '--home', home];
   if (options.devices !== undefined) args.push('--devices', String(options.devices));
-  const out = fs.openSync(hostLogPath(home), 'a');
+  const out = fs.openSync(hostLogPath(home), 'a', PRIVATE_FILE_MODE);
   let child: ChildProcess;
   try {
     // ELECTRON_RUN_AS_NODE makes process.execPath behave as plain Node when it is VS Code's Electron binary.
@@ -208,22 +249,79 @@ export async function startHost(home: string, options: StartOptions = {}): Promi
   throw new AccelError('Unavailable', `The emulator host did not become healthy within ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s. See ${hostLogPath(home)}.`);
 }
 
-/** Asks the host to shut down cleanly; kills it if it does not exit in time. Returns the pid that was stopped. */
-export async function stopHost(home: string, timeoutMs = 20_000): Promise<number | undefined> {
-  const info = readHostInfo(home);
-  if (!info) return undefined;
-  try {
-    await new HostClient(info).shutdown();
-  } catch {
-    process.kill(info.pid, 'SIGTERM');
+export type StopOutcome =
+  | { result: 'none' }
+  | { result: 'stopped'; pid: number }
+  /** emulator.json named a process that is not this home's host: nothing was signalled, the record was removed. */
+  | { result: 'stale'; pid: number; reason: string }
+  /** The pid runs, but neither /proc (a record of an older version) nor the control endpoint proves it is the host. */
+  | { result: 'unproven'; pid: number; reason: string }
+  /** The host was proven and asked to stop, but could not be proven again to escalate to SIGKILL. */
+  | { result: 'stillRunning'; pid: number; reason: string };
+
+/** Removes emulator.json if it still holds what was read (a host starting meanwhile has written its own). */
+function removeStaleRecord(home: string, info: HostInfo): void {
+  const file = path.join(home, HOST_INFO_FILE);
+  const now = readHostRecord(home);
+  if (now && now.pid === info.pid && now.token === info.token) fs.rmSync(file, { force: true });
+}
+
+/**
+ * Stops the home's host: asks it over the control endpoint (with the token), else signals SIGTERM, then SIGKILL
+ * after `timeoutMs`. Every signal goes only to a process proven to be the recorded host (its start time and
+ * command line match emulator.json, or it answers with the token); a record whose pid now names another process
+ * is reported stale and removed, and nothing is signalled.
+ */
+export async function stopRecordedHost(home: string, timeoutMs = 20_000): Promise<StopOutcome> {
+  const info = readHostRecord(home);
+  if (!info) return { result: 'none' };
+  const client = new HostClient(info);
+  const answers = await client.answersAsRecordedHost();
+  const match = matchHostProcess(info);
+  if (!answers && match === 'unproven') {
+    return { result: 'unproven', pid: info.pid, reason: `${describeMismatch(info.pid, match)}, and it does not answer on the recorded control port ${info.controlPort}` };
   }
+  if (!answers && match !== 'same') {
+    removeStaleRecord(home, info);
+    return { result: 'stale', pid: info.pid, reason: describeMismatch(info.pid, match) };
+  }
+  // Proven by /proc, or by the control endpoint (then /proc re-proves it below if the record has an identity).
+  const proven = async (): Promise<boolean> => {
+    const m = matchHostProcess(info);
+    if (m === 'same') return true;
+    if (m === 'unproven') return client.answersAsRecordedHost();
+    return false;
+  };
+  let asked = false;
+  if (answers) {
+    try {
+      await client.shutdown();
+      asked = true;
+    } catch {
+      asked = false;
+    }
+  }
+  if (!asked && (await proven())) process.kill(info.pid, 'SIGTERM');
+  const running = () => {
+    const m = matchHostProcess(info);
+    return m === 'same' || m === 'unproven';
+  };
   const deadline = Date.now() + timeoutMs;
-  while (isProcessAlive(info.pid) && Date.now() < deadline) await sleep(50);
-  if (isProcessAlive(info.pid)) {
+  while (running() && Date.now() < deadline) await sleep(50);
+  if (running()) {
+    if (!(await proven())) {
+      return { result: 'stillRunning', pid: info.pid, reason: `process ${info.pid} did not exit within ${Math.round(timeoutMs / 1000)} s and can no longer be proven to be the host; check it with \`ps -p ${info.pid} -o pid,lstart,args\` and stop it yourself if it is` };
+    }
     process.kill(info.pid, 'SIGKILL');
-    while (isProcessAlive(info.pid)) await sleep(20);
+    while (running()) await sleep(20);
   }
-  return info.pid;
+  return { result: 'stopped', pid: info.pid };
+}
+
+/** Stops the home's host (see stopRecordedHost). Returns the pid that was stopped, or undefined. */
+export async function stopHost(home: string, timeoutMs = 20_000): Promise<number | undefined> {
+  const outcome = await stopRecordedHost(home, timeoutMs);
+  return outcome.result === 'stopped' ? outcome.pid : undefined;
 }
 
 /** Waits until the host reports the service Running (resolves) or Failed (rejects with the host's reason). */

@@ -1,11 +1,20 @@
-// Crash-safe file replacement: write a temp file in the same directory, fsync it, rename it over the target,
-// then fsync the directory so the rename itself is durable. A crash at any instant leaves the old or the new file.
+// Crash-safe, private file replacement: write a uniquely named temp file (O_EXCL, mode 0600 from creation) in
+// the same directory, fsync it, rename it over the target, then fsync the directory so the rename itself is
+// durable. A crash at any instant leaves the old or the new file; no other local user can read either.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { isProcessAlive } from '../processAlive';
 import * as path from 'node:path';
 
 export const TEMP_SUFFIX = '.tmp';
+/** Everything in an accel home is the owner's only: it holds service keys, TLS keys and the control token. */
+export const PRIVATE_DIR_MODE = 0o700;
+export const PRIVATE_FILE_MODE = 0o600;
+
+/** Creates `dir` (and missing parents) readable by the owner only; an existing folder is left as it is. */
+export function mkdirPrivate(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+}
 
 /** `<file>.<pid>.<random>.tmp`, so leftovers of a killed process can be recognised and removed. */
 export function tempPathFor(file: string): string {
@@ -26,9 +35,9 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array, mode = PRIVATE_FILE_MODE): void {
   const tmp = tempPathFor(file);
-  const fd = fs.openSync(tmp, 'wx', 0o644);
+  const fd = fs.openSync(tmp, 'wx', mode);
   try {
     try {
       fs.writeFileSync(fd, data);

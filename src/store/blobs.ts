@@ -1,12 +1,12 @@
 // Content-addressed blobs: `<dir>/sha256/<first 2 hex>/<hash>`. Content is hashed while it is copied into a
-// temp file, fsynced, then renamed to its hash path; identical content is stored once.
+// private temp file, fsynced, then renamed to its hash path; identical content is stored once.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { AccelError } from '../core/errors';
-import { fsyncDir, tempPathFor } from './atomicFile';
+import { PRIVATE_FILE_MODE, fsyncDir, mkdirPrivate, tempPathFor } from './atomicFile';
 
 export function blobPathIn(blobsDir: string, sha256: string): string {
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new AccelError('InvalidArgument', `"${sha256}" is not a sha256 hex digest.`);
@@ -19,7 +19,7 @@ async function copyHashing(source: { path: string } | { bytes: Uint8Array }, tmp
   if ('bytes' in source) {
     hash.update(source.bytes);
     size = source.bytes.length;
-    const fd = fs.openSync(tmp, 'wx', 0o644);
+    const fd = fs.openSync(tmp, 'wx', PRIVATE_FILE_MODE);
     try {
       fs.writeFileSync(fd, source.bytes);
       fs.fsyncSync(fd);
@@ -34,7 +34,7 @@ async function copyHashing(source: { path: string } | { bytes: Uint8Array }, tmp
         done(null, chunk);
       },
     });
-    const out = fs.createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
+    const out = fs.createWriteStream(tmp, { flags: 'wx', mode: PRIVATE_FILE_MODE });
     await pipeline(fs.createReadStream(source.path), tap, out);
     const fd = fs.openSync(tmp, 'r+');
     try {
@@ -58,7 +58,7 @@ export async function putBlobIn(blobsDir: string, source: { path: string } | { b
     }
     const shard = path.dirname(target);
     if (!fs.existsSync(shard)) {
-      fs.mkdirSync(shard, { recursive: true });
+      mkdirPrivate(shard);
       fsyncDir(path.dirname(shard));
       fsyncDir(path.dirname(path.dirname(shard)));
     }

@@ -14,9 +14,10 @@ import { AccelError } from '../core/errors';
 import { validateName } from '../core/names';
 import type { WorkspaceStore } from '../core/ports';
 import type { Workspace, WorkspaceState } from '../core/types';
-import { fsyncDir, removeDeadTempFiles, writeFileAtomic } from './atomicFile';
+import { fsyncDir, mkdirPrivate, removeDeadTempFiles, writeFileAtomic } from './atomicFile';
 import { blobPathIn, putBlobIn } from './blobs';
 import { withLock } from './lock';
+import { ensurePrivateHome } from './privateHome';
 import { SCHEMA_VERSION, assertValidState, emptyState, parseState, schemaTooNew, serializeState } from './schema';
 
 interface HomeConfig {
@@ -29,8 +30,11 @@ export function resolveHome(home?: string): string {
   return path.resolve(home || process.env.ACCEL_HOME || path.join(os.homedir(), '.accel'));
 }
 
+/** The store of `home` (see resolveHome); refuses another user's home and makes an existing one private. */
 export function openStore(home?: string): FileStore {
-  return new FileStore(resolveHome(home));
+  const resolved = resolveHome(home);
+  ensurePrivateHome(resolved);
+  return new FileStore(resolved);
 }
 
 export class FileStore implements WorkspaceStore {
@@ -71,7 +75,7 @@ export class FileStore implements WorkspaceStore {
   /** Runs `fn` under the home lock (config.json, creating and deleting workspaces). */
   private withHomeLock<T>(fn: () => Promise<T> | T): Promise<T> {
     try {
-      fs.mkdirSync(this.workspacesDir, { recursive: true });
+      mkdirPrivate(this.workspacesDir);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       throw new AccelError('InvalidArgument', `Cannot write the accel home ${this.home} (${code}). Set ACCEL_HOME (or the accel.home setting) to a folder you can write, or fix its permissions.`);
@@ -140,7 +144,7 @@ export class FileStore implements WorkspaceStore {
       // Build the workspace in a temp folder and rename it into place: it appears complete or not at all.
       const staging = path.join(this.workspacesDir, `.new-${name}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
       try {
-        fs.mkdirSync(path.join(staging, 'blobs', 'sha256'), { recursive: true });
+        mkdirPrivate(path.join(staging, 'blobs', 'sha256'));
         const state = emptyState(name, new Date().toISOString(), description);
         writeFileAtomic(path.join(staging, 'state.json'), serializeState(state));
         fs.renameSync(staging, dir);

@@ -1,17 +1,21 @@
-// Cross-process lock: a lock file holding the owner's pid and start time, created atomically (a fully written
-// temp file hard-linked into place, so the lock file is never half written). A lock whose owner died (SIGKILL,
-// crash) is broken by the next process; a live owner is waited for with bounded back-off, then 'Busy'.
+// Cross-process lock: a lock file holding the owner's identity (pid, process start time and command line),
+// created atomically (a fully written temp file hard-linked into place, so the lock file is never half written).
+// A lock whose owner died (SIGKILL, crash), or whose pid now belongs to an unrelated process, is broken by the
+// next process; a live owner is waited for with bounded back-off, then 'Busy'.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { AccelError } from '../core/errors';
-import { isProcessAlive } from '../processAlive';
-import { tempPathFor } from './atomicFile';
+import { identityOf, matchProcess, selfIdentity } from '../processAlive';
+import { PRIVATE_FILE_MODE, tempPathFor } from './atomicFile';
 
-interface Holder {
+export interface Holder {
   pid: number;
   host: string;
   since: string;
+  /** From /proc (see ProcessIdentity); lock files of older versions lack them. */
+  started?: string;
+  cmdline?: string[];
 }
 
 const DEFAULT_TIMEOUT_MS = 20_000;
@@ -33,8 +37,10 @@ function readHolder(file: string): { raw: string; holder?: Holder } | undefined 
     throw e;
   }
   try {
-    const holder = JSON.parse(raw) as Holder;
-    return { raw, holder: typeof holder.pid === 'number' ? holder : undefined };
+    const parsed = JSON.parse(raw) as Holder | number;
+    // A bare pid: the emulator.lock of an older version (no identity, so only its death makes it stale).
+    if (typeof parsed === 'number') return { raw, holder: { pid: parsed, host: os.hostname(), since: 'unknown' } };
+    return { raw, holder: parsed && typeof parsed.pid === 'number' ? parsed : undefined };
   } catch {
     return { raw };
   }
@@ -43,7 +49,7 @@ function readHolder(file: string): { raw: string; holder?: Holder } | undefined 
 /** Publishes `content` at `file` only if nothing is there. */
 function createExclusive(file: string, content: string): boolean {
   const tmp = tempPathFor(file);
-  fs.writeFileSync(tmp, content, { flag: 'wx' });
+  fs.writeFileSync(tmp, content, { flag: 'wx', mode: PRIVATE_FILE_MODE });
   try {
     fs.linkSync(tmp, file);
     return true;
@@ -55,17 +61,29 @@ function createExclusive(file: string, content: string): boolean {
   }
 }
 
+function holderContent(): string {
+  const me = selfIdentity();
+  return JSON.stringify({ pid: me.pid, host: os.hostname(), since: new Date().toISOString(), ...(me.started ? { started: me.started, cmdline: me.cmdline } : {}) } satisfies Holder);
+}
+
+/**
+ * A holder on this machine whose process is gone or whose pid was reused by another process. A live holder
+ * (or one of an older format whose pid is alive: nothing proves it is someone else) is never stale.
+ */
 function isStale(holder: Holder | undefined): boolean {
   // An unreadable holder cannot happen with createExclusive; treat it as stale rather than block forever.
   if (!holder) return true;
-  return holder.host === os.hostname() && holder.pid !== process.pid && !isProcessAlive(holder.pid);
+  if (holder.host !== os.hostname()) return false;
+  const identity = identityOf(holder);
+  if (!identity) return true;
+  const match = matchProcess(identity);
+  return match === 'gone' || match === 'other';
 }
 
 /** Removes a dead owner's lock, unless it changed since we read it (another process broke it and took it). */
 function breakStale(file: string, staleRaw: string): void {
   const breaker = `${file}.break`;
-  const me = JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() });
-  if (!createExclusive(breaker, me)) {
+  if (!createExclusive(breaker, holderContent())) {
     const other = readHolder(breaker);
     if (other && isStale(other.holder)) fs.rmSync(breaker, { force: true });
     return;
@@ -79,20 +97,45 @@ function breakStale(file: string, staleRaw: string): void {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function acquire(file: string, what: string, timeoutMs: number): Promise<string> {
-  const content = JSON.stringify({ pid: process.pid, host: os.hostname(), since: new Date().toISOString() } satisfies Holder);
-  const started = Date.now();
-  let delay = 2;
-  for (;;) {
-    if (createExclusive(file, content)) return content;
+/**
+ * One attempt to take the lock file now: breaks a stale lock (see isStale) and returns the content written,
+ * or, when a live process holds it, that holder.
+ */
+export function tryLockFile(file: string): { content: string } | { holder: Holder; raw: string } {
+  const content = holderContent();
+  for (let attempt = 0; ; attempt++) {
+    if (createExclusive(file, content)) return { content };
     const current = readHolder(file);
     if (!current) continue; // released between our attempt and the read
-    if (isStale(current.holder)) {
+    if (isStale(current.holder) && attempt < 5) {
       breakStale(file, current.raw);
       continue;
     }
+    return { holder: current.holder ?? { pid: 0, host: '?', since: '?' }, raw: current.raw };
+  }
+}
+
+/** Removes the lock file if it still holds `content` (what this process wrote when it took it). */
+export function releaseLockFile(file: string, content: string): void {
+  if (readHolder(file)?.raw === content) fs.rmSync(file, { force: true });
+}
+
+/** Removes the lock file if this process holds it (whatever it wrote). */
+export function releaseOwnLockFile(file: string): void {
+  const current = readHolder(file);
+  const me = selfIdentity();
+  if (current?.holder?.pid === me.pid && current.holder.started === me.started) fs.rmSync(file, { force: true });
+}
+
+async function acquire(file: string, what: string, timeoutMs: number): Promise<string> {
+  const started = Date.now();
+  let delay = 2;
+  for (;;) {
+    const attempt = tryLockFile(file);
+    if ('content' in attempt) return attempt.content;
+    const current = attempt;
     if (Date.now() - started >= timeoutMs) {
-      const h = current.holder!;
+      const h = current.holder;
       throw new AccelError(
         'Busy',
         `${what} is busy: process ${h.pid} has held its lock since ${h.since} (${file}). Wait for that command to finish and retry; if process ${h.pid} hangs, stop it (kill ${h.pid}) and retry.`,
@@ -122,7 +165,7 @@ export async function withLock<T>(file: string, what: string, fn: () => Promise<
     try {
       return await held.run(new Set([...(mine ?? []), file]), fn);
     } finally {
-      if (readHolder(file)?.raw === content) fs.rmSync(file, { force: true });
+      releaseLockFile(file, content);
     }
   } finally {
     done();

@@ -4,6 +4,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AccelError } from '../core/errors';
+import { PRIVATE_FILE_MODE, mkdirPrivate, tempPathFor } from './atomicFile';
 
 const KEY_FILE = 'secret.key';
 const PREFIX = 'v1:';
@@ -16,9 +17,9 @@ export function secretKeyPath(home: string): string {
 function homeKey(home: string): Buffer {
   const file = secretKeyPath(home);
   if (!fs.existsSync(file)) {
-    fs.mkdirSync(home, { recursive: true });
-    const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-    fs.writeFileSync(tmp, crypto.randomBytes(32), { mode: 0o600 });
+    mkdirPrivate(home);
+    const tmp = tempPathFor(file);
+    fs.writeFileSync(tmp, crypto.randomBytes(32), { flag: 'wx', mode: PRIVATE_FILE_MODE });
     try {
       fs.linkSync(tmp, file);
     } catch (e) {

@@ -2,7 +2,7 @@
 // score start it on demand; it keeps running after the command that started it.
 import type { Command } from 'commander';
 import { AccelError } from '../../core/errors';
-import { findHost, hostLogPath, readLogTail, startHost, stopHost } from '../../emulator/hostControl';
+import { HOST_INFO_FILE, findHost, hostLogPath, readLogTail, startHost, stopRecordedHost } from '../../emulator/hostControl';
 import { action, nounCommand } from '../context';
 import { printJson, printLine, printTable } from '../output';
 
@@ -62,9 +62,28 @@ export function register(program: Command): void {
     .command('stop')
     .description('Stop the emulator host (services stay deployed and come back on the next start)')
     .action(action(async (ctx) => {
-      const pid = await stopHost(ctx.store.home);
-      if (ctx.json) printJson({ stopped: pid !== undefined, pid });
-      else printLine(pid === undefined ? 'No emulator host was running.' : `Stopped emulator host pid ${pid}.`);
+      const outcome = await stopRecordedHost(ctx.store.home);
+      const record = `${ctx.store.home}/${HOST_INFO_FILE}`;
+      if (ctx.json) {
+        printJson({ stopped: outcome.result === 'stopped', ...outcome });
+        if (outcome.result === 'unproven' || outcome.result === 'stillRunning') process.exitCode = 1;
+        return;
+      }
+      switch (outcome.result) {
+        case 'none':
+          printLine('No emulator host was running.');
+          break;
+        case 'stopped':
+          printLine(`Stopped emulator host pid ${outcome.pid}.`);
+          break;
+        case 'stale':
+          printLine(`No emulator host was running: the record ${record} is stale (${outcome.reason}). Nothing was signalled; the stale record was removed.`);
+          break;
+        case 'unproven':
+          throw new AccelError('Unavailable', `Not stopping pid ${outcome.pid}: ${outcome.reason}. If \`ps -p ${outcome.pid} -o pid,lstart,args\` shows it is this home's emulator host, stop it with \`kill ${outcome.pid}\`; otherwise delete ${record}.`);
+        case 'stillRunning':
+          throw new AccelError('Unavailable', `The emulator host was asked to stop, but ${outcome.reason}.`);
+      }
     }));
 
   emulator
