@@ -5,8 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { labelsFor } from '../catalog/labels';
 import { inspectOnnx } from '../convert/onnxModel';
-import { distDir, packageVersion, RUNTIME_PACKAGES, runtimeVersions } from '../emulator/bundles';
-import { SERVING_NODE_FLAGS } from '../emulator/nodeFlags';
+import { writeBuildContext } from '../container/buildContext';
+import { distDir, runtimeVersions } from '../emulator/bundles';
 import { assertCanDelete } from './dependencies';
 import { AccelError } from './errors';
 import { findModel } from './models';
@@ -16,10 +16,7 @@ import { presetOf } from './presets';
 import type { Image, LabelSet, Model, PreprocessingPreset, PresetName, TensorSpec, WorkspaceState } from './types';
 
 export const MANIFEST_KIND = 'accel-runtime-manifest';
-/** The gRPC port an exported image listens on (the Data Box Edge container port of the original service). */
-export const EXPORT_GRPC_PORT = 50051;
-/** Plain-text grpc.health.v1 only, for probes that cannot speak TLS (the kubelet's gRPC probe). */
-export const EXPORT_HEALTH_PORT = 50052;
+export { EXPORT_GRPC_PORT, EXPORT_HEALTH_PORT } from '../container/buildContext';
 
 export interface RuntimeManifest {
   kind: typeof MANIFEST_KIND;
@@ -123,14 +120,16 @@ export async function createImage(store: WorkspaceStore, workspace: string, name
     runtime: { emulator: versions.emulator, onnxruntime: versions.onnxruntime },
   };
   const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n', 'utf8');
-  const { sha256: digest } = await store.putBlob(workspace, { bytes: manifestBytes });
   log.push(`runtime: emulator ${versions.emulator}, onnxruntime-node ${versions.onnxruntime}`);
-  log.push(`manifest: ${manifestBytes.length} bytes, digest sha256:${digest}`);
 
   return store.update(workspace, async (state) => {
     if (!state.models.some((m) => m.id === model.id)) {
       throw new AccelError('NotFound', `Model ${model.id} was deleted while the image was being built. Register it again and retry.`);
     }
+    // Stored under the workspace lock, as blob garbage collection runs: two images of one model share this blob,
+    // and deleting the other must not collect it between this put and the commit that references it.
+    const { sha256: digest } = await store.putBlob(workspace, { bytes: manifestBytes });
+    log.push(`manifest: ${manifestBytes.length} bytes, digest sha256:${digest}`);
     const version = Math.max(0, ...state.images.filter((i) => i.name === name).map((i) => i.version)) + 1;
     const createdTime = new Date().toISOString();
     const logText = [`${createdTime} building ${name}:${version}`, ...log, `image ${name}:${version} Succeeded`].join('\n') + '\n';
@@ -193,119 +192,21 @@ export async function deleteImage(store: WorkspaceStore, workspace: string, ref:
   return image;
 }
 
-const README = (image: Image, manifest: RuntimeManifest) => `# Accelerated Models image ${image.id}
-
-A self-contained Docker build context for the service image \`${image.id}\` (digest \`sha256:${image.digest}\`):
-model \`${manifest.model.name}:${manifest.model.version}\` (${manifest.model.fileName}), preset \`${manifest.preset}\`,
-labels \`${manifest.labels}\`, served over the TensorFlow Serving gRPC API (Predict, GetModelMetadata, health, reflection).
-
-## Build and run
-
-    docker build -t ${image.name}:${image.version} .
-    docker run -p ${EXPORT_GRPC_PORT}:${EXPORT_GRPC_PORT} -e ACCEL_PRIMARY_KEY=<a long random key> ${image.name}:${image.version}
-
-Clients call \`/tensorflow.serving.PredictionService/Predict\` on port ${EXPORT_GRPC_PORT} with the metadata
-\`authorization: Bearer <key>\`; inputs: ${manifest.inputs.map((t) => `\`${t.name}\``).join(', ')} (JPEG/PNG bytes as DT_STRING, or DT_FLOAT);
-outputs: ${manifest.outputs.map((t) => `\`${t.name}\``).join(', ')}.
-
-## Settings (environment)
-
-| Variable | Meaning |
-|---|---|
-| \`ACCEL_PRIMARY_KEY\`, \`ACCEL_SECONDARY_KEY\` | accepted keys (or \`ACCEL_PRIMARY_KEY_FILE\` / \`ACCEL_SECONDARY_KEY_FILE\` naming mounted files) |
-| \`ACCEL_AUTH=disabled\` | serve without keys (the container refuses to start with no key unless this is set) |
-| \`ACCEL_TLS_CERT_FILE\`, \`ACCEL_TLS_KEY_FILE\` | PEM certificate and key files (mounted) to serve TLS |
-| \`ACCEL_SERVICE_NAME\` | the service name checked in \`x-ms-aml-grpc-service-route\` (default \`${image.name}\`) |
-| \`ACCEL_REPLICAS\`, \`ACCEL_DEVICES\` | emulated accelerator devices and replicas (default 1) |
-| \`ACCEL_REST_PORT\` | also serve the TF Serving REST API on this port |
-| \`ACCEL_HEALTH_PORT\` | plain-text \`grpc.health.v1\` port (default ${EXPORT_HEALTH_PORT}; empty = off): health only, no keys, for probes that cannot speak TLS |
-
-## Contents
-
-- \`Dockerfile\`
-- \`package.json\`: the run-time packages, pinned (${RUNTIME_PACKAGES.map((n) => `${n} ${packageVersion(n)}`).join(', ')})
-- \`dist/\`: the bundled emulator (\`emulator.js\`, \`inferenceWorker.js\`) and its .proto files
-- \`media/labels/\`: class labels
-- \`model/${manifest.model.fileName}\`, \`model/manifest.json\`: the model and its runtime manifest
-
-Run without Docker (Node 20): \`npm install\` here, then
-\`node ${SERVING_NODE_FLAGS.join(' ')} dist/emulator.js --standalone --manifest model/manifest.json --model model/${manifest.model.fileName} --port ${EXPORT_GRPC_PORT}\`.
-`;
-
-function dockerfile(manifest: RuntimeManifest): string {
-  return `FROM node:20-slim
-WORKDIR /app
-ENV NODE_ENV=production
-COPY package.json ./
-RUN npm install --omit=dev --no-audit --no-fund
-COPY dist/ ./dist/
-COPY media/ ./media/
-COPY model/ ./model/
-ENV ACCEL_HEALTH_PORT=${EXPORT_HEALTH_PORT}
-EXPOSE ${EXPORT_GRPC_PORT} ${EXPORT_HEALTH_PORT}
-CMD ["node", ${SERVING_NODE_FLAGS.map((f) => JSON.stringify(f)).join(", ")}, "dist/emulator.js", "--standalone", "--manifest", "model/manifest.json", "--model", "model/${manifest.model.fileName}", "--port", "${EXPORT_GRPC_PORT}"]
-`;
-}
-
 export interface ExportResult {
   dir: string;
   files: string[];
 }
 
-/** Writes a Docker build context for the image into `dir` (created; must be empty if it exists). */
+/** Writes a Docker build context for the image into `dir` (created; must be empty if it exists); see src/container/buildContext.ts. */
 export async function exportImage(store: WorkspaceStore, workspace: string, ref: string, dir: string): Promise<ExportResult> {
   const state = await store.read(workspace);
   const image = findImage(state, ref);
   const manifest = await readImageManifest(store, workspace, image);
   const target = path.resolve(dir);
-  if (fs.existsSync(target) && fs.readdirSync(target).length > 0) {
-    throw new AccelError('AlreadyExists', `${target} is not empty. Export into a new or empty folder.`);
-  }
-  const modelBlob = store.blobPath(workspace, manifest.model.sha256);
-  if (!fs.existsSync(modelBlob)) {
+  const modelFile = store.blobPath(workspace, manifest.model.sha256);
+  if (!fs.existsSync(modelFile)) {
     throw new AccelError('NotFound', `The model file of image ${image.id} is missing from the store. Register the model again and create a new image.`);
   }
-  const dist = distDir();
-  const labelsDir = [path.join(dist, '..', 'media', 'labels')].find((p) => fs.existsSync(p));
-  if (!labelsDir) throw new AccelError('Internal', `media/labels is missing next to ${dist}. Reinstall or rebuild the extension.`);
-
-  // Write into a sibling temp folder and rename at the end, so a failure leaves nothing half-written.
-  const staging = `${target}.partial-${process.pid}`;
-  fs.rmSync(staging, { recursive: true, force: true });
-  try {
-    fs.mkdirSync(path.join(staging, 'dist'), { recursive: true });
-    for (const file of ['emulator.js', 'inferenceWorker.js']) {
-      fs.copyFileSync(path.join(dist, file), path.join(staging, 'dist', file));
-    }
-    fs.cpSync(path.join(dist, 'protos'), path.join(staging, 'dist', 'protos'), { recursive: true });
-    fs.cpSync(labelsDir, path.join(staging, 'media', 'labels'), { recursive: true });
-    fs.mkdirSync(path.join(staging, 'model'));
-    fs.copyFileSync(modelBlob, path.join(staging, 'model', manifest.model.fileName));
-    fs.copyFileSync(store.blobPath(workspace, image.digest), path.join(staging, 'model', 'manifest.json'));
-    const pkg = {
-      name: `accel-image-${image.name}`, version: `${image.version}.0.0`, private: true,
-      description: `Accelerated Models image ${image.id} (sha256:${image.digest})`,
-      dependencies: Object.fromEntries(RUNTIME_PACKAGES.map((name) => [name, packageVersion(name)])),
-    };
-    fs.writeFileSync(path.join(staging, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
-    fs.writeFileSync(path.join(staging, 'Dockerfile'), dockerfile(manifest));
-    fs.writeFileSync(path.join(staging, '.dockerignore'), 'node_modules\n');
-    fs.writeFileSync(path.join(staging, 'README.md'), README(image, manifest));
-    if (fs.existsSync(target)) fs.rmdirSync(target);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.renameSync(staging, target);
-  } catch (e) {
-    fs.rmSync(staging, { recursive: true, force: true });
-    throw e;
-  }
-  const files: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else files.push(path.relative(target, p));
-    }
-  };
-  walk(target);
-  return { dir: target, files: files.sort() };
+  const files = writeBuildContext({ image, manifest, manifestFile: store.blobPath(workspace, image.digest), modelFile, distDir: distDir() }, target);
+  return { dir: target, files };
 }

@@ -7,7 +7,7 @@ import { inspectGraphDef } from '../convert/graphDef';
 import { inspectOnnx } from '../convert/onnxModel';
 import { assertCanDelete } from './dependencies';
 import { AccelError, isAccelError } from './errors';
-import { parseVersionedRef, validateName, validateValue } from './names';
+import { parseVersionedRef, validateFileName, validateName, validateValue } from './names';
 import type { WorkspaceStore } from './ports';
 import { presetByName } from './presets';
 import type { ConversionInfo, Framework, LabelSet, Model, PreprocessingPreset, PresetName, TensorSpec, WorkspaceState } from './types';
@@ -168,6 +168,7 @@ export async function registerModel(store: WorkspaceStore, workspace: string, in
   const tags = validateRecord(input.tags, 'tag');
   const properties = validateRecord(input.properties, 'property');
   const inspected = inspectModelFile(input.path, input.framework);
+  validateFileName(path.basename(inspected.file));
   await store.read(workspace); // NotFound / SchemaTooNew / damaged before anything is copied
   const preset = input.preset ?? inferPreset(inspected.inputs);
   const labels = input.labels ?? inferLabels(inspected.outputs, preset);

@@ -36,10 +36,18 @@ export function validateName(kind: NameKind, name: string): string {
 
 const MAX_VALUE = 256;
 
+/** C0 and C1 control characters, DEL, and the Unicode line and paragraph separators. */
+export function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) return true;
+  }
+  return false;
+}
+
 /** Tag and property values: any text up to 256 characters without control characters. */
 export function validateValue(key: string, value: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (value.length > MAX_VALUE || /[\u0000-\u001f\u007f]/.test(value)) {
+  if (value.length > MAX_VALUE || hasControlCharacter(value)) {
     throw new AccelError('InvalidArgument', `The value of "${key}" is not valid. Use up to ${MAX_VALUE} characters without line breaks or control characters.`);
   }
   return value;
@@ -67,4 +75,20 @@ export function parseVersionedRef(ref: string, kind: 'model' | 'image'): { name:
     throw new AccelError('InvalidArgument', `"${ref}" is not a valid ${kind} reference. Write <name> for the latest version or <name>:<version> (e.g. "mobilenet:2").`);
   }
   return { name: m[1], version: m[2] === undefined ? undefined : Number(m[2]) };
+}
+
+const MAX_FILE_NAME = 255;
+
+/**
+ * A model's file name as registered: it is shown in logs, READMEs and build logs, so it may not carry
+ * line breaks, control characters, quotes, backslashes or `$` (which would let a name write its own lines or
+ * arguments into a generated file), nor be longer than a file name can be.
+ */
+export function validateFileName(fileName: string): string {
+  const bad = hasControlCharacter(fileName) ? 'a line break or control character' : /["'`\\$]/.exec(fileName)?.[0];
+  if (bad || fileName.length === 0 || fileName.length > MAX_FILE_NAME) {
+    const why = bad ? (bad.length === 1 ? `the character ${JSON.stringify(bad)}` : bad) : `${fileName.length} characters (1-${MAX_FILE_NAME} allowed)`;
+    throw new AccelError('InvalidArgument', `The model file name ${JSON.stringify(fileName)} has ${why}. Rename the file to letters, digits, ".", "-", "_" or spaces (e.g. "model.onnx") and register it again.`);
+  }
+  return fileName;
 }
