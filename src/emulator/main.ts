@@ -2,6 +2,7 @@
 //   host mode (default):  emulator.js [--home H] [--devices N]      one host per store home, reconciles to the store
 //   standalone mode:      emulator.js --standalone --manifest M --model F --port P [--rest-port R] [--replicas N]
 //                         [--devices N] [--service-name S] [--host 0.0.0.0] [--tls-cert F --tls-key F] [--health-port H]
+//   health check:         emulator.js --health-check   (the exported image's HEALTHCHECK; exit 0 when SERVING)
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
@@ -13,7 +14,7 @@ import { EmulatorHost, HostAlreadyRunning } from './host';
 import { EXIT_ALREADY_RUNNING } from './hostControl';
 import { keepServingOnUncaughtErrors } from './processErrors';
 import { runRestJsonWorker } from './restJsonWorker';
-import { runStandalone } from './standalone';
+import { runHealthCheck, runStandalone } from './standalone';
 
 function parseArgs(argv: string[]): { flags: Record<string, string>; switches: Set<string> } {
   const flags: Record<string, string> = {};
@@ -59,6 +60,7 @@ function onSignals(stop: (signal: string) => Promise<void>): void {
 async function main(): Promise<void> {
   const { flags, switches } = parseArgs(process.argv.slice(2));
   const env = process.env;
+  if (switches.has('health-check')) process.exit(await runHealthCheck(env));
   if (switches.has('standalone')) {
     const port = intFlag(flags.port ?? env.ACCEL_PORT, 'port');
     if (port === undefined || !flags.manifest || !flags.model) throw new Error('standalone mode needs --manifest, --model and --port');

@@ -81,7 +81,8 @@ export class ServiceScorer {
       const connect = () => new PredictionClient(t.address, t.port, t.useSsl, t.key, t.serviceName, undefined, SCORING_CALL);
       return new ServiceScorer(service, model, manifest, connect, labels, t.key, undefined);
     }
-    await ports.ensureServing?.(service);
+    // A container service is served by its own container (accel service show), not by the emulator host.
+    if (service.target !== 'container') await ports.ensureServing?.(service);
     const keySource: KeySource | undefined = !service.authEnabled ? undefined
       : ports.key ?? (async () => (await getServiceKeys(store, workspace, service.name)).primaryKey);
     const key = await keySource?.(false);

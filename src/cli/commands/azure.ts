@@ -151,7 +151,7 @@ export interface KubernetesDeployCliOptions {
 /** Adds the Kubernetes options to `accel service deploy`. */
 export function addKubernetesDeployOptions(deploy: Command): Command {
   return deploy
-    .addOption(new Option('--target <where>', 'where to run it: the local emulator or a Kubernetes cluster such as AKS').choices(['local', 'kubernetes']).default('local'))
+    .addOption(new Option('--target <where>', 'where to run it: the local emulator, a local container engine (a built image), or a Kubernetes cluster such as AKS').choices(['local', 'container', 'kubernetes']).default('local'))
     .option('--context <name>', '[kubernetes] kubeconfig context (default: the current one)')
     .option('--namespace <name>', '[kubernetes] namespace', 'default')
     .option('--kubeconfig <file>', '[kubernetes] kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')

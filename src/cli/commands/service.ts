@@ -10,6 +10,7 @@ import { findHost, readLogTail, serviceLogPath, type LiveService } from '../../e
 import { deleteLocalService, deployLocalService, regenerateLocalKey, updateLocalService } from '../../emulator/localServices';
 import { action, nounCommand } from '../context';
 import { deployToKubernetes, isKubernetesService, runKubernetesVerb, type KubernetesDeployCliOptions } from './azure';
+import { deployContainer, isContainerService, runContainerVerb } from './containerService';
 import { printJson, printLine, printTable } from '../output';
 
 function intOption(value: string, flag: string): number {
@@ -22,7 +23,7 @@ function intOption(value: string, flag: string): number {
 export function serviceView(workspace: string, service: Service, live: LiveService | undefined, hostRunning: boolean, certificate?: string) {
   // A Kubernetes service's live state is in its cluster, which `service show` asks; the local host knows nothing of it.
   const k8s = service.kubernetes;
-  const localState = live?.state ?? (hostRunning ? 'Stopped' : 'Stopped (emulator not running)');
+  const localState = service.target === 'container' ? `container (${service.container?.engine}): accel service show ${service.name}` : live?.state ?? (hostRunning ? 'Stopped' : 'Stopped (emulator not running)');
   return {
     name: service.name,
     workspace,
@@ -79,8 +80,12 @@ export function register(program: Command): void {
     .option('--ssl-key <file>', 'PEM private key of --ssl-cert')
     .option('--self-signed', 'serve TLS with a generated self-signed certificate for localhost')
     .option('--description <text>', 'description')
-    .action(action(async (ctx, name: string, opts: { image: string; port?: string; restPort?: string; replicas: string; auth: boolean; sslCert?: string; sslKey?: string; selfSigned?: boolean; description?: string }) => {
+    .option('--network <mode>', '[container] bridge (publish the ports, default) or host (share the host network)')
+    .action(action(async (ctx, name: string, opts: { image: string; port?: string; restPort?: string; replicas: string; auth: boolean; sslCert?: string; sslKey?: string; selfSigned?: boolean; description?: string; network?: string }) => {
       if ((opts as { target?: string }).target === 'kubernetes') return deployToKubernetes(ctx, name, opts as unknown as KubernetesDeployCliOptions);
+      if ((opts as { target?: string }).target === 'container') {
+        return deployContainer(ctx, name, { ...opts, port: opts.port === undefined ? undefined : intOption(opts.port, '--port'), replicas: intOption(opts.replicas, '--replicas') });
+      }
       const workspace = await ctx.workspace();
       let tls: TlsOption = 'none';
       if (opts.selfSigned && (opts.sslCert || opts.sslKey)) throw new AccelError('InvalidArgument', 'Give either --self-signed or --ssl-cert with --ssl-key, not both.');
@@ -132,6 +137,7 @@ export function register(program: Command): void {
     .description('Show a service: scoring URI, state (desired and live), replicas, devices')
     .action(action(async (ctx, name: string) => {
       if (await isKubernetesService(ctx, name)) return runKubernetesVerb(ctx, name, { verb: 'show' });
+      if (await isContainerService(ctx, name)) return runContainerVerb(ctx, name, { verb: 'show' });
       const workspace = await ctx.workspace();
       const found = await getService(ctx.store, workspace, name);
       const live = await liveStates(ctx.store);
@@ -145,6 +151,7 @@ export function register(program: Command): void {
     .description('Print the primary and secondary keys of a service')
     .action(action(async (ctx, name: string) => {
       if (await isKubernetesService(ctx, name)) return runKubernetesVerb(ctx, name, { verb: 'keys' });
+      if (await isContainerService(ctx, name)) return runContainerVerb(ctx, name, { verb: 'keys' });
       const workspace = await ctx.workspace();
       const keys = await getServiceKeys(ctx.store, workspace, name);
       if (ctx.json) printJson(keys);
@@ -159,6 +166,7 @@ export function register(program: Command): void {
       const normalized = which.toLowerCase();
       if (normalized !== 'primary' && normalized !== 'secondary') throw new AccelError('InvalidArgument', `"${which}" is not a key name. Use primary or secondary.`);
       if (await isKubernetesService(ctx, name)) return runKubernetesVerb(ctx, name, { verb: 'regen-key', which: normalized as 'primary' | 'secondary' });
+      if (await isContainerService(ctx, name)) return runContainerVerb(ctx, name, { verb: 'regen-key', which: normalized as KeyName });
       const keys = await regenerateLocalKey(ctx.store, workspace, name, normalized as KeyName);
       if (ctx.json) printJson(keys);
       else printLine(`New ${normalized} key for ${name}: ${normalized === 'primary' ? keys.primaryKey : keys.secondaryKey}\nThe old ${normalized} key no longer works; the other key is unchanged.`);
@@ -174,6 +182,7 @@ export function register(program: Command): void {
     .option('--description <text>', 'description')
     .action(action(async (ctx, name: string, opts: { image?: string; replicas?: string; auth?: boolean; description?: string }) => {
       if (await isKubernetesService(ctx, name)) return runKubernetesVerb(ctx, name, { verb: 'update', ...(opts as object), replicas: opts.replicas === undefined ? undefined : intOption(opts.replicas, '--replicas') });
+      if (await isContainerService(ctx, name)) return runContainerVerb(ctx, name, { verb: 'update', ...opts, replicas: opts.replicas === undefined ? undefined : intOption(opts.replicas, '--replicas') });
       const workspace = await ctx.workspace();
       const { service: updated, live } = await updateLocalService(ctx.store, workspace, name, {
         imageRef: opts.image,
@@ -192,6 +201,7 @@ export function register(program: Command): void {
     .option('--lines <n>', 'lines from the end', '200')
     .action(action(async (ctx, name: string, opts: { lines: string }) => {
       if (await isKubernetesService(ctx, name)) return runKubernetesVerb(ctx, name, { verb: 'logs', tail: intOption(opts.lines, '--lines') });
+      if (await isContainerService(ctx, name)) return runContainerVerb(ctx, name, { verb: 'logs', lines: intOption(opts.lines, '--lines') });
       const workspace = await ctx.workspace();
       await getService(ctx.store, workspace, name);
       const file = serviceLogPath(ctx.store.home, name);
@@ -205,6 +215,7 @@ export function register(program: Command): void {
     .description('Delete a service (stops it and frees its devices and port)')
     .action(action(async (ctx, name: string) => {
       if (await isKubernetesService(ctx, name)) return runKubernetesVerb(ctx, name, { verb: 'delete' });
+      if (await isContainerService(ctx, name)) return runContainerVerb(ctx, name, { verb: 'delete' });
       const workspace = await ctx.workspace();
       const deleted = await deleteLocalService(ctx.store, workspace, name);
       if (ctx.json) printJson({ deleted: deleted.name });
