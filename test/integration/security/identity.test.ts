@@ -66,7 +66,7 @@ describe('emulator stop with a record whose pid was reused', () => {
 
   it('starts a new host over the stale lock, and leaves the unrelated process alone', async () => {
     const pid = unrelatedProcess();
-    fs.writeFileSync(path.join(home.home, HOST_LOCK_FILE), JSON.stringify({ pid, host: os.hostname(), since: new Date().toISOString(), ...identityOfADeadHost(pid, home.home) }), { mode: 0o600 });
+    fs.writeFileSync(path.join(home.home, HOST_LOCK_FILE), JSON.stringify({ host: os.hostname(), since: new Date().toISOString(), ...identityOfADeadHost(pid, home.home) }), { mode: 0o600 });
     const started = await home.run(['emulator', 'start', '--json']);
     assert.equal(started.json.started, true);
     assert.notEqual(started.json.pid, pid);
