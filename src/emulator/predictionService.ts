@@ -7,7 +7,7 @@ import type { PreprocessingPreset, TensorSpec } from '../core/types';
 import { imageLayoutFor, preprocessImages } from './preprocess';
 import { servingRoot } from './servingProtos';
 import { DTYPE_TO_TF, checkShape, elementCount, formatShape, numericInput, outputTensor, specTypeName, tfTypeName } from './tensorCodec';
-import { DT, WireFormatError, decodePredictRequest, encodePredictResponse, type WireTensor } from './wireCodec';
+import { DT, WireFormatError, encodePredictResponse, readValues, scanPredictRequest, valueCount, type WireTensor } from './wireCodec';
 
 /** What a worker knows about the model it serves (plain data: it crosses the worker boundary). */
 export interface ServedModel {
@@ -38,36 +38,42 @@ function names(specs: TensorSpec[]): string {
   return specs.map((s) => `"${s.name}"`).join(', ');
 }
 
+/** A name the client sent, cut short for an error message (it travels back in a header). */
+function sent(name: string): string {
+  return name.length > 100 ? `${name.slice(0, 100)}…` : name;
+}
+
 export function checkModelSpec(model: ServedModel, spec: { name: string; version?: number; versionLabel?: string; signatureName: string } | undefined): void {
   if (!spec) return;
   if (spec.name && spec.name !== model.serviceName && spec.name !== model.modelName) {
-    throw new AccelError('NotFound', `This endpoint serves service "${model.serviceName}" (model "${model.modelName}"), not "${spec.name}". Set model_spec.name to "${model.serviceName}" or leave it empty.`);
+    throw new AccelError('NotFound', `This endpoint serves service "${model.serviceName}" (model "${model.modelName}"), not "${sent(spec.name)}". Set model_spec.name to "${model.serviceName}" or leave it empty.`);
   }
   if (spec.version !== undefined && spec.version !== 0 && spec.version !== model.modelVersion) {
     throw new AccelError('NotFound', `This endpoint serves version ${model.modelVersion} of model "${model.modelName}", not version ${spec.version}. Leave model_spec.version empty or set it to ${model.modelVersion}.`);
   }
   if (spec.signatureName && spec.signatureName !== SIGNATURE_NAME) {
-    throw invalid(`Unknown signature "${spec.signatureName}". The only signature is "${SIGNATURE_NAME}"; leave model_spec.signature_name empty or set it to that.`);
+    throw invalid(`Unknown signature "${sent(spec.signatureName)}". The only signature is "${SIGNATURE_NAME}"; leave model_spec.signature_name empty or set it to that.`);
   }
 }
 
 function imageInput(model: ServedModel, spec: TensorSpec, t: WireTensor): Promise<{ data: Float32Array; shape: number[] }> {
-  const images = t.stringVal ?? [];
   if (spec.dtype !== 'float32') {
     throw invalid(`Input "${spec.name}" expects ${specTypeName(spec.dtype)}, got DT_STRING. Image bytes work only for float image inputs; send ${specTypeName(spec.dtype)} values.`);
   }
-  if (images.length === 0) throw invalid(`Input "${spec.name}" is DT_STRING but holds no string_val; put one image file per string_val element.`);
-  if (images.length > MAX_IMAGES_PER_REQUEST) {
-    throw invalid(`Input "${spec.name}" holds ${images.length} images; the limit is ${MAX_IMAGES_PER_REQUEST} per request. Split the batch.`);
+  // Counted before any element is read, and no further than one past the limit.
+  const count = valueCount(t, 'string_val', MAX_IMAGES_PER_REQUEST);
+  if (count === 0) throw invalid(`Input "${spec.name}" is DT_STRING but holds no string_val; put one image file per string_val element.`);
+  if (count > MAX_IMAGES_PER_REQUEST) {
+    throw invalid(`Input "${spec.name}" holds more than ${MAX_IMAGES_PER_REQUEST} images; the limit is ${MAX_IMAGES_PER_REQUEST} per request. Split the batch.`);
   }
   if (t.shape && t.shape.length > 0) {
     const n = elementCount(t.shape, `Input "${spec.name}"`);
-    if (t.shape.length !== 1 || n !== images.length) {
-      throw invalid(`Input "${spec.name}": DT_STRING shape must be [${images.length}] (one element per image), got ${formatShape(t.shape)} with ${images.length} string_val elements.`);
+    if (t.shape.length !== 1 || n !== count) {
+      throw invalid(`Input "${spec.name}": DT_STRING shape must be [${count}] (one element per image), got ${formatShape(t.shape)} with ${count} string_val elements.`);
     }
   }
   const preset = presetOf(model);
-  return preprocessImages(images, preset, imageLayoutFor(spec, preset));
+  return preprocessImages(readValues(t, 'string_val'), preset, imageLayoutFor(spec, preset));
 }
 
 function runtimeError(e: unknown): AccelError {
@@ -89,7 +95,8 @@ export async function runPredict(
   const t0 = performance.now();
   let req;
   try {
-    req = decodePredictRequest(requestBytes);
+    // Inputs are located, not decoded: each one's dtype and shape are checked below before its one value field is read.
+    req = scanPredictRequest(requestBytes, { maxInputs: model.inputs.length, maxOutputFilter: model.outputs.length });
   } catch (e) {
     const why = e instanceof WireFormatError || e instanceof RangeError ? (e as Error).message : String(e);
     throw invalid(`The request is not a valid tensorflow.serving.PredictRequest (${why}). Build it from the TF Serving predict.proto.`);
@@ -100,7 +107,7 @@ export async function runPredict(
   }
   for (const key of req.inputs.keys()) {
     if (!model.inputs.some((s) => s.name === key)) {
-      throw invalid(`Unknown input "${key}". Valid input names: ${names(model.inputs)}.`);
+      throw invalid(`Unknown input "${sent(key)}". Valid input names: ${names(model.inputs)}.`);
     }
   }
   for (const spec of model.inputs) {
@@ -108,7 +115,7 @@ export async function runPredict(
   }
   const unknownOutputs = req.outputFilter.filter((n) => !model.outputs.some((s) => s.name === n));
   if (unknownOutputs.length) {
-    throw invalid(`Unknown output "${unknownOutputs[0]}" in output_filter. Valid output names: ${names(model.outputs)}; an empty output_filter returns all.`);
+    throw invalid(`Unknown output "${sent(unknownOutputs[0])}" in output_filter. Valid output names: ${names(model.outputs)}; an empty output_filter returns all.`);
   }
   const fetch = req.outputFilter.length ? [...new Set(req.outputFilter)] : model.outputs.map((s) => s.name);
 

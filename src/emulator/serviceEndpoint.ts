@@ -10,7 +10,8 @@
 //   `x-accel-output-encoding: tensor_content` to get tensor_content instead (cheaper to decode in most runtimes).
 // - Trailing metadata of every Predict carries `x-accel-queue-ms`, `x-accel-preprocess-ms`, `x-accel-inference-ms`.
 // - Auth: `authorization: Bearer <key>` (scheme case-insensitive); optional `x-ms-aml-grpc-service-route` must
-//   equal `/api/v1/service/<name>` (or the bare name) when present.
+//   equal `/api/v1/service/<name>` (or the bare name) when present. Checked on the call's metadata, before any
+//   of its message is read: a refused call costs at most one receive window of buffered bytes, never its body.
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
@@ -92,6 +93,11 @@ export interface ServiceEndpoint {
 }
 
 export const DEFAULT_MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
+/**
+ * Calls one client connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS; clients queue the
+ * rest). With the receive limit this bounds what one connection can make the host buffer: 16 × the limit.
+ */
+export const MAX_STREAMS_PER_CONNECTION = 16;
 
 /**
  * The receive limit when the config gives none: ACCEL_MAX_RECEIVE_MB (set it where the emulator host or a
@@ -177,9 +183,30 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
   const maxReceive = config.maxReceiveBytes ?? defaultMaxReceiveBytes();
   const healthServer = config.healthPort === undefined ? undefined : new grpc.Server();
   if (healthServer) probeHealth.addToServer(healthServer);
+  // The key is checked when a PredictionService call's metadata arrives, before grpc-js is asked to read its
+  // message: a refused call is answered at once and its body is dropped as it arrives, never assembled.
+  const authOnMetadata: grpc.ServerInterceptor = (method, call) => {
+    if (!method.path.startsWith(`/${PREDICTION_SERVICE}/`)) return new grpc.ServerInterceptingCall(call);
+    const checked: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(call, {
+      start(next) {
+        next({
+          onReceiveMetadata(metadata, pass) {
+            const denied = authFailure(metadata);
+            if (!denied) return pass(metadata);
+            requests++;
+            errors++;
+            checked.sendStatus({ code: denied.code, details: denied.details, metadata: new grpc.Metadata() });
+          },
+        });
+      },
+    });
+    return checked;
+  };
   const server = new grpc.Server({
     'grpc.max_receive_message_length': maxReceive,
     'grpc.max_send_message_length': -1,
+    'grpc.max_concurrent_streams': MAX_STREAMS_PER_CONNECTION,
+    interceptors: [authOnMetadata],
   });
   let pool: WorkerPool | undefined;
   let rest: RestServer | undefined;
@@ -205,10 +232,9 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
     },
   };
   server.addService(serviceDefinition, {
+    // Both handlers run only for calls authOnMetadata let through.
     Predict: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       requests++;
-      const denied = authFailure(call.metadata);
-      if (denied) return fail(callback, denied.code, denied.details);
       const encoding = String(call.metadata.get(OUTPUT_ENCODING_HEADER)[0] ?? 'float_val');
       if (encoding !== 'float_val' && encoding !== 'tensor_content') {
         return fail(callback, grpc.status.INVALID_ARGUMENT, `Metadata ${OUTPUT_ENCODING_HEADER} must be "float_val" or "tensor_content", got "${encoding}".`);
@@ -227,8 +253,6 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
     },
     GetModelMetadata: (call: grpc.ServerUnaryCall<{ metadata_field?: string[] }, object>, callback: grpc.sendUnaryData<object>) => {
       requests++;
-      const denied = authFailure(call.metadata);
-      if (denied) return fail(callback, denied.code, denied.details);
       try {
         const fields = call.request.metadata_field?.length ? call.request.metadata_field : ['signature_def'];
         callback(null, modelMetadataResponse(served, fields));

@@ -2,7 +2,7 @@
 // what arrived and what to send instead.
 import { AccelError } from '../core/errors';
 import type { Dim, TensorDType, TensorSpec } from '../core/types';
-import { DT, type WireTensor } from './wireCodec';
+import { DT, readValues, valueCount, type FieldValues, type ValueField, type WireTensor } from './wireCodec';
 
 export type NumericArray =
   | Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
@@ -99,42 +99,30 @@ export function numericInput(spec: TensorSpec, t: WireTensor): { data: NumericAr
       data = new elem.ctor(buf);
     }
   } else {
-    data = fromValField(spec.dtype, t, n);
-    if (data.length !== n) {
-      throw invalid(`Input "${spec.name}": ${valFieldName(spec.dtype)} holds ${data.length} values but shape ${formatShape(shape)} needs ${n}.`);
+    // Only the field this dtype uses is read, and only once its count (taken without decoding) matches the shape.
+    const field = VAL_FIELD[spec.dtype]!;
+    const count = valueCount(t, field);
+    if (count !== n) {
+      throw invalid(`Input "${spec.name}": ${field} holds ${count} values but shape ${formatShape(shape)} needs ${n}.`);
     }
+    data = fromValField(spec.dtype, readValues(t, field) as Exclude<FieldValues[ValueField], Uint8Array[]>);
   }
   return { data, shape };
 }
 
-function valFieldName(dtype: TensorDType): string {
-  switch (dtype) {
-    case 'float32': return 'float_val';
-    case 'float64': return 'double_val';
-    case 'int64': return 'int64_val';
-    case 'uint32': return 'uint32_val';
-    case 'uint64': return 'uint64_val';
-    case 'bool': return 'bool_val';
-    default: return 'int_val';
-  }
-}
+/** The *_val field each numeric dtype travels in (TensorProto). */
+const VAL_FIELD: Partial<Record<TensorDType, Exclude<ValueField, 'string_val'>>> = {
+  float32: 'float_val', float64: 'double_val', int64: 'int64_val', uint32: 'uint32_val', uint64: 'uint64_val', bool: 'bool_val',
+  int32: 'int_val', int8: 'int_val', uint8: 'int_val', int16: 'int_val', uint16: 'int_val',
+};
 
-function fromValField(dtype: TensorDType, t: WireTensor, n: number): NumericArray {
+function fromValField(dtype: TensorDType, values: Exclude<FieldValues[ValueField], Uint8Array[]>): NumericArray {
   switch (dtype) {
-    case 'float32': return t.floatVal ?? new Float32Array(0);
-    case 'float64': return t.doubleVal ?? new Float64Array(0);
-    case 'int64': return BigInt64Array.from(t.int64Val ?? []);
-    case 'uint64': return BigUint64Array.from(t.uint64Val ?? []);
-    case 'uint32': return Uint32Array.from(t.uint32Val ?? []);
-    case 'bool': return Uint8Array.from((t.boolVal ?? []).map((b) => (b ? 1 : 0)));
-    case 'int32': return t.intVal ?? new Int32Array(0);
-    case 'int8': return Int8Array.from(t.intVal ?? []);
-    case 'uint8': return Uint8Array.from(t.intVal ?? []);
-    case 'int16': return Int16Array.from(t.intVal ?? []);
-    case 'uint16': return Uint16Array.from(t.intVal ?? []);
-    default:
-      void n;
-      throw invalid(`dtype ${dtype} has no value field.`);
+    case 'int8': return Int8Array.from(values as Int32Array);
+    case 'uint8': return Uint8Array.from(values as Int32Array);
+    case 'int16': return Int16Array.from(values as Int32Array);
+    case 'uint16': return Uint16Array.from(values as Int32Array);
+    default: return values;
   }
 }
 
