@@ -15,7 +15,8 @@ import { applyPrecision, PRECISIONS, quantizedReason, type Precision } from '../
 import { cutPreprocessing, isStringPlaceholder, type PreprocessCut } from '../convert/preprocessSubgraph';
 import { convertTfGraph } from '../convert/tfToOnnx';
 import { dataInputs, parseTensorName, tensorName } from '../convert/tfGraph';
-import { isProcessAlive } from '../processAlive';
+import { isProcessAlive, processIdentity } from '../processAlive';
+import { PRIVATE_FILE_MODE, mkdirPrivate } from '../store/atomicFile';
 import { AccelError, isAccelError } from './errors';
 import { findModel, registerModel } from './models';
 import { neverCancelled, silentProgress, type CancellationSignal, type ProgressReporter, type WorkspaceStore } from './ports';
@@ -159,9 +160,9 @@ export async function startConversion(store: WorkspaceStore, ws: string, modelRe
   }
   const id = `convert-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const request: ConvertRequest = { modelId: model.id, inputTensor: options.inputTensor, outputTensors: outputs, precision, calibrationDir, detached, ...(options.dequantize ? { dequantize: true } : {}) };
-  fs.mkdirSync(operationsDir(store, ws), { recursive: true });
-  fs.writeFileSync(requestPath(store, ws, id), JSON.stringify(request, null, 2));
-  fs.writeFileSync(operationLogPath(store, ws, id), '');
+  mkdirPrivate(operationsDir(store, ws));
+  fs.writeFileSync(requestPath(store, ws, id), JSON.stringify(request, null, 2), { mode: PRIVATE_FILE_MODE });
+  fs.writeFileSync(operationLogPath(store, ws, id), '', { mode: PRIVATE_FILE_MODE });
   return store.update(ws, (s) => {
     const op: Operation = { id, kind: 'convert', state: 'Running', target: model.id, createdTime: new Date().toISOString(), pid: process.pid };
     s.operations.push(op);
@@ -378,7 +379,11 @@ export async function cancelOperation(store: WorkspaceStore, ws: string, id: str
   });
   const reqFile = requestPath(store, ws, id);
   const detached = fs.existsSync(reqFile) && (JSON.parse(fs.readFileSync(reqFile, 'utf8')) as ConvertRequest).detached;
-  if (detached && op.pid && op.pid !== process.pid && isProcessAlive(op.pid)) {
+  // Pids are reused: signal the recorded pid only while its command line is this operation's runner
+  // (`accel operation run <id>`); where /proc gives no command line, liveness is all there is.
+  const runner = op.pid ? processIdentity(op.pid) : undefined;
+  const isRunner = runner !== undefined && (runner.cmdline === undefined || runner.cmdline.includes(id));
+  if (detached && op.pid && op.pid !== process.pid && isRunner) {
     try {
       process.kill(op.pid, 'SIGTERM');
     } catch {

@@ -45,7 +45,7 @@ export class AccelContext implements vscode.Disposable {
   /** Watches the home for commits (state.json renames, config.json) instead of polling. */
   startWatching(): void {
     try {
-      fs.mkdirSync(this.home, { recursive: true });
+      fs.mkdirSync(this.home, { recursive: true, mode: 0o700 }); // private, as the store makes it
       this.watcher = fs.watch(this.home, { recursive: true }, (_event, file) => {
         const name = file ? path.basename(file.toString()) : '';
         // The emulator host (re)writes emulator.json when it starts or stops, whoever started it (CLI, another window).

@@ -11,6 +11,7 @@ import { after, describe, it } from 'node:test';
 import { acquireHostLock, HostAlreadyRunning } from '../../../src/emulator/host';
 import { HOST_INFO_FILE, HOST_LOCK_FILE, readHostRecord } from '../../../src/emulator/hostControl';
 import { isProcessAlive, processIdentity } from '../../../src/processAlive';
+import { openStore } from '../../../src/store/fileStore';
 import { AccelHome } from '../../support/accelCli';
 import { mobilenetPath } from '../../support/paths';
 
@@ -146,5 +147,27 @@ describe('a workspace lock whose pid was reused', () => {
     assert.match(r.stderr, new RegExp(`busy: process ${pid}`));
     assert.equal(fs.readFileSync(lock, 'utf8'), content);
     fs.rmSync(lock);
+  });
+});
+
+describe('operation cancel with a runner pid that was reused', () => {
+  const home = new AccelHome();
+  after(() => home.cleanup());
+
+  it('does not signal a process whose command line is not that operation\'s runner', async () => {
+    await home.run(['workspace', 'create', 'w', '--json']);
+    const pid = unrelatedProcess();
+    const id = 'convert-reused-pid';
+    // A detached conversion whose runner died; its pid now belongs to the `sleep`.
+    const store = openStore(home.home);
+    const opsDir = path.join(home.home, 'workspaces', 'w', 'operations');
+    fs.mkdirSync(opsDir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(opsDir, `${id}.request.json`), JSON.stringify({ modelId: 'm:1', inputTensor: 'x', outputTensors: ['y'], precision: 'fp32', detached: true }), { mode: 0o600 });
+    fs.writeFileSync(path.join(opsDir, `${id}.log`), '', { mode: 0o600 });
+    await store.update('w', (s) => {
+      s.operations.push({ id, kind: 'convert', state: 'Running', target: 'm:1', createdTime: new Date().toISOString(), pid });
+    });
+    await home.run(['operation', 'cancel', id, '--workspace', 'w']);
+    assert.equal(isProcessAlive(pid), true, 'the unrelated process was not signalled');
   });
 });
