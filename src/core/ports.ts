@@ -47,9 +47,23 @@ import type { Workspace, WorkspaceState } from './types';
  * All mutations go through `update`, which runs under a cross-process lock against the latest state and
  * commits atomically: a crash leaves either the previous or the new state.
  */
+/** A workspace whose state cannot be read (damaged, or written by a newer schema): reported, never rewritten. */
+export interface DamagedWorkspace {
+  name: string;
+  file: string;
+  /** AccelError code: 'SchemaTooNew' or 'Internal' (damaged). */
+  code: string;
+  /** Says what is wrong and what to do. */
+  message: string;
+}
+
 export interface WorkspaceStore {
   readonly home: string;
+  /** The readable workspaces; a damaged one is left out (and listed by listDamagedWorkspaces), never fatal. */
   listWorkspaces(): Promise<Workspace[]>;
+  listDamagedWorkspaces(): Promise<DamagedWorkspace[]>;
+  /** Runs `fn` under the home-wide lock that serializes changes whose rules span workspaces (service names, ports, devices). */
+  withHomeWideLock<T>(fn: () => Promise<T> | T): Promise<T>;
   createWorkspace(name: string, description?: string): Promise<Workspace>;
   /** `guard` runs under the workspace lock against the latest state; if it throws, nothing is deleted. */
   deleteWorkspace(name: string, guard?: (state: WorkspaceState) => void): Promise<void>;

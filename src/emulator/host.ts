@@ -17,7 +17,7 @@ import { isValidName } from '../core/names';
 import { selfIdentity } from '../processAlive';
 import { writeFileAtomic } from '../store/atomicFile';
 import { releaseOwnLockFile, tryLockFile } from '../store/lock';
-import { HOST_INFO_FILE, HOST_LOCK_FILE, EXIT_ALREADY_RUNNING, hostLogPath, readLogTail, serviceLogPath, type HostInfo, type HostStatus, type LiveService } from './hostControl';
+import { HOST_INFO_FILE, HOST_LOCK_FILE, EXIT_ALREADY_RUNNING, hostLogPath, keyId, readLogTail, serviceLogPath, type HostInfo, type HostStatus, type LiveService } from './hostControl';
 import { startServiceEndpoint, type EndpointAuth, type EndpointConfig, type ServiceEndpoint } from './serviceEndpoint';
 
 interface Desired {
@@ -69,6 +69,7 @@ export class EmulatorHost {
   private chain: Promise<unknown> = Promise.resolve();
   private pending?: Promise<HostStatus>;
   private lastReconcile?: { time: string; errors: string[] };
+  private lastDamaged = '';
   private readonly token = crypto.randomBytes(24).toString('hex');
   private readonly startTime = new Date().toISOString();
   private stopping?: Promise<void>;
@@ -88,7 +89,7 @@ export class EmulatorHost {
     fs.rmSync(path.join(this.home, `${HOST_INFO_FILE}.tmp`), { force: true });
     writeFileAtomic(path.join(this.home, HOST_INFO_FILE), JSON.stringify(info, null, 2));
     this.log.info(`control endpoint http://127.0.0.1:${port}`);
-    void this.reconcile();
+    void this.reconcile().catch((e) => this.log.error(`reconcile failed: ${(e as Error).message}`));
     return info;
   }
 
@@ -115,6 +116,7 @@ export class EmulatorHost {
         port: endpoint?.port ?? s.port, restPort: endpoint?.restPort ?? s.restPort, replicas: s.replicas,
         devices: live?.devices ?? [], requests: live?.requests ?? 0, errors: live?.errors ?? 0,
         tls: !!s.tls, authEnabled: s.authEnabled,
+        ...(endpoint ? { keyIds: desired.auth.keyHashes.map(keyId) } : {}),
       };
     });
     return {
@@ -123,17 +125,29 @@ export class EmulatorHost {
     };
   }
 
+  /**
+   * The services the store asks for, by name. A workspace that cannot be read (damaged, newer schema) is reported
+   * in `unreadable` and left alone: its running services keep running as they were, every other workspace is
+   * reconciled. Names are home-wide: when two workspaces declare one name, the one already running (else the older
+   * one) keeps it and the other is reported, never started over it.
+   */
   private async readDesired(): Promise<{ desired: Map<string, Desired>; unreadable: Set<string>; errors: string[] }> {
-    const desired = new Map<string, Desired>();
+    const candidates = new Map<string, Desired[]>();
     const unreadable = new Set<string>();
     const errors: string[] = [];
+    const damaged = await this.store.listDamagedWorkspaces();
+    for (const d of damaged) {
+      unreadable.add(d.name);
+      errors.push(`workspace ${d.name} is skipped (its services are left as they are): ${d.message}`);
+    }
+    this.reportDamaged(damaged.map((d) => `${d.name}: ${d.message}`));
     for (const ws of await this.store.listWorkspaces()) {
       let state;
       try {
         state = await this.store.read(ws.name);
       } catch (e) {
         unreadable.add(ws.name);
-        errors.push(`workspace ${ws.name}: ${(e as Error).message}`);
+        errors.push(`workspace ${ws.name} is skipped (its services are left as they are): ${(e as Error).message}`);
         continue;
       }
       for (const service of state.services) {
@@ -157,10 +171,36 @@ export class EmulatorHost {
           d.problem = `cannot be started: ${(e as Error).message}`;
           d.fingerprint = JSON.stringify([ws.name, service.imageId, 'problem']);
         }
-        desired.set(service.name, d);
+        candidates.set(service.name, [...(candidates.get(service.name) ?? []), d]);
+      }
+    }
+    const desired = new Map<string, Desired>();
+    for (const [name, list] of candidates) {
+      const holder = this.running.get(name)?.desired.workspace;
+      // A service of an unreadable workspace keeps its name; otherwise the running one, else the oldest, wins.
+      const winner = unreadable.has(holder ?? '')
+        ? undefined
+        : (list.find((d) => d.workspace === holder) ?? [...list].sort((a, b) => a.service.createdTime.localeCompare(b.service.createdTime) || a.workspace.localeCompare(b.workspace))[0]);
+      if (winner) desired.set(name, winner);
+      for (const d of list) {
+        if (d === winner) continue;
+        const owner = winner?.workspace ?? holder;
+        errors.push(
+          `service ${name} of workspace ${d.workspace} is not started: workspace ${owner} already runs a service named ${name} (service names are unique per home). ` +
+            `Delete or redeploy one of them under another name (accel service delete ${name} --workspace ${d.workspace}).`,
+        );
       }
     }
     return { desired, unreadable, errors };
+  }
+
+  /** Logs the damaged workspaces when that list changes (not on every reconcile). */
+  private reportDamaged(lines: string[]): void {
+    const key = lines.join('\n');
+    if (key === this.lastDamaged) return;
+    this.lastDamaged = key;
+    for (const line of lines) this.log.error(`workspace ${line} It is skipped and left unchanged; the other workspaces are served.`);
+    if (!lines.length) this.log.info('every workspace is readable again');
   }
 
   private async stopOne(name: string, why: string): Promise<void> {
@@ -225,7 +265,8 @@ export class EmulatorHost {
       if (error) errors.push(error);
     }
     this.lastReconcile = { time: new Date().toISOString(), errors };
-    this.watchStateFiles([...(await this.store.listWorkspaces()).map((w) => w.name)]);
+    // Damaged workspaces are watched too, so repairing one is picked up.
+    this.watchStateFiles([...(await this.store.listWorkspaces()).map((w) => w.name), ...unreadable]);
   }
 
   /** Watches the home (new workspaces) and the folder of each workspace's state file; debounced reconcile. */

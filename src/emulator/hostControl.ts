@@ -50,6 +50,13 @@ export interface LiveService {
   errors: number;
   tls: boolean;
   authEnabled: boolean;
+  /** keyId() of each key the running endpoint accepts now (absent while it does not run). */
+  keyIds?: string[];
+}
+
+/** How status names a key the endpoint accepts: a prefix of its sha256 (enough to compare, useless to guess). */
+export function keyId(keyHash: string): string {
+  return keyHash.slice(0, 16);
 }
 
 export interface HostStatus {
@@ -325,11 +332,15 @@ export async function stopHost(home: string, timeoutMs = 20_000): Promise<number
 }
 
 /** Waits until the host reports the service Running (resolves) or Failed (rejects with the host's reason). */
-export async function waitForService(client: HostClient, name: string, timeoutMs = 120_000): Promise<LiveService> {
+export async function waitForService(client: HostClient, name: string, timeoutMs = 120_000, workspace?: string): Promise<LiveService> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const status = await client.status();
     const live = status.services.find((s) => s.name === name);
+    if (live && workspace && live.workspace !== workspace) {
+      // Names are home-wide; the host keeps the one it runs (e.g. of a damaged workspace no deploy could read).
+      throw new AccelError('AlreadyExists', `The emulator already runs a service named "${name}" from workspace "${live.workspace}", so the one of workspace "${workspace}" was not started. Deploy under another name, or delete the other service first.`);
+    }
     if (live?.state === 'Running') return live;
     if (live?.state === 'Failed') {
       throw new AccelError('Unavailable', `Service "${name}" failed to start: ${live.error ?? 'unknown error'}`, live);

@@ -10,9 +10,9 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AccelError } from '../core/errors';
+import { AccelError, isAccelError } from '../core/errors';
 import { validateName } from '../core/names';
-import type { WorkspaceStore } from '../core/ports';
+import type { DamagedWorkspace, WorkspaceStore } from '../core/ports';
 import type { Workspace, WorkspaceState } from '../core/types';
 import { fsyncDir, mkdirPrivate, removeDeadTempFiles, writeFileAtomic } from './atomicFile';
 import { blobPathIn, putBlobIn } from './blobs';
@@ -118,7 +118,8 @@ export class FileStore implements WorkspaceStore {
     writeFileAtomic(this.configFile, `${JSON.stringify({ ...config, schemaVersion: SCHEMA_VERSION }, null, 2)}\n`);
   }
 
-  async listWorkspaces(): Promise<Workspace[]> {
+  /** Names of the workspace folders that hold a state.json, readable or not. */
+  private workspaceNames(): string[] {
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(this.workspacesDir, { withFileTypes: true });
@@ -126,8 +127,42 @@ export class FileStore implements WorkspaceStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
     }
-    const names = entries.filter((d) => d.isDirectory() && !d.name.startsWith('.') && fs.existsSync(path.join(this.workspacesDir, d.name, 'state.json')));
-    return names.map((d) => this.readState(d.name).workspace).sort((a, b) => a.name.localeCompare(b.name));
+    return entries
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.') && fs.existsSync(path.join(this.workspacesDir, d.name, 'state.json')))
+      .map((d) => d.name)
+      .sort((a, b) => a.localeCompare(b));
+  }
+
+  /**
+   * Every workspace of the home, split into the readable ones and the damaged ones (unreadable JSON, invalid
+   * content, newer schema). One damaged workspace never hides the others; it is reported and left as it is.
+   */
+  async scanWorkspaces(): Promise<{ workspaces: Workspace[]; damaged: DamagedWorkspace[] }> {
+    const workspaces: Workspace[] = [];
+    const damaged: DamagedWorkspace[] = [];
+    for (const name of this.workspaceNames()) {
+      try {
+        workspaces.push(this.readState(name).workspace);
+      } catch (e) {
+        if (isAccelError(e, 'NotFound')) continue; // deleted while we listed
+        damaged.push({ name, file: this.stateFile(name), code: isAccelError(e) ? e.code : 'Internal', message: (e as Error).message });
+      }
+    }
+    return { workspaces, damaged };
+  }
+
+  /** The readable workspaces; damaged ones are left out (see listDamagedWorkspaces). */
+  async listWorkspaces(): Promise<Workspace[]> {
+    return (await this.scanWorkspaces()).workspaces;
+  }
+
+  async listDamagedWorkspaces(): Promise<DamagedWorkspace[]> {
+    return (await this.scanWorkspaces()).damaged;
+  }
+
+  /** Runs `fn` under the one home-wide lock: changes whose rules span workspaces (service names, ports, devices). */
+  withHomeWideLock<T>(fn: () => Promise<T> | T): Promise<T> {
+    return this.withHomeLock(fn);
   }
 
   async createWorkspace(name: string, description?: string): Promise<Workspace> {
@@ -230,7 +265,9 @@ export class FileStore implements WorkspaceStore {
 
   async releaseBlobs(workspace: string, hashes: string[]): Promise<string[]> {
     return this.withWorkspaceLock(workspace, () => {
-      const text = fs.readFileSync(this.stateFile(workspace), 'utf8');
+      const file = this.stateFile(workspace);
+      const text = fs.readFileSync(file, 'utf8');
+      parseState(text, file); // a damaged state may still need blobs it no longer names readably: keep them all
       const removed: string[] = [];
       for (const hash of new Set(hashes)) {
         if (text.includes(hash)) continue;

@@ -48,11 +48,12 @@ export function serviceView(workspace: string, service: Service, live: LiveServi
   };
 }
 
-async function liveStates(store: WorkspaceStore): Promise<{ running: boolean; byName: Map<string, LiveService> }> {
+/** The live state of the workspace's services (a service of the same name from another workspace is not ours). */
+async function liveStates(store: WorkspaceStore, workspace: string): Promise<{ running: boolean; byName: Map<string, LiveService> }> {
   const client = await findHost(store.home);
   if (!client) return { running: false, byName: new Map() };
   const status = await client.status();
-  return { running: true, byName: new Map(status.services.map((s) => [s.name, s])) };
+  return { running: true, byName: new Map(status.services.filter((s) => s.workspace === workspace).map((s) => [s.name, s])) };
 }
 
 function printService(print: (s: string) => void, view: ReturnType<typeof serviceView>): void {
@@ -115,7 +116,7 @@ export function register(program: Command): void {
     .action(action(async (ctx) => {
       const workspace = await ctx.workspace();
       const services = await listServices(ctx.store, workspace);
-      const live = await liveStates(ctx.store);
+      const live = await liveStates(ctx.store, workspace);
       const views = services.map((s) => serviceView(workspace, s, live.byName.get(s.name), live.running));
       if (ctx.json) printJson(views);
       else {
@@ -140,7 +141,7 @@ export function register(program: Command): void {
       if (await isContainerService(ctx, name)) return runContainerVerb(ctx, name, { verb: 'show' });
       const workspace = await ctx.workspace();
       const found = await getService(ctx.store, workspace, name);
-      const live = await liveStates(ctx.store);
+      const live = await liveStates(ctx.store, workspace);
       const view = serviceView(workspace, found, live.byName.get(name), live.running, readTls(ctx.store, workspace, found)?.certPem);
       if (ctx.json) printJson(view);
       else printService(printLine, view);
@@ -168,8 +169,13 @@ export function register(program: Command): void {
       if (await isKubernetesService(ctx, name)) return runKubernetesVerb(ctx, name, { verb: 'regen-key', which: normalized as 'primary' | 'secondary' });
       if (await isContainerService(ctx, name)) return runContainerVerb(ctx, name, { verb: 'regen-key', which: normalized as KeyName });
       const keys = await regenerateLocalKey(ctx.store, workspace, name, normalized as KeyName);
-      if (ctx.json) printJson(keys);
-      else printLine(`New ${normalized} key for ${name}: ${normalized === 'primary' ? keys.primaryKey : keys.secondaryKey}\nThe old ${normalized} key no longer works; the other key is unchanged.`);
+      if (ctx.json) return printJson(keys);
+      const effect = {
+        'applied': `The running service accepts it now and refuses the old ${normalized} key; the other key is unchanged.`,
+        'host-not-running': `Saved; the emulator is not running, so it takes effect when the service starts (the old ${normalized} key will not work then). The other key is unchanged.`,
+        'service-not-running': `Saved; the service is not running in the emulator (see \`accel service show ${name}\`), so it takes effect when it starts. The other key is unchanged.`,
+      }[keys.effect];
+      printLine(`New ${normalized} key for ${name}: ${normalized === 'primary' ? keys.primaryKey : keys.secondaryKey}\n${effect}`);
     }));
 
   service

@@ -26,17 +26,27 @@ export function register(program: Command): void {
     .action(
       action(async (ctx) => {
         const list = await listWorkspaces(ctx.store);
-        if (ctx.json) return printJson(list);
+        // A damaged workspace is listed (and explained on stderr), never hidden and never rewritten.
+        const damaged = await ctx.store.listDamagedWorkspaces();
+        if (ctx.json) return printJson([...list, ...damaged.map((d) => ({ name: d.name, damaged: true, code: d.code, error: d.message, file: d.file }))]);
+        const rows = [
+          ...list.map((w) => ({ mark: w.active ? '*' : '', name: w.name, state: 'ok', created: w.createdTime, description: w.description })),
+          ...damaged.map((d) => ({ mark: '!', name: d.name, state: d.code === 'SchemaTooNew' ? 'NEWER SCHEMA' : 'DAMAGED', created: undefined, description: undefined })),
+        ].sort((a, b) => a.name.localeCompare(b.name));
         printTable(
-          list,
+          rows,
           [
-            { header: '', value: (w) => (w.active ? '*' : '') },
+            { header: '', value: (w) => w.mark },
             { header: 'NAME', value: (w) => w.name },
-            { header: 'CREATED', value: (w) => w.createdTime },
+            { header: 'STATE', value: (w) => w.state },
+            { header: 'CREATED', value: (w) => w.created },
             { header: 'DESCRIPTION', value: (w) => w.description },
           ],
           `No workspaces in ${ctx.store.home}. Create one with \`accel workspace create NAME\`.`,
         );
+        for (const d of damaged) {
+          process.stderr.write(`warning: workspace ${d.name} cannot be read and is skipped (the others work; it is left unchanged): ${d.message}\n`);
+        }
       }),
     );
 

@@ -1,6 +1,7 @@
 // Tree nodes are plain data (what commands receive when invoked from a tree) plus the TreeItem to show.
 // Ids are stable (workspace + entity id, never volatile text) so expansion and selection survive refreshes.
 import * as vscode from 'vscode';
+import type { DamagedWorkspace } from '../../core/ports';
 import type { Image, Model, Service, Workspace } from '../../core/types';
 
 export type NodeKind =
@@ -40,6 +41,21 @@ export function errorNode(parentId: string, error: unknown): TreeNode {
   item.contextValue = 'error';
   item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
   item.command = { command: 'accel.showLog', title: 'Show Log' };
+  return { kind: 'error', item };
+}
+
+/** A workspace whose state cannot be read: an error node saying what is wrong and what to do; clicking opens the file. */
+export function damagedWorkspaceNode(damaged: DamagedWorkspace): TreeNode {
+  const newer = damaged.code === 'SchemaTooNew';
+  const item = new vscode.TreeItem(damaged.name, vscode.TreeItemCollapsibleState.None);
+  item.id = `workspace/${damaged.name}/damaged`;
+  item.description = newer ? 'newer schema: skipped' : 'damaged: skipped';
+  const tooltip = new vscode.MarkdownString(`**${escapeMd(damaged.name)}** cannot be read, so it is skipped and left unchanged; the other workspaces keep working.\n\n`);
+  tooltip.appendText(damaged.message);
+  item.tooltip = tooltip;
+  item.contextValue = 'error;damagedWorkspace';
+  item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+  item.command = { command: 'vscode.open', title: 'Open State File', arguments: [vscode.Uri.file(damaged.file)] };
   return { kind: 'error', item };
 }
 

@@ -1,7 +1,7 @@
-// Workspaces view: the local workspaces of the home; the active one is marked.
+// Workspaces view: the local workspaces of the home; the active one is marked, a damaged one shows as an error.
 import * as vscode from 'vscode';
 import { BaseTree } from './baseTree';
-import { tooltipTable, type TreeNode } from './treeNode';
+import { damagedWorkspaceNode, tooltipTable, type TreeNode } from './treeNode';
 
 export class WorkspacesTree extends BaseTree {
   /** Extra roots after the local workspaces (the Azure section, set by src/vscode/azure). */
@@ -24,6 +24,8 @@ export class WorkspacesTree extends BaseTree {
       if (!isActive) item.command = { command: 'accel.workspace.select', title: 'Select Workspace', arguments: [{ kind: 'workspace', workspace, item }] };
       return { kind: 'workspace' as const, workspace, item };
     });
-    return [...local, ...((await this.azureRoots?.(local.length > 0)) ?? [])];
+    // A damaged workspace gets an error node (what is wrong, what to do) instead of hiding itself or the others.
+    const damaged = (await this.ctx.store.listDamagedWorkspaces()).map(damagedWorkspaceNode);
+    return [...local, ...damaged, ...((await this.azureRoots?.(local.length > 0)) ?? [])];
   }
 }

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { isAccelError } from '../../../src/core/errors';
+import { AccelError, isAccelError } from '../../../src/core/errors';
 import { openStore, resolveHome } from '../../../src/store/fileStore';
 import { SCHEMA_VERSION } from '../../../src/store/schema';
 import { mobilenetPath } from '../../support/paths';
@@ -126,7 +126,33 @@ describe('FileStore', () => {
       isAccelError(e, 'SchemaTooNew') && /version 7/.test(e.message) && /supports schema version 1/.test(e.message) && /Upgrade the extension\/CLI/.test(e.message);
     await assert.rejects(store.read('w'), check);
     await assert.rejects(store.update('w', () => {}), check);
-    await assert.rejects(store.listWorkspaces(), check);
+    // Listing is not refused: the workspace is reported as damaged and the others stay listed.
+    await store.createWorkspace('ok');
+    assert.deepEqual((await store.listWorkspaces()).map((w) => w.name), ['ok']);
+    const damaged = await store.listDamagedWorkspaces();
+    assert.deepEqual(damaged.map((d) => [d.name, d.code, d.file]), [['w', 'SchemaTooNew', file]]);
+    assert.ok(check(new AccelError('SchemaTooNew', damaged[0].message)));
+  });
+
+  it('lists a damaged workspace apart, never rewrites it, and keeps its blobs from garbage collection', async () => {
+    const store = openStore(tempHome());
+    await store.createWorkspace('bad');
+    await store.createWorkspace('good');
+    const blob = await store.putBlob('bad', { bytes: Buffer.from('kept') });
+    const file = store.stateFile('bad');
+    const damagedText = '{"schemaVersion": 1, "workspace": ';
+    fs.writeFileSync(file, damagedText);
+    assert.deepEqual((await store.listWorkspaces()).map((w) => w.name), ['good']);
+    const [damaged] = await store.listDamagedWorkspaces();
+    assert.equal(damaged.name, 'bad');
+    assert.equal(damaged.code, 'Internal');
+    assert.match(damaged.message, /damaged/);
+    assert.match(damaged.message, /Restore it from a backup/);
+    await assert.rejects(store.update('bad', () => {}), (e) => isAccelError(e) && /damaged/.test(e.message));
+    await assert.rejects(store.releaseBlobs('bad', [blob.sha256]), (e) => isAccelError(e) && /damaged/.test(e.message));
+    assert.ok(fs.existsSync(store.blobPath('bad', blob.sha256)));
+    await store.update('good', (s) => void (s.workspace.description = 'still works'));
+    assert.equal(fs.readFileSync(file, 'utf8'), damagedText);
   });
 
   it('names a damaged state file', async () => {
