@@ -139,7 +139,14 @@ function checkDevices(all: Array<{ workspace: string; service: Service }>, name:
   );
 }
 
-async function tlsMaterial(store: WorkspaceStore, workspace: string, tls: TlsOption): Promise<Service['tls']> {
+interface TlsPems {
+  certPem: string;
+  keyPem: string;
+  selfSigned: boolean;
+}
+
+/** Generates or reads and checks the certificate and key; nothing is stored yet (see storeTls). */
+async function tlsPems(tls: TlsOption): Promise<TlsPems | undefined> {
   if (tls === 'none') return undefined;
   let certPem: string;
   let keyPem: string;
@@ -182,9 +189,18 @@ async function tlsMaterial(store: WorkspaceStore, workspace: string, tls: TlsOpt
       throw new AccelError('InvalidArgument', `The certificate ${tls.certFile} expired on ${cert.validTo}. Renew it, or use --self-signed for local testing.`);
     }
   }
-  const certBlob = (await store.putBlob(workspace, { bytes: Buffer.from(certPem, 'utf8') })).sha256;
-  const keyBlob = (await store.putBlob(workspace, { bytes: Buffer.from(seal(store.home, keyPem), 'utf8') })).sha256;
-  return { certBlob, keyBlob, selfSigned: tls === 'self-signed' };
+  return { certPem, keyPem, selfSigned: tls === 'self-signed' };
+}
+
+/**
+ * Stores the certificate and sealed key as blobs. Call it under the workspace lock (inside store.update): blob
+ * garbage collection runs under that lock too, so it cannot delete a blob between its put and its reference
+ * (two services given the same certificate file share its blob).
+ */
+async function storeTls(store: WorkspaceStore, workspace: string, pems: TlsPems): Promise<Service['tls']> {
+  const certBlob = (await store.putBlob(workspace, { bytes: Buffer.from(pems.certPem, 'utf8') })).sha256;
+  const keyBlob = (await store.putBlob(workspace, { bytes: Buffer.from(seal(store.home, pems.keyPem), 'utf8') })).sha256;
+  return { certBlob, keyBlob, selfSigned: pems.selfSigned };
 }
 
 /** The PEM certificate and (unsealed) key a service serves TLS with. */
@@ -195,9 +211,8 @@ export function readTls(store: WorkspaceStore, workspace: string, service: Servi
   return { certPem, keyPem };
 }
 
-export async function deployService(store: WorkspaceStore, workspace: string, name: string, imageRef: string, options: DeployOptions = {}): Promise<Service> {
-  validateName('service', name);
-  const replicas = options.replicas ?? 1;
+/** The home-wide checks of a deploy (name, image, devices, ports); returns the image and the ports to use. */
+async function checkDeploy(store: WorkspaceStore, workspace: string, name: string, imageRef: string, replicas: number, options: DeployOptions) {
   const all = await homeServices(store);
   const clash = all.find(({ service }) => service.name === name);
   if (clash) {
@@ -209,23 +224,37 @@ export async function deployService(store: WorkspaceStore, workspace: string, na
   const port = await choosePort(options.port, '--port', taken);
   taken.set(port, `"${name}"`);
   const restPort = options.restPort === undefined ? undefined : await choosePort(options.restPort === 0 ? undefined : options.restPort, '--rest-port', taken);
-  const tls = await tlsMaterial(store, workspace, options.tls ?? 'none');
+  return { image, port, restPort };
+}
+
+export async function deployService(store: WorkspaceStore, workspace: string, name: string, imageRef: string, options: DeployOptions = {}): Promise<Service> {
+  validateName('service', name);
+  const replicas = options.replicas ?? 1;
+  // Fail fast before generating a certificate (a 2048-bit key takes a while, so it is made before any lock).
+  await checkDeploy(store, workspace, name, imageRef, replicas, options);
+  const pems = await tlsPems(options.tls ?? 'none');
   const keys = sealedKeyPair(store.home);
-  return store.update(workspace, (state) => {
-    if (state.services.some((s) => s.name === name)) {
-      throw new AccelError('AlreadyExists', `A service named "${name}" was deployed meanwhile. Pick another name.`);
-    }
-    if (!state.images.some((i) => i.id === image.id)) {
-      throw new AccelError('NotFound', `Image ${image.id} was deleted meanwhile. Create it again and retry.`);
-    }
-    const now = new Date().toISOString();
-    const service: Service = {
-      name, imageId: image.id, target: 'local', description: options.description, tags: options.tags ?? {},
-      createdTime: now, updatedTime: now, port, restPort, replicas, authEnabled: options.authEnabled ?? true, keys, tls,
-    };
-    for (const k of ['description', 'restPort', 'tls'] as const) if (service[k] === undefined) delete service[k];
-    state.services.push(service);
-    return service;
+  // Names, ports and devices are home-wide: check again and commit under the one home-wide lock, so two deploys
+  // in two workspaces cannot both pass the checks and then both commit.
+  return store.withHomeWideLock(async () => {
+    const { image, port, restPort } = await checkDeploy(store, workspace, name, imageRef, replicas, options);
+    return store.update(workspace, async (state) => {
+      if (state.services.some((s) => s.name === name)) {
+        throw new AccelError('AlreadyExists', `A service named "${name}" was deployed meanwhile. Pick another name.`);
+      }
+      if (!state.images.some((i) => i.id === image.id)) {
+        throw new AccelError('NotFound', `Image ${image.id} was deleted meanwhile. Create it again and retry.`);
+      }
+      const tls = pems && (await storeTls(store, workspace, pems));
+      const now = new Date().toISOString();
+      const service: Service = {
+        name, imageId: image.id, target: 'local', description: options.description, tags: options.tags ?? {},
+        createdTime: now, updatedTime: now, port, restPort, replicas, authEnabled: options.authEnabled ?? true, keys, tls,
+      };
+      for (const k of ['description', 'restPort', 'tls'] as const) if (service[k] === undefined) delete service[k];
+      state.services.push(service);
+      return service;
+    });
   });
 }
 
@@ -274,17 +303,20 @@ export async function updateService(store: WorkspaceStore, workspace: string, na
   if (given.length === 0) {
     throw new AccelError('InvalidArgument', `Nothing to update for service "${name}". Give --image, --replicas, --auth/--no-auth or --description.`);
   }
-  if (options.replicas !== undefined) checkDevices(await homeServices(store), name, options.replicas, options.deviceCount);
-  return store.update(workspace, (state) => {
-    const service = findService(state, name);
-    const before = structuredClone(service);
-    if (options.imageRef !== undefined) service.imageId = findImage(state, options.imageRef).id;
-    if (options.replicas !== undefined) service.replicas = options.replicas;
-    if (options.authEnabled !== undefined) service.authEnabled = options.authEnabled;
-    if (options.description !== undefined) service.description = options.description;
-    if (service.authEnabled && !service.keys) service.keys = sealedKeyPair(store.home);
-    service.updatedTime = new Date().toISOString();
-    return { before, after: structuredClone(service) };
+  // Devices are home-wide: check and commit under the home-wide lock (as deployService does).
+  return store.withHomeWideLock(async () => {
+    if (options.replicas !== undefined) checkDevices(await homeServices(store), name, options.replicas, options.deviceCount);
+    return store.update(workspace, (state) => {
+      const service = findService(state, name);
+      const before = structuredClone(service);
+      if (options.imageRef !== undefined) service.imageId = findImage(state, options.imageRef).id;
+      if (options.replicas !== undefined) service.replicas = options.replicas;
+      if (options.authEnabled !== undefined) service.authEnabled = options.authEnabled;
+      if (options.description !== undefined) service.description = options.description;
+      if (service.authEnabled && !service.keys) service.keys = sealedKeyPair(store.home);
+      service.updatedTime = new Date().toISOString();
+      return { before, after: structuredClone(service) };
+    });
   });
 }
 
