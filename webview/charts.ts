@@ -1,7 +1,7 @@
 // The Benchmark panel's two charts as plain SVG: the latency histogram and throughput vs concurrency. Colours
 // are the theme's CSS variables, set through element.style (allowed by the strict CSP, unlike style
 // attributes), so the charts follow light, dark and high-contrast themes like the rest of the panel.
-import type { BenchmarkLevel, BenchmarkView } from '../src/vscode/panels/protocol';
+import type { BenchmarkLevel, BenchmarkView } from '../src/panels/protocol';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const W = 560;

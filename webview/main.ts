@@ -1,4 +1,4 @@
-// Browser side of the result panels. Renders the view the host sends (typed in src/vscode/panels/protocol.ts)
+// Browser side of the result panels. Renders the view the host sends (typed in src/panels/protocol.ts)
 // with plain DOM (text only, never HTML from data) and VS Code Elements web components; colours come from the
 // theme's CSS variables (media/webview.css), so light, dark and high-contrast themes all work.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
@@ -6,7 +6,7 @@ import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import {
   parseHostMessage, type BatchView, type BenchmarkView, type ModelView, type PanelView, type ScoreView, type WebviewMessage,
-} from '../src/vscode/panels/protocol';
+} from '../src/panels/protocol';
 import { histogramChart, throughputChart } from './charts';
 
 declare function acquireVsCodeApi(): { postMessage(m: WebviewMessage): void; setState(s: unknown): void; getState(): unknown };

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Image, Model, Service } from '../../src/core/types';
-import type { BatchView, BenchmarkView, ModelView, ScoreView } from '../../src/vscode/panels/protocol';
+import type { BatchView, BenchmarkView, ModelView, ScoreView } from '../../src/panels/protocol';
 import type { TreeNode } from '../../src/vscode/trees/treeNode';
 import { exec, execFailing, flatten, input, label, mobilenetPath, photosDir, testApi } from './support/harness';
 

@@ -13,7 +13,7 @@ import type { Image, Model, Service } from '../../src/core/types';
 import { regenerateLocalKey } from '../../src/emulator/localServices';
 import { ServiceScorer } from '../../src/scoring/serviceScorer';
 import { graphTensors } from '../../src/vscode/commands/convertCommand';
-import type { BatchView, ModelView } from '../../src/vscode/panels/protocol';
+import type { BatchView, ModelView } from '../../src/panels/protocol';
 import type { TreeNode } from '../../src/vscode/trees/treeNode';
 import { isProcessAlive } from '../../src/processAlive';
 import { cancelProgressAt, exec, execFailing, flatten, input, mobilenetPath, photosDir, testApi } from './support/harness';

@@ -2,9 +2,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AccelContext } from '../accelContext';
-import type { BenchmarkView } from '../panels/protocol';
+import type { BenchmarkView } from '../../panels/protocol';
 import { ResultPanel } from '../panels/resultPanel';
-import { runBenchmark } from '../scoring/benchmarkRun';
+import { runBenchmark } from '../../scoring/benchmarkRun';
 import type { TreeNode } from '../trees/treeNode';
 import { withProgress, type CommandRunner } from './commandRunner';
 import { pickService } from './pickers';

@@ -11,7 +11,7 @@ import { deleteModel, MODEL_EXTENSIONS, registerModel } from '../../core/models'
 import type { Model } from '../../core/types';
 import type { AccelContext } from '../accelContext';
 import { ResultPanel } from '../panels/resultPanel';
-import type { ModelView } from '../panels/protocol';
+import type { ModelView } from '../../panels/protocol';
 import type { TreeNode } from '../trees/treeNode';
 import type { Trees } from '../trees/trees';
 import { noBack } from '../ui';

@@ -8,7 +8,7 @@ import { AccelError } from '../../core/errors';
 import { scoringUri } from '../../core/services';
 import type { Service } from '../../core/types';
 import type { AccelContext } from '../accelContext';
-import { batchCsv, type BatchView, type ScoreView } from '../panels/protocol';
+import { batchCsv, type BatchView, type ScoreView } from '../../panels/protocol';
 import { ResultPanel } from '../panels/resultPanel';
 import type { ServiceScorer } from '../../scoring/serviceScorer';
 import type { TreeNode } from '../trees/treeNode';

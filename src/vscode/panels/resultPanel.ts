@@ -4,7 +4,7 @@
 import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseWebviewMessage, type PanelView, type WebviewMessage } from './protocol';
+import { parseWebviewMessage, type PanelView, type WebviewMessage } from '../../panels/protocol';
 
 const TITLES: Record<PanelView['kind'], string> = {
   score: 'Score Result',

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runBenchmark } from '../../../src/vscode/scoring/benchmarkRun';
+import { runBenchmark } from '../../../src/scoring/benchmarkRun';
 
 describe('benchmark runner', () => {
   it('runs every level with the planned requests and counts errors with the first message', async () => {

@@ -2,8 +2,8 @@
 // = + - @ (or tab / CR) must reach the spreadsheet as text, not as a formula; numbers stay numbers.
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { csvCell } from '../../../src/vscode/panels/csv';
-import { batchCsv } from '../../../src/vscode/panels/protocol';
+import { csvCell } from '../../../src/panels/csv';
+import { batchCsv } from '../../../src/panels/protocol';
 
 /** A small RFC 4180 reader, to check what a spreadsheet would see cell by cell. */
 function parseCsv(text: string): string[][] {

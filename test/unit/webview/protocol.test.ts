@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   batchCsv, histogram, latencyBreakdown, parseHostMessage, parseWebviewMessage, percentile, type ScoreView,
-} from '../../../src/vscode/panels/protocol';
+} from '../../../src/panels/protocol';
 
 describe('webview message protocol', () => {
   it('accepts the messages a webview may send', () => {

@@ -2,10 +2,10 @@
 // bundle and the Node unit tests import it too. Every message is validated on receipt, because a webview is a
 // separate trust domain: the host never acts on a message it cannot parse.
 
-import type { BatchRow, Box, LatencyBreakdown, Prediction } from '../../scoring/scoreResult';
+import type { BatchRow, Box, LatencyBreakdown, Prediction } from '../scoring/scoreResult';
 
 export type { BatchRow, Box, LatencyBreakdown, Prediction };
-export { latencyBreakdown } from '../../scoring/scoreResult';
+export { latencyBreakdown } from '../scoring/scoreResult';
 import { csvLine } from './csv';
 
 export interface ScoreView {

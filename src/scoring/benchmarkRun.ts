@@ -1,5 +1,5 @@
 // A small benchmark of one service: the same image scored `requests` times at each concurrency level; latency
-// histogram over all requests and throughput per level. No vscode import.
+// histogram over all requests and throughput per level.
 import type { BenchmarkLevel, BenchmarkView } from '../panels/protocol';
 import { histogram, percentile } from '../panels/protocol';
 
