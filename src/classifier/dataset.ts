@@ -135,7 +135,7 @@ export function scanDataset(dir: string, options: { skipUnreadable?: boolean } =
     }
   });
   if (unreadable.length > 0 && !options.skipUnreadable) {
-    throw new AccelError('InvalidArgument', `${unreadable.length} file${unreadable.length > 1 ? 's' : ''} in ${root} ${unreadable.length > 1 ? 'are' : 'is'} not readable photos: ${describeUnreadable(unreadable, root)}. Remove or fix them, or pass --skip-unreadable to train without them.`, { unreadable });
+    throw new AccelError('InvalidArgument', `${unreadable.length} file${unreadable.length > 1 ? 's' : ''} in ${root} ${unreadable.length > 1 ? 'are not readable photos' : 'is not a readable photo'}: ${describeUnreadable(unreadable, root)}. Remove or fix them, or pass --skip-unreadable to train without them.`, { unreadable });
   }
   const counts = countPerClass(photos, classes.length);
   const empty = classes.filter((_, i) => counts[i] === 0);

@@ -93,9 +93,11 @@ export interface Features {
   ms: number;
 }
 
+/** The server's message, on one line (decoders report several), without a final period, at most 300 characters. */
 function grpcMessage(e: unknown): string {
-  const details = (e as { details?: string }).details;
-  return details || (e as Error).message || String(e);
+  const text = (e as { details?: string }).details || (e as Error).message || String(e);
+  const line = text.split('\n')[0].trim().replace(/\.+$/, '');
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
 
 /** Feature vectors of `files`, in order, through the featurizer service. */

@@ -2,6 +2,7 @@
 // nounCommand(program, 'model', ...) (e.g. `model convert`).
 import type { Command } from 'commander';
 import { fetchSampleModel, SAMPLE_MODEL } from '../../catalog/download';
+import { labelSetText } from '../../catalog/labels';
 import { AccelError } from '../../core/errors';
 import { deleteModel, getModel, LABEL_SETS, listModels, registerModel, updateModel } from '../../core/models';
 import { parseKeyValues } from '../../core/names';
@@ -36,7 +37,7 @@ export function printModel(model: Model): void {
     ['created', model.createdTime],
     ['file', `${model.fileName} (${model.sizeBytes} bytes, sha256 ${model.blob})`],
     ['preset', model.preprocessing ? describePreset(model.preprocessing) : model.preset],
-    ['labels', model.labels],
+    ['labels', labelSetText(model.labels)],
     ['parent', model.parentId],
     ['tags', Object.entries(model.tags).map(([k, v]) => (v === '' ? k : `${k}=${v}`)).join(' ')],
     ['properties', Object.entries(model.properties).map(([k, v]) => `${k}=${v}`).join(' ')],
