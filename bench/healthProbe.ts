@@ -5,7 +5,6 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
 const def = protoLoader.loadSync(require.resolve('grpc-health-check/proto/health/v1/health.proto'), { keepCase: true, enums: String });
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const Health = (grpc.loadPackageDefinition(def) as any).grpc.health.v1.Health;
 const client = new Health(`127.0.0.1:${process.argv[2]}`, grpc.credentials.createInsecure());
 const latencies: number[] = [];

@@ -16,7 +16,6 @@ const vsix = path.join(repoRoot, 'dist/accelerated-models.vsix');
 const artifacts = path.join(repoRoot, 'test-artifacts/e2e');
 const WAIT = { timeout: 90_000 };
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 let harness: any;
 let server: any;
 let browser: any;

@@ -3,7 +3,7 @@ import { broadcastDims, foldBinary, makeConst, transposeConst, type ConstTensor 
 import { BINARY } from '../constantFolding';
 import { attr } from '../onnxBuilder';
 import type { TfNode } from '../tfGraph';
-import { type Layout, type TfConverter, type Value } from '../tfToOnnx';
+import type { Layout, TfConverter, Value } from '../tfToOnnx';
 import { foldIntoConv } from './conv';
 
 const ONNX_BINARY: Record<string, string> = {

@@ -8,7 +8,6 @@ import { kubernetesSchemaErrors } from '../../integration/azure/support/kubeSche
 
 const base = { name: 'mobilenet', namespace: 'models', image: 'myacr.azurecr.io/mobilenet:1', imageId: 'mobilenet:1' };
 const byKind = (objs: KubeObject[], kind: string) => objs.filter((o) => o.kind === kind);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const dig = (o: any, ...keys: (string | number)[]) => keys.reduce((v, k) => v?.[k], o);
 
 describe('Kubernetes manifests', () => {
