@@ -79,6 +79,11 @@ export function parseVersionedRef(ref: string, kind: 'model' | 'image'): { name:
 
 const MAX_FILE_NAME = 255;
 
+/** JSON-quoted with every control character escaped (JSON leaves C1 and U+2028/2029 as they are). */
+function quoted(text: string): string {
+  return JSON.stringify(text).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /**
  * A model's file name as registered: it is shown in logs, READMEs and build logs, so it may not carry
  * line breaks, control characters, quotes, backslashes or `$` (which would let a name write its own lines or
@@ -88,7 +93,7 @@ export function validateFileName(fileName: string): string {
   const bad = hasControlCharacter(fileName) ? 'a line break or control character' : /["'`\\$]/.exec(fileName)?.[0];
   if (bad || fileName.length === 0 || fileName.length > MAX_FILE_NAME) {
     const why = bad ? (bad.length === 1 ? `the character ${JSON.stringify(bad)}` : bad) : `${fileName.length} characters (1-${MAX_FILE_NAME} allowed)`;
-    throw new AccelError('InvalidArgument', `The model file name ${JSON.stringify(fileName)} has ${why}. Rename the file to letters, digits, ".", "-", "_" or spaces (e.g. "model.onnx") and register it again.`);
+    throw new AccelError('InvalidArgument', `The model file name ${quoted(fileName)} has ${why}. Rename the file to letters, digits, ".", "-", "_" or spaces (e.g. "model.onnx") and register it again.`);
   }
   return fileName;
 }

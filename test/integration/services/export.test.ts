@@ -1,8 +1,9 @@
-// `accel image export` writes a Docker build context; its entry point runs standalone (as the container's CMD
-// would, minus Docker) and answers Predict with the same results as the deployed service.
+// `accel image export` writes a Docker build context that builds offline (run-time packages vendored); its entry
+// point runs standalone from the context alone (as the container's CMD would, minus the engine) and answers
+// Predict with the same results as the deployed service. test/integration/container/ builds and runs it for real.
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -32,15 +33,16 @@ after(async () => {
   await home.cleanup();
 });
 
-/** Runs the exported entry point the way the Dockerfile's CMD does; node_modules play the part of `npm install`. */
+/** Runs the exported entry point the way the Dockerfile's CMD does, on the context's own vendored node_modules. */
 function runStandalone(env: Record<string, string>, args: string[] = []): { child: ChildProcess; port: Promise<number>; healthPort: Promise<number>; output: () => string } {
   const manifest = path.join(context, 'model', 'manifest.json');
-  const model = path.join(context, 'model', 'mobilenetv2-12-int8.onnx');
+  const model = path.join(context, 'model', 'model.onnx');
   // The Node flags come from the Dockerfile's CMD (everything between "node" and the script).
   const cmd = JSON.parse(/^CMD (.*)$/m.exec(fs.readFileSync(path.join(context, 'Dockerfile'), 'utf8'))![1]) as string[];
   const nodeFlags = cmd.slice(1, cmd.indexOf('dist/emulator.js'));
   const child = spawn(process.execPath, [...nodeFlags, path.join(context, 'dist', 'emulator.js'), '--standalone', '--manifest', manifest, '--model', model, '--port', '0', '--host', '127.0.0.1', ...args], {
-    env: { PATH: process.env.PATH ?? '', NODE_PATH: path.join(repoRoot, 'node_modules'), ...env },
+    env: { PATH: process.env.PATH ?? '', ...env },
+    cwd: context,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -65,16 +67,30 @@ function runStandalone(env: Record<string, string>, args: string[] = []): { chil
 test('export writes a Docker build context with the bundled emulator, the model and its manifest', async () => {
   const result = (await home.run(['image', 'export', 'mobilenet-image:1', context, '--json', ...W])).json;
   assert.equal(result.dir, context);
-  for (const file of ['Dockerfile', 'README.md', 'package.json', 'dist/emulator.js', 'dist/inferenceWorker.js', 'model/manifest.json', 'model/mobilenetv2-12-int8.onnx', 'media/labels/imagenet-simple-labels.json']) {
+  for (const file of ['Dockerfile', 'README.md', 'package.json', 'dist/emulator.js', 'dist/inferenceWorker.js', 'model/manifest.json', 'model/model.onnx', 'media/labels/imagenet-simple-labels.json', 'node_modules/']) {
     assert.ok(result.files.includes(file), `${file} in ${result.files.join(', ')}`);
   }
   assert.ok(result.files.some((f: string) => f.startsWith('dist/protos/tensorflow_serving/apis/')));
   const dockerfile = fs.readFileSync(path.join(context, 'Dockerfile'), 'utf8');
-  assert.match(dockerfile, /^FROM node:20-slim/m);
+  assert.match(dockerfile, /^ARG BASE_IMAGE=node:22-bookworm-slim$/m);
+  assert.match(dockerfile, /^FROM \$\{BASE_IMAGE\}$/m);
+  assert.doesNotMatch(dockerfile, /^RUN /m, 'nothing runs at build time: no npm install, no network');
+  assert.match(dockerfile, /^COPY node_modules\/ \.\/node_modules\/$/m);
+  assert.match(dockerfile, /^USER 10001:10001$/m);
   assert.match(dockerfile, /^EXPOSE 50051 50052$/m);
-  assert.match(dockerfile, /^ENV ACCEL_HEALTH_PORT=50052$/m);
-  assert.match(dockerfile, /"--standalone"/);
-  assert.match(dockerfile, /^CMD \["node", "--initial-old-space-size=128", "dist\/emulator.js"/m, 'the serving Node flags (src/emulator/nodeFlags.ts)');
+  assert.match(dockerfile, /^ENV NODE_ENV=production ACCEL_PORT=50051 ACCEL_HEALTH_PORT=50052$/m);
+  assert.match(dockerfile, /^HEALTHCHECK .* CMD \["node","dist\/emulator.js","--health-check"\]$/m);
+  assert.match(dockerfile, /^ {6}com\.accelerated-models\.image\.digest="sha256:[0-9a-f]{64}"/m);
+  assert.match(dockerfile, /^CMD \["node","--initial-old-space-size=128","dist\/emulator.js","--standalone","--manifest","model\/manifest.json","--model","model\/model.onnx"\]$/m, 'the serving Node flags (src/emulator/nodeFlags.ts)');
+  // Vendored: exactly the installed versions, linux-x64 native binaries only.
+  const vendored = (name: string) => JSON.parse(fs.readFileSync(path.join(context, 'node_modules', name, 'package.json'), 'utf8')).version;
+  for (const name of ['onnxruntime-node', 'sharp', '@julusian/jpeg-turbo', '@grpc/grpc-js', 'grpc-health-check', '@grpc/reflection', '@img/sharp-linux-x64', '@img/sharp-libvips-linux-x64', 'protobufjs']) {
+    assert.equal(vendored(name), JSON.parse(fs.readFileSync(path.join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')).version, name);
+  }
+  assert.deepEqual(fs.readdirSync(path.join(context, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6')), ['linux']);
+  assert.deepEqual(fs.readdirSync(path.join(context, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux')), ['x64']);
+  assert.deepEqual(fs.readdirSync(path.join(context, 'node_modules', '@julusian', 'jpeg-turbo', 'prebuilds')), ['jpeg-turbo-linux-x64']);
+  assert.equal(fs.existsSync(path.join(context, 'node_modules', 'cmake-js')), false, 'build-time packages stay out');
   const pkg = JSON.parse(fs.readFileSync(path.join(context, 'package.json'), 'utf8'));
   assert.match(pkg.dependencies['onnxruntime-node'], /^\d+\.\d+\.\d+$/, 'pinned, not a range');
   assert.match(pkg.dependencies.sharp, /^\d+\.\d+\.\d+$/);
@@ -103,6 +119,16 @@ test('the exported entry point serves the model standalone with keys from the en
   await assert.rejects(noKey.scoreFile(PHOTOS[0].file, { inputName: 'input' }), (e: grpc.ServiceError) => e.code === grpc.status.UNAUTHENTICATED);
   noKey.close();
 
+  // The image's HEALTHCHECK: the context's own entry point asks grpc.health.v1 (exit 0 only when SERVING).
+  const imageHealthCheck = (port: number) => spawnSync(process.execPath, [path.join(context, 'dist', 'emulator.js'), '--health-check'], {
+    env: { PATH: process.env.PATH ?? '', ACCEL_HEALTH_PORT: String(port) }, encoding: 'utf8', timeout: 30_000,
+  });
+  const healthy = imageHealthCheck(await run.healthPort);
+  assert.equal(healthy.status, 0, healthy.stdout + healthy.stderr);
+  assert.match(healthy.stdout, /SERVING/);
+  const closed = imageHealthCheck(port === 1 ? 2 : 1);
+  assert.equal(closed.status, 1, 'nothing listens there');
+
   run.child.kill('SIGTERM');
   const code = await new Promise((resolve) => run.child.once('exit', (c) => resolve(c)));
   assert.equal(code, 0, run.output());
@@ -111,7 +137,7 @@ test('the exported entry point serves the model standalone with keys from the en
 test('standalone refuses to start without a key unless auth is disabled explicitly, and checks the model file', async () => {
   const noKey = runStandalone({});
   await assert.rejects(noKey.port, /No key configured: set ACCEL_PRIMARY_KEY/);
-  const model = path.join(context, 'model', 'mobilenetv2-12-int8.onnx');
+  const model = path.join(context, 'model', 'model.onnx');
   const bytes = fs.readFileSync(model);
   fs.writeFileSync(model, bytes.subarray(0, bytes.length - 1));
   try {
