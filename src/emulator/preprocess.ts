@@ -8,14 +8,44 @@
 // interpolated (the full 256-side image is never materialised), and normalisation is folded into the same pass.
 // Decoding: JPEG through libjpeg-turbo with TF's default IFAST IDCT (decode_jpeg's dct_method="", fancy upsampling),
 // which is also ~2× faster than sharp's ISLOW; sharp (libvips) for PNG, GIF, WebP and for JPEGs libjpeg-turbo
-// refuses (CMYK, corrupt); libvips has no BMP loader, so 24/32-bit BMP is read here.
+// refuses (CMYK, corrupt); libvips has no BMP loader (sharp's prebuilt lacks ImageMagick), so uncompressed
+// 24/32-bit BMP is read here. Only those five formats are decoded, chosen by magic bytes (imageFormat.ts).
+//
+// Decode cost is bounded before decoding (pixel limit, JPEG scan limit, first frame only) and while decoding
+// (libvips' timeout, the per-image budget checked between the images of a batch, the job's checkpoint).
 import * as jpegTurbo from '@julusian/jpeg-turbo';
 import sharp from 'sharp';
 import { AccelError } from '../core/errors';
 import type { PreprocessingPreset, TensorSpec } from '../core/types';
+import { SUPPORTED_FORMATS, foreignFormatName, sniffImageFormat } from './imageFormat';
+import { MAX_JPEG_SCANS, jpegFrame, jpegScanCount } from './jpegMarkers';
 
 /** Decompression-bomb guard: larger images are refused before their pixels are allocated. */
 export const MAX_IMAGE_PIXELS = 40_000_000;
+
+/**
+ * Server time one image may take to decode, ms: ACCEL_DECODE_BUDGET_MS, default 5000. The largest image the
+ * limits admit (40 MP) decodes in ~0.3-0.6 s here, so 5 s is ~10× headroom for a loaded machine.
+ */
+export function decodeBudgetMs(env: NodeJS.ProcessEnv = process.env): number {
+  const ms = Number(env.ACCEL_DECODE_BUDGET_MS);
+  return Number.isFinite(ms) && ms >= 1 ? ms : 5000;
+}
+
+let checkpoint: (() => void) | undefined;
+
+/**
+ * Installs a check run before each image of a batch (the worker's: has the call been cancelled or its deadline
+ * passed? It throws to abandon the job). The worker runs one job at a time, so one module-wide hook is enough.
+ */
+export function setDecodeCheckpoint(check: (() => void) | undefined): void {
+  checkpoint = check;
+}
+
+function overBudget(label: string, ms?: number): AccelError {
+  const took = ms === undefined ? '' : ` (${Math.round(ms)} ms)`;
+  return invalid(`${label} took longer to decode${took} than the ${decodeBudgetMs()} ms per-image budget. Send a smaller or simpler image (a baseline JPEG or PNG).`);
+}
 
 sharp.cache(false);
 sharp.concurrency(1);
@@ -61,32 +91,10 @@ function tooLarge(label: string, size?: { width: number; height: number }): Acce
   return invalid(`${label}${dims} larger than the ${MAX_IMAGE_PIXELS.toLocaleString('en-US')}-pixel limit. Downscale it before scoring.`);
 }
 
-/**
- * A JPEG's width and height from its frame header (SOF0–SOF15 except DHT C4, JPG C8, DAC CC), read by walking the
- * marker segments; undefined when the bytes are not a JPEG or no frame header comes before the scan data.
- */
+/** A JPEG's width and height from its frame header; undefined when the bytes are not a JPEG or have none. */
 export function jpegSize(bytes: Uint8Array): { width: number; height: number } | undefined {
-  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8 || bytes[2] !== 0xff) return undefined;
-  let p = 2;
-  while (p + 4 <= bytes.length) {
-    if (bytes[p] !== 0xff) return undefined;
-    const marker = bytes[p + 1];
-    if (marker === 0xff) {
-      p++; // fill byte
-      continue;
-    }
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
-      p += 2; // TEM, RSTn: no length field
-      continue;
-    }
-    if (marker === 0xda || marker === 0xd9) return undefined; // scan data or end of image before a frame header
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      if (p + 9 > bytes.length) return undefined;
-      return { height: (bytes[p + 5] << 8) | bytes[p + 6], width: (bytes[p + 7] << 8) | bytes[p + 8] };
-    }
-    p += 2 + ((bytes[p + 2] << 8) | bytes[p + 3]);
-  }
-  return undefined;
+  const frame = jpegFrame(bytes);
+  return frame && { width: frame.width, height: frame.height };
 }
 
 /** A small photo-like JPEG (a 320×240 colour gradient) for warming up the decode and preprocessing path. */
@@ -113,14 +121,42 @@ function decodeJpeg(bytes: Uint8Array): RgbImage | undefined {
   }
 }
 
+function unsupportedFormat(label: string, bytes: Uint8Array): AccelError {
+  const foreign = foreignFormatName(bytes);
+  if (foreign) {
+    return invalid(`${label} is in ${foreign} format; this server decodes only ${SUPPORTED_FORMATS} images. Convert it to JPEG or PNG before scoring.`);
+  }
+  return invalid(`${label} (${bytes.length} bytes) could not be decoded as ${SUPPORTED_FORMATS}: its first bytes match none of these formats.${describeBytes(bytes)} Send the image file's bytes unchanged.`);
+}
+
+/**
+ * The checks a JPEG passes before any decoder allocates or loops: the pixel limit from the frame header and the
+ * scan limit from the scan headers. Undefined when no frame header is readable (sharp then explains the fault).
+ */
+function checkJpeg(bytes: Uint8Array, label: string): { width: number; height: number } | undefined {
+  const frame = jpegFrame(bytes);
+  if (!frame) return undefined;
+  if (frame.width * frame.height > MAX_IMAGE_PIXELS) throw tooLarge(label, frame);
+  const scans = jpegScanCount(bytes, MAX_JPEG_SCANS);
+  if (scans > MAX_JPEG_SCANS) {
+    throw invalid(
+      `${label} is a ${frame.progressive ? 'progressive ' : ''}JPEG with more than ${MAX_JPEG_SCANS} scans (the limit; ordinary progressive JPEGs have about 10), ` +
+        `which would make decoding it cost far more than its size suggests. Re-encode it (e.g. as a baseline JPEG) before scoring.`,
+    );
+  }
+  return frame;
+}
+
+/**
+ * Decodes one image of a documented format (chosen by its magic bytes, never by the decoder's own sniffing) to RGB,
+ * within the pixel limit, the JPEG scan limit, the first frame of an animation, and the decode budget.
+ */
 export async function decodeImage(bytes: Uint8Array, label = 'image'): Promise<RgbImage> {
-  if (bytes.length === 0) throw invalid(`${label} is empty (0 bytes). Send the bytes of a JPEG, PNG, GIF, WebP or BMP file.`);
-  if (bytes.length >= 2 && bytes[0] === 0x42 && bytes[1] === 0x4d) return decodeBmp(bytes, label);
-  const jpeg = jpegSize(bytes);
-  if (jpeg) {
-    // Refused here, before libjpeg-turbo allocates the pixels. Without a readable frame header sharp decodes,
-    // under its own pixel limit.
-    if (jpeg.width * jpeg.height > MAX_IMAGE_PIXELS) throw tooLarge(label, jpeg);
+  if (bytes.length === 0) throw invalid(`${label} is empty (0 bytes). Send the bytes of a ${SUPPORTED_FORMATS} file.`);
+  const format = sniffImageFormat(bytes);
+  if (!format) throw unsupportedFormat(label, bytes);
+  if (format === 'bmp') return decodeBmp(bytes, label);
+  if (format === 'jpeg' && checkJpeg(bytes, label)) {
     const rgb = decodeJpeg(bytes);
     if (rgb) return rgb;
   }
@@ -128,12 +164,17 @@ export async function decodeImage(bytes: Uint8Array, label = 'image'): Promise<R
   try {
     // sharp already outputs sRGB (CMYK, grey, 16-bit and Lab inputs are converted), so the pipeline is just the
     // decode; an alpha band, if any, is dropped below. Asking for removeAlpha()/toColourspace('srgb') gives
-    // identical pixels but adds libvips stages (~0.5 ms on a 720p JPEG).
-    out = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS }).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    // identical pixels but adds libvips stages (~0.5 ms on a 720p JPEG). `pages: 1`: an animated GIF or WebP
+    // gives its first frame only. The timeout stops libvips mid-decode once the budget is spent.
+    out = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, pages: 1, page: 0 })
+      .timeout({ seconds: Math.max(1, Math.ceil(decodeBudgetMs() / 1000)) })
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
   } catch (e) {
     const reason = (e as Error).message;
     if (/pixel limit/i.test(reason)) throw tooLarge(label);
-    throw invalid(`${label} (${bytes.length} bytes) could not be decoded as JPEG, PNG, GIF, WebP or BMP: ${reason}.${describeBytes(bytes)} Send the image file's bytes unchanged.`);
+    if (/timeout/i.test(reason)) throw overBudget(label);
+    throw invalid(`${label} (${bytes.length} bytes) could not be decoded as ${format.toUpperCase()}: ${reason}.${describeBytes(bytes)} Send the image file's bytes unchanged.`);
   }
   const { width, height, channels } = out.info;
   if (channels === 3) return { width, height, data: out.data };
@@ -285,7 +326,11 @@ export async function preprocessImages(images: Uint8Array[], preset: Preprocessi
   const out = new Float32Array(images.length * per);
   for (let i = 0; i < images.length; i++) {
     const label = images.length > 1 ? `Image ${i + 1} of ${images.length}` : 'The image';
+    checkpoint?.();
+    const started = performance.now();
     const img = await decodeImage(images[i], label);
+    const took = performance.now() - started;
+    if (took > decodeBudgetMs()) throw overBudget(label, took);
     resizeCropNormalize(img, preset, layout, out, i * per);
   }
   const shape = layout.layout === 'NCHW' ? [images.length, 3, layout.height, layout.width] : [images.length, layout.height, layout.width, 3];
