@@ -1,7 +1,8 @@
 // Which callers may use a REST port at all, before routing or keys:
-// - never a web browser: a request with `Origin` (or `Sec-Fetch-*`) is refused on every bind. Browsers send
-//   Origin on every POST, cross-site or not; TF Serving clients (curl, requests, grpc gateways) never do. This is
-//   what stops a web page from scoring on, or probing, a `--no-auth` service on the user's machine.
+// - never a web browser: a request with `Origin` is refused on every bind. Browsers send Origin on every POST,
+//   cross-site or not (the Fetch standard adds it for any method but GET and HEAD); TF Serving clients (curl,
+//   requests, Node's fetch) do not. This stops a web page from scoring on, or probing, a `--no-auth` service on the
+//   user's machine. (Sec-Fetch-* would not do: Node's fetch sends `sec-fetch-mode` too.)
 // - on a loopback bind (every service the host runs), only a loopback `Host`: localhost, 127.x.x.x or [::1], with
 //   the listening port or none. A page whose DNS name was rebound to 127.0.0.1 sends its own name as Host.
 // - on any other bind (a standalone image on 0.0.0.0 or a public address) the Host is not checked: clients reach
@@ -23,9 +24,8 @@ export function splitHostHeader(value: string): { name: string; port?: number } 
 
 /** Why a request must be refused (403), or undefined. `boundHost` is the address the listener was bound to. */
 export function restRefusal(headers: IncomingHttpHeaders, boundHost: string, port: number): string | undefined {
-  const origin = headers.origin ?? headers['sec-fetch-site'] ?? headers['sec-fetch-mode'];
-  if (origin !== undefined) {
-    return 'Requests from web browsers are refused (the request carries an Origin or Sec-Fetch header). Call the REST API from a program (curl, a TF Serving client) or put a server of your own in front of it.';
+  if (headers.origin !== undefined) {
+    return 'Requests from web browsers are refused (the request carries an Origin header). Call the REST API from a program (curl, a TF Serving client) or put a server of your own in front of it.';
   }
   if (!isLoopbackAddress(boundHost)) return undefined;
   const host = headers.host;

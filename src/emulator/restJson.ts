@@ -17,21 +17,27 @@ function invalid(message: string): AccelError {
   return new AccelError('InvalidArgument', message);
 }
 
+/** Bytes the depth scan looks at: 1 opens, 2 closes, 3 is a quote; everything else is skipped in one test. */
+const SCAN = new Uint8Array(256);
+SCAN[0x5b] = SCAN[0x7b] = 1;
+SCAN[0x5d] = SCAN[0x7d] = 2;
+SCAN[0x22] = 3;
+
 /** One pass over the bytes (strings skipped): refuses nesting deeper than `maxDepth` before any parsing. */
 export function checkJsonDepth(bytes: Uint8Array, maxDepth = MAX_JSON_DEPTH): void {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i];
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
+    const kind = SCAN[bytes[i]];
+    if (kind === 0) continue;
+    if (kind === 1) {
       if (++depth > maxDepth) {
         throw invalid(`The JSON body nests arrays and objects deeper than ${maxDepth} levels (at byte ${i}). Send {"instances": [...]} with one list level per tensor dimension.`);
       }
-    } else if (c === 0x5d || c === 0x7d) depth--;
+    } else if (kind === 2) depth--;
+    else {
+      // a string: skip to its closing quote (a backslash escapes the next byte)
+      for (i++; i < bytes.length && bytes[i] !== 0x22; i++) if (bytes[i] === 0x5c) i++;
+    }
   }
 }
 
@@ -74,19 +80,44 @@ function probeShape(values: Json[]): number[] {
   return shape;
 }
 
-/** Copies a rectangular nested list of numbers into `out`; the first place that differs is named in the error. */
-function fill(inputName: string, v: Json, shape: number[], dim: number, out: Float32Array, pos: { i: number }, where: string): void {
+/** "instance 3[0][12]": where `path` (indices from the instance down) points, for error messages. */
+function place(path: number[]): string {
+  return `instance ${path[0]}${path.slice(1).map((i) => `[${i}]`).join('')}`;
+}
+
+/**
+ * Copies a rectangular nested list of numbers into `out` (`path` holds the indices down to `v`); the first place
+ * that differs from the shape is named in the error. The innermost lists are copied in a loop of their own.
+ */
+function fill(inputName: string, v: Json, shape: number[], dim: number, out: Float32Array, pos: { i: number }, path: number[]): void {
+  const notNumber = (x: Json) =>
+    invalid(`Input "${inputName}": ${place(path)} is ${describe(x)}, but ${shape.length > 1 ? 'the first element at this depth is a number' : 'instances are numbers here'}. Every instance must be a list of numbers of one shape (or {"b64": ...} for an image).`);
   if (dim === shape.length) {
-    if (typeof v !== 'number') {
-      throw invalid(`Input "${inputName}": ${where} is ${describe(v)}, but ${shape.length > 1 ? 'the first element at this depth is a number' : 'instances are numbers here'}. Every instance must be a list of numbers of one shape (or {"b64": ...} for an image).`);
-    }
+    if (typeof v !== 'number') throw notNumber(v);
     out[pos.i++] = v;
     return;
   }
   if (!Array.isArray(v) || v.length !== shape[dim]) {
-    throw invalid(`Input "${inputName}" is ragged: ${where} is ${describe(v)}, but the first element at this depth is a list of ${shape[dim]}. Nested lists must all have the same shape ${JSON.stringify(shape.slice(1))} per instance.`);
+    throw invalid(`Input "${inputName}" is ragged: ${place(path)} is ${describe(v)}, but the first element at this depth is a list of ${shape[dim]}. Nested lists must all have the same shape ${JSON.stringify(shape.slice(1))} per instance.`);
   }
-  for (let k = 0; k < v.length; k++) fill(inputName, v[k], shape, dim + 1, out, pos, `${where}[${k}]`);
+  if (dim === shape.length - 1) {
+    let i = pos.i;
+    for (let k = 0; k < v.length; k++) {
+      const x = v[k];
+      if (typeof x !== 'number') {
+        path.push(k);
+        throw notNumber(x);
+      }
+      out[i++] = x;
+    }
+    pos.i = i;
+    return;
+  }
+  for (let k = 0; k < v.length; k++) {
+    path.push(k);
+    fill(inputName, v[k], shape, dim + 1, out, pos, path);
+    path.pop();
+  }
 }
 
 /** A list of per-example values (row format, one input) → one TensorProto. `budget` caps the elements. */
@@ -105,7 +136,7 @@ function tensorFromValues(spec: TensorSpec | undefined, inputName: string, value
   }
   const out = new Float32Array(count);
   const pos = { i: 0 };
-  for (let k = 0; k < values.length; k++) fill(inputName, values[k], shape, 1, out, pos, `instance ${k}`);
+  for (let k = 0; k < values.length; k++) fill(inputName, values[k], shape, 1, out, pos, [k]);
   return { dtype: DT.FLOAT, shape, floatVal: out };
 }
 
