@@ -357,12 +357,20 @@ export interface SupervisorOptions extends StartOptions {
   healthIntervalMs?: number;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** How long one health check may take (default 5 s). */
+  healthTimeoutMs?: number;
+  /**
+   * Failed health checks in a row before a live host is replaced (default 3): a host that is busy for a few
+   * seconds (a large request, a slow disk) is not killed with every service on it. A host that exited is
+   * restarted at once.
+   */
+  missedChecksBeforeRestart?: number;
 }
 
 /**
  * Keeps the home's host running: starts it, notices when it dies (exit event of a host it spawned, or a
- * failed health check) and restarts it with exponential back-off. A restarted host restores every deployed
- * service from the store. Events: 'started' (HostClient, restarted: boolean), 'down' (reason), 'restartFailed' (Error).
+ * failed health checks in a row) and restarts it with exponential back-off. A restarted host restores every deployed
+ * service from the store. Events: 'started' (HostClient, restarted: boolean), 'unresponsive' (reason: a missed check, not yet a restart), 'down' (reason), 'restartFailed' (Error).
  */
 export class Supervisor extends EventEmitter {
   private current?: HostClient;
@@ -405,15 +413,31 @@ export class Supervisor extends EventEmitter {
     return client;
   }
 
+  private misses = 0;
+  private checking = false;
+
   private async check(): Promise<void> {
-    if (this.stopped || this.restarting) return;
-    const info = this.current?.info;
-    if (info && isProcessAlive(info.pid) && (await this.current!.healthy(5000))) {
-      this.failures = 0;
-      return;
+    if (this.stopped || this.restarting || this.checking) return;
+    this.checking = true;
+    try {
+      const info = this.current?.info;
+      const alive = !!info && isProcessAlive(info.pid);
+      if (alive && (await this.current!.healthy(this.options.healthTimeoutMs ?? 5000))) {
+        this.failures = 0;
+        this.misses = 0;
+        return;
+      }
+      if (this.stopped || this.restarting) return;
+      if (alive && ++this.misses < (this.options.missedChecksBeforeRestart ?? 3)) {
+        this.emit('unresponsive', `host pid ${info!.pid} missed ${this.misses} health check(s) in a row`);
+        return;
+      }
+      this.misses = 0;
+      if (info && isProcessAlive(info.pid)) process.kill(info.pid, 'SIGKILL'); // alive but not answering: replace it
+      await this.onDown(info ? `host pid ${info.pid} is not healthy` : 'no host');
+    } finally {
+      this.checking = false;
     }
-    if (info && isProcessAlive(info.pid)) process.kill(info.pid, 'SIGKILL'); // alive but not answering: replace it
-    await this.onDown(info ? `host pid ${info.pid} is not healthy` : 'no host');
   }
 
   private async onDown(reason: string): Promise<void> {

@@ -10,6 +10,14 @@ import { HostClient, Supervisor, findHost, hostLogPath, stopHost, waitForService
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Health checks (every 2 s, 5 s each) a live host may miss in a row before the supervisor replaces it: one slow
+ * answer means a busy host (a large request, a slow disk), and killing it would stop every service on it.
+ */
+const MISSED_CHECKS_BEFORE_RESTART = 3;
+/** How long ensureRunning waits for a supervised host to answer before it starts one anew. */
+const BUSY_HOST_PATIENCE_MS = 15_000;
+
 export type EmulatorState = 'stopped' | 'starting' | 'running' | 'failed';
 
 export class EmulatorController implements vscode.Disposable {
@@ -54,15 +62,19 @@ export class EmulatorController implements vscode.Disposable {
   }
 
   async ensureRunning(): Promise<HostClient> {
-    if (this.client && this.supervisor && (await this.client.healthy())) return this.client;
+    // A supervised host that answers late is busy, not gone: give it the supervisor's patience before starting anew.
+    if (this.client && this.supervisor && (await this.client.healthy(BUSY_HOST_PATIENCE_MS))) return this.client;
     this.starting ??= this.start().finally(() => (this.starting = undefined));
     return this.starting;
   }
 
   private async start(): Promise<HostClient> {
     this.set('starting');
+    await this.supervisor?.stop(); // one supervisor at a time: two would both restart the host
+    this.supervisor = undefined;
     this.log.info(`starting the emulator host for ${this.home} (${this.devices()} devices)`);
-    const supervisor = new Supervisor(this.home, { devices: this.devices() });
+    const supervisor = new Supervisor(this.home, { devices: this.devices(), missedChecksBeforeRestart: MISSED_CHECKS_BEFORE_RESTART });
+    supervisor.on('unresponsive', (reason: string) => this.log.warn(`emulator host busy: ${reason}; it is restarted after ${MISSED_CHECKS_BEFORE_RESTART} in a row`));
     supervisor.on('started', (client: HostClient, restarted: boolean) => {
       this.client = client;
       this.log.info(`emulator host ${restarted ? 'restarted' : 'running'}: pid ${client.info.pid}`);
