@@ -290,6 +290,7 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
         maxBodyBytes: maxReceive,
         authorize: (header) => authorize(header, auth, model.serviceName),
         count: (ok) => { requests++; if (!ok) errors++; },
+        logger,
       });
     }
   } catch (e) {
