@@ -66,6 +66,11 @@ export interface EndpointConfig {
   maxReceiveBytes?: number;
   /** Requests waiting for a worker beyond which Predict answers RESOURCE_EXHAUSTED. Default 64 per replica. */
   maxQueue?: number;
+  /**
+   * Request bytes this service's Predict calls may hold at once, from receipt until answered (queued or running);
+   * a call that would pass it answers RESOURCE_EXHAUSTED at once. Default 4 × the receive limit.
+   */
+  maxHeldBytes?: number;
   /** onnxruntime intra-op threads per replica. Default: the CPU count divided among the replicas (at least 1). */
   intraOpThreads?: number;
   logger?: Logger;
@@ -181,6 +186,8 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
     for (const name of ['', model.serviceName]) probeHealth.setStatus(name, status);
   };
   const maxReceive = config.maxReceiveBytes ?? defaultMaxReceiveBytes();
+  const maxHeld = config.maxHeldBytes ?? 4 * maxReceive;
+  let held = 0;
   const healthServer = config.healthPort === undefined ? undefined : new grpc.Server();
   if (healthServer) probeHealth.addToServer(healthServer);
   // The key is checked when a PredictionService call's metadata arrives, before grpc-js is asked to read its
@@ -239,16 +246,26 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
       if (encoding !== 'float_val' && encoding !== 'tensor_content') {
         return fail(callback, grpc.status.INVALID_ARGUMENT, `Metadata ${OUTPUT_ENCODING_HEADER} must be "float_val" or "tensor_content", got "${encoding}".`);
       }
+      const size = call.request.length;
+      if (held + size > maxHeld) {
+        const mib = (n: number) => (n / 1048576).toFixed(1);
+        return fail(callback, grpc.status.RESOURCE_EXHAUSTED, `Service "${model.serviceName}" already holds ${mib(held)} MiB of requests in flight; this ${mib(size)} MiB one would pass its ${mib(maxHeld)} MiB limit. Retry after a moment, or send smaller batches.`);
+      }
+      held += size;
       // grpc-js is done with the request buffer once the handler has it, so the pool may move it to the worker.
       pool!.submit(call.request, encoding === 'tensor_content', () => call.cancelled, true).then(
         (r) => {
+          held -= size;
           const trailer = new grpc.Metadata();
           trailer.set('x-accel-queue-ms', r.queueMs.toFixed(3));
           trailer.set('x-accel-preprocess-ms', r.preprocessMs.toFixed(3));
           trailer.set('x-accel-inference-ms', r.inferenceMs.toFixed(3));
           callback(null, r.bytes, trailer);
         },
-        (e: AccelError) => fail(callback, grpcStatusFor(e), e.message),
+        (e: AccelError) => {
+          held -= size;
+          fail(callback, grpcStatusFor(e), e.message);
+        },
       );
     },
     GetModelMetadata: (call: grpc.ServerUnaryCall<{ metadata_field?: string[] }, object>, callback: grpc.sendUnaryData<object>) => {
