@@ -2,9 +2,11 @@
 // bundle and the Node unit tests import it too. Every message is validated on receipt, because a webview is a
 // separate trust domain: the host never acts on a message it cannot parse.
 
+import type { BenchmarkLevel, LatencyHistogram } from '../scoring/benchmarkRun';
 import type { BatchRow, Box, LatencyBreakdown, Prediction } from '../scoring/scoreResult';
 
-export type { BatchRow, Box, LatencyBreakdown, Prediction };
+export type { BatchRow, BenchmarkLevel, Box, LatencyBreakdown, LatencyHistogram, Prediction };
+export { histogram, percentile } from '../scoring/benchmarkRun';
 export { latencyBreakdown } from '../scoring/scoreResult';
 import { csvLine } from './csv';
 
@@ -48,23 +50,12 @@ export interface ModelView {
   report?: { compatible: boolean; lines: string[]; accuracyDelta: string[] };
 }
 
-export interface BenchmarkLevel {
-  concurrency: number;
-  requests: number;
-  throughputPerSec: number;
-  p50Ms: number;
-  p95Ms: number;
-  errors: number;
-  /** The first error's message, when there were errors. */
-  firstError?: string;
-}
-
 export interface BenchmarkView {
   kind: 'benchmark';
   service: string;
   image: string;
   /** Latency histogram over all requests: bucket upper bounds (ms) and counts. */
-  histogram: Array<{ upToMs: number; count: number }>;
+  histogram: LatencyHistogram;
   levels: BenchmarkLevel[];
   done: boolean;
 }
@@ -118,21 +109,4 @@ export function batchCsv(rows: BatchRow[]): string {
     ]));
   }
   return lines.join('\n') + '\n';
-}
-
-/** Buckets latencies into `buckets` equal-width bins between min and max. */
-export function histogram(latencies: number[], buckets = 12): Array<{ upToMs: number; count: number }> {
-  if (!latencies.length) return [];
-  const min = Math.min(...latencies);
-  const max = Math.max(...latencies);
-  const width = (max - min) / buckets || 1;
-  const out = Array.from({ length: buckets }, (_, i) => ({ upToMs: min + width * (i + 1), count: 0 }));
-  for (const l of latencies) out[Math.min(buckets - 1, Math.floor((l - min) / width))].count++;
-  return out;
-}
-
-export function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return 0;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
 }

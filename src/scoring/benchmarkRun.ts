@@ -1,7 +1,24 @@
 // A small benchmark of one service: the same image scored `requests` times at each concurrency level; latency
 // histogram over all requests and throughput per level.
-import type { BenchmarkLevel, BenchmarkView } from '../panels/protocol';
-import { histogram, percentile } from '../panels/protocol';
+
+/** Latency histogram: bucket upper bounds (ms) and counts. */
+export type LatencyHistogram = Array<{ upToMs: number; count: number }>;
+
+export interface BenchmarkLevel {
+  concurrency: number;
+  requests: number;
+  throughputPerSec: number;
+  p50Ms: number;
+  p95Ms: number;
+  errors: number;
+  /** The first error's message, when there were errors. */
+  firstError?: string;
+}
+
+export interface BenchmarkResult {
+  levels: BenchmarkLevel[];
+  histogram: LatencyHistogram;
+}
 
 export interface BenchmarkPlan {
   levels: number[];
@@ -12,8 +29,8 @@ export async function runBenchmark(
   score: () => Promise<number>,
   plan: BenchmarkPlan,
   cancelled: () => boolean,
-  onProgress: (view: Pick<BenchmarkView, 'levels' | 'histogram'>, fraction: number) => void,
-): Promise<Pick<BenchmarkView, 'levels' | 'histogram'>> {
+  onProgress: (view: BenchmarkResult, fraction: number) => void,
+): Promise<BenchmarkResult> {
   const all: number[] = [];
   const levels: BenchmarkLevel[] = [];
   const total = plan.levels.length * plan.requestsPerLevel;
@@ -42,4 +59,21 @@ export async function runBenchmark(
     onProgress({ levels: [...levels], histogram: histogram(all) }, (levels.length * plan.requestsPerLevel) / total);
   }
   return { levels, histogram: histogram(all) };
+}
+
+/** Buckets latencies into `buckets` equal-width bins between min and max. */
+export function histogram(latencies: number[], buckets = 12): LatencyHistogram {
+  if (!latencies.length) return [];
+  const min = Math.min(...latencies);
+  const max = Math.max(...latencies);
+  const width = (max - min) / buckets || 1;
+  const out = Array.from({ length: buckets }, (_, i) => ({ upToMs: min + width * (i + 1), count: 0 }));
+  for (const l of latencies) out[Math.min(buckets - 1, Math.floor((l - min) / width))].count++;
+  return out;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
 }
