@@ -101,16 +101,29 @@ export function matchProcess(recorded: ProcessIdentity): ProcessMatch {
 }
 
 /** A record's identity fields, as far as they have the right shape (records are files anyone may damage). */
-export function identityOf(record: { pid?: unknown; started?: unknown; cmdline?: unknown }): ProcessIdentity | undefined {
+export function identityOf(record: {
+  pid?: unknown;
+  started?: unknown;
+  cmdline?: unknown;
+}): ProcessIdentity | undefined {
   if (typeof record.pid !== 'number' || !Number.isInteger(record.pid) || record.pid <= 0) return undefined;
-  const cmdline = Array.isArray(record.cmdline) && record.cmdline.every((a) => typeof a === 'string') ? (record.cmdline as string[]) : undefined;
-  return { pid: record.pid, ...(typeof record.started === 'string' ? { started: record.started } : {}), ...(cmdline ? { cmdline } : {}) };
+  const cmdline =
+    Array.isArray(record.cmdline) && record.cmdline.every((a) => typeof a === 'string')
+      ? (record.cmdline as string[])
+      : undefined;
+  return {
+    pid: record.pid,
+    ...(typeof record.started === 'string' ? { started: record.started } : {}),
+    ...(cmdline ? { cmdline } : {}),
+  };
 }
 
 /** How a mismatch reads in a message: why the recorded pid is not (or no longer) the recorded process. */
 export function describeMismatch(pid: number, match: ProcessMatch): string {
   if (match === 'gone') return `process ${pid} is gone`;
-  if (match === 'other') return `pid ${pid} now belongs to another process (its start time or command line differs from the record)`;
-  if (match === 'unproven') return `process ${pid} is running but the record holds no start time to prove it is the same process`;
+  if (match === 'other')
+    return `pid ${pid} now belongs to another process (its start time or command line differs from the record)`;
+  if (match === 'unproven')
+    return `process ${pid} is running but the record holds no start time to prove it is the same process`;
   return `process ${pid} is the recorded process`;
 }

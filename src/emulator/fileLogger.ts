@@ -9,7 +9,9 @@ export function fileLogger(file: string, also?: { logger: Logger; prefix: string
   mkdirPrivate(path.dirname(file));
   const write = (level: 'info' | 'warn' | 'error', message: string) => {
     try {
-      fs.appendFileSync(file, `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`, { mode: PRIVATE_FILE_MODE });
+      fs.appendFileSync(file, `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}\n`, {
+        mode: PRIVATE_FILE_MODE,
+      });
     } catch {
       // a full disk or a removed home must not crash the host
     }

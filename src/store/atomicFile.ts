@@ -63,6 +63,7 @@ export function removeDeadTempFiles(dir: string): void {
   }
   for (const entry of entries) {
     const m = /\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(entry);
-    if (m && Number(m[1]) !== process.pid && !isProcessAlive(Number(m[1]))) fs.rmSync(path.join(dir, entry), { force: true, recursive: true });
+    if (m && Number(m[1]) !== process.pid && !isProcessAlive(Number(m[1])))
+      fs.rmSync(path.join(dir, entry), { force: true, recursive: true });
   }
 }

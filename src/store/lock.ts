@@ -63,7 +63,12 @@ function createExclusive(file: string, content: string): boolean {
 
 function holderContent(): string {
   const me = selfIdentity();
-  return JSON.stringify({ pid: me.pid, host: os.hostname(), since: new Date().toISOString(), ...(me.started ? { started: me.started, cmdline: me.cmdline } : {}) } satisfies Holder);
+  return JSON.stringify({
+    pid: me.pid,
+    host: os.hostname(),
+    since: new Date().toISOString(),
+    ...(me.started ? { started: me.started, cmdline: me.cmdline } : {}),
+  } satisfies Holder);
 }
 
 /**
@@ -151,9 +156,15 @@ async function acquire(file: string, what: string, timeoutMs: number): Promise<s
  * Runs `fn` while holding the lock file. `what` names the locked thing in errors ('Workspace "demo"').
  * Nested use of the same lock in one async flow is a programming error and throws instead of deadlocking.
  */
-export async function withLock<T>(file: string, what: string, fn: () => Promise<T> | T, timeoutMs = lockTimeoutMs()): Promise<T> {
+export async function withLock<T>(
+  file: string,
+  what: string,
+  fn: () => Promise<T> | T,
+  timeoutMs = lockTimeoutMs(),
+): Promise<T> {
   const mine = held.getStore();
-  if (mine?.has(file)) throw new AccelError('Internal', `Internal error: ${what} was locked twice by the same operation (${file}).`);
+  if (mine?.has(file))
+    throw new AccelError('Internal', `Internal error: ${what} was locked twice by the same operation (${file}).`);
   const previous = inProcess.get(file) ?? Promise.resolve();
   let done!: () => void;
   const turn = new Promise<void>((resolve) => (done = resolve));

@@ -69,10 +69,16 @@ export function ensurePrivateHome(home: string): void {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return; // created private when first written (or explained then)
-    throw new AccelError('InvalidArgument', `Cannot read the accel home ${home} (${code}). Set ACCEL_HOME (or the accel.home setting) to a folder you can use, or fix its permissions.`);
+    throw new AccelError(
+      'InvalidArgument',
+      `Cannot read the accel home ${home} (${code}). Set ACCEL_HOME (or the accel.home setting) to a folder you can use, or fix its permissions.`,
+    );
   }
   if (!st.isDirectory()) {
-    throw new AccelError('InvalidArgument', `The accel home ${home} is not a folder. Set ACCEL_HOME (or the accel.home setting) to a folder, or move that file away.`);
+    throw new AccelError(
+      'InvalidArgument',
+      `The accel home ${home} is not a folder. Set ACCEL_HOME (or the accel.home setting) to a folder, or move that file away.`,
+    );
   }
   if (st.uid !== me) refuseForeign(home, st.uid, me);
   if ((st.mode & 0o777) !== PRIVATE_DIR_MODE) fs.chmodSync(home, PRIVATE_DIR_MODE);

@@ -31,7 +31,10 @@ function homeKey(home: string): Buffer {
   }
   const key = fs.readFileSync(file);
   if (key.length !== 32) {
-    throw new AccelError('Internal', `The secret key file ${file} is damaged (${key.length} bytes, expected 32). Sealed service keys cannot be read; delete and redeploy the services, or restore the file from a backup.`);
+    throw new AccelError(
+      'Internal',
+      `The secret key file ${file} is damaged (${key.length} bytes, expected 32). Sealed service keys cannot be read; delete and redeploy the services, or restore the file from a backup.`,
+    );
   }
   return key;
 }
@@ -45,7 +48,10 @@ export function seal(home: string, plaintext: string): string {
 
 export function unseal(home: string, sealed: string): string {
   if (!sealed.startsWith(PREFIX)) {
-    throw new AccelError('Internal', 'A sealed secret has an unknown format. Regenerate the key with `accel service regen-key <service> primary|secondary`.');
+    throw new AccelError(
+      'Internal',
+      'A sealed secret has an unknown format. Regenerate the key with `accel service regen-key <service> primary|secondary`.',
+    );
   }
   const raw = Buffer.from(sealed.slice(PREFIX.length), 'base64');
   try {
@@ -53,6 +59,9 @@ export function unseal(home: string, sealed: string): string {
     decipher.setAuthTag(raw.subarray(12, 28));
     return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
   } catch {
-    throw new AccelError('Internal', `A sealed secret cannot be opened with ${secretKeyPath(home)} (the key file was replaced or the store copied from another home). Regenerate the keys with \`accel service regen-key <service> primary|secondary\`.`);
+    throw new AccelError(
+      'Internal',
+      `A sealed secret cannot be opened with ${secretKeyPath(home)} (the key file was replaced or the store copied from another home). Regenerate the keys with \`accel service regen-key <service> primary|secondary\`.`,
+    );
   }
 }

@@ -29,7 +29,11 @@ function unrelatedProcess(): number {
 function identityOfADeadHost(pid: number, home: string) {
   const live = processIdentity(pid)!;
   const [boot, ticks] = live.started!.split(':');
-  return { pid, started: `${boot}:${Math.max(1, Number(ticks) - 1000)}`, cmdline: [process.execPath, path.join('dist', 'emulator.js'), '--home', home] };
+  return {
+    pid,
+    started: `${boot}:${Math.max(1, Number(ticks) - 1000)}`,
+    cmdline: [process.execPath, path.join('dist', 'emulator.js'), '--home', home],
+  };
 }
 
 async function endProcess(pid: number): Promise<void> {
@@ -53,9 +57,28 @@ describe('emulator stop with a record whose pid was reused', () => {
   it('does not signal the process, says the record is stale, and removes it', async () => {
     await home.run(['workspace', 'create', 'w', '--json']);
     const pid = unrelatedProcess();
-    const record = { pid, controlPort: CLOSED_PORT, token: 'a'.repeat(48), startTime: new Date().toISOString(), version: '0.1.0', devices: 4, home: home.home, identity: identityOfADeadHost(pid, home.home) };
+    const record = {
+      pid,
+      controlPort: CLOSED_PORT,
+      token: 'a'.repeat(48),
+      startTime: new Date().toISOString(),
+      version: '0.1.0',
+      devices: 4,
+      home: home.home,
+      identity: identityOfADeadHost(pid, home.home),
+    };
     fs.writeFileSync(path.join(home.home, HOST_INFO_FILE), JSON.stringify(record), { mode: 0o600 });
-    fs.writeFileSync(path.join(home.home, HOST_LOCK_FILE), JSON.stringify({ pid, host: os.hostname(), since: record.startTime, started: record.identity.started, cmdline: record.identity.cmdline }), { mode: 0o600 });
+    fs.writeFileSync(
+      path.join(home.home, HOST_LOCK_FILE),
+      JSON.stringify({
+        pid,
+        host: os.hostname(),
+        since: record.startTime,
+        started: record.identity.started,
+        cmdline: record.identity.cmdline,
+      }),
+      { mode: 0o600 },
+    );
 
     const stop = await home.run(['emulator', 'stop']);
     assert.match(stop.stdout, /stale/);
@@ -67,7 +90,11 @@ describe('emulator stop with a record whose pid was reused', () => {
 
   it('starts a new host over the stale lock, and leaves the unrelated process alone', async () => {
     const pid = unrelatedProcess();
-    fs.writeFileSync(path.join(home.home, HOST_LOCK_FILE), JSON.stringify({ host: os.hostname(), since: new Date().toISOString(), ...identityOfADeadHost(pid, home.home) }), { mode: 0o600 });
+    fs.writeFileSync(
+      path.join(home.home, HOST_LOCK_FILE),
+      JSON.stringify({ host: os.hostname(), since: new Date().toISOString(), ...identityOfADeadHost(pid, home.home) }),
+      { mode: 0o600 },
+    );
     const started = await home.run(['emulator', 'start', '--json']);
     assert.equal(started.json.started, true);
     assert.notEqual(started.json.pid, pid);
@@ -84,7 +111,19 @@ describe('emulator stop with a record whose pid was reused', () => {
 
   it('refuses to signal a live pid that an old-format record (no identity) names and that does not answer', async () => {
     const pid = unrelatedProcess();
-    fs.writeFileSync(path.join(home.home, HOST_INFO_FILE), JSON.stringify({ pid, controlPort: CLOSED_PORT, token: 'b'.repeat(48), startTime: '', version: '0.1.0', devices: 4, home: home.home }), { mode: 0o600 });
+    fs.writeFileSync(
+      path.join(home.home, HOST_INFO_FILE),
+      JSON.stringify({
+        pid,
+        controlPort: CLOSED_PORT,
+        token: 'b'.repeat(48),
+        startTime: '',
+        version: '0.1.0',
+        devices: 4,
+        home: home.home,
+      }),
+      { mode: 0o600 },
+    );
     const stop = await home.run(['emulator', 'stop'], { expectFailure: true });
     assert.match(stop.stderr, new RegExp(`Not stopping pid ${pid}`));
     assert.match(stop.stderr, /kill/);
@@ -101,7 +140,10 @@ describe('the host lock', () => {
     const file = path.join(dir, HOST_LOCK_FILE);
     const content = JSON.stringify({ host: os.hostname(), since: new Date().toISOString(), ...processIdentity(pid)! });
     fs.writeFileSync(file, content);
-    assert.throws(() => acquireHostLock(dir), (e) => e instanceof HostAlreadyRunning && e.message.includes(`pid ${pid}`));
+    assert.throws(
+      () => acquireHostLock(dir),
+      (e) => e instanceof HostAlreadyRunning && e.message.includes(`pid ${pid}`),
+    );
     assert.equal(fs.readFileSync(file, 'utf8'), content, 'the live holder keeps its lock');
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -131,8 +173,27 @@ describe('a workspace lock whose pid was reused', () => {
     await home.run(['workspace', 'create', 'w', '--json']);
     const pid = unrelatedProcess();
     const lock = path.join(home.home, 'workspaces', 'w', '.lock');
-    fs.writeFileSync(lock, JSON.stringify({ host: os.hostname(), since: new Date().toISOString(), ...identityOfADeadHost(pid, home.home), cmdline: ['node', 'dist/cli.js', 'model', 'register'] }));
-    const registered = await home.run(['model', 'register', mobilenetPath, '--name', 'mobilenet', '--preset', 'mobilenetv2', '--json', '--workspace', 'w']);
+    fs.writeFileSync(
+      lock,
+      JSON.stringify({
+        host: os.hostname(),
+        since: new Date().toISOString(),
+        ...identityOfADeadHost(pid, home.home),
+        cmdline: ['node', 'dist/cli.js', 'model', 'register'],
+      }),
+    );
+    const registered = await home.run([
+      'model',
+      'register',
+      mobilenetPath,
+      '--name',
+      'mobilenet',
+      '--preset',
+      'mobilenetv2',
+      '--json',
+      '--workspace',
+      'w',
+    ]);
     assert.equal(registered.json.id, 'mobilenet:1');
     assert.equal(fs.existsSync(lock), false, 'the stale lock was broken and the writer released its own');
     assert.equal(isProcessAlive(pid), true);
@@ -154,7 +215,7 @@ describe('operation cancel with a runner pid that was reused', () => {
   const home = new AccelHome();
   after(() => home.cleanup());
 
-  it('does not signal a process whose command line is not that operation\'s runner', async () => {
+  it("does not signal a process whose command line is not that operation's runner", async () => {
     await home.run(['workspace', 'create', 'w', '--json']);
     const pid = unrelatedProcess();
     const id = 'convert-reused-pid';
@@ -162,10 +223,21 @@ describe('operation cancel with a runner pid that was reused', () => {
     const store = openStore(home.home);
     const opsDir = path.join(home.home, 'workspaces', 'w', 'operations');
     fs.mkdirSync(opsDir, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(path.join(opsDir, `${id}.request.json`), JSON.stringify({ modelId: 'm:1', inputTensor: 'x', outputTensors: ['y'], precision: 'fp32', detached: true }), { mode: 0o600 });
+    fs.writeFileSync(
+      path.join(opsDir, `${id}.request.json`),
+      JSON.stringify({ modelId: 'm:1', inputTensor: 'x', outputTensors: ['y'], precision: 'fp32', detached: true }),
+      { mode: 0o600 },
+    );
     fs.writeFileSync(path.join(opsDir, `${id}.log`), '', { mode: 0o600 });
     await store.update('w', (s) => {
-      s.operations.push({ id, kind: 'convert', state: 'Running', target: 'm:1', createdTime: new Date().toISOString(), pid });
+      s.operations.push({
+        id,
+        kind: 'convert',
+        state: 'Running',
+        target: 'm:1',
+        createdTime: new Date().toISOString(),
+        pid,
+      });
     });
     await home.run(['operation', 'cancel', id, '--workspace', 'w']);
     assert.equal(isProcessAlive(pid), true, 'the unrelated process was not signalled');

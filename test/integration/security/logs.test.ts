@@ -14,11 +14,20 @@ const SECRET = 'planted-outside-the-logs-folder';
 function control(info: HostInfo, route: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     // A raw path: no URL normalisation between the test and the host.
-    const req = http.request({ host: '127.0.0.1', port: info.controlPort, path: route, headers: { 'x-accel-token': info.token }, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: info.controlPort,
+        path: route,
+        headers: { 'x-accel-token': info.token },
+        timeout: 10_000,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer to ${route}`)));
     req.on('error', reject);
     req.end();
@@ -38,7 +47,16 @@ describe('/logs on the control API', () => {
   });
   after(() => home.cleanup());
 
-  for (const service of ['../../planted', '../emulator-copy', '..%2F..%2Fplanted', '%2e%2e/%2e%2e/planted', `../../..${path.join(home.home, 'planted')}`, '/etc/passwd%00', 'a/b', '']) {
+  for (const service of [
+    '../../planted',
+    '../emulator-copy',
+    '..%2F..%2Fplanted',
+    '%2e%2e/%2e%2e/planted',
+    `../../..${path.join(home.home, 'planted')}`,
+    '/etc/passwd%00',
+    'a/b',
+    '',
+  ]) {
     it(`refuses service=${service || '(empty)'} with 400`, async () => {
       const r = await control(info, `/logs?service=${service}`);
       assert.equal(r.status, 400, r.body);

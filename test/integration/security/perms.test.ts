@@ -24,7 +24,9 @@ function modesUnder(dir: string): { path: string; dir: boolean; mode: number }[]
 function assertPrivate(home: string): number {
   assert.equal(fs.statSync(home).mode & 0o777, 0o700, `${home} itself`);
   const entries = modesUnder(home);
-  const loose = entries.filter((e) => e.mode !== (e.dir ? 0o700 : 0o600)).map((e) => `${e.mode.toString(8)} ${path.relative(home, e.path)}`);
+  const loose = entries
+    .filter((e) => e.mode !== (e.dir ? 0o700 : 0o600))
+    .map((e) => `${e.mode.toString(8)} ${path.relative(home, e.path)}`);
   assert.deepEqual(loose, [], 'every folder 0700 and every file 0600');
   return entries.length;
 }
@@ -48,7 +50,18 @@ describe('a home after the whole flow', () => {
     fs.chmodSync(path.join(home.home, `${HOST_INFO_FILE}.tmp`), 0o644);
     await home.run(['model', 'add', 'mobilenetv2', '--name', 'mobilenet', '--json', ...W]);
     await home.run(['image', 'create', 'mobilenet-image', '--model', 'mobilenet:1', '--json', ...W]);
-    const deployed = (await home.run(['service', 'deploy', 'classifier', '--image', 'mobilenet-image:1', '--self-signed', '--json', ...W])).json;
+    const deployed = (
+      await home.run([
+        'service',
+        'deploy',
+        'classifier',
+        '--image',
+        'mobilenet-image:1',
+        '--self-signed',
+        '--json',
+        ...W,
+      ])
+    ).json;
     assert.equal(deployed.state, 'Running');
     const scored = (await home.run(['score', 'classifier', PHOTOS[1].file, '--json', ...W])).json;
     assert.equal(scored.results[0].top[0].index, 88);
@@ -66,7 +79,9 @@ describe('a home after the whole flow', () => {
     await home.run(['image', 'export', 'mobilenet-image:1', dir, ...W]);
     const files = modesUnder(dir).filter((e) => !e.dir);
     assert.ok(files.length > 3);
-    const unreadable = files.filter((e) => (e.mode & 0o044) !== 0o044).map((e) => `${e.mode.toString(8)} ${path.relative(dir, e.path)}`);
+    const unreadable = files
+      .filter((e) => (e.mode & 0o044) !== 0o044)
+      .map((e) => `${e.mode.toString(8)} ${path.relative(dir, e.path)}`);
     assert.deepEqual(unreadable, [], 'a container build (and its non-root user) can read every exported file');
   });
 });
@@ -79,7 +94,8 @@ describe('an existing home', () => {
       // What an older version left: 0755 folders, 0644 files, no marker.
       fs.rmSync(path.join(home.home, PRIVATE_MARKER));
       fs.writeFileSync(path.join(home.home, 'workspaces', 'old', 'notes.txt'), 'x');
-      for (const e of [{ path: home.home, dir: true, mode: 0 }, ...modesUnder(home.home)]) fs.chmodSync(e.path, e.dir ? 0o755 : 0o644);
+      for (const e of [{ path: home.home, dir: true, mode: 0 }, ...modesUnder(home.home)])
+        fs.chmodSync(e.path, e.dir ? 0o755 : 0o644);
 
       await home.run(['workspace', 'list', '--json']);
       assertPrivate(home.home);
@@ -89,20 +105,24 @@ describe('an existing home', () => {
     }
   });
 
-  it('owned by another user is refused with a clear error, and nothing is written', { skip: process.getuid?.() !== 0 && 'needs root to give a folder to another user' }, async () => {
-    const home = new AccelHome();
-    try {
-      const nobody = 65534;
-      fs.chownSync(home.home, nobody, nobody);
-      const r = await home.run(['workspace', 'create', 'mine'], { expectFailure: true });
-      assert.match(r.stderr, new RegExp(`belongs to another user \\(uid ${nobody}; you are uid 0\\)`));
-      assert.match(r.stderr, /set ACCEL_HOME/);
-      assert.deepEqual(fs.readdirSync(home.home), []);
-      const list = await home.run(['workspace', 'list'], { expectFailure: true });
-      assert.match(list.stderr, /belongs to another user/);
-    } finally {
-      fs.chownSync(home.home, 0, 0);
-      await home.cleanup();
-    }
-  });
+  it(
+    'owned by another user is refused with a clear error, and nothing is written',
+    { skip: process.getuid?.() !== 0 && 'needs root to give a folder to another user' },
+    async () => {
+      const home = new AccelHome();
+      try {
+        const nobody = 65534;
+        fs.chownSync(home.home, nobody, nobody);
+        const r = await home.run(['workspace', 'create', 'mine'], { expectFailure: true });
+        assert.match(r.stderr, new RegExp(`belongs to another user \\(uid ${nobody}; you are uid 0\\)`));
+        assert.match(r.stderr, /set ACCEL_HOME/);
+        assert.deepEqual(fs.readdirSync(home.home), []);
+        const list = await home.run(['workspace', 'list'], { expectFailure: true });
+        assert.match(list.stderr, /belongs to another user/);
+      } finally {
+        fs.chownSync(home.home, 0, 0);
+        await home.cleanup();
+      }
+    },
+  );
 });

@@ -46,7 +46,10 @@ describe('withLock and a recorded identity', { skip: !linux && 'reads /proc' }, 
     const dir = tempDir();
     const file = path.join(dir, '.lock');
     const live = processIdentity(sleeper.pid!)!;
-    fs.writeFileSync(file, JSON.stringify({ ...live, started: `${live.started}0`, host: os.hostname(), since: '2026-01-01T00:00:00.000Z' }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ ...live, started: `${live.started}0`, host: os.hostname(), since: '2026-01-01T00:00:00.000Z' }),
+    );
     assert.equal(await withLock(file, 'Test', () => 7, 200), 7);
     assert.deepEqual(fs.readdirSync(dir), []);
   });
@@ -54,13 +57,20 @@ describe('withLock and a recorded identity', { skip: !linux && 'reads /proc' }, 
   it('waits for a live holder whose identity matches, then Busy, and leaves its lock', async () => {
     const dir = tempDir();
     const file = path.join(dir, '.lock');
-    const content = JSON.stringify({ ...processIdentity(sleeper.pid!)!, host: os.hostname(), since: '2026-01-01T00:00:00.000Z' });
+    const content = JSON.stringify({
+      ...processIdentity(sleeper.pid!)!,
+      host: os.hostname(),
+      since: '2026-01-01T00:00:00.000Z',
+    });
     fs.writeFileSync(file, content);
-    await assert.rejects(withLock(file, 'Test', () => 1, 150), (e) => isAccelError(e, 'Busy'));
+    await assert.rejects(
+      withLock(file, 'Test', () => 1, 150),
+      (e) => isAccelError(e, 'Busy'),
+    );
     assert.equal(fs.readFileSync(file, 'utf8'), content);
   });
 
-  it('records this process\'s start time and command line in its lock file', async () => {
+  it("records this process's start time and command line in its lock file", async () => {
     const dir = tempDir();
     const file = path.join(dir, '.lock');
     const seen = await withLock(file, 'Test', () => JSON.parse(fs.readFileSync(file, 'utf8')));
@@ -132,6 +142,9 @@ describe('ensurePrivateHome', { skip: typeof process.getuid !== 'function' && 'P
   it('refuses a file where the home should be', () => {
     const file = path.join(tempDir(), 'home');
     fs.writeFileSync(file, '');
-    assert.throws(() => ensurePrivateHome(file), (e) => isAccelError(e, 'InvalidArgument') && /is not a folder/.test(e.message));
+    assert.throws(
+      () => ensurePrivateHome(file),
+      (e) => isAccelError(e, 'InvalidArgument') && /is not a folder/.test(e.message),
+    );
   });
 });
