@@ -3,23 +3,12 @@
 // Commands that parse model files from the folder refuse to run in an untrusted workspace. Long work runs under
 // withProgress with a real cancellation signal handed down to the use cases.
 import * as vscode from 'vscode';
-import { AccelError, isAccelError } from '../../core/errors';
+import { isAccelError } from '../../core/errors';
 import type { CancellationSignal, ProgressReporter } from '../../core/ports';
 import type { AccelContext } from '../accelContext';
 import { isUserCancelled } from '../ui';
-import { errorActions, MANAGE_TRUST, RETRY, SIGN_IN, type TrustDetail } from './errorActions';
-
-/**
- * Commands that need a trusted workspace (package.json's capabilities.untrustedWorkspaces and their menus'
- * `isWorkspaceTrusted`): registering or converting reads and parses model files, typically from the folder.
- */
-export const TRUST_REQUIRED: ReadonlySet<string> = new Set(['accel.model.register', 'accel.model.convert']);
-
-function untrusted(id: string): AccelError {
-  const what = id === 'accel.model.convert' ? 'Converting a model' : 'Registering a model';
-  const detail: TrustDetail = { needsWorkspaceTrust: true };
-  return new AccelError('PermissionDenied', `${what} needs a trusted workspace: it parses model files, which may come from this folder. Trust the folder (Manage Workspace Trust) and run the command again.`, detail);
-}
+import { errorActions, MANAGE_TRUST, RETRY, SIGN_IN } from './errorActions';
+import { TRUST_REQUIRED, untrustedRefusal } from './trust';
 
 export type Handler = (...args: any[]) => unknown;
 
@@ -36,7 +25,7 @@ export class CommandRunner {
   async run(id: string, handler: Handler, args: unknown[]): Promise<unknown> {
     this.lastError = undefined;
     try {
-      if (TRUST_REQUIRED.has(id) && !vscode.workspace.isTrusted) throw untrusted(id);
+      if (TRUST_REQUIRED.has(id) && !vscode.workspace.isTrusted) throw untrustedRefusal(id);
       return await handler(...args);
     } catch (e) {
       if (isUserCancelled(e)) {

@@ -1,0 +1,13 @@
+// Workspace trust for commands: which ones need a trusted folder (registering or converting parses model files,
+// typically from the folder) and the refusal they get in Restricted Mode. Pure (no vscode): the manifest test
+// checks that package.json hides exactly these behind `isWorkspaceTrusted`.
+import { AccelError } from '../../core/errors';
+import type { TrustDetail } from './errorActions';
+
+export const TRUST_REQUIRED: ReadonlySet<string> = new Set(['accel.model.register', 'accel.model.convert']);
+
+export function untrustedRefusal(id: string): AccelError {
+  const what = id === 'accel.model.convert' ? 'Converting a model' : 'Registering a model';
+  const detail: TrustDetail = { needsWorkspaceTrust: true };
+  return new AccelError('PermissionDenied', `${what} needs a trusted workspace: it parses model files, which may come from this folder. Trust the folder (Manage Workspace Trust) and run the command again.`, detail);
+}
