@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AccelError } from '../core/errors';
-import { deleteModel, findModel, registerModel } from '../core/models';
+import { findModel, registerModel } from '../core/models';
 import { validateName } from '../core/names';
 import { neverCancelled, silentProgress, type CancellationSignal, type ProgressReporter, type WorkspaceStore } from '../core/ports';
 import { presetOf } from '../core/presets';
@@ -84,25 +84,12 @@ function readModelFile(store: WorkspaceStore, workspace: string, model: Model): 
   return fs.readFileSync(file);
 }
 
-async function registerBytes(store: WorkspaceStore, workspace: string, bytes: Uint8Array, fileName: string, input: Omit<Parameters<typeof registerModel>[2], 'path'>, labels?: string[]): Promise<Model> {
+async function registerBytes(store: WorkspaceStore, workspace: string, bytes: Uint8Array, fileName: string, input: Omit<Parameters<typeof registerModel>[2], 'path'>): Promise<Model> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accel-classifier-'));
   try {
     const file = path.join(dir, fileName);
     fs.writeFileSync(file, bytes);
-    const model = await registerModel(store, workspace, { ...input, path: file });
-    if (!labels) return model;
-    // registerModel takes named label sets; the class names are set in a second commit, undone if it fails.
-    try {
-      return await store.update(workspace, (state) => {
-        const m = state.models.find((x) => x.id === model.id);
-        if (!m) throw new AccelError('NotFound', `Model ${model.id} was deleted while it was being registered. Train again.`);
-        m.labels = [...labels];
-        return m;
-      });
-    } catch (e) {
-      await deleteModel(store, workspace, model.id).catch(() => undefined);
-      throw e;
-    }
+    return await registerModel(store, workspace, { ...input, path: file });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -193,14 +180,14 @@ export async function trainClassifier(store: WorkspaceStore, workspace: string, 
   const bytes = attachHead(featurizer.bytes, `the featurizer of ${source.id}`, head);
   const holdoutAccuracy = heldEval ? heldEval.accuracy : null;
   const model = await registerBytes(store, workspace, bytes, `${options.name}.onnx`, {
-    name: options.name, preset: source.preset, preprocessing: source.preprocessing, labels: 'none',
+    name: options.name, preset: source.preset, preprocessing: source.preprocessing, labels: dataset.classes,
     description: options.description ?? `Classifier of ${k} classes (${dataset.classes.join(', ').slice(0, 200)}) trained on ${path.basename(dataset.root)} over featurizer ${source.id}.`,
     tags: {
       classifier: 'softmax', featurizer: source.id, featureTensor: featurizer.feature.name, dataDigest: dataset.digest,
       'accuracy.train': trainEval.accuracy.toFixed(4), 'accuracy.holdout': holdoutAccuracy === null ? 'none' : holdoutAccuracy.toFixed(4),
     },
     properties: { trainedOn: dataset.root.slice(-256), photos: String(photos.length), holdout: String(holdoutShare), l2: String(l2), seed: String(seed) },
-  }, dataset.classes);
+  });
   progress.report({ message: `Registered ${model.id}`, fraction: 1 });
 
   const misclassified = split.holdout.flatMap((j, r) => heldPred[r] === held.y[r] ? [] : [{

@@ -146,12 +146,24 @@ function validateRecord(record: Record<string, string> | undefined, what: string
   return out;
 }
 
+/** A trained classifier's own labels: 1-10000 distinct class names of 1-64 characters without control characters. */
+function validateClassNames(labels: unknown[]): void {
+  if (labels.length === 0 || labels.length > 10_000) throw new AccelError('InvalidArgument', `A list of class names must hold 1 to 10000 names (it holds ${labels.length}).`);
+  for (const l of labels) {
+    if (typeof l !== 'string' || l.length === 0 || l.length > 64 || [...l].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)) {
+      throw new AccelError('InvalidArgument', `${JSON.stringify(l)} is not a valid class name. Use 1-64 characters without line breaks or control characters.`);
+    }
+  }
+  if (new Set(labels).size !== labels.length) throw new AccelError('InvalidArgument', 'The class names are not distinct. Give each class its own name.');
+}
+
 /** Checks everything about a registration that does not need the file or the store. */
 function validateRegistration(input: RegisterModelInput): void {
   validateName('model', input.name);
   if (input.preset !== undefined) presetByName(input.preset);
-  if (input.labels !== undefined && !LABEL_SETS.includes(input.labels)) {
-    throw new AccelError('InvalidArgument', `Unknown label set "${input.labels}". Use one of: ${LABEL_SETS.join(', ')}.`);
+  if (Array.isArray(input.labels)) validateClassNames(input.labels);
+  else if (input.labels !== undefined && !LABEL_SETS.includes(input.labels)) {
+    throw new AccelError('InvalidArgument', `Unknown label set "${input.labels}". Use one of: ${LABEL_SETS.join(', ')}, or a list of class names.`);
   }
   if (input.description !== undefined && input.description.length > 1024) {
     throw new AccelError('InvalidArgument', 'The description is longer than 1024 characters. Shorten it.');

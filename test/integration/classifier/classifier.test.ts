@@ -117,6 +117,17 @@ test('deployed like any model: accel score names the right class for photos it n
   await home.run(['image', 'delete', 'pets-image:1', ...W]);
 });
 
+test('convert for the accelerator keeps the class names; msfp9 agrees with the trained classifier on unseen photos', { timeout: 300_000 }, async () => {
+  const calibration = path.join(unseenDir, 'cat');
+  const op = (await home.run(['model', 'convert', 'pets:1', '--input', 'input', '--output', 'probabilities', '--precision', 'msfp9', '--dequantize', '--calibration', calibration, '--wait', '--json', ...W])).json;
+  assert.equal(op.state, 'Succeeded');
+  const converted = (await home.run(['model', 'show', op.resultId, '--json', ...W])).json;
+  assert.deepEqual(converted.labels, ['bird', 'cat', 'food']);
+  assert.equal(converted.parentId, 'pets:1');
+  assert.equal(converted.conversionReport.accuracy.top1Agreement, 1, JSON.stringify(converted.conversionReport.accuracy));
+  await home.run(['model', 'delete', op.resultId, ...W]);
+});
+
 test('model featurizer registers the cut featurizer; as a featurizer of its own it has no classification layer to find', { timeout: 120_000 }, async () => {
   const feat = (await home.run(['model', 'featurizer', 'mobilenet:1', '--name', 'mobilenet-features', '--json', ...W])).json;
   assert.equal(feat.featureTensor, '472_quantized');

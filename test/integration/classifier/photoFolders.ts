@@ -15,7 +15,7 @@ export const CLASS_SOURCES: Record<string, string[]> = {
   food: ['coral/hot_dog.jpg', 'skimage/coffee.png'],
 };
 
-function load(rel: string): sharp.Sharp {
+function load(rel: string): ReturnType<typeof sharp> {
   const file = path.join(imagesDir, rel);
   if (rel.endsWith('.bmp')) {
     const img = decodeBmp(fs.readFileSync(file), rel); // sharp reads no BMP
