@@ -40,16 +40,24 @@ step('sample workspace folder with photos: .cache/sample-workspace/photos');
 const folder = join(repoRoot, '.cache', 'sample-workspace');
 console.log(`  ${copySamplePhotos(join(folder, 'photos')).length} photos from media/samples/`);
 
-step('store workspace "default" with the sample model deployed (mobilenet-svc)');
+step('store workspace with the sample model deployed (mobilenet-svc)');
 const workspaces = accel('workspace', 'list');
-if (!workspaces.some((w) => w.name === 'default')) accel('workspace', 'create', 'default');
-accel('workspace', 'use', 'default');
-const state = { models: accel('model', 'list', '--workspace', 'default'), images: accel('image', 'list', '--workspace', 'default'), services: accel('service', 'list', '--workspace', 'default') };
-const model = state.models.find((m) => m.name === 'mobilenetv2') ?? accel('model', 'add', 'mobilenetv2', '--workspace', 'default');
-const image = state.images.find((i) => i.modelId === model.id) ?? accel('image', 'create', 'mobilenet-image', '--model', model.id, '--workspace', 'default');
-const service = state.services.find((s) => s.name === 'mobilenet-svc') ?? accel('service', 'deploy', 'mobilenet-svc', '--image', image.id, '--workspace', 'default');
+// Service names are unique per home: when `npm run walkthrough` (or an earlier run) already deployed
+// mobilenet-svc in another workspace, open that workspace instead of failing on a second deploy.
+const owner = workspaces.find((w) => accel('service', 'list', '--workspace', w.name).some((s) => s.name === 'mobilenet-svc'));
+const wsName = owner?.name ?? 'default';
+if (!workspaces.some((w) => w.name === wsName)) accel('workspace', 'create', wsName);
+accel('workspace', 'use', wsName);
+const W = ['--workspace', wsName];
+let service = owner && accel('service', 'list', ...W).find((s) => s.name === 'mobilenet-svc');
+if (!service) {
+  const state = { models: accel('model', 'list', ...W), images: accel('image', 'list', ...W) };
+  const model = state.models.find((m) => m.name === 'mobilenetv2') ?? accel('model', 'add', 'mobilenetv2', ...W);
+  const image = state.images.find((i) => i.modelId === model.id) ?? accel('image', 'create', 'mobilenet-image', '--model', model.id, ...W);
+  service = accel('service', 'deploy', 'mobilenet-svc', '--image', image.id, ...W);
+}
 accel('emulator', 'start');
-console.log(`  ${model.id} → ${image.id} → ${service.name}`);
+console.log(`  workspace "${wsName}" (active): ${service.imageId} → ${service.name}`);
 
 step('starting VS Code (code-server)');
 const server = await startCodeServer({ workspace: folder, env, label: 'dev', port: portArg });
