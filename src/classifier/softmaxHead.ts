@@ -63,17 +63,60 @@ function standardize(features: Float32Array, n: number, dim: number): { x: Float
   return { x, mean, scale };
 }
 
+/** z[c] = θ_c · x_row for every class, four classes per pass over the row (one load of x serves four products). */
+function logits(theta: Float64Array, x: Float64Array, row: number, dim: number, k: number, z: Float64Array): void {
+  let c = 0;
+  for (; c + 3 < k; c += 4) {
+    const o0 = c * dim, o1 = o0 + dim, o2 = o1 + dim, o3 = o2 + dim;
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (let d = 0; d < dim; d++) {
+      const v = x[row + d];
+      a0 += theta[o0 + d] * v;
+      a1 += theta[o1 + d] * v;
+      a2 += theta[o2 + d] * v;
+      a3 += theta[o3 + d] * v;
+    }
+    z[c] = a0;
+    z[c + 1] = a1;
+    z[c + 2] = a2;
+    z[c + 3] = a3;
+  }
+  for (; c < k; c++) z[c] = dot(theta, c * dim, x, row, dim);
+}
+
+/** grad_c += g[c] · x_row for every class, four classes per pass over the row. */
+function accumulate(grad: Float64Array, x: Float64Array, row: number, dim: number, k: number, g: Float64Array): void {
+  let c = 0;
+  for (; c + 3 < k; c += 4) {
+    const o0 = c * dim, o1 = o0 + dim, o2 = o1 + dim, o3 = o2 + dim;
+    const g0 = g[c], g1 = g[c + 1], g2 = g[c + 2], g3 = g[c + 3];
+    for (let d = 0; d < dim; d++) {
+      const v = x[row + d];
+      grad[o0 + d] += g0 * v;
+      grad[o1 + d] += g1 * v;
+      grad[o2 + d] += g2 * v;
+      grad[o3 + d] += g3 * v;
+    }
+  }
+  for (; c < k; c++) {
+    const o = c * dim, gc = g[c];
+    for (let d = 0; d < dim; d++) grad[o + d] += gc * x[row + d];
+  }
+}
+
 /** Mean cross-entropy + (λ/2)‖W‖² and its gradient at θ = [W (k×dim), b (k)]. */
 function objective(theta: Float64Array, grad: Float64Array, x: Float64Array, labels: Int32Array, n: number, dim: number, k: number, l2: number): number {
   grad.fill(0);
   const z = new Float64Array(k);
+  const g = new Float64Array(k);
   const biasAt = k * dim;
   let loss = 0;
   for (let i = 0; i < n; i++) {
     const row = i * dim;
+    logits(theta, x, row, dim, k, z);
     let max = -Infinity;
     for (let c = 0; c < k; c++) {
-      z[c] = theta[biasAt + c] + dot(theta, c * dim, x, row, dim);
+      z[c] += theta[biasAt + c];
       if (z[c] > max) max = z[c];
     }
     let sum = 0;
@@ -84,12 +127,10 @@ function objective(theta: Float64Array, grad: Float64Array, x: Float64Array, lab
     const y = labels[i];
     loss -= Math.log(z[y] / sum);
     for (let c = 0; c < k; c++) {
-      const g = (z[c] / sum - (c === y ? 1 : 0)) / n;
-      if (g === 0) continue;
-      const wo = c * dim;
-      for (let d = 0; d < dim; d++) grad[wo + d] += g * x[row + d];
-      grad[biasAt + c] += g;
+      g[c] = (z[c] / sum - (c === y ? 1 : 0)) / n;
+      grad[biasAt + c] += g[c];
     }
+    accumulate(grad, x, row, dim, k, g);
   }
   loss /= n;
   let reg = 0;
