@@ -121,15 +121,9 @@ export async function startRestServer(opts: RestOptions): Promise<RestServer> {
       send(status, { error }, true);
       req.resume(); // drop the rest; the connection closes after the answer
     };
-    if (declared !== undefined) {
-      // The whole declared size is held from the start: a client that declares much and sends little still counts.
-      if (buffered + declared > maxBuffered) {
-        return send(503, { error: `Service "${opts.model.serviceName}" is already receiving ${buffered} bytes of REST bodies (its limit is ${maxBuffered}). Retry with back-off, or use gRPC.` }, true);
-      }
-      buffered += declared;
-      held = declared;
-      body = Buffer.allocUnsafeSlow(declared);
-    }
+    // Only what has arrived counts against the listener's budget (the pages of `body` are committed as they are
+    // written), so a client that declares much and sends little holds nothing back from the others.
+    if (declared !== undefined) body = Buffer.allocUnsafeSlow(declared);
     req.on('error', () => {
       done = true;
       release();
@@ -146,16 +140,13 @@ export async function startRestServer(opts: RestOptions): Promise<RestServer> {
       if (size > opts.maxBodyBytes || (declared !== undefined && size > declared)) {
         return abort(413, `The body is larger than ${declared !== undefined && size > declared ? `its Content-Length (${declared} bytes)` : `${opts.maxBodyBytes} bytes`}. Send fewer instances per request.`);
       }
-      if (body) {
-        c.copy(body, size - c.length);
-        return;
-      }
       if (buffered + c.length > maxBuffered) {
         return abort(503, `Service "${opts.model.serviceName}" is already receiving ${buffered} bytes of REST bodies (its limit is ${maxBuffered}). Retry with back-off, or use gRPC.`);
       }
       buffered += c.length;
       held += c.length;
-      chunks.push(c);
+      if (body) c.copy(body, size - c.length);
+      else chunks.push(c);
     });
     req.on('end', () => {
       if (done) return;
