@@ -1,5 +1,6 @@
-// accel.image.create / showBuildLog / export / delete.
+// accel.image.create / build / showBuildLog / export / delete.
 import * as vscode from 'vscode';
+import { buildImage, readBuildLog } from '../../container/imageBuild';
 import { createImage, deleteImage, exportImage, readImageLog } from '../../core/images';
 import { isValidName } from '../../core/names';
 import type { AccelContext } from '../accelContext';
@@ -35,10 +36,26 @@ export function registerImageCommands(run: CommandRunner, ctx: AccelContext, tre
 
   run.register('accel.image.showBuildLog', async (node?: TreeNode) => {
     const { ws, value: image } = await pickImage(ctx, node, 'Show Build Log');
-    const text = await readImageLog(ctx.store, ws, image.id);
+    // The image's own log, then the container engine's log of its last `accel image build`, if any.
+    const text = (await readImageLog(ctx.store, ws, image.id)) + (image.build ? `\n--- container build (${image.build.engine}, ${image.build.state}) ---\n${await readBuildLog(ctx.store, ws, image.id)}` : '');
     const doc = await vscode.workspace.openTextDocument({ content: text, language: 'log' });
     await vscode.window.showTextDocument(doc, { preview: true });
     return text;
+  });
+
+  run.register('accel.image.build', async (node?: TreeNode) => {
+    const { ws, value: image } = await pickImage(ctx, node, 'Build Container Image');
+    const built = await withProgress(`Building container image of ${image.id}`, (progress) =>
+      buildImage(ctx.store, ws, image.id, {
+        onLine: (line) => {
+          ctx.log.info(`build ${image.id}: ${line}`);
+          if (/^STEP \d+\/\d+/.test(line)) progress.report({ message: line.slice(0, 80) });
+        },
+      }), false);
+    const location = built.image.build?.location;
+    ctx.log.info(`image ${image.id} built as ${location}`);
+    void vscode.window.showInformationMessage(`Built ${image.id} as ${location} (${(built.durationMs / 1000).toFixed(1)} s).`);
+    return location;
   });
 
   run.register('accel.image.export', async (node?: TreeNode, target?: string) => {
