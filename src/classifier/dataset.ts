@@ -38,9 +38,31 @@ export interface Dataset {
 export function sniffImage(head: Uint8Array): string | undefined {
   const b = head;
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
-  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47 && b[4] === 0x0d && b[5] === 0x0a && b[6] === 0x1a && b[7] === 0x0a) return 'png';
+  if (
+    b.length >= 8 &&
+    b[0] === 0x89 &&
+    b[1] === 0x50 &&
+    b[2] === 0x4e &&
+    b[3] === 0x47 &&
+    b[4] === 0x0d &&
+    b[5] === 0x0a &&
+    b[6] === 0x1a &&
+    b[7] === 0x0a
+  )
+    return 'png';
   if (b.length >= 6 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x38) return 'gif';
-  if (b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50) return 'webp';
+  if (
+    b.length >= 12 &&
+    b[0] === 0x52 &&
+    b[1] === 0x49 &&
+    b[2] === 0x46 &&
+    b[3] === 0x46 &&
+    b[8] === 0x57 &&
+    b[9] === 0x45 &&
+    b[10] === 0x42 &&
+    b[11] === 0x50
+  )
+    return 'webp';
   if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return 'bmp';
   return undefined;
 }
@@ -55,7 +77,9 @@ export function labelProblem(name: string): string | undefined {
 
 function listFiles(dir: string, depth = 0): string[] {
   const out: string[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+  for (const entry of fs
+    .readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (entry.name.startsWith('.')) continue;
     const p = path.join(dir, entry.name);
     if (entry.isDirectory() && depth < MAX_DEPTH) out.push(...listFiles(p, depth + 1));
@@ -66,23 +90,32 @@ function listFiles(dir: string, depth = 0): string[] {
 
 function checkPhoto(file: string): { ok: true; hash: string } | { ok: false; reason: string } {
   const ext = path.extname(file).toLowerCase();
-  if (!IMAGE_EXTENSIONS.includes(ext)) return { ok: false, reason: `not an image file name (${ext || 'no extension'}; use ${IMAGE_EXTENSIONS.join(' ')})` };
+  if (!IMAGE_EXTENSIONS.includes(ext))
+    return {
+      ok: false,
+      reason: `not an image file name (${ext || 'no extension'}; use ${IMAGE_EXTENSIONS.join(' ')})`,
+    };
   let bytes: Buffer;
   try {
     const stat = fs.statSync(file);
     if (!stat.isFile()) return { ok: false, reason: 'not a regular file' };
     if (stat.size === 0) return { ok: false, reason: 'empty (0 bytes)' };
-    if (stat.size > MAX_PHOTO_BYTES) return { ok: false, reason: `${stat.size} bytes, over the ${MAX_PHOTO_BYTES / 1024 / 1024} MiB limit per photo` };
+    if (stat.size > MAX_PHOTO_BYTES)
+      return { ok: false, reason: `${stat.size} bytes, over the ${MAX_PHOTO_BYTES / 1024 / 1024} MiB limit per photo` };
     bytes = fs.readFileSync(file);
   } catch (e) {
     return { ok: false, reason: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
   }
-  if (!sniffImage(bytes.subarray(0, 16))) return { ok: false, reason: 'its content is not a JPEG, PNG, GIF, WebP or BMP image' };
+  if (!sniffImage(bytes.subarray(0, 16)))
+    return { ok: false, reason: 'its content is not a JPEG, PNG, GIF, WebP or BMP image' };
   return { ok: true, hash: crypto.createHash('sha256').update(bytes).digest('hex') };
 }
 
 export function describeUnreadable(list: UnreadableFile[], root: string, limit = 20): string {
-  const shown = list.slice(0, limit).map((u) => `${path.relative(root, u.file)}: ${u.reason}`).join('; ');
+  const shown = list
+    .slice(0, limit)
+    .map((u) => `${path.relative(root, u.file)}: ${u.reason}`)
+    .join('; ');
   return list.length > limit ? `${shown}; and ${list.length - limit} more` : shown;
 }
 
@@ -96,24 +129,43 @@ export function scanDataset(dir: string, options: { skipUnreadable?: boolean } =
   try {
     stat = fs.statSync(root);
   } catch {
-    throw new AccelError('InvalidArgument', `The data folder ${root} does not exist. Give a folder with one subfolder of photos per class (e.g. photos/cat/*.jpg, photos/dog/*.jpg).`);
+    throw new AccelError(
+      'InvalidArgument',
+      `The data folder ${root} does not exist. Give a folder with one subfolder of photos per class (e.g. photos/cat/*.jpg, photos/dog/*.jpg).`,
+    );
   }
-  if (!stat.isDirectory()) throw new AccelError('InvalidArgument', `${root} is not a folder. Give a folder with one subfolder of photos per class (e.g. photos/cat/*.jpg, photos/dog/*.jpg).`);
-  const classes = fs.readdirSync(root, { withFileTypes: true })
+  if (!stat.isDirectory())
+    throw new AccelError(
+      'InvalidArgument',
+      `${root} is not a folder. Give a folder with one subfolder of photos per class (e.g. photos/cat/*.jpg, photos/dog/*.jpg).`,
+    );
+  const classes = fs
+    .readdirSync(root, { withFileTypes: true })
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => e.name)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (classes.length < 2) {
-    throw new AccelError('InvalidArgument', `${root} holds ${classes.length === 0 ? 'no class folders' : `only one class folder (${classes[0]})`}; a classifier needs at least two. Put each class's photos in its own subfolder named by the class (e.g. cat/, dog/).`);
+    throw new AccelError(
+      'InvalidArgument',
+      `${root} holds ${classes.length === 0 ? 'no class folders' : `only one class folder (${classes[0]})`}; a classifier needs at least two. Put each class's photos in its own subfolder named by the class (e.g. cat/, dog/).`,
+    );
   }
   for (const name of classes) {
     const problem = labelProblem(name);
-    if (problem) throw new AccelError('InvalidArgument', `The class folder ${JSON.stringify(name)} is not a legal label: ${problem}. Rename the folder.`);
+    if (problem)
+      throw new AccelError(
+        'InvalidArgument',
+        `The class folder ${JSON.stringify(name)} is not a legal label: ${problem}. Rename the folder.`,
+      );
   }
   const folded = new Map<string, string>();
   for (const name of classes) {
     const other = folded.get(name.toLowerCase());
-    if (other) throw new AccelError('InvalidArgument', `The class folders "${other}" and "${name}" differ only in letter case, so their labels would be confused. Merge or rename them.`);
+    if (other)
+      throw new AccelError(
+        'InvalidArgument',
+        `The class folders "${other}" and "${name}" differ only in letter case, so their labels would be confused. Merge or rename them.`,
+      );
     folded.set(name.toLowerCase(), name);
   }
 
@@ -122,9 +174,17 @@ export function scanDataset(dir: string, options: { skipUnreadable?: boolean } =
   const digest = crypto.createHash('sha256');
   classes.forEach((name, classIndex) => {
     const files = listFiles(path.join(root, name));
-    if (files.length === 0) throw new AccelError('InvalidArgument', `The class folder ${name}/ in ${root} is empty. Add photos of "${name}" to it, or remove the folder.`);
+    if (files.length === 0)
+      throw new AccelError(
+        'InvalidArgument',
+        `The class folder ${name}/ in ${root} is empty. Add photos of "${name}" to it, or remove the folder.`,
+      );
     for (const file of files) {
-      if (photos.length >= MAX_PHOTOS) throw new AccelError('InvalidArgument', `${root} holds more than ${MAX_PHOTOS} photos. Train on a subset (at most ${MAX_PHOTOS}).`);
+      if (photos.length >= MAX_PHOTOS)
+        throw new AccelError(
+          'InvalidArgument',
+          `${root} holds more than ${MAX_PHOTOS} photos. Train on a subset (at most ${MAX_PHOTOS}).`,
+        );
       const checked = checkPhoto(file);
       if (!checked.ok) {
         unreadable.push({ file, reason: checked.reason });
@@ -135,12 +195,19 @@ export function scanDataset(dir: string, options: { skipUnreadable?: boolean } =
     }
   });
   if (unreadable.length > 0 && !options.skipUnreadable) {
-    throw new AccelError('InvalidArgument', `${unreadable.length} file${unreadable.length > 1 ? 's' : ''} in ${root} ${unreadable.length > 1 ? 'are not readable photos' : 'is not a readable photo'}: ${describeUnreadable(unreadable, root)}. Remove or fix them, or pass --skip-unreadable to train without them.`, { unreadable });
+    throw new AccelError(
+      'InvalidArgument',
+      `${unreadable.length} file${unreadable.length > 1 ? 's' : ''} in ${root} ${unreadable.length > 1 ? 'are not readable photos' : 'is not a readable photo'}: ${describeUnreadable(unreadable, root)}. Remove or fix them, or pass --skip-unreadable to train without them.`,
+      { unreadable },
+    );
   }
   const counts = countPerClass(photos, classes.length);
   const empty = classes.filter((_, i) => counts[i] === 0);
   if (empty.length > 0) {
-    throw new AccelError('InvalidArgument', `No readable photos in class folder${empty.length > 1 ? 's' : ''} ${empty.map((c) => `${c}/`).join(', ')} of ${root}. Add photos (JPEG, PNG, GIF, WebP or BMP) to ${empty.length > 1 ? 'them' : 'it'}.`);
+    throw new AccelError(
+      'InvalidArgument',
+      `No readable photos in class folder${empty.length > 1 ? 's' : ''} ${empty.map((c) => `${c}/`).join(', ')} of ${root}. Add photos (JPEG, PNG, GIF, WebP or BMP) to ${empty.length > 1 ? 'them' : 'it'}.`,
+    );
   }
   return { root, classes, photos, skipped: unreadable, digest: digest.digest('hex') };
 }
@@ -190,7 +257,10 @@ export function splitHoldout(photos: Photo[], classes: string[], share: number, 
     train.push(...indices.slice(held));
   });
   if (short.length > 0) {
-    throw new AccelError('InvalidArgument', `Too few photos for a hold-out share of ${share}: ${short.join(', ')}. Each class needs at least one photo to train on and one to hold out; add photos, or lower --holdout (0 trains on everything and reports no hold-out accuracy).`);
+    throw new AccelError(
+      'InvalidArgument',
+      `Too few photos for a hold-out share of ${share}: ${short.join(', ')}. Each class needs at least one photo to train on and one to hold out; add photos, or lower --holdout (0 trains on everything and reports no hold-out accuracy).`,
+    );
   }
   return { train: train.sort((a, b) => a - b), holdout: holdout.sort((a, b) => a - b) };
 }

@@ -35,20 +35,55 @@ export interface FeatureTensor {
 }
 
 /** Ops that keep the values (or their order) and may sit between the classification layer and the output. */
-const PASS_THROUGH = new Set(['DequantizeLinear', 'QuantizeLinear', 'Softmax', 'LogSoftmax', 'Identity', 'Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Cast', 'Dropout', 'Sigmoid']);
+const PASS_THROUGH = new Set([
+  'DequantizeLinear',
+  'QuantizeLinear',
+  'Softmax',
+  'LogSoftmax',
+  'Identity',
+  'Flatten',
+  'Reshape',
+  'Squeeze',
+  'Unsqueeze',
+  'Cast',
+  'Dropout',
+  'Sigmoid',
+]);
 /** Ops through which a quantized tensor keeps its producer's scale and zero point. */
 const SHAPE_ONLY = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity', 'MaxPool']);
 /** Where each quantized op's output scale and zero point sit among its inputs. */
 const OUTPUT_QUANT_INPUTS: Record<string, [number, number]> = {
-  QuantizeLinear: [1, 2], QLinearConv: [6, 7], QLinearMatMul: [6, 7], QLinearAdd: [6, 7], QLinearMul: [6, 7],
-  QLinearGlobalAveragePool: [3, 4], QLinearAveragePool: [3, 4], QLinearSigmoid: [3, 4], QLinearLeakyRelu: [3, 4], QLinearConcat: [0, 1],
+  QuantizeLinear: [1, 2],
+  QLinearConv: [6, 7],
+  QLinearMatMul: [6, 7],
+  QLinearAdd: [6, 7],
+  QLinearMul: [6, 7],
+  QLinearGlobalAveragePool: [3, 4],
+  QLinearAveragePool: [3, 4],
+  QLinearSigmoid: [3, 4],
+  QLinearLeakyRelu: [3, 4],
+  QLinearConcat: [0, 1],
 };
 /** Ops whose outputs make good features (offered as candidates when nothing is found). */
-const CANDIDATE_OPS = new Set(['GlobalAveragePool', 'QLinearGlobalAveragePool', 'ReduceMean', 'AveragePool', 'QLinearAveragePool', 'Flatten', 'Reshape', 'Squeeze', 'Relu', 'Gemm', 'MatMul', 'DequantizeLinear']);
+const CANDIDATE_OPS = new Set([
+  'GlobalAveragePool',
+  'QLinearGlobalAveragePool',
+  'ReduceMean',
+  'AveragePool',
+  'QLinearAveragePool',
+  'Flatten',
+  'Reshape',
+  'Squeeze',
+  'Relu',
+  'Gemm',
+  'MatMul',
+  'DequantizeLinear',
+]);
 
 function toInt(v: unknown): number {
   if (typeof v === 'number') return v;
-  if (v && typeof (v as { toNumber?: () => number }).toNumber === 'function') return (v as { toNumber: () => number }).toNumber();
+  if (v && typeof (v as { toNumber?: () => number }).toNumber === 'function')
+    return (v as { toNumber: () => number }).toNumber();
   return Number(v);
 }
 
@@ -120,8 +155,15 @@ export function findFeatureTensor(graph: OnnxGraphLike, modelLabel: string, requ
   const hint = `Candidates (latest first): ${candidates.join(', ') || 'none'}.`;
   if (requested !== undefined) {
     if (!g.producers.has(requested)) {
-      const what = g.inputs.has(requested) ? 'is the graph input' : g.initializers.has(requested) ? 'is a constant' : 'is not produced by any node';
-      throw new AccelError('InvalidArgument', `Tensor "${requested}" ${what} of model ${modelLabel}, so it cannot be the feature tensor. Pass --feature-tensor with a tensor inside the network. ${hint}`);
+      const what = g.inputs.has(requested)
+        ? 'is the graph input'
+        : g.initializers.has(requested)
+          ? 'is a constant'
+          : 'is not produced by any node';
+      throw new AccelError(
+        'InvalidArgument',
+        `Tensor "${requested}" ${what} of model ${modelLabel}, so it cannot be the feature tensor. Pass --feature-tensor with a tensor inside the network. ${hint}`,
+      );
     }
     return { name: requested, quantization: g.quantizationOf(requested) };
   }
@@ -135,7 +177,13 @@ export function findFeatureTensor(graph: OnnxGraphLike, modelLabel: string, requ
     if (LINEAR_OPS.has(p.op_type)) {
       const layer = linearLayer(g, p);
       if (!layer) break;
-      return { name: layer.data, dim: layer.dim, sourceClasses: layer.classes, layer: p.name || p.output[0], quantization: g.quantizationOf(layer.data) };
+      return {
+        name: layer.data,
+        dim: layer.dim,
+        sourceClasses: layer.classes,
+        layer: p.name || p.output[0],
+        quantization: g.quantizationOf(layer.data),
+      };
     }
     if (PASS_THROUGH.has(p.op_type)) {
       tensor = p.input[0];
@@ -149,6 +197,11 @@ export function findFeatureTensor(graph: OnnxGraphLike, modelLabel: string, requ
     }
     break;
   }
-  const seen = path.length ? ` (walking back from output "${output}" through ${path.join(' ← ')} found no Gemm/MatMul classification layer)` : '';
-  throw new AccelError('InvalidModel', `Could not find the feature tensor of model ${modelLabel}${seen}. It must be an image classifier whose last layer is a dense Gemm/MatMul; otherwise name the tensor with --feature-tensor T. ${hint}`);
+  const seen = path.length
+    ? ` (walking back from output "${output}" through ${path.join(' ← ')} found no Gemm/MatMul classification layer)`
+    : '';
+  throw new AccelError(
+    'InvalidModel',
+    `Could not find the feature tensor of model ${modelLabel}${seen}. It must be an image classifier whose last layer is a dense Gemm/MatMul; otherwise name the tensor with --feature-tensor T. ${hint}`,
+  );
 }

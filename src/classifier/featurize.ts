@@ -30,7 +30,11 @@ const GRPC_INVALID_ARGUMENT = 3;
  * `workspace`, runs `use`, and removes the service, image and model again whatever happens.
  */
 export async function withFeaturizerService<T>(
-  store: WorkspaceStore, workspace: string, source: Model, featurizerBytes: Uint8Array, use: (service: FeaturizerService) => Promise<T>,
+  store: WorkspaceStore,
+  workspace: string,
+  source: Model,
+  featurizerBytes: Uint8Array,
+  use: (service: FeaturizerService) => Promise<T>,
   options: { replicas?: number } = {},
 ): Promise<T> {
   const suffix = crypto.randomBytes(4).toString('hex');
@@ -41,8 +45,13 @@ export async function withFeaturizerService<T>(
   try {
     fs.writeFileSync(file, featurizerBytes);
     const model = await registerModel(store, workspace, {
-      path: file, name, preset: source.preset, preprocessing: source.preprocessing, labels: 'none',
-      tags: { transient: 'featurizer' }, description: `transient featurizer of ${source.id} (removed after training)`,
+      path: file,
+      name,
+      preset: source.preset,
+      preprocessing: source.preprocessing,
+      labels: 'none',
+      tags: { transient: 'featurizer' },
+      description: `transient featurizer of ${source.id} (removed after training)`,
     });
     undo.push(() => deleteModel(store, workspace, model.id));
     const image = await createImage(store, workspace, name, model.id, { tags: { transient: 'featurizer' } });
@@ -51,7 +60,10 @@ export async function withFeaturizerService<T>(
     let deployed;
     for (;;) {
       try {
-        deployed = await deployLocalService(store, workspace, name, image.id, { replicas, description: `transient featurizer of ${source.id}` });
+        deployed = await deployLocalService(store, workspace, name, image.id, {
+          replicas,
+          description: `transient featurizer of ${source.id}`,
+        });
         break;
       } catch (e) {
         // Other services may hold the devices: fall back to one replica before giving up.
@@ -62,9 +74,23 @@ export async function withFeaturizerService<T>(
     undo.push(() => deleteLocalService(store, workspace, name));
     const key = deployed.service.authEnabled ? (await getServiceKeys(store, workspace, name)).primaryKey : undefined;
     const tls = readTls(store, workspace, deployed.service);
-    const client = new PredictionClient(tls ? 'localhost' : '127.0.0.1', deployed.service.port, !!tls, key, name, tls?.certPem, { deadlineMs: 60_000 });
+    const client = new PredictionClient(
+      tls ? 'localhost' : '127.0.0.1',
+      deployed.service.port,
+      !!tls,
+      key,
+      name,
+      tls?.certPem,
+      { deadlineMs: 60_000 },
+    );
     try {
-      return await use({ client, inputName: model.inputs[0].name, outputName: model.outputs[0].name, serviceName: name, replicas });
+      return await use({
+        client,
+        inputName: model.inputs[0].name,
+        outputName: model.outputs[0].name,
+        serviceName: name,
+        replicas,
+      });
     } finally {
       client.close();
     }
@@ -101,7 +127,11 @@ function grpcMessage(e: unknown): string {
 }
 
 /** Feature vectors of `files`, in order, through the featurizer service. */
-export async function featurizeFiles(service: FeaturizerService, files: string[], options: FeaturizeOptions = {}): Promise<Features> {
+export async function featurizeFiles(
+  service: FeaturizerService,
+  files: string[],
+  options: FeaturizeOptions = {},
+): Promise<Features> {
   const started = performance.now();
   const batchSize = Math.max(1, options.batchSize ?? 8);
   const concurrency = Math.max(1, options.concurrency ?? 2 * service.replicas);
@@ -127,14 +157,20 @@ export async function featurizeFiles(service: FeaturizerService, files: string[]
     if (!out) throw new AccelError('Internal', `The featurizer service returned no "${service.outputName}" output.`);
     const width = out.data.length / indices.length;
     if (!Number.isInteger(width) || width === 0 || (dim && width !== dim)) {
-      throw new AccelError('Internal', `The featurizer service returned ${out.data.length} values for ${indices.length} photos (shape [${out.shape}]); expected ${dim || 'a fixed number'} per photo.`);
+      throw new AccelError(
+        'Internal',
+        `The featurizer service returned ${out.data.length} values for ${indices.length} photos (shape [${out.shape}]); expected ${dim || 'a fixed number'} per photo.`,
+      );
     }
     indices.forEach((index, j) => store(index, out.data.subarray(j * width, (j + 1) * width)));
   };
   const worker = async () => {
     while (!stop && next < total) {
       if (options.cancellation?.isCancellationRequested) {
-        stop = new AccelError('Cancelled', 'Training was cancelled while featurizing the photos; nothing was registered.');
+        stop = new AccelError(
+          'Cancelled',
+          'Training was cancelled while featurizing the photos; nothing was registered.',
+        );
         return;
       }
       const indices: number[] = [];
@@ -143,7 +179,13 @@ export async function featurizeFiles(service: FeaturizerService, files: string[]
         await score(indices);
       } catch (e) {
         if ((e as { code?: unknown }).code !== GRPC_INVALID_ARGUMENT) {
-          stop = e instanceof AccelError ? e : new AccelError('Unavailable', `Featurizing failed: ${grpcMessage(e)}. Check the emulator with \`accel emulator status\` and its log with \`accel emulator logs\`, then retry.`);
+          stop =
+            e instanceof AccelError
+              ? e
+              : new AccelError(
+                  'Unavailable',
+                  `Featurizing failed: ${grpcMessage(e)}. Check the emulator with \`accel emulator status\` and its log with \`accel emulator logs\`, then retry.`,
+                );
           return;
         }
         // One photo spoils its batch: score the batch's photos one by one to find it.
@@ -167,9 +209,17 @@ export async function featurizeFiles(service: FeaturizerService, files: string[]
   if (stop) throw stop;
   failed.sort((a, b) => a.index - b.index);
   if (failed.length > 0 && !options.skipUndecodable) {
-    const list = failed.slice(0, 20).map((f) => `${files[f.index]}: ${f.reason}`).join('; ');
-    throw new AccelError('InvalidArgument', `The featurizer service could not decode ${failed.length} photo${failed.length > 1 ? 's' : ''}: ${list}${failed.length > 20 ? '; …' : ''}. Remove or fix them, or pass --skip-unreadable to train without them.`, { unreadable: failed.map((f) => ({ file: files[f.index], reason: f.reason })) });
+    const list = failed
+      .slice(0, 20)
+      .map((f) => `${files[f.index]}: ${f.reason}`)
+      .join('; ');
+    throw new AccelError(
+      'InvalidArgument',
+      `The featurizer service could not decode ${failed.length} photo${failed.length > 1 ? 's' : ''}: ${list}${failed.length > 20 ? '; …' : ''}. Remove or fix them, or pass --skip-unreadable to train without them.`,
+      { unreadable: failed.map((f) => ({ file: files[f.index], reason: f.reason })) },
+    );
   }
-  if (!data) throw new AccelError('InvalidArgument', 'No photo could be featurized. Check that the photos are readable images.');
+  if (!data)
+    throw new AccelError('InvalidArgument', 'No photo could be featurized. Check that the photos are readable images.');
   return { data, dim, failed, ms: performance.now() - started };
 }

@@ -34,11 +34,26 @@ function allNames(graph: OnnxGraphLike): Set<string> {
 }
 
 function node(op: string, inputs: string[], outputs: string[], name: string, attribute: object[] = []): OnnxNodeLike {
-  return { op_type: op, domain: '', name, input: inputs, output: outputs, attribute: attribute as OnnxNodeLike['attribute'] };
+  return {
+    op_type: op,
+    domain: '',
+    name,
+    input: inputs,
+    output: outputs,
+    attribute: attribute as OnnxNodeLike['attribute'],
+  };
 }
 
 function floatOutput(name: string, dims: Array<number | string>): object {
-  return { name, type: { tensor_type: { elem_type: FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } } };
+  return {
+    name,
+    type: {
+      tensor_type: {
+        elem_type: FLOAT,
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) },
+      },
+    },
+  };
 }
 
 /** Keeps only the nodes (and initializers, value_info) that `outputs` depend on. */
@@ -77,11 +92,20 @@ export function cutFeaturizer(modelBytes: Uint8Array, modelLabel: string, reques
   const added: OnnxNodeLike[] = [];
   if (feature.quantization) {
     const dq = freshName(names, `${feature.name}_dequantized`);
-    added.push(node('DequantizeLinear', [tensor, feature.quantization.scale, feature.quantization.zeroPoint], [dq], freshName(names, 'featurizer/DequantizeLinear')));
+    added.push(
+      node(
+        'DequantizeLinear',
+        [tensor, feature.quantization.scale, feature.quantization.zeroPoint],
+        [dq],
+        freshName(names, 'featurizer/DequantizeLinear'),
+      ),
+    );
     tensor = dq;
   }
   const out = freshName(names, FEATURES_OUTPUT);
-  added.push(node('Flatten', [tensor], [out], freshName(names, 'featurizer/Flatten'), [{ name: 'axis', type: 2, i: 1 }]));
+  added.push(
+    node('Flatten', [tensor], [out], freshName(names, 'featurizer/Flatten'), [{ name: 'axis', type: 2, i: 1 }]),
+  );
   graph.node = [...graph.node, ...added];
   graph.output = [floatOutput(out, ['batch_size', feature.dim ?? 'features'])];
   pruneTo(graph, [out]);
@@ -111,11 +135,19 @@ export function attachHead(featurizerBytes: Uint8Array, label: string, head: Sof
   const bias = freshName(names, 'classifier_head.bias');
   const logits = freshName(names, 'logits');
   const probabilities = freshName(names, PROBABILITIES_OUTPUT);
-  graph.initializer = [...(graph.initializer ?? []), floatInitializer(weight, [head.classes, head.dim], head.weights), floatInitializer(bias, [head.classes], head.bias)];
+  graph.initializer = [
+    ...(graph.initializer ?? []),
+    floatInitializer(weight, [head.classes, head.dim], head.weights),
+    floatInitializer(bias, [head.classes], head.bias),
+  ];
   graph.node = [
     ...graph.node,
-    node('Gemm', [features, weight, bias], [logits], freshName(names, 'classifier_head/Gemm'), [{ name: 'transB', type: 2, i: 1 }]),
-    node('Softmax', [logits], [probabilities], freshName(names, 'classifier_head/Softmax'), [{ name: 'axis', type: 2, i: 1 }]),
+    node('Gemm', [features, weight, bias], [logits], freshName(names, 'classifier_head/Gemm'), [
+      { name: 'transB', type: 2, i: 1 },
+    ]),
+    node('Softmax', [logits], [probabilities], freshName(names, 'classifier_head/Softmax'), [
+      { name: 'axis', type: 2, i: 1 },
+    ]),
   ];
   graph.output = [floatOutput(probabilities, ['batch_size', head.classes])];
   return encodeOnnx(model);

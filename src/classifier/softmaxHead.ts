@@ -28,7 +28,10 @@ export interface SoftmaxHead {
 const HISTORY = 10;
 
 function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
   let i = 0;
   for (; i + 3 < n; i += 4) {
     s0 += a[ao + i] * b[bo + i];
@@ -44,7 +47,11 @@ function dot(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number
  * Centres each feature and scales all of them by one factor (the inverse RMS spread). One factor rather than one
  * per feature: with few photos a per-feature scale would blow up features that barely vary in the training set.
  */
-function standardize(features: Float32Array, n: number, dim: number): { x: Float64Array; mean: Float64Array; scale: number } {
+function standardize(
+  features: Float32Array,
+  n: number,
+  dim: number,
+): { x: Float64Array; mean: Float64Array; scale: number } {
   const mean = new Float64Array(dim);
   for (let i = 0; i < n; i++) for (let d = 0; d < dim; d++) mean[d] += features[i * dim + d];
   for (let d = 0; d < dim; d++) mean[d] /= n;
@@ -67,8 +74,14 @@ function standardize(features: Float32Array, n: number, dim: number): { x: Float
 function logits(theta: Float64Array, x: Float64Array, row: number, dim: number, k: number, z: Float64Array): void {
   let c = 0;
   for (; c + 3 < k; c += 4) {
-    const o0 = c * dim, o1 = o0 + dim, o2 = o1 + dim, o3 = o2 + dim;
-    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    const o0 = c * dim,
+      o1 = o0 + dim,
+      o2 = o1 + dim,
+      o3 = o2 + dim;
+    let a0 = 0,
+      a1 = 0,
+      a2 = 0,
+      a3 = 0;
     for (let d = 0; d < dim; d++) {
       const v = x[row + d];
       a0 += theta[o0 + d] * v;
@@ -88,8 +101,14 @@ function logits(theta: Float64Array, x: Float64Array, row: number, dim: number, 
 function accumulate(grad: Float64Array, x: Float64Array, row: number, dim: number, k: number, g: Float64Array): void {
   let c = 0;
   for (; c + 3 < k; c += 4) {
-    const o0 = c * dim, o1 = o0 + dim, o2 = o1 + dim, o3 = o2 + dim;
-    const g0 = g[c], g1 = g[c + 1], g2 = g[c + 2], g3 = g[c + 3];
+    const o0 = c * dim,
+      o1 = o0 + dim,
+      o2 = o1 + dim,
+      o3 = o2 + dim;
+    const g0 = g[c],
+      g1 = g[c + 1],
+      g2 = g[c + 2],
+      g3 = g[c + 3];
     for (let d = 0; d < dim; d++) {
       const v = x[row + d];
       grad[o0 + d] += g0 * v;
@@ -99,13 +118,23 @@ function accumulate(grad: Float64Array, x: Float64Array, row: number, dim: numbe
     }
   }
   for (; c < k; c++) {
-    const o = c * dim, gc = g[c];
+    const o = c * dim,
+      gc = g[c];
     for (let d = 0; d < dim; d++) grad[o + d] += gc * x[row + d];
   }
 }
 
 /** Mean cross-entropy + (λ/2)‖W‖² and its gradient at θ = [W (k×dim), b (k)]. */
-function objective(theta: Float64Array, grad: Float64Array, x: Float64Array, labels: Int32Array, n: number, dim: number, k: number, l2: number): number {
+function objective(
+  theta: Float64Array,
+  grad: Float64Array,
+  x: Float64Array,
+  labels: Int32Array,
+  n: number,
+  dim: number,
+  k: number,
+  l2: number,
+): number {
   grad.fill(0);
   const z = new Float64Array(k);
   const g = new Float64Array(k);
@@ -151,7 +180,14 @@ function maxAbs(v: Float64Array): number {
  * Trains the head on `n` rows of `dim` features (row-major) with labels in [0, classes). Every class should have
  * at least one row; the caller checks that.
  */
-export function trainSoftmaxHead(features: Float32Array, n: number, dim: number, labels: Int32Array, classes: number, options: HeadOptions): SoftmaxHead {
+export function trainSoftmaxHead(
+  features: Float32Array,
+  n: number,
+  dim: number,
+  labels: Int32Array,
+  classes: number,
+  options: HeadOptions,
+): SoftmaxHead {
   const { x, mean, scale } = standardize(features, n, dim);
   const size = classes * dim + classes;
   const l2 = options.l2;
@@ -260,7 +296,7 @@ export function predictProbabilities(head: SoftmaxHead, features: Float32Array, 
       if (v > max) max = v;
     }
     let sum = 0;
-    for (let c = 0; c < k; c++) sum += (z[c] = Math.exp(z[c] - max));
+    for (let c = 0; c < k; c++) sum += z[c] = Math.exp(z[c] - max);
     for (let c = 0; c < k; c++) out[i * k + c] = z[c] / sum;
   }
   return out;

@@ -19,7 +19,9 @@ function load(rel: string): ReturnType<typeof sharp> {
   const file = path.join(imagesDir, rel);
   if (rel.endsWith('.bmp')) {
     const img = decodeBmp(fs.readFileSync(file), rel); // sharp reads no BMP
-    return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: 3 } });
+    return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
+      raw: { width: img.width, height: img.height, channels: 3 },
+    });
   }
   return sharp(file);
 }
@@ -34,7 +36,11 @@ export async function augment(rel: string, random: () => number, format: 'jpeg' 
   const top = Math.floor(random() * (info.height - height + 1));
   let img = sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } })
     .extract({ left, top, width, height })
-    .modulate({ brightness: 0.8 + random() * 0.4, saturation: 0.7 + random() * 0.6, hue: Math.round((random() - 0.5) * 30) })
+    .modulate({
+      brightness: 0.8 + random() * 0.4,
+      saturation: 0.7 + random() * 0.6,
+      hue: Math.round((random() - 0.5) * 30),
+    })
     .resize({ width: 320, height: 320, fit: 'inside' });
   if (random() < 0.5) img = img.flop();
   if (format === 'png') return img.png().toBuffer();
@@ -43,7 +49,11 @@ export async function augment(rel: string, random: () => number, format: 'jpeg' 
 }
 
 /** `<dir>/<class>/<n>.<ext>`: `perSource` augmented copies of each source photo of each class. Returns the files per class. */
-export async function buildPhotoFolders(dir: string, perSource: number, seed: number): Promise<Record<string, string[]>> {
+export async function buildPhotoFolders(
+  dir: string,
+  perSource: number,
+  seed: number,
+): Promise<Record<string, string[]>> {
   const random = rng(seed);
   const formats = ['jpeg', 'jpeg', 'png', 'webp'] as const;
   const out: Record<string, string[]> = {};

@@ -23,8 +23,16 @@ test('class names are registered in order, and refused when empty, repeated or h
   assert.deepEqual(labelsFor(m.labels), ['dog', 'cat', 'bird']);
   assert.equal(labelSetText(m.labels), '3 classes: dog, cat, bird');
   assert.equal(labelSetText('imagenet-1000'), 'imagenet-1000');
-  for (const [labels, pattern] of [[[], /1 to 10000 names/], [['a', 'a'], /not distinct/], [['a', 'b\nc'], /"b\\nc" is not a valid class name/], [['a', ''], /"" is not a valid class name/]] as const) {
-    await assert.rejects(registerModel(store, 'w', { path: mobilenetPath, name: 'bad', labels: [...labels] }), (e: unknown) => isAccelError(e, 'InvalidArgument') && pattern.test(e.message));
+  for (const [labels, pattern] of [
+    [[], /1 to 10000 names/],
+    [['a', 'a'], /not distinct/],
+    [['a', 'b\nc'], /"b\\nc" is not a valid class name/],
+    [['a', ''], /"" is not a valid class name/],
+  ] as const) {
+    await assert.rejects(
+      registerModel(store, 'w', { path: mobilenetPath, name: 'bad', labels: [...labels] }),
+      (e: unknown) => isAccelError(e, 'InvalidArgument') && pattern.test(e.message),
+    );
   }
   assert.equal((await store.read('w')).models.length, 1);
 });

@@ -24,7 +24,8 @@ test('separable data reaches 100% training accuracy and the loss never rises', (
   const head = trainSoftmaxHead(x, 300, 64, y, 4, { l2: 1e-3, maxIterations: 200 });
   const predicted = argmaxRows(predictProbabilities(head, x, 300), 300, 4);
   assert.equal(evaluate(y, predicted, 4).accuracy, 1);
-  for (let i = 1; i < head.lossCurve.length; i++) assert.ok(head.lossCurve[i] <= head.lossCurve[i - 1], `loss rose at iteration ${i}`);
+  for (let i = 1; i < head.lossCurve.length; i++)
+    assert.ok(head.lossCurve[i] <= head.lossCurve[i - 1], `loss rose at iteration ${i}`);
   assert.ok(head.lossCurve.at(-1)! < head.lossCurve[0] / 10);
 });
 
