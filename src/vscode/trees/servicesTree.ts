@@ -22,10 +22,16 @@ export class ServicesTree extends BaseTree {
     this.disposables.push(ctx.emulator.onDidChange(() => this.refresh()));
   }
 
-  serviceState(service: Service): ServiceState {
+  /** The host's live state of this workspace's service (a service of the same name from another workspace is not it). */
+  private liveOf(ws: string, service: Service) {
+    const live = this.ctx.emulator.live(service.name);
+    return live?.workspace === ws ? live : undefined;
+  }
+
+  serviceState(service: Service, ws: string): ServiceState {
     const emu = this.ctx.emulator;
     if (emu.state === 'starting') return 'starting';
-    const live = emu.live(service.name);
+    const live = this.liveOf(ws, service);
     if (!live) return emu.state === 'failed' ? 'failed' : 'stopped';
     return live.state === 'Running' ? 'running' : live.state === 'Loading' ? 'starting' : 'failed';
   }
@@ -36,8 +42,8 @@ export class ServicesTree extends BaseTree {
     const services = (await this.ctx.store.read(ws)).services.slice().sort((a, b) => a.name.localeCompare(b.name));
     if (services.length && this.ctx.emulator.state === 'running') await this.ctx.emulator.refreshStatus();
     return services.map((service) => {
-      const state = this.serviceState(service);
-      const live = this.ctx.emulator.live(service.name);
+      const state = this.serviceState(service, ws);
+      const live = this.liveOf(ws, service);
       const item = new vscode.TreeItem(service.name, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `services/${ws}/${service.name}`;
       item.description = `${state} · ${scoringUri(service)}`;
