@@ -6,8 +6,9 @@ import { fetchSampleModel } from '../../catalog/download';
 import { createImage } from '../../core/images';
 import { registerModel } from '../../core/models';
 import { isValidName } from '../../core/names';
-import { deleteService, regenerateKey, scoringUri, updateService, type KeyName, type TlsOption } from '../../core/services';
+import { deleteService, scoringUri, updateService, type KeyName, type TlsOption } from '../../core/services';
 import { serviceLogPath } from '../../emulator/hostControl';
+import { regenerateLocalKey } from '../../emulator/localServices';
 import type { AccelContext } from '../accelContext';
 import type { TreeNode } from '../trees/treeNode';
 import type { Trees } from '../trees/trees';
@@ -140,11 +141,12 @@ export function registerServiceCommands(run: CommandRunner, ctx: AccelContext, t
       { label: 'primary', description: 'clients using the secondary key keep working', value: 'primary' },
       { label: 'secondary', description: 'clients using the primary key keep working', value: 'secondary' },
     ] }));
-    const keys = await regenerateKey(ctx.store, ws, s.name, k);
+    // Returns once the running service accepts the new key and refuses the old one (or says the host is not running).
+    const keys = await withProgress(`Regenerating the ${k} key of ${s.name}`, () => regenerateLocalKey(ctx.store, ws, s.name, k), false);
     await ctx.secrets.store(ctx.serviceKeyId(ws, s.name, 'primary'), keys.primaryKey);
     await ctx.secrets.store(ctx.serviceKeyId(ws, s.name, 'secondary'), keys.secondaryKey);
-    await ctx.emulator.reconcile(s.name);
-    ctx.log.info(`service ${s.name}: ${k} key regenerated`);
+    ctx.log.info(`service ${s.name}: ${k} key regenerated (${keys.effect})`);
+    if (keys.effect === 'host-not-running') void vscode.window.showInformationMessage(`The new ${k} key of ${s.name} is saved; the emulator is not running, so it takes effect when the service starts.`);
     return k;
   });
 
