@@ -1,11 +1,14 @@
 // Worker-thread entry: one replica on one emulated device. Holds one onnxruntime session and runs the whole
 // Predict path (decode, image preprocessing, inference, encode) so the host's main thread only speaks gRPC.
+// A job whose call is gone (cancelled: a flag the pool sets in shared memory; or past its deadline) is skipped
+// if it has not started, and stopped before its next image if it has.
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { isAccelError } from '../core/errors';
+import { AccelError, isAccelError } from '../core/errors';
 import { runPredict, type ServedModel } from './predictionService';
 import { replicaSessionOptions } from './sessionOptions';
-import { syntheticJpeg } from './preprocess';
+import { nativeAsync, useNativeState } from './nativeSection';
+import { setDecodeCheckpoint, syntheticJpeg } from './preprocess';
 import { lowerThisThreadPriority } from './threadPriority';
 import { DT, encodePredictRequest } from './wireCodec';
 
@@ -14,9 +17,14 @@ export interface WorkerInit {
   modelPath: string;
   device: number;
   intraOpThreads: number;
+  /** Slot id % length holds id once the pool cancelled job id (see workerPool.ts). */
+  cancelFlags: Int32Array;
+  /** The native calls this worker is inside (nativeSection.ts), so the pool can terminate it safely. */
+  nativeState: Int32Array;
 }
 
-export type WorkerRequest = { id: number; bytes: Uint8Array; tensorContent: boolean };
+/** `deadline`: epoch ms after which nobody waits for the reply (Infinity: no deadline). */
+export type WorkerRequest = { id: number; bytes: Uint8Array; tensorContent: boolean; deadline: number };
 export type WorkerReply =
   | { type: 'ready'; loadMs: number }
   | { type: 'loadFailed'; message: string }
@@ -25,10 +33,11 @@ export type WorkerReply =
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
+useNativeState(init.nativeState);
 
 async function load(): Promise<ort.InferenceSession> {
   lowerThisThreadPriority(); // before the session exists, so its threads inherit it
-  const session = await ort.InferenceSession.create(init.modelPath, replicaSessionOptions(init.intraOpThreads));
+  const session = await nativeAsync(() => ort.InferenceSession.create(init.modelPath, replicaSessionOptions(init.intraOpThreads)));
   const missing = [
     ...init.model.inputs.filter((s) => !session.inputNames.includes(s.name)).map((s) => `input "${s.name}"`),
     ...init.model.outputs.filter((s) => !session.outputNames.includes(s.name)).map((s) => `output "${s.name}"`),
@@ -46,7 +55,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   let session: ort.InferenceSession;
   try {
-    session = await load();
+    session = guarded(await load());
   } catch (e) {
     port.postMessage({ type: 'loadFailed', message: (e as Error).message } satisfies WorkerReply);
     return;
@@ -59,6 +68,14 @@ async function main(): Promise<void> {
   });
   await warmUp(session);
   port.postMessage({ type: 'ready', loadMs: performance.now() - started } satisfies WorkerReply);
+}
+
+/** The session with every run counted as a native section (terminating the worker mid-run aborts the process). */
+function guarded(session: ort.InferenceSession): ort.InferenceSession {
+  const wrapper = Object.create(session) as ort.InferenceSession;
+  const run = session.run.bind(session) as (...args: unknown[]) => Promise<ort.InferenceSession.OnnxValueMapType>;
+  wrapper.run = ((...args: unknown[]) => nativeAsync(() => run(...args))) as typeof session.run;
+  return wrapper;
 }
 
 /**
@@ -80,10 +97,21 @@ async function warmUp(session: ort.InferenceSession): Promise<void> {
   }
 }
 
+/** Throws AccelError Cancelled once the job's call is cancelled or past its deadline. */
+function checkStillWanted(job: WorkerRequest, image?: number, count?: number): void {
+  const where = image === undefined || image === 0 ? 'before it started' : `before image ${image + 1} of ${count}`;
+  if (Atomics.load(init.cancelFlags, job.id % init.cancelFlags.length) === job.id) {
+    throw new AccelError('Cancelled', `The client cancelled the call; the request was abandoned ${where}.`);
+  }
+  if (Date.now() > job.deadline) throw new AccelError('Cancelled', `The call's deadline passed; the request was abandoned ${where}.`);
+}
+
 async function serve(session: ort.InferenceSession, job: WorkerRequest, arrived: number): Promise<void> {
   const waitMs = performance.now() - arrived;
   try {
-    const r = await runPredict(init.model, session, ort, job.bytes, job.tensorContent);
+    checkStillWanted(job);
+    setDecodeCheckpoint((image, count) => checkStillWanted(job, image, count));
+    const r = await runPredict(init.model, session, ort, job.bytes, job.tensorContent).finally(() => setDecodeCheckpoint(undefined));
     const bytes = new Uint8Array(r.bytes); // own buffer, safe to transfer
     port.postMessage({ id: job.id, ok: true, bytes, preprocessMs: r.preprocessMs, inferenceMs: r.inferenceMs, waitMs } satisfies WorkerReply, [bytes.buffer]);
   } catch (e) {

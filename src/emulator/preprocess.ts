@@ -19,6 +19,7 @@ import { AccelError } from '../core/errors';
 import type { PreprocessingPreset, TensorSpec } from '../core/types';
 import { SUPPORTED_FORMATS, foreignFormatName, sniffImageFormat } from './imageFormat';
 import { MAX_JPEG_SCANS, jpegFrame, jpegScanCount } from './jpegMarkers';
+import { WorkerTerminating, nativeSync } from './nativeSection';
 
 /** Decompression-bomb guard: larger images are refused before their pixels are allocated. */
 export const MAX_IMAGE_PIXELS = 40_000_000;
@@ -32,13 +33,16 @@ export function decodeBudgetMs(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(ms) && ms >= 1 ? ms : 5000;
 }
 
-let checkpoint: (() => void) | undefined;
+/** `image` (0-based) of `count` is about to be decoded. */
+export type DecodeCheckpoint = (image: number, count: number) => void;
+
+let checkpoint: DecodeCheckpoint | undefined;
 
 /**
  * Installs a check run before each image of a batch (the worker's: has the call been cancelled or its deadline
  * passed? It throws to abandon the job). The worker runs one job at a time, so one module-wide hook is enough.
  */
-export function setDecodeCheckpoint(check: (() => void) | undefined): void {
+export function setDecodeCheckpoint(check: DecodeCheckpoint | undefined): void {
   checkpoint = check;
 }
 
@@ -107,16 +111,17 @@ export function syntheticJpeg(width = 320, height = 240): Buffer {
       rgb[o + 2] = ((x + y) * 127) / (width + height);
     }
   }
-  return jpegTurbo.compressSync(rgb, { format: jpegTurbo.FORMAT_RGB, width, height, quality: 90, subsampling: jpegTurbo.SAMP_420 });
+  return nativeSync(() => jpegTurbo.compressSync(rgb, { format: jpegTurbo.FORMAT_RGB, width, height, quality: 90, subsampling: jpegTurbo.SAMP_420 }));
 }
 
 /** libjpeg-turbo decode to RGB (grey is replicated); undefined when it cannot, so sharp gets to try (and to explain). */
 function decodeJpeg(bytes: Uint8Array): RgbImage | undefined {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
-    const out = jpegTurbo.decompressSync(buf, { format: jpegTurbo.FORMAT_RGB });
+    const out = nativeSync(() => jpegTurbo.decompressSync(buf, { format: jpegTurbo.FORMAT_RGB }));
     return { width: out.width, height: out.height, data: out.data };
-  } catch {
+  } catch (e) {
+    if (e instanceof WorkerTerminating) throw e;
     return undefined;
   }
 }
@@ -326,7 +331,7 @@ export async function preprocessImages(images: Uint8Array[], preset: Preprocessi
   const out = new Float32Array(images.length * per);
   for (let i = 0; i < images.length; i++) {
     const label = images.length > 1 ? `Image ${i + 1} of ${images.length}` : 'The image';
-    checkpoint?.();
+    checkpoint?.(i, images.length);
     const started = performance.now();
     const img = await decodeImage(images[i], label);
     const took = performance.now() - started;

@@ -1,11 +1,17 @@
 // The replicas of one service: one inference worker thread per device, fed from a bounded queue on the main
 // thread. Full queue → AccelError Busy (RESOURCE_EXHAUSTED); not yet loaded → Unavailable (UNAVAILABLE).
+//
+// A job carries its call's deadline and cancellation. A job whose call is gone is abandoned: never started if still
+// queued, skipped by the worker if waiting there, stopped by the worker at its next checkpoint (before each image)
+// if running. A decode or an inference cannot be interrupted from JS, so a job still running `graceMs` past its
+// deadline or cancellation, or past the per-job budget, has its worker terminated and replaced at once.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AccelError, type ErrorCode } from '../core/errors';
 import type { Logger } from '../core/ports';
-import type { WorkerInit, WorkerReply } from './inferenceWorker';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './inferenceWorker';
+import { claimForTermination, newNativeState } from './nativeSection';
 import type { ServedModel } from './predictionService';
 
 export interface PoolOptions {
@@ -16,8 +22,33 @@ export interface PoolOptions {
   maxQueue: number;
   /** Jobs handed to one worker at a time; 2 keeps a worker busy while its previous reply travels back. */
   depth?: number;
+  /** How long a running job may outlive its call before its worker is replaced, ms. Default 1000. */
+  graceMs?: number;
+  /** Server time one job may take in a worker before its worker is replaced, ms. Default ACCEL_JOB_BUDGET_MS or 60 000. */
+  jobBudgetMs?: number;
   logger?: Logger;
 }
+
+/** What the caller knows about its call: when the client stops waiting and whether it already has. */
+export interface JobControl {
+  /** Epoch ms after which the client no longer waits (Infinity or absent: no deadline). */
+  deadline?: number;
+  cancelled?: () => boolean;
+  /** Registers a callback for the call's cancellation. */
+  onCancel?: (callback: () => void) => void;
+}
+
+/**
+ * The per-job budget: long enough for a full batch of 64 large images on a loaded machine, short enough that a
+ * stuck worker (for clients that set no deadline, e.g. REST) comes back within a minute.
+ */
+export function jobBudgetMs(env: NodeJS.ProcessEnv = process.env): number {
+  const ms = Number(env.ACCEL_JOB_BUDGET_MS);
+  return Number.isFinite(ms) && ms >= 1 ? ms : 60_000;
+}
+
+/** Slots of the cancellation flags shared with a worker: more than the jobs a worker ever holds (depth). */
+const CANCEL_SLOTS = 64;
 
 export interface JobResult {
   bytes: Buffer;
@@ -34,7 +65,12 @@ interface Job {
   tensorContent: boolean;
   enqueued: number;
   dispatched?: number;
-  isCancelled: () => boolean;
+  /** When the worker started it (as far as the host can tell: dispatch to an idle worker, or the previous reply). */
+  started?: number;
+  deadline: number;
+  cancelled: () => boolean;
+  /** Settled already (abandoned): a late reply from the worker is dropped. */
+  settled: boolean;
   resolve: (r: JobResult) => void;
   reject: (e: AccelError) => void;
 }
@@ -45,6 +81,12 @@ interface Replica {
   ready: boolean;
   inflight: Map<number, Job>;
   restarts: number;
+  /** Job ids the worker must skip or stop (slot = id % CANCEL_SLOTS), shared memory the worker reads synchronously. */
+  cancelFlags: Int32Array;
+  nativeState: Int32Array;
+  /** The job the watchdog is timing, and its timer. */
+  watched?: Job;
+  watchdog?: NodeJS.Timeout;
 }
 
 /** The worker entry: the bundled dist/inferenceWorker.js next to us, or the TypeScript source under tsx. */
@@ -73,11 +115,17 @@ export class WorkerPool {
   private nextId = 1;
   private stopped = false;
   private readonly depth: number;
+  private readonly graceMs: number;
+  private readonly budgetMs: number;
   readonly ready: Promise<void>;
 
   constructor(private readonly opts: PoolOptions) {
     this.depth = opts.depth ?? 2;
-    this.replicas = opts.devices.map((device) => ({ device, ready: false, inflight: new Map(), restarts: 0 }));
+    this.graceMs = opts.graceMs ?? 1000;
+    this.budgetMs = opts.jobBudgetMs ?? jobBudgetMs();
+    this.replicas = opts.devices.map((device) => ({
+      device, ready: false, inflight: new Map(), restarts: 0, cancelFlags: new Int32Array(new SharedArrayBuffer(4 * CANCEL_SLOTS)), nativeState: newNativeState(),
+    }));
     this.ready = Promise.all(this.replicas.map((r) => this.spawn(r))).then(() => {
       if (!this.stopped) this.state = 'Running';
     });
@@ -88,7 +136,12 @@ export class WorkerPool {
   }
 
   private spawn(replica: Replica): Promise<void> {
-    const init: WorkerInit = { model: this.opts.model, modelPath: this.opts.modelPath, device: replica.device, intraOpThreads: this.opts.intraOpThreads };
+    replica.cancelFlags = new Int32Array(new SharedArrayBuffer(4 * CANCEL_SLOTS));
+    replica.nativeState = newNativeState();
+    const init: WorkerInit = {
+      model: this.opts.model, modelPath: this.opts.modelPath, device: replica.device, intraOpThreads: this.opts.intraOpThreads,
+      cancelFlags: replica.cancelFlags, nativeState: replica.nativeState,
+    };
     const file = workerFile();
     // Under tsx (tests, bench) the worker needs the TypeScript loader registered inside the worker itself.
     const worker = file.endsWith('.ts')
@@ -111,8 +164,17 @@ export class WorkerPool {
           return;
         }
         const job = replica.inflight.get(msg.id);
-        if (!job) return;
+        if (!job || replica.worker !== worker) return;
         replica.inflight.delete(msg.id);
+        this.watch(replica);
+        if (!msg.ok && msg.code === 'Cancelled') {
+          this.opts.logger?.info(`${this.opts.model.serviceName}: request ${job.id} on device ${replica.device}: ${msg.message}`);
+        }
+        if (job.settled) {
+          this.pump();
+          return;
+        }
+        job.settled = true;
         if (msg.ok) {
           job.resolve({
             bytes: Buffer.from(msg.bytes.buffer, msg.bytes.byteOffset, msg.bytes.byteLength),
@@ -137,8 +199,9 @@ export class WorkerPool {
     if (replica.worker !== worker) return;
     replica.ready = false;
     replica.worker = undefined;
+    this.unwatch(replica);
     for (const job of replica.inflight.values()) {
-      job.reject(new AccelError('Unavailable', `The replica on device ${replica.device} stopped while serving this request; retry.`));
+      this.settle(job, new AccelError('Unavailable', `The replica on device ${replica.device} stopped while serving this request; retry.`));
     }
     replica.inflight.clear();
     if (this.stopped || this.state !== 'Running') return;
@@ -154,8 +217,10 @@ export class WorkerPool {
   /**
    * Queues one serialized PredictRequest; resolves with the serialized PredictResponse. `owned`: the caller will
    * not touch `bytes` again, so a buffer that is theirs alone is moved to the worker rather than copied.
+   * `control`: the call's deadline and cancellation (or just a cancellation check).
    */
-  submit(bytes: Uint8Array, tensorContent: boolean, isCancelled: () => boolean = () => false, owned = false): Promise<JobResult> {
+  submit(bytes: Uint8Array, tensorContent: boolean, control: JobControl | (() => boolean) = {}, owned = false): Promise<JobResult> {
+    if (typeof control === 'function') control = { cancelled: control };
     if (this.stopped) return Promise.reject(new AccelError('Unavailable', `Service "${this.opts.model.serviceName}" is stopping; retry once it is redeployed.`));
     if (this.state === 'Loading') {
       return Promise.reject(new AccelError('Unavailable', `Service "${this.opts.model.serviceName}" is still loading its model onto its devices; retry in a moment.`));
@@ -169,9 +234,103 @@ export class WorkerPool {
       );
     }
     return new Promise<JobResult>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, bytes, owned, tensorContent, enqueued: performance.now(), isCancelled, resolve, reject });
+      const job: Job = {
+        id: this.nextId++, bytes, owned, tensorContent, enqueued: performance.now(), deadline: control.deadline ?? Infinity,
+        cancelled: control.cancelled ?? (() => false), settled: false, resolve, reject,
+      };
+      this.queue.push(job);
+      control.onCancel?.(() => this.cancel(job));
       this.pump();
     });
+  }
+
+  private settle(job: Job, error: AccelError): void {
+    if (job.settled) return;
+    job.settled = true;
+    job.reject(error);
+  }
+
+  /** Why a job should no longer run, or undefined while its client still waits. */
+  private gone(job: Job, now = Date.now()): AccelError | undefined {
+    if (job.cancelled()) return new AccelError('Cancelled', 'The client cancelled the call.');
+    if (now > job.deadline) return new AccelError('Cancelled', `The call's deadline passed ${now - job.deadline} ms ago; the request was abandoned.`);
+    return undefined;
+  }
+
+  /** The client cancelled: drop the job from the queue, or tell its worker to skip or stop it. */
+  private cancel(job: Job): void {
+    if (job.settled) return;
+    const queued = this.queue.indexOf(job);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    this.settle(job, new AccelError('Cancelled', 'The client cancelled the call.'));
+    for (const r of this.replicas) {
+      if (!r.inflight.has(job.id)) continue;
+      Atomics.store(r.cancelFlags, job.id % CANCEL_SLOTS, job.id);
+      if (r.watched === job) this.arm(r, job);
+    }
+  }
+
+  /** Times the job the replica's worker is running now (the oldest in flight). */
+  private watch(replica: Replica): void {
+    const head = replica.inflight.values().next().value as Job | undefined;
+    if (head === replica.watched) return;
+    this.unwatch(replica);
+    if (!head) return;
+    head.started = performance.now();
+    replica.watched = head;
+    this.arm(replica, head);
+  }
+
+  private unwatch(replica: Replica): void {
+    if (replica.watchdog) clearTimeout(replica.watchdog);
+    replica.watchdog = undefined;
+    replica.watched = undefined;
+  }
+
+  /** Sets the replica's watchdog for `job`: its deadline (or now, once cancelled) plus the grace, or the budget. */
+  private arm(replica: Replica, job: Job): void {
+    if (replica.watchdog) clearTimeout(replica.watchdog);
+    const now = Date.now();
+    const until = job.cancelled() || job.settled ? now : job.deadline;
+    const budgetLeft = this.budgetMs - (performance.now() - job.started!);
+    const delay = Math.max(0, Math.min(until - now + this.graceMs, budgetLeft));
+    if (!Number.isFinite(delay)) return;
+    replica.watchdog = setTimeout(() => this.expire(replica, job), delay);
+    replica.watchdog.unref();
+  }
+
+  /** The watched job outlived its call or its budget: its worker is stuck on work nobody waits for. Replace it. */
+  private expire(replica: Replica, job: Job): void {
+    replica.watchdog = undefined;
+    if (replica.watched !== job || !replica.inflight.has(job.id) || !replica.worker) return;
+    const ranMs = Math.round(performance.now() - job.started!);
+    const overBudget = ranMs >= this.budgetMs;
+    const why = overBudget ? `used its ${this.budgetMs} ms budget` : `outlived its call (${job.cancelled() ? 'cancelled' : 'deadline passed'}) by more than ${this.graceMs} ms`;
+    this.settle(
+      job,
+      overBudget
+        ? new AccelError('InvalidArgument', `The request ran for more than ${this.budgetMs} ms on the replica (the per-request budget) and was abandoned. Send smaller images, or fewer per request.`)
+        : new AccelError('Cancelled', 'The call ended before the request finished; it was abandoned.'),
+    );
+    this.opts.logger?.warn(
+      `${this.opts.model.serviceName}: request ${job.id} on device ${replica.device} ${why} after ${ranMs} ms in the worker; replacing the worker`,
+    );
+    this.replace(replica);
+  }
+
+  /** Terminates the replica's worker (a native call finishes first, on its own) and starts a fresh one now. */
+  private replace(replica: Replica): void {
+    const old = replica.worker!;
+    replica.ready = false;
+    replica.worker = undefined;
+    this.unwatch(replica);
+    for (const job of replica.inflight.values()) {
+      this.settle(job, new AccelError('Unavailable', `The replica on device ${replica.device} was restarted while this request waited for it; retry.`));
+    }
+    replica.inflight.clear();
+    void terminateSafely(old, replica.nativeState);
+    if (this.stopped) return;
+    this.spawn(replica).catch((e: Error) => this.opts.logger?.error(e.message));
   }
 
   private pump(): void {
@@ -182,14 +341,17 @@ export class WorkerPool {
       }
       if (!best) return;
       const job = this.queue.shift()!;
-      if (job.isCancelled()) {
-        job.reject(new AccelError('Cancelled', 'The client cancelled the call.'));
+      const gone = job.settled ? undefined : this.gone(job);
+      if (job.settled || gone) {
+        if (gone) this.settle(job, gone);
         continue;
       }
       job.dispatched = performance.now();
       best.inflight.set(job.id, job);
       const bytes = job.owned && ownsItsMemory(job.bytes) ? job.bytes : new Uint8Array(job.bytes);
-      best.worker!.postMessage({ id: job.id, bytes, tensorContent: job.tensorContent }, [bytes.buffer as ArrayBuffer]);
+      const request: WorkerRequest = { id: job.id, bytes, tensorContent: job.tensorContent, deadline: job.deadline };
+      best.worker!.postMessage(request, [bytes.buffer as ArrayBuffer]);
+      this.watch(best);
     }
   }
 
@@ -199,11 +361,28 @@ export class WorkerPool {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const job of this.queue.splice(0)) job.reject(new AccelError('Unavailable', `Service "${this.opts.model.serviceName}" is stopping.`));
-    await Promise.all(this.replicas.map((r) => r.worker?.terminate()));
+    for (const job of this.queue.splice(0)) this.settle(job, new AccelError('Unavailable', `Service "${this.opts.model.serviceName}" is stopping.`));
+    for (const r of this.replicas) this.unwatch(r);
+    await Promise.all(this.replicas.map((r) => r.worker && terminateSafely(r.worker, r.nativeState)));
     for (const r of this.replicas) {
-      for (const job of r.inflight.values()) job.reject(new AccelError('Unavailable', `Service "${this.opts.model.serviceName}" stopped.`));
+      for (const job of r.inflight.values()) this.settle(job, new AccelError('Unavailable', `Service "${this.opts.model.serviceName}" stopped.`));
       r.inflight.clear();
     }
   }
+}
+
+/**
+ * Terminates a worker once it is in no native call (see nativeSection.ts), polling until then: a native call is
+ * bounded (a JPEG within the pixel and scan limits, one inference), so this waits at most about that long.
+ */
+export async function terminateSafely(worker: Worker, nativeState: Int32Array): Promise<void> {
+  // threadId is -1 once the thread has stopped (a crash inside a native call leaves the count above 0).
+  while (worker.threadId !== -1 && !claimForTermination(nativeState)) await new Promise((resolve) => setTimeout(resolve, 10));
+  await worker.terminate();
+}
+
+/** A gRPC call's deadline and cancellation, for `submit`. */
+export function callControl(call: { getDeadline(): Date | number; readonly cancelled: boolean; once(event: 'cancelled', listener: () => void): unknown }): JobControl {
+  const d = call.getDeadline();
+  return { deadline: typeof d === 'number' ? d : d.getTime(), cancelled: () => call.cancelled, onCancel: (callback) => call.once('cancelled', callback) };
 }
