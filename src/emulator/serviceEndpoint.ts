@@ -25,7 +25,7 @@ import { modelMetadataResponse, type ServedModel } from './predictionService';
 import { startRestServer, type RestServer } from './restServer';
 import { bindWithReceiveWindow } from './receiveWindow';
 import { PREDICTION_SERVICE, servingPackage } from './servingProtos';
-import { WorkerPool } from './workerPool';
+import { WorkerPool, callControl } from './workerPool';
 
 export interface EndpointModel {
   serviceName: string;
@@ -253,7 +253,7 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
       }
       held += size;
       // grpc-js is done with the request buffer once the handler has it, so the pool may move it to the worker.
-      pool!.submit(call.request, encoding === 'tensor_content', () => call.cancelled, true).then(
+      pool!.submit(call.request, encoding === 'tensor_content', callControl(call), true).then(
         (r) => {
           held -= size;
           const trailer = new grpc.Metadata();
