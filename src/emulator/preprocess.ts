@@ -179,7 +179,7 @@ export async function decodeImage(bytes: Uint8Array, label = 'image'): Promise<R
     const reason = (e as Error).message;
     if (/pixel limit/i.test(reason)) throw tooLarge(label);
     if (/timeout/i.test(reason)) throw overBudget(label);
-    throw invalid(`${label} (${bytes.length} bytes) could not be decoded as ${format.toUpperCase()}: ${reason}.${describeBytes(bytes)} Send the image file's bytes unchanged.`);
+    throw invalid(`${label} (${bytes.length} bytes) could not be decoded as ${SUPPORTED_FORMATS}: ${reason}.${describeBytes(bytes)} Send the image file's bytes unchanged.`);
   }
   const { width, height, channels } = out.info;
   if (channels === 3) return { width, height, data: out.data };
