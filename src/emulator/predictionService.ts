@@ -6,7 +6,7 @@ import { presetOf } from '../core/presets';
 import type { PreprocessingPreset, TensorSpec } from '../core/types';
 import { imageLayoutFor, preprocessImages } from './preprocess';
 import { servingRoot } from './servingProtos';
-import { DTYPE_TO_TF, checkShape, elementCount, formatShape, numericInput, outputTensor, specTypeName, tfTypeName } from './tensorCodec';
+import { DTYPE_TO_TF, checkShape, elementCount, formatShape, numericInput, outputTensor, specTypeName, tfTypeName, wireChecked } from './tensorCodec';
 import { DT, WireFormatError, encodePredictResponse, readValues, scanPredictRequest, valueCount, type WireTensor } from './wireCodec';
 
 /** What a worker knows about the model it serves (plain data: it crosses the worker boundary). */
@@ -61,7 +61,7 @@ function imageInput(model: ServedModel, spec: TensorSpec, t: WireTensor): Promis
     throw invalid(`Input "${spec.name}" expects ${specTypeName(spec.dtype)}, got DT_STRING. Image bytes work only for float image inputs; send ${specTypeName(spec.dtype)} values.`);
   }
   // Counted before any element is read, and no further than one past the limit.
-  const count = valueCount(t, 'string_val', MAX_IMAGES_PER_REQUEST);
+  const count = wireChecked(() => valueCount(t, 'string_val', MAX_IMAGES_PER_REQUEST));
   if (count === 0) throw invalid(`Input "${spec.name}" is DT_STRING but holds no string_val; put one image file per string_val element.`);
   if (count > MAX_IMAGES_PER_REQUEST) {
     throw invalid(`Input "${spec.name}" holds more than ${MAX_IMAGES_PER_REQUEST} images; the limit is ${MAX_IMAGES_PER_REQUEST} per request. Split the batch.`);
@@ -73,7 +73,7 @@ function imageInput(model: ServedModel, spec: TensorSpec, t: WireTensor): Promis
     }
   }
   const preset = presetOf(model);
-  return preprocessImages(readValues(t, 'string_val'), preset, imageLayoutFor(spec, preset));
+  return preprocessImages(wireChecked(() => readValues(t, 'string_val')), preset, imageLayoutFor(spec, preset));
 }
 
 function runtimeError(e: unknown): AccelError {

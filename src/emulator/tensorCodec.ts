@@ -2,7 +2,7 @@
 // what arrived and what to send instead.
 import { AccelError } from '../core/errors';
 import type { Dim, TensorDType, TensorSpec } from '../core/types';
-import { DT, readValues, valueCount, type FieldValues, type ValueField, type WireTensor } from './wireCodec';
+import { DT, WireFormatError, readValues, valueCount, type FieldValues, type ValueField, type WireTensor } from './wireCodec';
 
 export type NumericArray =
   | Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
@@ -101,13 +101,25 @@ export function numericInput(spec: TensorSpec, t: WireTensor): { data: NumericAr
   } else {
     // Only the field this dtype uses is read, and only once its count (taken without decoding) matches the shape.
     const field = VAL_FIELD[spec.dtype]!;
-    const count = valueCount(t, field);
+    const count = wireChecked(() => valueCount(t, field));
     if (count !== n) {
       throw invalid(`Input "${spec.name}": ${field} holds ${count} values but shape ${formatShape(shape)} needs ${n}.`);
     }
-    data = fromValField(spec.dtype, readValues(t, field) as Exclude<FieldValues[ValueField], Uint8Array[]>);
+    data = fromValField(spec.dtype, wireChecked(() => readValues(t, field)) as Exclude<FieldValues[ValueField], Uint8Array[]>);
   }
   return { data, shape };
+}
+
+/** Runs a read of still-encoded values, turning a malformed field into the INVALID_ARGUMENT the decoder gives. */
+export function wireChecked<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof WireFormatError || e instanceof RangeError) {
+      throw invalid(`The request is not a valid tensorflow.serving.PredictRequest (${e.message}). Build it from the TF Serving predict.proto.`);
+    }
+    throw e;
+  }
 }
 
 /** The *_val field each numeric dtype travels in (TensorProto). */

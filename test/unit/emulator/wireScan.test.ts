@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as protobuf from 'protobufjs';
+import type { AccelError } from '../../../src/core/errors';
 import type { TensorSpec } from '../../../src/core/types';
 import { servingRoot } from '../../../src/emulator/servingProtos';
 import { numericInput } from '../../../src/emulator/tensorCodec';
@@ -89,6 +90,18 @@ describe('scanPredictRequest', () => {
     });
     const { data } = numericInput(floatSpec, scanPredictRequest(good).inputs.get('input')!);
     assert.deepEqual(Array.from(data as Float32Array), Array.from({ length: 12 }, (_, i) => i));
+  });
+
+  it('a malformed value field is found when its input reads it, and refused as INVALID_ARGUMENT', () => {
+    const partial = requestWith(DT.FLOAT, [1, 3, 2, 2], (w) => w.uint32((5 << 3) | 2).bytes(Buffer.alloc(5)));
+    assert.throws(() => numericInput(floatSpec, scanPredictRequest(partial).inputs.get('input')!), (e: AccelError) => {
+      assert.equal(e.code, 'InvalidArgument');
+      assert.match(e.message, /not a valid tensorflow\.serving\.PredictRequest \(float_val holds a partial float\)/);
+      return true;
+    });
+    const intSpec: TensorSpec = { name: 'input', dtype: 'int32', shape: [2] };
+    const cut = requestWith(DT.INT32, [2], (w) => w.uint32((7 << 3) | 2).bytes(Buffer.from([0x01, 0x81])));
+    assert.throws(() => numericInput(intSpec, scanPredictRequest(cut).inputs.get('input')!), /int_val ends inside a varint/);
   });
 
   it('stops counting string_val one past a limit', () => {
