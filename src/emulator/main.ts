@@ -61,17 +61,21 @@ async function main(): Promise<void> {
   if (switches.has('health-check')) process.exit(await runHealthCheck(env));
   if (switches.has('standalone')) {
     const port = intFlag(flags.port ?? env.ACCEL_PORT, 'port');
-    if (port === undefined || !flags.manifest || !flags.model) throw new Error('standalone mode needs --manifest, --model and --port');
+    if (port === undefined || !flags.manifest || !flags.model)
+      throw new Error('standalone mode needs --manifest, --model and --port');
     const stop = await runStandalone(
       {
-        manifest: flags.manifest, model: flags.model, port,
+        manifest: flags.manifest,
+        model: flags.model,
+        port,
         restPort: intFlag(flags['rest-port'] ?? env.ACCEL_REST_PORT, 'rest-port'),
         healthPort: intFlag(flags['health-port'] ?? env.ACCEL_HEALTH_PORT, 'health-port'),
         replicas: intFlag(flags.replicas ?? env.ACCEL_REPLICAS, 'replicas'),
         devices: intFlag(flags.devices ?? env.ACCEL_DEVICES, 'devices'),
         serviceName: flags['service-name'] ?? env.ACCEL_SERVICE_NAME,
         host: flags.host ?? env.ACCEL_BIND_HOST,
-        tlsCert: flags['tls-cert'], tlsKey: flags['tls-key'],
+        tlsCert: flags['tls-cert'],
+        tlsKey: flags['tls-key'],
       },
       consoleLog,
     );
@@ -84,9 +88,13 @@ async function main(): Promise<void> {
   }
 
   const home = path.resolve(flags.home ?? env.ACCEL_HOME ?? path.join(os.homedir(), '.accel'));
-  const [{ DEFAULT_DEVICE_COUNT }, { openStore }, { EmulatorHost, HostAlreadyRunning }, { EXIT_ALREADY_RUNNING }] = await Promise.all([
-    import('../core/services'), import('../store/fileStore'), import('./host'), import('./hostControl'),
-  ]);
+  const [{ DEFAULT_DEVICE_COUNT }, { openStore }, { EmulatorHost, HostAlreadyRunning }, { EXIT_ALREADY_RUNNING }] =
+    await Promise.all([
+      import('../core/services'),
+      import('../store/fileStore'),
+      import('./host'),
+      import('./hostControl'),
+    ]);
   const devices = intFlag(flags.devices ?? env.ACCEL_DEVICES, 'devices') ?? DEFAULT_DEVICE_COUNT;
   const host = new EmulatorHost(openStore(home), home, devices);
   try {

@@ -23,7 +23,9 @@ export function keepServingOnUncaughtErrors(log: Logger): void {
       dropped++;
       return;
     }
-    log.error(`${kind} (the process keeps serving; please report this with the log): ${(e as Error)?.stack ?? String(e)}`);
+    log.error(
+      `${kind} (the process keeps serving; please report this with the log): ${(e as Error)?.stack ?? String(e)}`,
+    );
   };
   process.on('uncaughtException', (e) => report('uncaught exception', e));
   process.on('unhandledRejection', (e) => report('unhandled rejection', e));

@@ -31,7 +31,9 @@ export function checkJsonDepth(bytes: Uint8Array, maxDepth = MAX_JSON_DEPTH): vo
     if (kind === 0) continue;
     if (kind === 1) {
       if (++depth > maxDepth) {
-        throw invalid(`The JSON body nests arrays and objects deeper than ${maxDepth} levels (at byte ${i}). Send {"instances": [...]} with one list level per tensor dimension.`);
+        throw invalid(
+          `The JSON body nests arrays and objects deeper than ${maxDepth} levels (at byte ${i}). Send {"instances": [...]} with one list level per tensor dimension.`,
+        );
       }
     } else if (kind === 2) depth--;
     else {
@@ -82,23 +84,38 @@ function probeShape(values: Json[]): number[] {
 
 /** "instance 3[0][12]": where `path` (indices from the instance down) points, for error messages. */
 function place(path: number[]): string {
-  return `instance ${path[0]}${path.slice(1).map((i) => `[${i}]`).join('')}`;
+  return `instance ${path[0]}${path
+    .slice(1)
+    .map((i) => `[${i}]`)
+    .join('')}`;
 }
 
 /**
  * Copies a rectangular nested list of numbers into `out` (`path` holds the indices down to `v`); the first place
  * that differs from the shape is named in the error. The innermost lists are copied in a loop of their own.
  */
-function fill(inputName: string, v: Json, shape: number[], dim: number, out: Float32Array, pos: { i: number }, path: number[]): void {
+function fill(
+  inputName: string,
+  v: Json,
+  shape: number[],
+  dim: number,
+  out: Float32Array,
+  pos: { i: number },
+  path: number[],
+): void {
   const notNumber = (x: Json) =>
-    invalid(`Input "${inputName}": ${place(path)} is ${describe(x)}, but ${shape.length > 1 ? 'the first element at this depth is a number' : 'instances are numbers here'}. Every instance must be a list of numbers of one shape (or {"b64": ...} for an image).`);
+    invalid(
+      `Input "${inputName}": ${place(path)} is ${describe(x)}, but ${shape.length > 1 ? 'the first element at this depth is a number' : 'instances are numbers here'}. Every instance must be a list of numbers of one shape (or {"b64": ...} for an image).`,
+    );
   if (dim === shape.length) {
     if (typeof v !== 'number') throw notNumber(v);
     out[pos.i++] = v;
     return;
   }
   if (!Array.isArray(v) || v.length !== shape[dim]) {
-    throw invalid(`Input "${inputName}" is ragged: ${place(path)} is ${describe(v)}, but the first element at this depth is a list of ${shape[dim]}. Nested lists must all have the same shape ${JSON.stringify(shape.slice(1))} per instance.`);
+    throw invalid(
+      `Input "${inputName}" is ragged: ${place(path)} is ${describe(v)}, but the first element at this depth is a list of ${shape[dim]}. Nested lists must all have the same shape ${JSON.stringify(shape.slice(1))} per instance.`,
+    );
   }
   if (dim === shape.length - 1) {
     let i = pos.i;
@@ -125,14 +142,23 @@ function tensorFromValues(spec: TensorSpec | undefined, inputName: string, value
   if (values.length === 0) throw invalid(`Input "${inputName}" has no instances.`);
   if (isB64(values[0])) {
     const bad = values.findIndex((v) => !isB64(v));
-    if (bad >= 0) throw invalid(`Input "${inputName}": instance ${bad} is ${describe(values[bad])}, but instance 0 is {"b64": ...}. Send every image as {"b64": "<base64 file bytes>"}.`);
-    return { dtype: DT.STRING, shape: [values.length], stringVal: values.map((v) => Buffer.from((v as { b64: string }).b64, 'base64')) };
+    if (bad >= 0)
+      throw invalid(
+        `Input "${inputName}": instance ${bad} is ${describe(values[bad])}, but instance 0 is {"b64": ...}. Send every image as {"b64": "<base64 file bytes>"}.`,
+      );
+    return {
+      dtype: DT.STRING,
+      shape: [values.length],
+      stringVal: values.map((v) => Buffer.from((v as { b64: string }).b64, 'base64')),
+    };
   }
   const shape = probeShape(values);
   if (spec && spec.dtype !== 'string') checkShape(spec, shape);
   const count = shape.reduce((a, b) => a * b, 1);
   if (count > budget) {
-    throw invalid(`Input "${inputName}" is ragged: its first elements claim shape ${JSON.stringify(shape)} (${count} numbers), more than the body holds. Nested lists must all have the same shape.`);
+    throw invalid(
+      `Input "${inputName}" is ragged: its first elements claim shape ${JSON.stringify(shape)} (${count} numbers), more than the body holds. Nested lists must all have the same shape.`,
+    );
   }
   const out = new Float32Array(count);
   const pos = { i: 0 };
@@ -145,32 +171,53 @@ function tensorFromValues(spec: TensorSpec | undefined, inputName: string, value
  * column format (`inputs`). `bodyBytes` bounds the elements a tensor may claim (a number needs at least 2 bytes).
  */
 export function requestFromJson(model: ServedModel, body: Json, bodyBytes = Number.MAX_SAFE_INTEGER): Uint8Array {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('The body must be a JSON object with "instances" or "inputs".');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw invalid('The body must be a JSON object with "instances" or "inputs".');
   const budget = Math.ceil(bodyBytes / 2);
   const inputs = new Map<string, WireTensor>();
   const specOf = (name: string) => {
     const spec = model.inputs.find((s) => s.name === name);
-    if (!spec) throw invalid(`This model has no input ${JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}...` : name)}; its inputs are ${model.inputs.map((s) => `"${s.name}"`).join(', ')}.`);
+    if (!spec)
+      throw invalid(
+        `This model has no input ${JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}...` : name)}; its inputs are ${model.inputs.map((s) => `"${s.name}"`).join(', ')}.`,
+      );
     return spec;
   };
   const single = model.inputs.length === 1 ? model.inputs[0] : undefined;
   if (Array.isArray(body.instances)) {
     const instances = body.instances;
-    const named = instances.length > 0 && instances.every((i) => typeof i === 'object' && i !== null && !Array.isArray(i) && !isB64(i));
+    const named =
+      instances.length > 0 &&
+      instances.every((i) => typeof i === 'object' && i !== null && !Array.isArray(i) && !isB64(i));
     if (named) {
       for (const spec of model.inputs) {
         const missing = instances.findIndex((i) => (i as Record<string, Json>)[spec.name] === undefined);
-        if (missing >= 0) throw invalid(`Instance ${missing} has no value for input "${spec.name}". Give every instance a value for each input.`);
-        inputs.set(spec.name, tensorFromValues(spec, spec.name, instances.map((i) => (i as Record<string, Json>)[spec.name]), budget));
+        if (missing >= 0)
+          throw invalid(
+            `Instance ${missing} has no value for input "${spec.name}". Give every instance a value for each input.`,
+          );
+        inputs.set(
+          spec.name,
+          tensorFromValues(
+            spec,
+            spec.name,
+            instances.map((i) => (i as Record<string, Json>)[spec.name]),
+            budget,
+          ),
+        );
       }
     } else {
-      if (!single) throw invalid(`This model has inputs ${model.inputs.map((s) => `"${s.name}"`).join(', ')}; give each instance as an object keyed by input name.`);
+      if (!single)
+        throw invalid(
+          `This model has inputs ${model.inputs.map((s) => `"${s.name}"`).join(', ')}; give each instance as an object keyed by input name.`,
+        );
       inputs.set(single.name, tensorFromValues(single, single.name, instances, budget));
     }
   } else if (body.inputs !== undefined) {
     const cols = body.inputs;
     if (typeof cols === 'object' && cols !== null && !Array.isArray(cols) && !isB64(cols)) {
-      for (const [name, v] of Object.entries(cols)) inputs.set(name, tensorFromValues(specOf(name), name, Array.isArray(v) ? v : [v], budget));
+      for (const [name, v] of Object.entries(cols))
+        inputs.set(name, tensorFromValues(specOf(name), name, Array.isArray(v) ? v : [v], budget));
     } else {
       if (!single) throw invalid('"inputs" must be an object keyed by input name for a model with several inputs.');
       inputs.set(single.name, tensorFromValues(single, single.name, Array.isArray(cols) ? cols : [cols], budget));
@@ -178,7 +225,11 @@ export function requestFromJson(model: ServedModel, body: Json, bodyBytes = Numb
   } else {
     throw invalid('The body needs "instances" (row format) or "inputs" (column format).');
   }
-  return encodePredictRequest({ inputs, outputFilter: [], modelSpec: { name: '', signatureName: typeof body.signature_name === 'string' ? body.signature_name : '' } });
+  return encodePredictRequest({
+    inputs,
+    outputFilter: [],
+    modelSpec: { name: '', signatureName: typeof body.signature_name === 'string' ? body.signature_name : '' },
+  });
 }
 
 function nest(values: Float32Array, dims: number[]): Json {
@@ -193,5 +244,9 @@ export function jsonFromResponse(bytes: Uint8Array): Json {
   const outs = [...res.outputs.entries()].map(([name, t]) => [name, nest(tensorToFloat32(t), t.shape ?? [])] as const);
   if (outs.length === 1) return { predictions: outs[0][1] };
   const batch = Math.max(...outs.map(([, v]) => (Array.isArray(v) ? v.length : 1)));
-  return { predictions: Array.from({ length: batch }, (_, i) => Object.fromEntries(outs.map(([n, v]) => [n, Array.isArray(v) ? v[i] : v]))) };
+  return {
+    predictions: Array.from({ length: batch }, (_, i) =>
+      Object.fromEntries(outs.map(([n, v]) => [n, Array.isArray(v) ? v[i] : v])),
+    ),
+  };
 }

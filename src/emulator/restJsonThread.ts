@@ -19,7 +19,11 @@ const IDLE_MS = 60_000;
 export function restJsonWorkerFile(): string {
   const candidates = [path.join(__dirname, 'restJsonWorker.ts'), path.join(__dirname, 'emulator.js')];
   const found = candidates.find((p) => fs.existsSync(p));
-  if (!found) throw new AccelError('Internal', `Neither restJsonWorker.ts nor emulator.js is next to ${__dirname}; rebuild with \`npm run build\`.`);
+  if (!found)
+    throw new AccelError(
+      'Internal',
+      `Neither restJsonWorker.ts nor emulator.js is next to ${__dirname}; rebuild with \`npm run build\`.`,
+    );
   return found;
 }
 
@@ -35,17 +39,29 @@ export class RestJsonThread {
   private idle?: NodeJS.Timeout;
   private closed = false;
 
-  constructor(private readonly model: ServedModel, private readonly logger?: Logger) {}
+  constructor(
+    private readonly model: ServedModel,
+    private readonly logger?: Logger,
+  ) {}
 
   /** Runs one job; `bytes` is moved to the worker when it owns its memory, else copied. */
   run(op: RestJsonJob['op'], bytes: Uint8Array): Promise<Uint8Array> {
-    if (this.closed) return Promise.reject(new AccelError('Unavailable', `Service "${this.model.serviceName}" is stopping; retry once it is redeployed.`));
+    if (this.closed)
+      return Promise.reject(
+        new AccelError('Unavailable', `Service "${this.model.serviceName}" is stopping; retry once it is redeployed.`),
+      );
     if (this.pending.size >= REST_JSON_MAX_PENDING) {
-      return Promise.reject(new AccelError('Busy', `Service "${this.model.serviceName}" has ${this.pending.size} REST bodies waiting to be parsed (the limit). Retry with back-off.`));
+      return Promise.reject(
+        new AccelError(
+          'Busy',
+          `Service "${this.model.serviceName}" has ${this.pending.size} REST bodies waiting to be parsed (the limit). Retry with back-off.`,
+        ),
+      );
     }
     const worker = this.ensureWorker();
     const id = this.nextId++;
-    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+    const own =
+      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
     return new Promise<Uint8Array>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       const job: RestJsonJob = { id, op, bytes };
@@ -62,7 +78,10 @@ export class RestJsonThread {
     const options = { workerData: init, resourceLimits: { maxOldGenerationSizeMb: REST_JSON_HEAP_MB } };
     // Under tsx (tests) the worker needs the TypeScript loader registered inside the worker itself.
     const worker = file.endsWith('.ts')
-      ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)}).runRestJsonWorker();`, { ...options, eval: true })
+      ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)}).runRestJsonWorker();`, {
+          ...options,
+          eval: true,
+        })
       : new Worker(file, options);
     worker.unref();
     this.worker = worker;
@@ -80,13 +99,21 @@ export class RestJsonThread {
       if (this.worker === worker) this.worker = undefined;
       if (this.closed || this.pending.size === 0) return;
       const outOfMemory = (failure as NodeJS.ErrnoException | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
-      this.logger?.warn(`${this.model.serviceName}: REST JSON worker ended (${failure?.message ?? `exit code ${code}`}) with ${this.pending.size} request(s) in it; they fail, the next request starts a new worker`);
+      this.logger?.warn(
+        `${this.model.serviceName}: REST JSON worker ended (${failure?.message ?? `exit code ${code}`}) with ${this.pending.size} request(s) in it; they fail, the next request starts a new worker`,
+      );
       let first = true;
       for (const p of this.pending.values()) {
         p.reject(
           first && outOfMemory
-            ? new AccelError('InvalidArgument', `The JSON body holds more values than the REST parser's ${REST_JSON_HEAP_MB} MB limit allows. Send fewer instances per request, or use gRPC with tensor_content.`)
-            : new AccelError('Unavailable', `Service "${this.model.serviceName}": the REST JSON parser stopped while this request waited (${failure?.message ?? `exit code ${code}`}). Retry.`),
+            ? new AccelError(
+                'InvalidArgument',
+                `The JSON body holds more values than the REST parser's ${REST_JSON_HEAP_MB} MB limit allows. Send fewer instances per request, or use gRPC with tensor_content.`,
+              )
+            : new AccelError(
+                'Unavailable',
+                `Service "${this.model.serviceName}": the REST JSON parser stopped while this request waited (${failure?.message ?? `exit code ${code}`}). Retry.`,
+              ),
         );
         first = false;
       }
@@ -105,7 +132,10 @@ export class RestJsonThread {
   async close(): Promise<void> {
     this.closed = true;
     if (this.idle) clearTimeout(this.idle);
-    for (const p of this.pending.values()) p.reject(new AccelError('Unavailable', `Service "${this.model.serviceName}" is stopping; retry once it is redeployed.`));
+    for (const p of this.pending.values())
+      p.reject(
+        new AccelError('Unavailable', `Service "${this.model.serviceName}" is stopping; retry once it is redeployed.`),
+      );
     this.pending.clear();
     const worker = this.worker;
     this.worker = undefined;

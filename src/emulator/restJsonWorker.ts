@@ -18,11 +18,14 @@ export interface RestJsonJob {
   bytes: Uint8Array;
 }
 
-export type RestJsonReply = { id: number; ok: true; bytes: Uint8Array } | { id: number; ok: false; code: ErrorCode; message: string };
+export type RestJsonReply =
+  { id: number; ok: true; bytes: Uint8Array } | { id: number; ok: false; code: ErrorCode; message: string };
 
 /** A copy unless `bytes` spans an ArrayBuffer of its own (a slice of Node's shared Buffer pool must not be moved). */
 function movable(bytes: Uint8Array): Uint8Array {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes : Uint8Array.from(bytes);
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+    ? bytes
+    : Uint8Array.from(bytes);
 }
 
 export function runRestJsonWorker(): void {

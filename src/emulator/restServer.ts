@@ -37,8 +37,16 @@ export interface RestOptions {
 }
 
 const HTTP_FOR: Partial<Record<ErrorCode, number>> = {
-  NotFound: 404, AlreadyExists: 409, InvalidArgument: 400, InvalidModel: 412, HasDependents: 412, SchemaTooNew: 412,
-  Busy: 429, Unavailable: 503, Cancelled: 499, Internal: 500,
+  NotFound: 404,
+  AlreadyExists: 409,
+  InvalidArgument: 400,
+  InvalidModel: 412,
+  HasDependents: 412,
+  SchemaTooNew: 412,
+  Busy: 429,
+  Unavailable: 503,
+  Cancelled: 499,
+  Internal: 500,
 };
 
 const ROUTE = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+))?:predict$/;
@@ -58,7 +66,8 @@ function shown(text: string): string {
 export async function startRestServer(opts: RestOptions): Promise<RestServer> {
   const json = new RestJsonThread(opts.model, opts.logger);
   const maxBuffered = opts.maxBufferedBytes ?? 2 * opts.maxBodyBytes;
-  const logError = (m: string) => (opts.logger ? opts.logger.error(m) : console.error(`${new Date().toISOString()} ERROR ${m}`));
+  const logError = (m: string) =>
+    opts.logger ? opts.logger.error(m) : console.error(`${new Date().toISOString()} ERROR ${m}`);
   let buffered = 0;
   let port = 0;
   const usage = `POST /v1/models/${opts.model.serviceName}:predict with {"instances": [...]}`;
@@ -71,15 +80,30 @@ export async function startRestServer(opts: RestOptions): Promise<RestServer> {
       answered = true;
       opts.count(status === 200);
       const bytes = body instanceof Uint8Array ? body : Buffer.from(JSON.stringify(body), 'utf8');
-      const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json', 'content-length': bytes.byteLength };
+      const headers: http.OutgoingHttpHeaders = {
+        'content-type': 'application/json',
+        'content-length': bytes.byteLength,
+      };
       if (close) headers.connection = 'close';
       res.writeHead(status, headers);
       res.end(bytes);
     };
     const sendError = (e: unknown, close = false) => {
       const status = (isAccelError(e) && HTTP_FOR[e.code]) || 500;
-      if (status === 500) logError(`${opts.model.serviceName}: REST ${req.method} ${shown(req.url ?? '')} failed: ${(e as Error)?.stack ?? e}`);
-      send(status, { error: status === 500 && !isAccelError(e) ? `Internal error while serving this request (${(e as Error)?.message ?? e}); see the service log.` : (e as Error).message }, close);
+      if (status === 500)
+        logError(
+          `${opts.model.serviceName}: REST ${req.method} ${shown(req.url ?? '')} failed: ${(e as Error)?.stack ?? e}`,
+        );
+      send(
+        status,
+        {
+          error:
+            status === 500 && !isAccelError(e)
+              ? `Internal error while serving this request (${(e as Error)?.message ?? e}); see the service log.`
+              : (e as Error).message,
+        },
+        close,
+      );
     };
 
     const refusal = restRefusal(req.headers, opts.host, port);
@@ -91,9 +115,18 @@ export async function startRestServer(opts: RestOptions): Promise<RestServer> {
       return send(405, { error: `Method ${req.method} is not allowed here. ${usage}.` }, true);
     }
     const name = decodeName(m[1]);
-    if (name === undefined) return send(400, { error: `The model name in the path ("${shown(m[1])}") is not valid percent-encoding. ${usage}.` }, true);
+    if (name === undefined)
+      return send(
+        400,
+        { error: `The model name in the path ("${shown(m[1])}") is not valid percent-encoding. ${usage}.` },
+        true,
+      );
     if (name !== opts.model.serviceName && name !== opts.model.modelName) {
-      return send(404, { error: `This port serves model "${opts.model.serviceName}", not "${shown(name)}". ${usage}.` }, true);
+      return send(
+        404,
+        { error: `This port serves model "${opts.model.serviceName}", not "${shown(name)}". ${usage}.` },
+        true,
+      );
     }
     const denied = opts.authorize((h) => {
       const v = req.headers[h];
@@ -102,7 +135,13 @@ export async function startRestServer(opts: RestOptions): Promise<RestServer> {
     if (denied) return send(denied.kind === 'unauthenticated' ? 401 : 404, { error: denied.message }, true);
     const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
     if (declared !== undefined && declared > opts.maxBodyBytes) {
-      return send(413, { error: `The body (${declared} bytes) is larger than ${opts.maxBodyBytes} bytes. Send fewer instances per request.` }, true);
+      return send(
+        413,
+        {
+          error: `The body (${declared} bytes) is larger than ${opts.maxBodyBytes} bytes. Send fewer instances per request.`,
+        },
+        true,
+      );
     }
 
     // Collect the body: into one buffer of the declared size when there is one, so it can move to the worker uncopied.
@@ -138,10 +177,16 @@ export async function startRestServer(opts: RestOptions): Promise<RestServer> {
       if (done) return;
       size += c.length;
       if (size > opts.maxBodyBytes || (declared !== undefined && size > declared)) {
-        return abort(413, `The body is larger than ${declared !== undefined && size > declared ? `its Content-Length (${declared} bytes)` : `${opts.maxBodyBytes} bytes`}. Send fewer instances per request.`);
+        return abort(
+          413,
+          `The body is larger than ${declared !== undefined && size > declared ? `its Content-Length (${declared} bytes)` : `${opts.maxBodyBytes} bytes`}. Send fewer instances per request.`,
+        );
       }
       if (buffered + c.length > maxBuffered) {
-        return abort(503, `Service "${opts.model.serviceName}" is already receiving ${buffered} bytes of REST bodies (its limit is ${maxBuffered}). Retry with back-off, or use gRPC.`);
+        return abort(
+          503,
+          `Service "${opts.model.serviceName}" is already receiving ${buffered} bytes of REST bodies (its limit is ${maxBuffered}). Retry with back-off, or use gRPC.`,
+        );
       }
       buffered += c.length;
       held += c.length;
@@ -160,7 +205,10 @@ export async function startRestServer(opts: RestOptions): Promise<RestServer> {
         .finally(release)
         .then((request) => opts.pool.submit(request, false, cancelled, true))
         .then((result) => json.run('response', result.bytes))
-        .then((out) => send(200, out), (e) => sendError(e));
+        .then(
+          (out) => send(200, out),
+          (e) => sendError(e),
+        );
     });
   };
 
@@ -169,7 +217,9 @@ export async function startRestServer(opts: RestOptions): Promise<RestServer> {
       handle(req, res);
     } catch (e) {
       try {
-        logError(`${opts.model.serviceName}: REST ${req.method} ${shown(req.url ?? '')} failed: ${(e as Error)?.stack ?? e}`);
+        logError(
+          `${opts.model.serviceName}: REST ${req.method} ${shown(req.url ?? '')} failed: ${(e as Error)?.stack ?? e}`,
+        );
         if (!res.headersSent && !res.destroyed) {
           res.writeHead(500, { 'content-type': 'application/json', connection: 'close' });
           res.end(JSON.stringify({ error: 'Internal error while serving this request; see the service log.' }));
@@ -179,7 +229,9 @@ export async function startRestServer(opts: RestOptions): Promise<RestServer> {
       }
     }
   };
-  const server = opts.tls ? https.createServer({ cert: opts.tls.certPem, key: opts.tls.keyPem }, handler) : http.createServer(handler);
+  const server = opts.tls
+    ? https.createServer({ cert: opts.tls.certPem, key: opts.tls.keyPem }, handler)
+    : http.createServer(handler);
   server.on('clientError', (_e, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     else socket.destroy();

@@ -6,7 +6,7 @@ import { AccelError } from '../core/errors';
 import type { CancellationSignal, ProgressReporter, WorkspaceStore } from '../core/ports';
 import type { Service } from '../core/types';
 import { deleteService, deployService, restoreService, type DeployOptions } from '../core/services';
-import { HostClient, Supervisor, findHost, hostLogPath, stopHost, waitForService, type HostStatus, type LiveService } from '../emulator/hostControl';
+import { type HostClient, Supervisor, findHost, hostLogPath, stopHost, waitForService, type HostStatus, type LiveService } from '../emulator/hostControl';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

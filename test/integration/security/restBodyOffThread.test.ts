@@ -22,7 +22,18 @@ const svc: Record<string, { port: number; restPort?: number }> = {};
 
 before(async () => {
   await setupImage(home, 'big', mobilenetPath);
-  await home.run(['service', 'deploy', 'bulk', '--image', 'mobilenet-image', '--rest-port', '0', '--no-auth', '--json', ...W]);
+  await home.run([
+    'service',
+    'deploy',
+    'bulk',
+    '--image',
+    'mobilenet-image',
+    '--rest-port',
+    '0',
+    '--no-auth',
+    '--json',
+    ...W,
+  ]);
   await home.run(['service', 'deploy', 'other', '--image', 'mobilenet-image', '--no-auth', '--json', ...W]);
   const info = readHostInfo(home.home);
   assert.ok(info);
@@ -35,7 +46,8 @@ after(() => home.cleanup());
 function floatBody(instances: number, ragged: boolean): Buffer {
   const rand = rng(6);
   const row = (n: number) => `[${Array.from({ length: n }, () => rand().toFixed(6)).join(',')}]`;
-  const plane = (short: boolean) => `[${Array.from({ length: 224 }, (_, i) => row(short && i === 223 ? 223 : 224)).join(',')}]`;
+  const plane = (short: boolean) =>
+    `[${Array.from({ length: 224 }, (_, i) => row(short && i === 223 ? 223 : 224)).join(',')}]`;
   const image = (short: boolean) => `[${plane(false)},${plane(false)},${plane(short)}]`;
   const whole = image(false);
   const parts = Array.from({ length: instances }, (_, i) => (ragged && i === instances - 1 ? image(true) : whole));
@@ -50,7 +62,10 @@ interface HealthProbe {
 
 /** Health-checks `service` on one channel, back to back, until stopped. */
 function probeHealth(port: number, service: string): { probes: HealthProbe[]; stop: () => Promise<void> } {
-  const def = protoLoader.loadSync(require.resolve('grpc-health-check/proto/health/v1/health.proto'), { keepCase: true, enums: String });
+  const def = protoLoader.loadSync(require.resolve('grpc-health-check/proto/health/v1/health.proto'), {
+    keepCase: true,
+    enums: String,
+  });
   const pkg = grpc.loadPackageDefinition(def) as any;
   const client = new pkg.grpc.health.v1.Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   const probes: HealthProbe[] = [];
@@ -59,7 +74,11 @@ function probeHealth(port: number, service: string): { probes: HealthProbe[]; st
     while (running) {
       const sentAt = performance.now();
       const status: string = await new Promise((resolve) =>
-        client.Check({ service }, { deadline: Date.now() + 30_000 }, (err: grpc.ServiceError | null, res: { status: string }) => resolve(err ? `error ${err.code}` : res.status)),
+        client.Check(
+          { service },
+          { deadline: Date.now() + 30_000 },
+          (err: grpc.ServiceError | null, res: { status: string }) => resolve(err ? `error ${err.code}` : res.status),
+        ),
       );
       probes.push({ sentAt, answeredAt: performance.now(), status });
     }
@@ -75,15 +94,30 @@ function probeHealth(port: number, service: string): { probes: HealthProbe[]; st
 }
 
 /** POSTs `body`; resolves with the status and the times the last byte was handed to the socket and the answer came. */
-function postBody(port: number, path: string, body: Buffer): Promise<{ status: number; text: string; bodySentAt: number; answeredAt: number }> {
+function postBody(
+  port: number,
+  path: string,
+  body: Buffer,
+): Promise<{ status: number; text: string; bodySentAt: number; answeredAt: number }> {
   return new Promise((resolve, reject) => {
     let bodySentAt = 0;
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path, headers: { 'content-type': 'application/json', 'content-length': body.length }, agent: false, timeout: 120_000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, bodySentAt, answeredAt: performance.now() }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json', 'content-length': body.length },
+        agent: false,
+        timeout: 120_000,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text, bodySentAt, answeredAt: performance.now() }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('no REST answer within 120 s')));
     req.on('error', reject);
     req.end(body, () => (bodySentAt = performance.now()));
@@ -97,7 +131,10 @@ function latencyReport(probes: HealthProbe[]): string {
   return `${ms.length} checks, p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, max ${ms[ms.length - 1].toFixed(1)} ms`;
 }
 
-async function duringBody(t: TestContext, body: Buffer): Promise<{ status: number; text: string; window: HealthProbe[]; all: HealthProbe[] }> {
+async function duringBody(
+  t: TestContext,
+  body: Buffer,
+): Promise<{ status: number; text: string; window: HealthProbe[]; all: HealthProbe[] }> {
   const probe = probeHealth(svc.other.port, 'other');
   while (probe.probes.length < 20) await new Promise((r) => setTimeout(r, 5));
   const idle = probe.probes.length;
@@ -106,9 +143,14 @@ async function duringBody(t: TestContext, body: Buffer): Promise<{ status: numbe
   const during = probe.probes.slice(idle).filter((p) => p.sentAt <= rest.answeredAt); // a check held up past the answer counts
   const window = during.filter((p) => p.sentAt >= rest.bodySentAt && p.answeredAt <= rest.answeredAt);
   t.diagnostic(`idle: ${latencyReport(probe.probes.slice(0, idle))}`);
-  t.diagnostic(`while the ${(body.length / 2 ** 20).toFixed(1)} MiB body was sent, parsed and answered (${(rest.answeredAt - (during[0]?.sentAt ?? rest.answeredAt)).toFixed(0)} ms): ${latencyReport(during)}`);
+  t.diagnostic(
+    `while the ${(body.length / 2 ** 20).toFixed(1)} MiB body was sent, parsed and answered (${(rest.answeredAt - (during[0]?.sentAt ?? rest.answeredAt)).toFixed(0)} ms): ${latencyReport(during)}`,
+  );
   t.diagnostic(`after its last byte was sent, before its answer: ${latencyReport(window)}`);
-  assert.ok(probe.probes.every((p) => p.status === 'SERVING'), `every health check of "other" answered SERVING: ${[...new Set(probe.probes.map((p) => p.status))]}`);
+  assert.ok(
+    probe.probes.every((p) => p.status === 'SERVING'),
+    `every health check of "other" answered SERVING: ${[...new Set(probe.probes.map((p) => p.status))]}`,
+  );
   return { status: rest.status, text: rest.text, window, all: probe.probes };
 }
 
@@ -122,7 +164,10 @@ describe('a 20 MiB REST body is parsed off the thread that serves every service'
     assert.match(JSON.parse(r.text).error, /ragged: instance 15\[2\]\[223\] is a list of 223/);
     // The answer came only after the whole body was parsed and checked (the ragged row is its last); health checks
     // of the other service that were sent after the body's last byte were answered before it.
-    assert.ok(r.window.length >= 5, `health checks of "other" were answered while the body was parsed (${r.window.length} between the body's last byte and its answer)`);
+    assert.ok(
+      r.window.length >= 5,
+      `health checks of "other" were answered while the body was parsed (${r.window.length} between the body's last byte and its answer)`,
+    );
     assert.ok(isProcessAlive(hostPid));
   });
 

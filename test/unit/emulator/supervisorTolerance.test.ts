@@ -42,46 +42,60 @@ after(async () => {
   fs.rmSync(home, { recursive: true, force: true });
 });
 
-test('a host that misses two checks in a row is kept; one that misses three is replaced', { timeout: 30_000 }, async () => {
-  fake = spawn(process.execPath, ['-e', FAKE_HOST, home, 'secret-token'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  const waiters: Array<() => void> = [];
-  let buffered = '';
-  fake.stdout!.setEncoding('utf8');
-  fake.stdout!.on('data', (d: string) => {
-    buffered += d;
-    const parts = buffered.split('\n');
-    buffered = parts.pop()!;
-    lines.push(...parts);
-    for (const w of waiters.splice(0)) w();
-  });
-  const waitFor = async (pred: () => boolean) => {
-    while (!pred()) await new Promise<void>((r) => waiters.push(r));
-  };
-  await waitFor(() => lines.includes('listening'));
+test(
+  'a host that misses two checks in a row is kept; one that misses three is replaced',
+  { timeout: 30_000 },
+  async () => {
+    fake = spawn(process.execPath, ['-e', FAKE_HOST, home, 'secret-token'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines: string[] = [];
+    const waiters: Array<() => void> = [];
+    let buffered = '';
+    fake.stdout!.setEncoding('utf8');
+    fake.stdout!.on('data', (d: string) => {
+      buffered += d;
+      const parts = buffered.split('\n');
+      buffered = parts.pop()!;
+      lines.push(...parts);
+      for (const w of waiters.splice(0)) w();
+    });
+    const waitFor = async (pred: () => boolean) => {
+      while (!pred()) await new Promise<void>((r) => waiters.push(r));
+    };
+    await waitFor(() => lines.includes('listening'));
 
-  supervisor = new Supervisor(home, { healthIntervalMs: 100, healthTimeoutMs: 300, missedChecksBeforeRestart: 3, initialBackoffMs: 60_000 });
-  const events: string[] = [];
-  supervisor.on('unresponsive', () => events.push('unresponsive'));
-  supervisor.on('down', () => {
-    events.push('down');
-    void supervisor!.stop(); // no real host is started in a unit test
-  });
-  const client = await supervisor.start();
-  assert.equal(client.info.pid, fake.pid, 'the supervisor adopted the running host');
+    supervisor = new Supervisor(home, {
+      healthIntervalMs: 100,
+      healthTimeoutMs: 300,
+      missedChecksBeforeRestart: 3,
+      initialBackoffMs: 60_000,
+    });
+    const events: string[] = [];
+    supervisor.on('unresponsive', () => events.push('unresponsive'));
+    supervisor.on('down', () => {
+      events.push('down');
+      void supervisor!.stop(); // no real host is started in a unit test
+    });
+    const client = await supervisor.start();
+    assert.equal(client.info.pid, fake.pid, 'the supervisor adopted the running host');
 
-  // Busy: two checks in a row go unanswered, then it answers again.
-  const before = lines.length;
-  fake.stdin!.write('hold 2\n');
-  // (a check already on its way when "hold" was sent may still be answered first)
-  const afterHold = () => lines.slice(before).map((l) => l.split(' ')[0]).join(' ').replace(/^(answered )+/, '');
-  await waitFor(() => afterHold().startsWith('held held answered'));
-  assert.deepEqual(events, ['unresponsive', 'unresponsive'], 'two misses are reported, the host is not replaced');
-  assert.equal(fake.exitCode, null, 'the busy host still runs');
+    // Busy: two checks in a row go unanswered, then it answers again.
+    const before = lines.length;
+    fake.stdin!.write('hold 2\n');
+    // (a check already on its way when "hold" was sent may still be answered first)
+    const afterHold = () =>
+      lines
+        .slice(before)
+        .map((l) => l.split(' ')[0])
+        .join(' ')
+        .replace(/^(answered )+/, '');
+    await waitFor(() => afterHold().startsWith('held held answered'));
+    assert.deepEqual(events, ['unresponsive', 'unresponsive'], 'two misses are reported, the host is not replaced');
+    assert.equal(fake.exitCode, null, 'the busy host still runs');
 
-  // Gone quiet for good: the third miss in a row replaces it.
-  fake.stdin!.write('hold -1\n');
-  const down = new Promise<void>((r) => supervisor!.once('down', () => r()));
-  await down;
-  assert.deepEqual(events, ['unresponsive', 'unresponsive', 'unresponsive', 'unresponsive', 'down']);
-});
+    // Gone quiet for good: the third miss in a row replaces it.
+    fake.stdin!.write('hold -1\n');
+    const down = new Promise<void>((r) => supervisor!.once('down', () => r()));
+    await down;
+    assert.deepEqual(events, ['unresponsive', 'unresponsive', 'unresponsive', 'unresponsive', 'down']);
+  },
+);
