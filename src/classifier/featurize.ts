@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PredictionClient } from '../client/predictionClient';
-import { AccelError } from '../core/errors';
+import { AccelError, isAccelError } from '../core/errors';
 import { createImage, deleteImage } from '../core/images';
 import { deleteModel, registerModel } from '../core/models';
 import type { CancellationSignal, WorkspaceStore } from '../core/ports';
@@ -66,9 +66,19 @@ export async function withFeaturizerService<T>(
         });
         break;
       } catch (e) {
+        const busy = isAccelError(e, 'Busy') || isAccelError(e, 'Unavailable');
         // Other services may hold the devices: fall back to one replica before giving up.
-        if (replicas === 1) throw e;
-        replicas = 1;
+        if (busy && replicas > 1) {
+          replicas = 1;
+          continue;
+        }
+        if (busy)
+          throw new AccelError(
+            e.code,
+            `Featurizing runs the featurizer as a transient service, which needs one free accelerator device. ${e.message}`,
+            e.detail,
+          );
+        throw e;
       }
     }
     undo.push(() => deleteLocalService(store, workspace, name));

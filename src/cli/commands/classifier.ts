@@ -10,6 +10,7 @@ import {
   type TrainResult,
 } from '../../classifier/trainClassifier';
 import { AccelError } from '../../core/errors';
+import { signalFromAbort } from '../../core/ports';
 import { action, nounCommand } from '../context';
 import { cliProgress, printJson, printLine, printTable } from '../output';
 import { MODEL_DESCRIPTION, printModel } from './model';
@@ -125,7 +126,7 @@ export function register(program: Command): void {
     .action(
       action(async (ctx, dataDir: string, opts: TrainCliOptions) => {
         const workspace = await ctx.workspace();
-        const result = await trainClassifier(ctx.store, workspace, {
+        const options = {
           dataDir,
           featurizer: opts.featurizer,
           name: opts.name,
@@ -137,7 +138,15 @@ export function register(program: Command): void {
           skipUnreadable: opts.skipUnreadable,
           description: opts.description,
           progress: cliProgress(ctx.json),
-        });
+        };
+        // Ctrl-C cancels: the transient featurizer service, image and model are removed before the process exits.
+        const abort = new AbortController();
+        const cancel = () => abort.abort();
+        process.once('SIGINT', cancel);
+        const result = await trainClassifier(ctx.store, workspace, {
+          ...options,
+          cancellation: signalFromAbort(abort.signal),
+        }).finally(() => process.removeListener('SIGINT', cancel));
         if (ctx.json) return printJson(trainJson(result));
         printResult(result);
       }),

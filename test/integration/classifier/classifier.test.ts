@@ -3,6 +3,7 @@
 // featurizer service), then image create + service deploy + accel score on photos it never saw; the registered
 // ONNX graph gives the service's probabilities in-process; bad input is refused with the store unchanged.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -11,7 +12,7 @@ import { PredictionClient } from '../../../src/client/predictionClient';
 import { PRESETS } from '../../../src/core/presets';
 import { imageLayoutFor, preprocessImages } from '../../../src/emulator/preprocess';
 import { openStore } from '../../../src/store/fileStore';
-import { AccelHome } from '../../support/accelCli';
+import { AccelHome, cliPath } from '../../support/accelCli';
 import { imagesDir, mobilenetPath } from '../../support/paths';
 import { buildPhotoFolders, CLASS_SOURCES } from './photoFolders';
 
@@ -238,6 +239,41 @@ test(
       /Tensor "nope" is not produced by any node of model mobilenet:1.*Candidates/,
     );
     await home.run(['model', 'delete', 'mobilenet-features:1', ...W]);
+  },
+);
+
+test(
+  'Ctrl-C while featurizing cancels: exit 130, and the transient featurizer service, image and model are gone',
+  { timeout: 300_000 },
+  async () => {
+    const before = JSON.parse(fs.readFileSync(stateFile(), 'utf8'));
+    const child = spawn(
+      process.execPath,
+      [cliPath, 'classifier', 'train', dataDir, '--featurizer', 'mobilenet', '--name', 'cancelled', ...W],
+      {
+        env: { ...process.env, ACCEL_HOME: home.home },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // Interrupt once the transient service is in the store (it is then deploying or featurizing).
+    for (;;) {
+      const state = JSON.parse(fs.readFileSync(stateFile(), 'utf8'));
+      if (state.services.some((s: { name: string }) => s.name.startsWith('featurize-'))) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    assert.match(stderr, /cancelled/);
+    const after = JSON.parse(fs.readFileSync(stateFile(), 'utf8'));
+    assert.deepEqual(
+      after.models.map((m: { id: string }) => m.id),
+      before.models.map((m: { id: string }) => m.id),
+    );
+    assert.deepEqual(after.images, before.images);
+    assert.deepEqual(after.services, before.services);
   },
 );
 
