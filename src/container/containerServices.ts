@@ -3,12 +3,14 @@
 // Keys reach the containers as environment variables handed to the engine through its environment (never on
 // its command line); regenerating a key recreates the containers with the new pair.
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import { AccelError } from '../core/errors';
 import { findImage } from '../core/images';
 import { validateName } from '../core/names';
 import type { WorkspaceStore } from '../core/ports';
-import { findService, getServiceKeys, hashKey, homeServices, regenerateKey, type KeyName, type ServiceKeysPlain } from '../core/services';
+import { findService, getServiceKeys, hashKey, homeServices, readTls, regenerateKey, storeTls, tlsPems, type KeyName, type ServiceKeysPlain, type TlsOption, type TlsPems } from '../core/services';
 import type { ContainerPlacement, Image, Service } from '../core/types';
 import { runHealthCheck } from '../emulator/standalone';
 import { seal } from '../store/sealedSecrets';
@@ -22,6 +24,8 @@ export interface ContainerDeployOptions {
   /** 'host' where the engine cannot publish ports (rootless or nested setups); default 'bridge'. */
   network?: 'bridge' | 'host';
   description?: string;
+  /** TLS on the gRPC port: the PEM files are mounted read-only into the containers (the health port stays plain). */
+  tls?: TlsOption;
   /** How long a container may take to answer its health check (default 120 s). */
   readyTimeoutMs?: number;
 }
@@ -122,6 +126,31 @@ interface RunSpec {
   placement: ContainerPlacement;
   keys?: ServiceKeysPlain;
   home: string;
+  /** Host folder holding tls.crt and tls.key, mounted at SECRETS_IN_CONTAINER. */
+  tlsDir?: string;
+}
+
+const SECRETS_IN_CONTAINER = '/run/secrets/accel';
+const CONTAINER_UID = 10001;
+
+function tlsDirOf(home: string, service: string): string {
+  return path.join(home, 'containers', `${homeTag(home)}-${service}`);
+}
+
+/**
+ * Writes the PEM files for the containers: owner-only, and owned by the container's user (podman chowns the
+ * mount itself with the U option; with Docker we do it, which needs root, as Docker itself does).
+ */
+function writeTlsFiles(engine: Engine, dir: string, pems: { certPem: string; keyPem: string }): void {
+  if (/[:,]/.test(dir)) throw new AccelError('InvalidArgument', `The accel home path ${dir} holds ":" or ",", which a container mount cannot name. Use an ACCEL_HOME without them for container services with TLS.`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(dir, 'tls.crt'), pems.certPem, { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, 'tls.key'), pems.keyPem, { mode: 0o600 });
+  if (engine.name === 'docker') {
+    if (process.getuid?.() !== 0) throw new AccelError('PermissionDenied', 'TLS files for a Docker container must be readable by its user (uid 10001); run this as root, or use podman (it maps the files itself).');
+    for (const f of ['', 'tls.crt', 'tls.key']) fs.chownSync(path.join(dir, f), CONTAINER_UID, CONTAINER_UID);
+  }
 }
 
 async function startContainer(engine: Engine, spec: RunSpec, index: number): Promise<void> {
@@ -140,6 +169,10 @@ async function startContainer(engine: Engine, spec: RunSpec, index: number): Pro
     args.push('--env', 'ACCEL_PRIMARY_KEY', '--env', 'ACCEL_SECONDARY_KEY');
   } else {
     args.push('--env', 'ACCEL_AUTH=disabled');
+  }
+  if (spec.tlsDir) {
+    args.push('--volume', `${spec.tlsDir}:${SECRETS_IN_CONTAINER}:ro${engine.name === 'podman' ? ',U' : ''}`,
+      '--env', `ACCEL_TLS_CERT_FILE=${SECRETS_IN_CONTAINER}/tls.crt`, '--env', `ACCEL_TLS_KEY_FILE=${SECRETS_IN_CONTAINER}/tls.key`);
   }
   if (placement.network === 'host') {
     args.push('--network', 'host', '--env', `ACCEL_PORT=${c.port}`, '--env', `ACCEL_HEALTH_PORT=${c.healthPort}`);
@@ -215,6 +248,7 @@ export async function deployContainerService(store: WorkspaceStore, workspace: s
   const image = findImage(await store.read(workspace), imageRef);
   const { engine, location } = await builtImage(image);
   const authEnabled = options.authEnabled ?? true;
+  const pems: TlsPems | undefined = await tlsPems(options.tls ?? 'none');
   const plainKeys = authEnabled ? { primaryKey: crypto.randomBytes(32).toString('base64url'), secondaryKey: crypto.randomBytes(32).toString('base64url') } : undefined;
 
   const service = await store.withHomeWideLock(async () => {
@@ -225,13 +259,15 @@ export async function deployContainerService(store: WorkspaceStore, workspace: s
       engine: engine.name, location, network: options.network ?? 'bridge',
       containers: Array.from({ length: replicas }, (_, i) => ({ name: containerName(store.home, name, i), port: ports[i], healthPort: ports[replicas + i] })),
     };
-    return store.update(workspace, (state) => {
+    return store.update(workspace, async (state) => {
       if (!state.images.some((i) => i.id === image.id)) throw new AccelError('NotFound', `Image ${image.id} was deleted meanwhile. Create it again and retry.`);
+      const tls = pems && (await storeTls(store, workspace, pems));
       const now = new Date().toISOString();
       const record: Service = {
         name, imageId: image.id, target: 'container', tags: {}, createdTime: now, updatedTime: now,
         port: placement.containers[0].port, replicas, authEnabled, container: placement,
         ...(options.description ? { description: options.description } : {}),
+        ...(tls ? { tls } : {}),
         ...(plainKeys
           ? { keys: { primaryHash: hashKey(plainKeys.primaryKey), secondaryHash: hashKey(plainKeys.secondaryKey), primarySealed: seal(store.home, plainKeys.primaryKey), secondarySealed: seal(store.home, plainKeys.secondaryKey) } }
           : {}),
@@ -240,12 +276,16 @@ export async function deployContainerService(store: WorkspaceStore, workspace: s
       return record;
     });
   });
+  const tlsDir = pems ? tlsDirOf(store.home, name) : undefined;
   try {
-    await startAll(engine, { service, placement: service.container!, keys: plainKeys, home: store.home }, 0, options.readyTimeoutMs ?? 120_000);
+    if (pems) writeTlsFiles(engine, tlsDir!, pems);
+    await startAll(engine, { service, placement: service.container!, keys: plainKeys, home: store.home, tlsDir }, 0, options.readyTimeoutMs ?? 120_000);
   } catch (e) {
+    if (tlsDir) fs.rmSync(tlsDir, { recursive: true, force: true });
     await store.update(workspace, (state) => {
       state.services = state.services.filter((s) => s.name !== name);
     });
+    if (service.tls) await store.releaseBlobs?.(workspace, [service.tls.certBlob, service.tls.keyBlob]);
     throw e;
   }
   return { service, containers: await containerStates(service) };
@@ -281,7 +321,7 @@ export async function regenerateContainerKey(store: WorkspaceStore, workspace: s
   const keys = await regenerateKey(store, workspace, name, which);
   const updated = findService(await store.read(workspace), name);
   for (const c of placement.containers) await removeContainer(engine, c.name);
-  await startAll(engine, { service: updated, placement, keys: updated.authEnabled ? keys : undefined, home: store.home }, 0, 120_000);
+  await startAll(engine, { service: updated, placement, keys: updated.authEnabled ? keys : undefined, home: store.home, tlsDir: restoreTlsFiles(store, workspace, updated, engine) }, 0, 120_000);
   return keys;
 }
 
@@ -311,7 +351,7 @@ export async function scaleContainerService(store: WorkspaceStore, workspace: st
       });
     });
     try {
-      await startAll(engine, { service: grown, placement: grown.container!, keys, home: store.home }, current, 120_000);
+      await startAll(engine, { service: grown, placement: grown.container!, keys, home: store.home, tlsDir: restoreTlsFiles(store, workspace, grown, engine) }, current, 120_000);
     } catch (e) {
       await store.update(workspace, (state) => {
         const s = findService(state, name);
@@ -333,6 +373,15 @@ export async function scaleContainerService(store: WorkspaceStore, workspace: st
   return { service: shrunk, containers: await containerStates(shrunk) };
 }
 
+/** The TLS folder of a service, written again from the store (sealed key) so a restart never lacks it. */
+function restoreTlsFiles(store: WorkspaceStore, workspace: string, service: Service, engine: Engine): string | undefined {
+  const pems = readTls(store, workspace, service);
+  if (!pems) return undefined;
+  const dir = tlsDirOf(store.home, service.name);
+  writeTlsFiles(engine, dir, pems);
+  return dir;
+}
+
 export async function deleteContainerService(store: WorkspaceStore, workspace: string, name: string): Promise<Service> {
   const service = findService(await store.read(workspace), name);
   const { engine, placement } = placementOf(service);
@@ -343,5 +392,7 @@ export async function deleteContainerService(store: WorkspaceStore, workspace: s
   await store.update(workspace, (state) => {
     state.services = state.services.filter((s) => s.name !== name);
   });
+  fs.rmSync(tlsDirOf(store.home, name), { recursive: true, force: true });
+  if (service.tls) await store.releaseBlobs?.(workspace, [service.tls.certBlob, service.tls.keyBlob]);
   return service;
 }

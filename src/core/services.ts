@@ -139,14 +139,14 @@ function checkDevices(all: Array<{ workspace: string; service: Service }>, name:
   );
 }
 
-interface TlsPems {
+export interface TlsPems {
   certPem: string;
   keyPem: string;
   selfSigned: boolean;
 }
 
 /** Generates or reads and checks the certificate and key; nothing is stored yet (see storeTls). */
-async function tlsPems(tls: TlsOption): Promise<TlsPems | undefined> {
+export async function tlsPems(tls: TlsOption): Promise<TlsPems | undefined> {
   if (tls === 'none') return undefined;
   let certPem: string;
   let keyPem: string;
@@ -197,7 +197,7 @@ async function tlsPems(tls: TlsOption): Promise<TlsPems | undefined> {
  * garbage collection runs under that lock too, so it cannot delete a blob between its put and its reference
  * (two services given the same certificate file share its blob).
  */
-async function storeTls(store: WorkspaceStore, workspace: string, pems: TlsPems): Promise<Service['tls']> {
+export async function storeTls(store: WorkspaceStore, workspace: string, pems: TlsPems): Promise<Service['tls']> {
   const certBlob = (await store.putBlob(workspace, { bytes: Buffer.from(pems.certPem, 'utf8') })).sha256;
   const keyBlob = (await store.putBlob(workspace, { bytes: Buffer.from(seal(store.home, pems.keyPem), 'utf8') })).sha256;
   return { certBlob, keyBlob, selfSigned: pems.selfSigned };

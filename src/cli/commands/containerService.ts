@@ -1,7 +1,7 @@
 // The service verbs for `--target container` services (a built image run by the local podman or docker):
 // service.ts routes here when the named service is a container service.
 import { AccelError } from '../../core/errors';
-import { findService, getServiceKeys, scoringUri, type KeyName } from '../../core/services';
+import { findService, getServiceKeys, scoringUri, type KeyName, type TlsOption } from '../../core/services';
 import type { Service } from '../../core/types';
 import {
   containerServiceLogs, containerStates, deleteContainerService, deployContainerService, regenerateContainerKey, scaleContainerService, type ContainerState,
@@ -28,7 +28,8 @@ function view(workspace: string, service: Service, containers: ContainerState[])
     imageLocation: service.container?.location, engine: service.container?.engine, network: service.container?.network,
     port: service.port, replicas: service.replicas, authEnabled: service.authEnabled,
     state: summary(containers),
-    containers: containers.map((c) => ({ ...c, scoringUri: `grpc://127.0.0.1:${c.port}` })),
+    containers: containers.map((c) => ({ ...c, scoringUri: service.tls ? `grpcs://localhost:${c.port}` : `grpc://127.0.0.1:${c.port}` })),
+    tls: service.tls ? { selfSigned: service.tls.selfSigned } : null,
     description: service.description, createdTime: service.createdTime, updatedTime: service.updatedTime,
   };
 }
@@ -39,6 +40,7 @@ function print(v: ReturnType<typeof view>): void {
   printLine(`  image        ${v.imageId} as ${v.imageLocation}`);
   printLine(`  replicas     ${v.replicas}: ${v.containers.map((c) => `${c.name} on port ${c.port} ${c.state}${c.health ? `/${c.health}` : ''}`).join('; ')}`);
   printLine(`  auth         ${v.authEnabled ? `on (keys: accel service keys ${v.name})` : 'off'}`);
+  printLine(`  TLS          ${v.tls ? `${v.tls.selfSigned ? 'self-signed certificate for localhost' : 'certificate from files'} (mounted read-only)` : 'off'}`);
 }
 
 export interface ContainerDeployCliOptions {
@@ -49,18 +51,21 @@ export interface ContainerDeployCliOptions {
   network?: string;
   description?: string;
   sslCert?: string;
+  sslKey?: string;
   selfSigned?: boolean;
   restPort?: string;
 }
 
 export async function deployContainer(ctx: CliContext, name: string, opts: ContainerDeployCliOptions): Promise<void> {
-  if (opts.sslCert || opts.selfSigned) throw new AccelError('InvalidArgument', 'TLS for --target container is set in the container: mount the PEM files and set ACCEL_TLS_CERT_FILE/ACCEL_TLS_KEY_FILE (see the exported README). Deploy without --ssl-cert/--self-signed.');
+  if (opts.selfSigned && (opts.sslCert || opts.sslKey)) throw new AccelError('InvalidArgument', 'Give either --self-signed or --ssl-cert with --ssl-key, not both.');
+  if (!!opts.sslCert !== !!opts.sslKey) throw new AccelError('InvalidArgument', 'TLS needs both --ssl-cert <file> and --ssl-key <file> (PEM), or use --self-signed.');
+  const tls: TlsOption = opts.selfSigned ? 'self-signed' : opts.sslCert && opts.sslKey ? { certFile: opts.sslCert, keyFile: opts.sslKey } : 'none';
   if (opts.restPort !== undefined) throw new AccelError('InvalidArgument', '--rest-port is not available for --target container. Leave it out.');
   if (opts.network !== undefined && opts.network !== 'bridge' && opts.network !== 'host') throw new AccelError('InvalidArgument', `--network ${opts.network} is not valid. Use bridge (ports published) or host.`);
   const workspace = await ctx.workspace();
   if (!ctx.json) process.stderr.write(`Deploying ${name} from ${opts.image} as a container ...\n`);
   const { service, containers } = await deployContainerService(ctx.store, workspace, name, opts.image, {
-    port: opts.port, replicas: opts.replicas, authEnabled: opts.auth, network: opts.network as 'bridge' | 'host' | undefined, description: opts.description,
+    port: opts.port, replicas: opts.replicas, authEnabled: opts.auth, network: opts.network as 'bridge' | 'host' | undefined, description: opts.description, tls,
   });
   const v = view(workspace, service, containers);
   if (ctx.json) printJson(v);

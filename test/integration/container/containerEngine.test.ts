@@ -173,6 +173,21 @@ test('update --replicas adds containers on their own ports and removes them agai
   assert.match(other.stderr, /changes only --replicas in place/);
 });
 
+test('TLS: the certificate and key are mounted read-only; scoring over TLS works, plain text does not; delete removes the files', { skip }, async () => {
+  const deployed = (await home.run(['service', 'deploy', 'tls-svc', '--image', 'mobilenet-image:1', '--target', 'container', '--network', 'host', '--self-signed', '--json', ...W])).json;
+  assert.equal(deployed.scoringUri, `grpcs://localhost:${deployed.port}`);
+  const scored = (await home.run(['score', 'tls-svc', photo.file, '--json', ...W])).json;
+  assert.ok(photo.accepts(scored.results[0].top[0].index, scored.results[0].top.map((p: { index: number }) => p.index)));
+  const keys = (await home.run(['service', 'keys', 'tls-svc', '--json', ...W])).json;
+  await assert.rejects(score(deployed.port, keys.primaryKey, 'tls-svc'), (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE, 'plain text is refused');
+  const env = podman('container', 'inspect', deployed.containers[0].name, '--format', '{{json .Config.Env}}').stdout;
+  assert.match(env, /ACCEL_TLS_CERT_FILE=\/run\/secrets\/accel\/tls.crt/);
+  const tlsDir = path.join(home.home, 'containers', `${homeTag}-tls-svc`);
+  assert.equal(fs.statSync(path.join(tlsDir, 'tls.key')).mode & 0o777, 0o600);
+  await home.run(['service', 'delete', 'tls-svc', ...W]);
+  assert.equal(fs.existsSync(tlsDir), false);
+});
+
 test('bad input: port in use, missing engine, image for another digest, a container that exits at start, a failing build', { skip }, async () => {
   // A port in use by another program: refused before any container starts.
   const blocker = net.createServer();

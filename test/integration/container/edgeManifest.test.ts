@@ -12,7 +12,9 @@ import { mobilenetPath, repoRoot } from '../../support/paths';
 const home = new AccelHome();
 const W = ['--workspace', 'edge'];
 const schema = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test', 'fixtures', 'iotedge', 'deployment.schema.json'), 'utf8'));
-const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+const compiled = new Ajv({ allErrors: true, strict: false }).compile(schema);
+// A plain boolean check (the compiled function is a type guard that would narrow the manifest to unknown).
+const validate = Object.assign((data: unknown): boolean => compiled(data) as boolean, { get errors() { return compiled.errors; } });
 
 before(async () => {
   await setupImage(home, 'edge', mobilenetPath);
