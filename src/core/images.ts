@@ -188,7 +188,7 @@ export async function deleteImage(store: WorkspaceStore, workspace: string, ref:
     state.images = state.images.filter((i) => i.id !== found.id);
     return found;
   });
-  await store.releaseBlobs?.(workspace, [image.digest, ...(image.logBlob ? [image.logBlob] : [])]);
+  await store.releaseBlobs?.(workspace, [image.digest, ...(image.logBlob ? [image.logBlob] : []), ...(image.build ? [image.build.logBlob] : [])]);
   return image;
 }
 
