@@ -9,8 +9,8 @@ import type { Logger } from '../core/ports';
 import type { ServedModel } from './predictionService';
 import type { RestJsonInit, RestJsonJob, RestJsonReply } from './restJsonWorker';
 
-/** Old-space cap of a REST JSON worker: a 64 MiB body of float lists parses in well under this. */
-export const REST_JSON_HEAP_MB = 768;
+/** Old-space cap of a REST JSON worker: a 64 MiB body of float image lists needs ~250 MB. */
+export const REST_JSON_HEAP_MB = 512;
 /** Jobs queued on one worker beyond which a request is answered Busy (429). */
 export const REST_JSON_MAX_PENDING = 16;
 const IDLE_MS = 60_000;
@@ -42,6 +42,7 @@ export class RestJsonThread {
   constructor(
     private readonly model: ServedModel,
     private readonly logger?: Logger,
+    private readonly heapMb = REST_JSON_HEAP_MB,
   ) {}
 
   /** Runs one job; `bytes` is moved to the worker when it owns its memory, else copied. */
@@ -64,6 +65,7 @@ export class RestJsonThread {
       bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
     return new Promise<Uint8Array>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
+      worker.ref(); // a job in flight keeps the process alive; an idle worker does not
       const job: RestJsonJob = { id, op, bytes };
       worker.postMessage(job, own ? [bytes.buffer as ArrayBuffer] : []);
     });
@@ -75,7 +77,7 @@ export class RestJsonThread {
     if (this.worker) return this.worker;
     const file = restJsonWorkerFile();
     const init: RestJsonInit = { model: this.model };
-    const options = { workerData: init, resourceLimits: { maxOldGenerationSizeMb: REST_JSON_HEAP_MB } };
+    const options = { workerData: init, resourceLimits: { maxOldGenerationSizeMb: this.heapMb } };
     // Under tsx (tests) the worker needs the TypeScript loader registered inside the worker itself.
     const worker = file.endsWith('.ts')
       ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)}).runRestJsonWorker();`, {
@@ -91,7 +93,10 @@ export class RestJsonThread {
       this.pending.delete(reply.id);
       if (reply.ok) p.resolve(reply.bytes);
       else p.reject(new AccelError(reply.code, reply.message));
-      if (this.pending.size === 0) this.idle = setTimeout(() => void this.endWorker(), IDLE_MS).unref();
+      if (this.pending.size === 0) {
+        worker.unref();
+        this.idle = setTimeout(() => void this.endWorker(), IDLE_MS).unref();
+      }
     });
     let failure: Error | undefined;
     worker.on('error', (e) => (failure = e));
@@ -108,7 +113,7 @@ export class RestJsonThread {
           first && outOfMemory
             ? new AccelError(
                 'InvalidArgument',
-                `The JSON body holds more values than the REST parser's ${REST_JSON_HEAP_MB} MB limit allows. Send fewer instances per request, or use gRPC with tensor_content.`,
+                `The JSON body holds more values than the REST parser's ${this.heapMb} MB limit allows. Send fewer instances per request, or use gRPC with tensor_content.`,
               )
             : new AccelError(
                 'Unavailable',
