@@ -363,7 +363,7 @@ export class WorkerPool {
     this.stopped = true;
     for (const job of this.queue.splice(0)) this.settle(job, new AccelError('Unavailable', `Service "${this.opts.model.serviceName}" is stopping.`));
     for (const r of this.replicas) this.unwatch(r);
-    await Promise.all(this.replicas.map((r) => r.worker && terminateSafely(r.worker, r.nativeState)));
+    await Promise.all(this.replicas.map((r) => (r.worker ? terminateSafely(r.worker, r.nativeState) : Promise.resolve())));
     for (const r of this.replicas) {
       for (const job of r.inflight.values()) this.settle(job, new AccelError('Unavailable', `Service "${this.opts.model.serviceName}" stopped.`));
       r.inflight.clear();
