@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { fetchSampleModel } from '../../catalog/download';
+import { containerServiceLogs, deleteContainerService, regenerateContainerKey, scaleContainerService } from '../../container/containerServices';
 import { createImage } from '../../core/images';
 import { registerModel } from '../../core/models';
 import { isValidName } from '../../core/names';
@@ -141,6 +142,15 @@ export function registerServiceCommands(run: CommandRunner, ctx: AccelContext, t
       { label: 'primary', description: 'clients using the secondary key keep working', value: 'primary' },
       { label: 'secondary', description: 'clients using the primary key keep working', value: 'secondary' },
     ] }));
+    if (s.target === 'container') {
+      // Its containers are recreated with the new pair; returns once they are healthy again.
+      const keys = await withProgress(`Regenerating the ${k} key of ${s.name} (restarting its containers)`, () => regenerateContainerKey(ctx.store, ws, s.name, k), false);
+      await ctx.secrets.store(ctx.serviceKeyId(ws, s.name, 'primary'), keys.primaryKey);
+      await ctx.secrets.store(ctx.serviceKeyId(ws, s.name, 'secondary'), keys.secondaryKey);
+      ctx.log.info(`service ${s.name}: ${k} key regenerated, containers restarted`);
+      ctx.fireSoon();
+      return k;
+    }
     // Returns once the running service accepts the new key and refuses the old one (or says the host is not running).
     const keys = await withProgress(`Regenerating the ${k} key of ${s.name}`, () => regenerateLocalKey(ctx.store, ws, s.name, k), false);
     await ctx.secrets.store(ctx.serviceKeyId(ws, s.name, 'primary'), keys.primaryKey);
@@ -152,6 +162,12 @@ export function registerServiceCommands(run: CommandRunner, ctx: AccelContext, t
 
   run.register('accel.service.updateReplicas', async (node?: TreeNode, replicas?: number) => {
     const { ws, value: s } = await pickService(ctx, node, 'Update Replicas');
+    if (s.target === 'container') {
+      const count = replicas ?? noBack(await ctx.ui.pick({ title: `Containers of ${s.name} (now ${s.replicas})`, items: Array.from({ length: 8 }, (_, i) => ({ label: String(i + 1), value: i + 1 })) }));
+      await trees.services.whileBusy(node, 'updating…', () => withProgress(`Scaling ${s.name} to ${count} container(s)`, () => scaleContainerService(ctx.store, ws, s.name, count), false));
+      ctx.fireSoon();
+      return count;
+    }
     const devices = ctx.emulator.status?.devices.count ?? vscode.workspace.getConfiguration('accel').get<number>('emulator.devices') ?? 4;
     const n = replicas ?? noBack(await ctx.ui.pick({ title: `Replicas of ${s.name} (now ${s.replicas})`, items: Array.from({ length: devices }, (_, i) => ({ label: String(i + 1), value: i + 1 })) }));
     const { before } = await updateService(ctx.store, ws, s.name, { replicas: n, deviceCount: devices });
@@ -166,7 +182,13 @@ export function registerServiceCommands(run: CommandRunner, ctx: AccelContext, t
   });
 
   run.register('accel.service.showLogs', async (node?: TreeNode) => {
-    const { value: s } = await pickService(ctx, node, 'Show Service Logs');
+    const { ws, value: s } = await pickService(ctx, node, 'Show Service Logs');
+    if (s.target === 'container') {
+      const logs = await containerServiceLogs(ctx.store, ws, s.name, 500);
+      const doc = await vscode.workspace.openTextDocument({ content: logs.map((l) => `==> container ${l.container} <==\n${l.log}\n`).join('\n'), language: 'log' });
+      await vscode.window.showTextDocument(doc, { preview: true });
+      return logs.map((l) => l.container).join(', ');
+    }
     const file = serviceLogPath(ctx.home, s.name);
     if (!fs.existsSync(file)) throw new Error(`Service ${s.name} has no log yet (${file}). Start the emulator and score once, then retry.`);
     await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
@@ -177,6 +199,7 @@ export function registerServiceCommands(run: CommandRunner, ctx: AccelContext, t
     const { ws, value: s } = await pickService(ctx, node, 'Delete Service');
     if (!options?.confirmed && !(await ctx.ui.confirm(`Delete service ${s.name}?`, `Clients of ${scoringUri(s)} will stop getting answers.`, 'Delete'))) return undefined;
     await trees.services.whileBusy(node, 'deleting…', async () => {
+      if (s.target === 'container') return void (await deleteContainerService(ctx.store, ws, s.name));
       await deleteService(ctx.store, ws, s.name);
       await ctx.emulator.reconcile();
     });

@@ -1,6 +1,7 @@
 // Services view: each service with its live state from the emulator (running / starting / failed / stopped),
 // the scoring URI as description, and children for endpoint, replicas/devices and auth (keys masked).
 import * as vscode from 'vscode';
+import { containerStates, type ContainerState } from '../../container/containerServices';
 import { scoringUri } from '../../core/services';
 import type { Service } from '../../core/types';
 import type { AccelContext } from '../accelContext';
@@ -28,6 +29,12 @@ export class ServicesTree extends BaseTree {
     return live?.workspace === ws ? live : undefined;
   }
 
+  /** A container service's state comes from its engine, not from the emulator host. */
+  private static containerState(containers: ContainerState[]): ServiceState {
+    if (!containers.length || containers.some((c) => c.state === 'missing' || c.state === 'exited' || c.health === 'unhealthy')) return 'failed';
+    return containers.every((c) => c.state === 'running') ? 'running' : 'starting';
+  }
+
   serviceState(service: Service, ws: string): ServiceState {
     const emu = this.ctx.emulator;
     if (emu.state === 'starting') return 'starting';
@@ -41,13 +48,17 @@ export class ServicesTree extends BaseTree {
     if (!ws) return [];
     const services = (await this.ctx.store.read(ws)).services.slice().sort((a, b) => a.name.localeCompare(b.name));
     if (services.length && this.ctx.emulator.state === 'running') await this.ctx.emulator.refreshStatus();
+    const containers = new Map<string, ContainerState[]>();
+    for (const service of services) if (service.target === 'container') containers.set(service.name, await containerStates(service).catch(() => []));
     return services.map((service) => {
-      const state = this.serviceState(service, ws);
+      const ctr = containers.get(service.name);
+      const state = ctr ? ServicesTree.containerState(ctr) : this.serviceState(service, ws);
       const live = this.liveOf(ws, service);
       const item = new vscode.TreeItem(service.name, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `services/${ws}/${service.name}`;
-      item.description = `${state} · ${scoringUri(service)}`;
-      const [icon, color] = ICONS[state];
+      item.description = `${state}${ctr ? ' · container' : ''} · ${scoringUri(service)}`;
+      // Container services get the VM icon (their own engine runs them), colored by state like the others.
+      const [icon, color] = ctr ? ['vm-running', ICONS[state][1]] : ICONS[state];
       item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
       item.contextValue = `service;${state};${service.authEnabled ? 'auth' : 'noauth'}`;
       item.tooltip = tooltipTable(service.name, [
@@ -59,7 +70,9 @@ export class ServicesTree extends BaseTree {
       const children = async (): Promise<TreeNode[]> => [
         leaf(`${base}/endpoint`, 'Endpoint', scoringUri(service), 'globe', `gRPC tensorflow.serving.PredictionService on ${scoringUri(service)}${service.restPort ? `; REST on port ${service.restPort}` : ''}`),
         leaf(`${base}/image`, 'Image', service.imageId, 'package'),
-        leaf(`${base}/replicas`, 'Replicas', `${service.replicas}${live ? ` on device${live.devices.length === 1 ? '' : 's'} ${live.devices.join(', ')}` : ''}`, 'layers'),
+        ctr
+          ? leaf(`${base}/replicas`, 'Containers', ctr.map((c) => `${c.name} :${c.port} ${c.state}`).join(', '), 'vm', `${service.container?.engine} runs ${service.container?.location}`)
+          : leaf(`${base}/replicas`, 'Replicas', `${service.replicas}${live ? ` on device${live.devices.length === 1 ? '' : 's'} ${live.devices.join(', ')}` : ''}`, 'layers'),
         leaf(`${base}/requests`, 'Requests', live ? `${live.requests} (${live.errors} errors)` : 'not running', 'pulse'),
         leaf(`${base}/auth`, 'Auth', service.authEnabled ? 'primary ••••••••  secondary ••••••••' : 'off', service.authEnabled ? 'key' : 'unlock'),
         leaf(`${base}/tls`, 'TLS', service.tls ? (service.tls.selfSigned ? 'self-signed' : 'PEM files') : 'none', service.tls ? 'lock' : 'unlock'),
