@@ -13,6 +13,7 @@ import type { CancellationSignal, WorkspaceStore } from '../core/ports';
 import { getServiceKeys, readTls } from '../core/services';
 import type { Model } from '../core/types';
 import { deleteLocalService, deployLocalService } from '../emulator/localServices';
+import { matchProcess, selfIdentity } from '../processAlive';
 
 export interface FeaturizerService {
   client: PredictionClient;
@@ -26,6 +27,26 @@ export interface FeaturizerService {
 const GRPC_INVALID_ARGUMENT = 3;
 
 /**
+ * Removes the transient featurizers (service, image, model) of training runs whose process is gone — killed
+ * before its own clean-up could run.
+ */
+async function removeStaleFeaturizers(store: WorkspaceStore, workspace: string): Promise<void> {
+  const state = await store.read(workspace);
+  const stale = (tags: Record<string, string>) => {
+    if (tags.transient !== 'featurizer') return false;
+    const [pid, started] = (tags.owner ?? '').split('@');
+    const match = matchProcess({ pid: Number(pid), started: started || undefined });
+    return match === 'gone' || match === 'other';
+  };
+  const models = state.models.filter((m) => stale(m.tags));
+  const images = state.images.filter((i) => stale(i.tags) || models.some((m) => m.id === i.modelId));
+  const services = state.services.filter((s) => images.some((i) => i.id === s.imageId));
+  for (const s of services) await deleteLocalService(store, workspace, s.name).catch(() => undefined);
+  for (const i of images) await deleteImage(store, workspace, i.id).catch(() => undefined);
+  for (const m of models) await deleteModel(store, workspace, m.id).catch(() => undefined);
+}
+
+/**
  * Deploys `featurizerBytes` (an ONNX graph with the source model's preprocessing) as a transient service in
  * `workspace`, runs `use`, and removes the service, image and model again whatever happens.
  */
@@ -37,8 +58,11 @@ export async function withFeaturizerService<T>(
   use: (service: FeaturizerService) => Promise<T>,
   options: { replicas?: number } = {},
 ): Promise<T> {
+  await removeStaleFeaturizers(store, workspace);
   const suffix = crypto.randomBytes(4).toString('hex');
   const name = `featurize-${suffix}`;
+  const self = selfIdentity();
+  const tags = { transient: 'featurizer', owner: `${self.pid}@${self.started ?? ''}` };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accel-featurizer-'));
   const file = path.join(dir, `${source.name}.featurizer.onnx`);
   const undo: Array<() => Promise<unknown>> = [];
@@ -50,11 +74,11 @@ export async function withFeaturizerService<T>(
       preset: source.preset,
       preprocessing: source.preprocessing,
       labels: 'none',
-      tags: { transient: 'featurizer' },
+      tags,
       description: `transient featurizer of ${source.id} (removed after training)`,
     });
     undo.push(() => deleteModel(store, workspace, model.id));
-    const image = await createImage(store, workspace, name, model.id, { tags: { transient: 'featurizer' } });
+    const image = await createImage(store, workspace, name, model.id, { tags });
     undo.push(() => deleteImage(store, workspace, image.id));
     let replicas = Math.max(1, options.replicas ?? Math.min(2, os.availableParallelism()));
     let deployed;

@@ -278,6 +278,58 @@ test(
 );
 
 test(
+  'a run killed outright leaves its transient featurizer behind; the next run removes it',
+  { timeout: 300_000 },
+  async () => {
+    const before = JSON.parse(fs.readFileSync(stateFile(), 'utf8'));
+    const child = spawn(
+      process.execPath,
+      [cliPath, 'classifier', 'train', dataDir, '--featurizer', 'mobilenet', '--name', 'killed', ...W],
+      {
+        env: { ...process.env, ACCEL_HOME: home.home },
+        stdio: 'ignore',
+      },
+    );
+    const exited = new Promise((resolve) => child.on('close', resolve));
+    let name: string | undefined;
+    while (!name) {
+      const state = JSON.parse(fs.readFileSync(stateFile(), 'utf8'));
+      name = state.services.find((s: { name: string }) => s.name.startsWith('featurize-'))?.name;
+      if (!name) await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    const left = JSON.parse(fs.readFileSync(stateFile(), 'utf8'));
+    assert.ok(
+      left.models.some((m: { name: string }) => m.name === name),
+      'the killed run left its featurizer model',
+    );
+    const next = (
+      await home.run([
+        'classifier',
+        'train',
+        dataDir,
+        '--featurizer',
+        'mobilenet',
+        '--name',
+        'after-kill',
+        '--json',
+        ...W,
+      ])
+    ).json;
+    assert.equal(next.model.id, 'after-kill:1');
+    await home.run(['model', 'delete', 'after-kill:1', ...W]);
+    const after = JSON.parse(fs.readFileSync(stateFile(), 'utf8'));
+    assert.deepEqual(
+      after.models.map((m: { id: string }) => m.id),
+      before.models.map((m: { id: string }) => m.id),
+    );
+    assert.deepEqual(after.images, before.images);
+    assert.deepEqual(after.services, before.services);
+  },
+);
+
+test(
   'bad input is refused with a clear message, nothing registered, the store unchanged',
   { timeout: 300_000 },
   async () => {
