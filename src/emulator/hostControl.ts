@@ -433,7 +433,8 @@ export class Supervisor extends EventEmitter {
         return;
       }
       this.misses = 0;
-      if (info && isProcessAlive(info.pid)) process.kill(info.pid, 'SIGKILL'); // alive but not answering: replace it
+      // Alive but not answering: replace it; only a process proven (by /proc) to be that host is killed.
+      if (info && matchHostProcess(info) === 'same') process.kill(info.pid, 'SIGKILL');
       await this.onDown(info ? `host pid ${info.pid} is not healthy` : 'no host');
     } finally {
       this.checking = false;
