@@ -17,7 +17,7 @@ import type { PresetName, TensorSpec } from '../src/core/types';
 import { ROUTE_HEADER, sha256Hex } from '../src/emulator/auth';
 import { decodeImage, imageLayoutFor, preprocessImages, resizeCropNormalize } from '../src/emulator/preprocess';
 import { OUTPUT_ENCODING_HEADER } from '../src/emulator/serviceEndpoint';
-import { DT, encodePredictRequest } from '../src/emulator/wireCodec';
+import { DT, encodePredictRequest } from '../src/wire/wireCodec';
 import { SERVING_NODE_FLAGS } from '../src/emulator/nodeFlags';
 import { ECHO_METHOD } from './echoMethod';
 import { threadCpuMs } from './processCpu';

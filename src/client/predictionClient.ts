@@ -5,10 +5,10 @@ import * as grpc from '@grpc/grpc-js';
 import * as fs from 'node:fs/promises';
 import { AccelError } from '../core/errors';
 import type { Dim, TensorDType, TensorSpec } from '../core/types';
-import { ROUTE_HEADER } from '../emulator/auth';
-import { servingRoot } from '../emulator/servingProtos';
-import { DTYPE_TO_TF, tensorToFloat32 } from '../emulator/tensorCodec';
-import { DT, decodePredictResponse, encodePredictRequest, type WireTensor } from '../emulator/wireCodec';
+import { AUTH_HEADER, OUTPUT_ENCODING_HEADER, ROUTE_HEADER, TIMING_TRAILERS } from '../wire/headers';
+import { servingRoot } from '../wire/servingProtos';
+import { DTYPE_TO_TF, tensorToFloat32 } from '../wire/tensorCodec';
+import { DT, decodePredictResponse, encodePredictRequest, type WireTensor } from '../wire/wireCodec';
 
 const PREDICT = '/tensorflow.serving.PredictionService/Predict';
 const METADATA = '/tensorflow.serving.PredictionService/GetModelMetadata';
@@ -101,9 +101,9 @@ export class PredictionClient {
 
   private metadata(): grpc.Metadata {
     const md = new grpc.Metadata();
-    if (this.accessToken) md.set('authorization', `Bearer ${this.accessToken}`);
+    if (this.accessToken) md.set(AUTH_HEADER, `Bearer ${this.accessToken}`);
     if (this.serviceName) md.set(ROUTE_HEADER, `/api/v1/service/${this.serviceName}`);
-    if (this.options.tensorContent) md.set('x-accel-output-encoding', 'tensor_content');
+    if (this.options.tensorContent) md.set(OUTPUT_ENCODING_HEADER, 'tensor_content');
     return md;
   }
 
@@ -223,7 +223,7 @@ export class PredictionClient {
     };
     return {
       outputs,
-      timings: { totalMs: r.totalMs, queueMs: ms('x-accel-queue-ms'), preprocessMs: ms('x-accel-preprocess-ms'), inferenceMs: ms('x-accel-inference-ms'), attempts: r.attempts },
+      timings: { totalMs: r.totalMs, queueMs: ms(TIMING_TRAILERS.queueMs), preprocessMs: ms(TIMING_TRAILERS.preprocessMs), inferenceMs: ms(TIMING_TRAILERS.inferenceMs), attempts: r.attempts },
     };
   }
 

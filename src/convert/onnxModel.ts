@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as protobuf from 'protobufjs';
 import { AccelError } from '../core/errors';
 import type { Dim, TensorDType, TensorSpec } from '../core/types';
-import { protosRoot } from '../protosRoot';
+import { protosRoot } from '../wire/protosRoot';
 
 let modelType: protobuf.Type | undefined;
 

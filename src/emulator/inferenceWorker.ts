@@ -10,7 +10,7 @@ import { replicaSessionOptions } from './sessionOptions';
 import { nativeAsync, useNativeState } from './nativeSection';
 import { setDecodeCheckpoint, syntheticJpeg } from './preprocess';
 import { lowerThisThreadPriority } from './threadPriority';
-import { DT, encodePredictRequest } from './wireCodec';
+import { DT, encodePredictRequest } from '../wire/wireCodec';
 
 export interface WorkerInit {
   model: ServedModel;

@@ -5,9 +5,9 @@ import { AccelError } from '../core/errors';
 import { presetOf } from '../core/presets';
 import type { PreprocessingPreset, TensorSpec } from '../core/types';
 import { imageLayoutFor, preprocessImages } from './preprocess';
-import { servingRoot } from './servingProtos';
-import { DTYPE_TO_TF, checkShape, elementCount, formatShape, numericInput, outputTensor, specTypeName, tfTypeName, wireChecked } from './tensorCodec';
-import { DT, WireFormatError, encodePredictResponse, readValues, scanPredictRequest, valueCount, type WireTensor } from './wireCodec';
+import { servingRoot } from '../wire/servingProtos';
+import { DTYPE_TO_TF, checkShape, elementCount, formatShape, numericInput, outputTensor, specTypeName, tfTypeName, wireChecked } from '../wire/tensorCodec';
+import { DT, WireFormatError, encodePredictResponse, readValues, scanPredictRequest, valueCount, type WireTensor } from '../wire/wireCodec';
 
 /** What a worker knows about the model it serves (plain data: it crosses the worker boundary). */
 export interface ServedModel {

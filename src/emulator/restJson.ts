@@ -5,8 +5,8 @@
 import { AccelError } from '../core/errors';
 import type { TensorSpec } from '../core/types';
 import type { ServedModel } from './predictionService';
-import { checkShape, tensorToFloat32 } from './tensorCodec';
-import { DT, decodePredictResponse, encodePredictRequest, type WireTensor } from './wireCodec';
+import { checkShape, tensorToFloat32 } from '../wire/tensorCodec';
+import { DT, decodePredictResponse, encodePredictRequest, type WireTensor } from '../wire/wireCodec';
 
 /** Deepest nesting of JSON arrays and objects accepted: a rank-8 tensor in a keyed instance needs 11. */
 export const MAX_JSON_DEPTH = 32;

@@ -24,8 +24,9 @@ import type { DevicePool } from './devicePool';
 import { modelMetadataResponse, type ServedModel } from './predictionService';
 import { startRestServer, type RestServer } from './restServer';
 import { bindWithReceiveWindow } from './receiveWindow';
-import { PREDICTION_SERVICE, servingPackage } from './servingProtos';
+import { PREDICTION_SERVICE, servingPackage } from '../wire/servingProtos';
 import { WorkerPool, callControl } from './workerPool';
+import { OUTPUT_ENCODING_HEADER, TIMING_TRAILERS } from '../wire/headers';
 
 export interface EndpointModel {
   serviceName: string;
@@ -118,7 +119,7 @@ export function defaultMaxReceiveBytes(env: NodeJS.ProcessEnv = process.env): nu
   }
   return mb * 1024 * 1024;
 }
-export const OUTPUT_ENCODING_HEADER = 'x-accel-output-encoding';
+export { OUTPUT_ENCODING_HEADER };
 const STATUS_FOR: Partial<Record<ErrorCode, grpc.status>> = {
   NotFound: grpc.status.NOT_FOUND,
   AlreadyExists: grpc.status.ALREADY_EXISTS,
@@ -257,9 +258,9 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
         (r) => {
           held -= size;
           const trailer = new grpc.Metadata();
-          trailer.set('x-accel-queue-ms', r.queueMs.toFixed(3));
-          trailer.set('x-accel-preprocess-ms', r.preprocessMs.toFixed(3));
-          trailer.set('x-accel-inference-ms', r.inferenceMs.toFixed(3));
+          trailer.set(TIMING_TRAILERS.queueMs, r.queueMs.toFixed(3));
+          trailer.set(TIMING_TRAILERS.preprocessMs, r.preprocessMs.toFixed(3));
+          trailer.set(TIMING_TRAILERS.inferenceMs, r.inferenceMs.toFixed(3));
           callback(null, r.bytes, trailer);
         },
         (e: AccelError) => {

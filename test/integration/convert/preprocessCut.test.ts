@@ -15,7 +15,7 @@ import { PRESETS, presetOf } from '../../../src/core/presets';
 import type { PreprocessingPreset } from '../../../src/core/types';
 import { runPredict, type ServedModel } from '../../../src/emulator/predictionService';
 import { imageLayoutFor, preprocessImages } from '../../../src/emulator/preprocess';
-import { DT, decodePredictResponse, encodePredictRequest } from '../../../src/emulator/wireCodec';
+import { DT, decodePredictResponse, encodePredictRequest } from '../../../src/wire/wireCodec';
 import { openStore, type FileStore } from '../../../src/store/fileStore';
 import { GraphDefWriter, a, rng } from '../../support/graphDefWriter';
 import { imagesDir, repoRoot } from '../../support/paths';

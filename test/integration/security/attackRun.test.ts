@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DT, encodePredictRequest, type WireTensor } from '../../../src/emulator/wireCodec';
+import { DT, encodePredictRequest, type WireTensor } from '../../../src/wire/wireCodec';
 import { readHostInfo } from '../../../src/emulator/hostControl';
 import { isProcessAlive } from '../../../src/processAlive';
 import { AccelHome, setupImage } from '../../support/accelCli';

@@ -11,7 +11,7 @@ import * as protobuf from 'protobufjs';
 import { PredictionClient } from '../../../src/client/predictionClient';
 import { readHostInfo } from '../../../src/emulator/hostControl';
 import { MAX_STREAMS_PER_CONNECTION } from '../../../src/emulator/serviceEndpoint';
-import { DT, encodePredictRequest } from '../../../src/emulator/wireCodec';
+import { DT, encodePredictRequest } from '../../../src/wire/wireCodec';
 import { isProcessAlive } from '../../../src/processAlive';
 import { AccelHome, PHOTOS, setupImage } from '../../support/accelCli';
 import { mobilenetPath } from '../../support/paths';

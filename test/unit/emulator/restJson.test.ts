@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import type { ServedModel } from '../../../src/emulator/predictionService';
 import { MAX_JSON_DEPTH, checkJsonDepth, parseRestBody, requestFromJson } from '../../../src/emulator/restJson';
 import { restRefusal, splitHostHeader } from '../../../src/emulator/restGuard';
-import { DT, decodePredictRequest } from '../../../src/emulator/wireCodec';
+import { DT, decodePredictRequest } from '../../../src/wire/wireCodec';
 
 const model = (shape: Array<number | string>, name = 'x'): ServedModel => ({
   serviceName: 'svc',

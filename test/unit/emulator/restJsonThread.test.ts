@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import { isAccelError } from '../../../src/core/errors';
 import type { ServedModel } from '../../../src/emulator/predictionService';
 import { RestJsonThread } from '../../../src/emulator/restJsonThread';
-import { DT, decodePredictRequest } from '../../../src/emulator/wireCodec';
+import { DT, decodePredictRequest } from '../../../src/wire/wireCodec';
 
 const model: ServedModel = {
   serviceName: 'svc',

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TensorSpec } from '../../../src/core/types';
-import { checkShape, numericInput, outputTensor, tensorToFloat32 } from '../../../src/emulator/tensorCodec';
-import { DT } from '../../../src/emulator/wireCodec';
+import { checkShape, numericInput, outputTensor, tensorToFloat32 } from '../../../src/wire/tensorCodec';
+import { DT } from '../../../src/wire/wireCodec';
 
 const spec: TensorSpec = { name: 'input', dtype: 'float32', shape: ['N', 3, 2, 2] };
 

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { servingRoot } from '../../../src/emulator/servingProtos';
-import { DT, decodePredictRequest, decodePredictResponse, encodePredictRequest, encodePredictResponse } from '../../../src/emulator/wireCodec';
+import { servingRoot } from '../../../src/wire/servingProtos';
+import { DT, decodePredictRequest, decodePredictResponse, encodePredictRequest, encodePredictResponse } from '../../../src/wire/wireCodec';
 
 const root = servingRoot();
 const Request = root.lookupType('tensorflow.serving.PredictRequest');

@@ -5,9 +5,9 @@ import { describe, it } from 'node:test';
 import * as protobuf from 'protobufjs';
 import type { AccelError } from '../../../src/core/errors';
 import type { TensorSpec } from '../../../src/core/types';
-import { servingRoot } from '../../../src/emulator/servingProtos';
-import { numericInput } from '../../../src/emulator/tensorCodec';
-import { DT, MAX_RANK, MAX_VALUE_RUNS, WireFormatError, readValues, scanPredictRequest, valueCount } from '../../../src/emulator/wireCodec';
+import { servingRoot } from '../../../src/wire/servingProtos';
+import { numericInput } from '../../../src/wire/tensorCodec';
+import { DT, MAX_RANK, MAX_VALUE_RUNS, WireFormatError, readValues, scanPredictRequest, valueCount } from '../../../src/wire/wireCodec';
 
 const Request = servingRoot().lookupType('tensorflow.serving.PredictRequest');
 const floatSpec: TensorSpec = { name: 'input', dtype: 'float32', shape: ['N', 3, 2, 2] };

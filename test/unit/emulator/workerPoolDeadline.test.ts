@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { AccelError } from '../../../src/core/errors';
 import type { Logger } from '../../../src/core/ports';
-import { DT, encodePredictRequest } from '../../../src/emulator/wireCodec';
+import { DT, encodePredictRequest } from '../../../src/wire/wireCodec';
 import { WorkerPool } from '../../../src/emulator/workerPool';
 import { imagesDir, mobilenetPath } from '../../support/paths';
 

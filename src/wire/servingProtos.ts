@@ -3,7 +3,7 @@
 import * as protoLoader from '@grpc/proto-loader';
 import * as path from 'node:path';
 import * as protobuf from 'protobufjs';
-import { protosRoot } from '../protosRoot';
+import { protosRoot } from './protosRoot';
 
 export const PREDICTION_SERVICE = 'tensorflow.serving.PredictionService';
 export const SERVICE_PROTO = 'tensorflow_serving/apis/prediction_service.proto';
