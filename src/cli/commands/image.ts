@@ -101,7 +101,7 @@ export function register(program: Command): void {
 
   image
     .command('build <image>')
-    .description('Build the image with the local container engine (podman or docker; no network needed) and record its reference')
+    .description('Build the image with the local container engine (podman or docker) and record its reference; the build steps run with no network (the base image is pulled once if the engine lacks it)')
     .option('--tag <reference>', 'image reference to build (default localhost/accel-<name>:<version>)')
     .option('--engine <engine>', 'podman or docker (default: ACCEL_CONTAINER_ENGINE, else the first installed)')
     .option('--base-image <reference>', 'base image with Node 22 (default node:22-bookworm-slim)')
