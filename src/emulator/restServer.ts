@@ -203,7 +203,8 @@ export async function startRestServer(opts: RestOptions): Promise<RestServer> {
       json
         .run('request', bytes)
         .finally(release)
-        .then((request) => opts.pool.submit(request, false, cancelled, true))
+        // A client that disconnects abandons its job at once (a queued job never starts, a running one stops).
+        .then((request) => opts.pool.submit(request, false, { cancelled, onCancel: (f) => res.once('close', f) }, true))
         .then((result) => json.run('response', result.bytes))
         .then(
           (out) => send(200, out),
