@@ -9,7 +9,7 @@ export const ENGINES: EngineName[] = ['podman', 'docker'];
 
 export interface Engine {
   name: EngineName;
-  /** The command to run (the name, or ACCEL_CONTAINER_ENGINE_PATH). */
+  /** The command to run. */
   command: string;
 }
 
