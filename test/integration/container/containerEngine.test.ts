@@ -188,6 +188,18 @@ test('TLS: the certificate and key are mounted read-only; scoring over TLS works
   assert.equal(fs.existsSync(tlsDir), false);
 });
 
+test('the default bridge network publishes the gRPC port (and the health port on loopback only)', { skip }, async () => {
+  const deployed = (await home.run(['service', 'deploy', 'bridge-svc', '--image', 'mobilenet-image:1', '--target', 'container', '--json', ...W])).json;
+  assert.equal(deployed.network, 'bridge');
+  const keys = (await home.run(['service', 'keys', 'bridge-svc', '--json', ...W])).json;
+  const top = await score(deployed.port, keys.primaryKey, 'bridge-svc');
+  assert.ok(photo.accepts(top[0].index, top.map((p) => p.index)), JSON.stringify(top));
+  const ports = podman('port', deployed.containers[0].name).stdout;
+  assert.match(ports, new RegExp(`50051/tcp -> 0\\.0\\.0\\.0:${deployed.port}`));
+  assert.match(ports, /50052\/tcp -> 127\.0\.0\.1:\d+/);
+  await home.run(['service', 'delete', 'bridge-svc', ...W]);
+});
+
 test('bad input: port in use, missing engine, image for another digest, a container that exits at start, a failing build', { skip }, async () => {
   // A port in use by another program: refused before any container starts.
   const blocker = net.createServer();
