@@ -1,6 +1,7 @@
 // Featurize throughput (accel classifier train's featurizing step: batched, concurrent Predict of encoded photos)
 // against the featurizer service's own throughput at its best concurrency (one photo per request, closed loop),
-// on the same transient service, in alternating rounds; plus the head's training time on 1,000 × 1,280 features.
+// on the same transient service, in alternating rounds (featurizeDefault = batch 8, 4 in flight: the defaults of
+// accel classifier train with two replicas); plus the head's training time on 1,000 × 1,280 features.
 // Run: npm run build && node --import tsx bench/classifierFeaturize.ts  (prints JSON)
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -69,20 +70,16 @@ async function main(): Promise<void> {
     const result = await withFeaturizerService(store, 'bench', source, bytes, async (svc) => {
       await serviceRps(svc, images.slice(0, 16), 4); // warm-up
       const service: Record<number, number[]> = { 1: [], 2: [], 4: [], 8: [] };
-      const featurize: Record<string, number[]> = {
-        'batch1-c4': [],
-        'batch4-c4': [],
-        'batch8-c4': [],
-        'batch8-c8': [],
-      };
+      const configs = [
+        ['batch1-c8', { batchSize: 1, concurrency: 8 }],
+        ['batch2-c8', { batchSize: 2, concurrency: 8 }],
+        ['batch4-c8', { batchSize: 4, concurrency: 8 }],
+        ['batch8-c4', { batchSize: 8, concurrency: 4 }],
+      ] as const;
+      const featurize: Record<string, number[]> = Object.fromEntries(configs.map(([key]) => [key, [] as number[]]));
       for (let round = 0; round < ROUNDS; round++) {
         for (const c of [1, 2, 4, 8]) service[c].push(await serviceRps(svc, images, c));
-        for (const [key, opts] of [
-          ['batch1-c4', { batchSize: 1, concurrency: 4 }],
-          ['batch4-c4', { batchSize: 4, concurrency: 4 }],
-          ['batch8-c4', { batchSize: 8, concurrency: 4 }],
-          ['batch8-c8', { batchSize: 8, concurrency: 8 }],
-        ] as const) {
+        for (const [key, opts] of configs) {
           const f = await featurizeFiles(svc, files, opts);
           featurize[key].push((files.length / f.ms) * 1000);
         }
@@ -90,7 +87,7 @@ async function main(): Promise<void> {
       const serviceMedians = Object.fromEntries(Object.entries(service).map(([c, xs]) => [c, median(xs)]));
       const best = Math.max(...Object.values(serviceMedians));
       const featurizeMedians = Object.fromEntries(Object.entries(featurize).map(([k, xs]) => [k, median(xs)]));
-      const defaults = featurizeMedians['batch8-c4'];
+      const defaults = featurizeMedians[process.env.BENCH_DEFAULT ?? 'batch8-c4'];
       return {
         photos: files.length,
         replicas: svc.replicas,
