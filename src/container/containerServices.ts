@@ -12,7 +12,7 @@ import { validateName } from '../core/names';
 import type { WorkspaceStore } from '../core/ports';
 import { findService, getServiceKeys, hashKey, homeServices, readTls, regenerateKey, storeTls, tlsPems, type KeyName, type ServiceKeysPlain, type TlsOption, type TlsPems } from '../core/services';
 import type { ContainerPlacement, Image, Service } from '../core/types';
-import { runHealthCheck } from '../emulator/standalone';
+import { runHealthCheck } from '../emulator/healthCheck';
 import { seal } from '../store/sealedSecrets';
 import { EXPORT_GRPC_PORT, EXPORT_HEALTH_PORT, LABEL_PREFIX } from './buildContext';
 import { engineByName, engineOutput, inspectImage, runEngine, type Engine } from './engine';
