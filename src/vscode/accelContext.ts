@@ -7,7 +7,7 @@ import { AccelError } from '../core/errors';
 import type { SecretStore, WorkspaceStore } from '../core/ports';
 import { getServiceKeys } from '../core/services';
 import type { Service } from '../core/types';
-import { HOST_INFO_FILE } from '../emulator/hostControl';
+import { HOST_INFO_FILE, waitForService } from '../emulator/hostControl';
 import { ScorerCache } from '../scoring/scorerCache';
 import { openStore } from '../store/fileStore';
 import { EmulatorController } from './emulatorController';
@@ -88,6 +88,8 @@ export class AccelContext implements vscode.Disposable {
     const all = await this.store.listWorkspaces();
     const active = await this.store.getActiveWorkspace();
     if (active && all.some((w) => w.name === active)) return active;
+    // A damaged active workspace stays active: its views show what is wrong instead of silently switching.
+    if (active && (await this.store.listDamagedWorkspaces()).some((w) => w.name === active)) return active;
     return all[0]?.name;
   }
 
@@ -95,6 +97,13 @@ export class AccelContext implements vscode.Disposable {
     const ws = await this.activeWorkspace();
     if (!ws) throw new AccelError('NotFound', 'There is no workspace yet. Create one with "Accelerated Models: Create Local Workspace…" and retry.');
     return ws;
+  }
+
+  /** Makes sure a service can be scored now: a local one has its emulator host running and its model loaded. */
+  async readyToScore(workspace: string, service: Service): Promise<void> {
+    if (service.target !== 'local') return;
+    const client = await this.emulator.ensureRunning();
+    await waitForService(client, service.name, 120_000, workspace);
   }
 
   /** Secret-storage key for a service key (cached there so copying it needs no store decryption). */

@@ -13,7 +13,7 @@ export function registerBenchmarkCommand(run: CommandRunner, ctx: AccelContext):
   run.register('accel.service.benchmark', async (node?: TreeNode, options?: { image?: string; levels?: number[]; requestsPerLevel?: number }) => {
     const { ws, value: service } = await pickService(ctx, node, 'Run Benchmark');
     const image = options?.image ?? (await ctx.ui.openDialog({ title: 'Image to score repeatedly', canSelectMany: false, filters: { Images: ['jpg', 'jpeg', 'png', 'gif', 'webp', 'bmp'] } }))[0].fsPath;
-    await ctx.emulator.ensureRunning();
+    await ctx.readyToScore(ws, service);
     const scorer = await ctx.scorers.get(ws, service);
     const view: BenchmarkView = { kind: 'benchmark', service: service.name, image: path.basename(image), histogram: [], levels: [], done: false };
     const panel = ResultPanel.show(ctx.extension.extensionUri, view);

@@ -49,9 +49,9 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
     return { ws, service };
   }
 
-  /** The service's warm scorer (one channel per service, kept across right-clicks); starts the emulator on demand. */
+  /** The service's warm scorer (one channel per service, kept across right-clicks), once the service can answer. */
   async function open(ws: string, service: Service): Promise<ServiceScorer> {
-    if (service.target === 'local') await ctx.emulator.ensureRunning();
+    await ctx.readyToScore(ws, service);
     return ctx.scorers.get(ws, service);
   }
 
