@@ -1,6 +1,6 @@
 // Featurize throughput (accel classifier train's featurizing step: batched, concurrent Predict of encoded photos)
 // against the featurizer service's own throughput at its best concurrency (one photo per request, closed loop),
-// on the same transient service, in alternating rounds (featurizeDefault = batch 8, 4 in flight: the defaults of
+// on the same transient service, in alternating rounds (featurizeDefault = batch 4, 8 in flight: the defaults of
 // accel classifier train with two replicas); plus the head's training time on 1,000 × 1,280 features.
 // Run: npm run build && node --import tsx bench/classifierFeaturize.ts  (prints JSON)
 import * as fs from 'node:fs';
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       const serviceMedians = Object.fromEntries(Object.entries(service).map(([c, xs]) => [c, median(xs)]));
       const best = Math.max(...Object.values(serviceMedians));
       const featurizeMedians = Object.fromEntries(Object.entries(featurize).map(([k, xs]) => [k, median(xs)]));
-      const defaults = featurizeMedians[process.env.BENCH_DEFAULT ?? 'batch8-c4'];
+      const defaults = featurizeMedians[process.env.BENCH_DEFAULT ?? 'batch4-c8'];
       return {
         photos: files.length,
         replicas: svc.replicas,

@@ -37,7 +37,7 @@ export interface TrainOptions {
   seed?: number;
   skipUnreadable?: boolean;
   description?: string;
-  /** Photos per request and requests in flight while featurizing (defaults: 8, two per replica). */
+  /** Photos per request and requests in flight while featurizing (defaults: 4, four per replica). */
   batchSize?: number;
   concurrency?: number;
   progress?: ProgressReporter;
