@@ -2,7 +2,7 @@
 // preprocess_array) as TF1 builds it: a map_fn while loop over a TensorArray of encoded images, each
 // decoded, cast, resized (shortest side 256, or a plain resize), centre-cropped, mean-subtracted per
 // channel, concatenated in RGB or BGR order and scaled. Returns the batch tensor the model reads.
-import { GraphDefWriter, a } from './graphDefWriter';
+import { type GraphDefWriter, a } from './graphDefWriter';
 
 export interface PreprocessOptions {
   order?: 'RGB' | 'BGR';

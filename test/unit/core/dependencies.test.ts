@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { allDependents, assertCanDelete, assertCanDeleteWorkspace, directDependents } from '../../../src/core/dependencies';
-import { AccelError, isAccelError } from '../../../src/core/errors';
+import { type AccelError, isAccelError } from '../../../src/core/errors';
 import { deleteModel, registerModel } from '../../../src/core/models';
 import type { Compute, Image, Model, Service, WorkspaceState } from '../../../src/core/types';
 import { deleteWorkspace } from '../../../src/core/workspaces';
