@@ -3,6 +3,7 @@
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface Recorded {
   method: string;
@@ -80,7 +81,7 @@ export class HttpsFake {
     return this.requests.filter((r) => r.method === method && pathPattern.test(r.path));
   }
 
-  private async handle(req: import('node:http').IncomingMessage, raw: Buffer, res: import('node:http').ServerResponse): Promise<void> {
+  private async handle(req: IncomingMessage, raw: Buffer, res: ServerResponse): Promise<void> {
     const u = new URL(req.url ?? '/', 'https://localhost');
     let body: unknown;
     try {
