@@ -2,7 +2,10 @@
 // binding or an onnxruntime run aborts the whole process (the addon's return into the stopping JS engine throws a
 // C++ Napi::Error nobody catches: "terminate called after throwing an instance of 'Napi::Error'"). So the worker
 // counts the native calls it is inside in one shared Int32 and the pool terminates it only after swapping that
-// count from 0 to TERMINATING, which a worker never leaves: its next native call is refused instead of entered.
+// count from 0 to TERMINATING, which a worker never leaves: at its next native call it parks until the thread is
+// stopped. It must not throw there: an exception raised while the isolate is being terminated aborts the process
+// too (Node's AppendExceptionLine assertion), so a claimed worker waits quietly instead.
+import { isMainThread } from 'node:worker_threads';
 
 const TERMINATING = -1;
 
@@ -18,14 +21,17 @@ export function useNativeState(shared: Int32Array): void {
   state = shared;
 }
 
-/** Thrown when a native call is refused because the worker is being terminated. */
+/** Thrown on the main thread (tests) when a native call is refused because its state was claimed for termination. */
 export class WorkerTerminating extends Error {}
 
 function enter(): void {
   if (!state) return;
   for (;;) {
     const now = Atomics.load(state, 0);
-    if (now === TERMINATING) throw new WorkerTerminating('This worker is being replaced.');
+    if (now === TERMINATING) {
+      if (isMainThread) throw new WorkerTerminating('This worker is being replaced.');
+      for (;;) Atomics.wait(state, 0, TERMINATING); // woken only by terminate(), which ends the thread
+    }
     if (Atomics.compareExchange(state, 0, now, now + 1) === now) return;
   }
 }
