@@ -3,8 +3,8 @@
 // DockerBuildRequest that pushes `<loginServer>/<repository>:<tag>`, follow the run to the end.
 import * as https from 'node:https';
 import { ContainerRegistryManagementClient, type DockerBuildRequest } from '@azure/arm-containerregistry';
-import { AccelError } from '../core/errors';
-import { silentProgress, type ProgressReporter } from '../core/ports';
+import { AccelError } from '../domain/errors';
+import { silentProgress, type ProgressReporter } from '../domain/ports';
 import { clientOptions, parseResourceId, pollOptions, type ArmContext } from './armContext';
 import { azureCall, collect } from './azureErrors';
 import { tarGzDirectory } from './tarball';

@@ -1,7 +1,7 @@
 // AKS clusters: fetch the user kubeconfig through ARM (listClusterUserCredential), so a deploy needs no
 // `az aks get-credentials` first.
 import { ContainerServiceClient } from '@azure/arm-containerservice';
-import { AccelError } from '../core/errors';
+import { AccelError } from '../domain/errors';
 import { clientOptions, type ArmContext } from './armContext';
 import { azureCall } from './azureErrors';
 

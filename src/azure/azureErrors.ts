@@ -1,5 +1,5 @@
 // Turns what the Azure SDK throws into AccelErrors that say what went wrong and what to do about it.
-import { AccelError } from '../core/errors';
+import { AccelError } from '../domain/errors';
 
 export const SIGN_IN_FIX =
   'Sign in first: in VS Code run "Accelerated Models: Sign in to Azure"; on the command line run `az login` ' +

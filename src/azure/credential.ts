@@ -3,7 +3,7 @@
 //   Azure CLI, Azure Developer CLI, PowerShell; `AZURE_TOKEN_CREDENTIALS=dev|prod` narrows the chain);
 // - VS Code feeds `tokenCredentialFromSession` with vscode.authentication.getSession('microsoft', ...).
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
-import { AccelError } from '../core/errors';
+import { AccelError } from '../domain/errors';
 import { SIGN_IN_FIX, toAzureError } from './azureErrors';
 import { PUBLIC_ARM_ENDPOINT } from './armContext';
 

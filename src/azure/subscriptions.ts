@@ -1,6 +1,6 @@
 // Subscriptions the signed-in account can see.
 import { SubscriptionClient } from '@azure/arm-resources-subscriptions';
-import { AccelError } from '../core/errors';
+import { AccelError } from '../domain/errors';
 import { clientOptions, type ArmContext } from './armContext';
 import { azureCall, collect } from './azureErrors';
 

@@ -5,12 +5,10 @@
 // and tensor names, recorded on the download. Checksums and sizes are the ONNX Model Zoo's own: the Git LFS
 // pointer at the URL's path on onnx/models main (checked against its ONNX_HUB_MANIFEST.json model_sha and
 // model_bytes); MobileNetV2's is in ../shared/data/README.md. A download without a verified sha256 is refused.
-import { AccelError } from '../core/errors';
-import { registerModel } from '../core/models';
-import type { ProgressReporter, WorkspaceStore } from '../core/ports';
-import { describePreset, PRESETS } from '../core/presets';
-import type { LabelSet, Model, PreprocessingPreset, PresetName } from '../core/types';
-import { downloadModel, SAMPLE_MODEL } from './download';
+import { AccelError } from '../domain/errors';
+import { describePreset, PRESETS } from '../domain/presets';
+import type { LabelSet, PreprocessingPreset, PresetName } from '../domain/types';
+import { SAMPLE_MODEL } from './download';
 
 export interface CatalogDownload {
   url: string;
@@ -133,13 +131,4 @@ export function verifiedDownload(e: CatalogEntry): CatalogDownload & { sha256: s
 export function downloadPreset(d: CatalogDownload): { preset: PresetName; preprocessing?: PreprocessingPreset } {
   const p = d.preprocessing;
   return p.name === 'custom' ? { preset: 'none', preprocessing: p } : { preset: p.name };
-}
-
-/** Downloads (verified) and registers a catalog model with the preprocessing its file expects. */
-export async function addCatalogModel(store: WorkspaceStore, ws: string, family: string, opts: { name?: string; progress?: ProgressReporter; mirror?: string } = {}): Promise<Model> {
-  const e = catalogEntry(family);
-  const d = verifiedDownload(e);
-  await store.read(ws);
-  const file = await downloadModel({ url: d.url, fileName: d.fileName, sha256: d.sha256, sizeBytes: d.sizeBytes ?? undefined }, { home: store.home, progress: opts.progress, mirror: opts.mirror });
-  return registerModel(store, ws, { path: file, name: opts.name ?? family, ...downloadPreset(d), labels: e.labels, tags: { catalog: family } });
 }

@@ -2,7 +2,7 @@
 // (anishathalye/imagenet-simple-labels, shipped in media/labels); VOC: the 20 PASCAL VOC classes + background.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { LabelSet } from '../core/types';
+import type { LabelSet } from '../domain/types';
 
 export const VOC_CLASSES = [
   'background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',

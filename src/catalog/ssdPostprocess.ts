@@ -2,7 +2,7 @@
 // (cx, cy, w, h) offsets against them with prior scaling [0.1, 0.1, 0.2, 0.2], softmax over the 21 classes,
 // score threshold, and per-class non-maximum suppression → (class, score, box y1,x1,y2,x2 as fractions).
 
-import { AccelError } from '../core/errors';
+import { AccelError } from '../domain/errors';
 
 const CATALOG_ORDER = 'ssd_300_vgg/block{4,7,8,9,10,11}_box/Reshape_1:0 then .../Reshape:0';
 

@@ -2,7 +2,7 @@
 // classification layer (Gemm / MatMul / QLinearMatMul, after the global pooling), walking back from the graph
 // output through softmax, bias adds, (de)quantization and reshapes. Also reads whether a tensor is quantized
 // and with which scale / zero point, so the cut featurizer can hand out float features.
-import { AccelError } from '../core/errors';
+import { AccelError } from '../domain/errors';
 
 /** The parts of a decoded onnx.ModelProto this module reads. */
 export interface OnnxNodeLike {

@@ -6,12 +6,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PredictionClient } from '../client/predictionClient';
-import { AccelError, isAccelError } from '../core/errors';
+import { AccelError, isAccelError } from '../domain/errors';
 import { createImage, deleteImage } from '../core/images';
 import { deleteModel, registerModel } from '../core/models';
-import type { CancellationSignal, WorkspaceStore } from '../core/ports';
+import type { CancellationSignal, WorkspaceStore } from '../domain/ports';
 import { getServiceKeys, readTls } from '../core/services';
-import type { Model } from '../core/types';
+import type { Model } from '../domain/types';
 import { deleteLocalService, deployLocalService } from '../emulator/localServices';
 import { matchProcess, selfIdentity } from '../processAlive';
 

@@ -5,18 +5,18 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AccelError } from '../core/errors';
+import { AccelError } from '../domain/errors';
 import { findModel, registerModel } from '../core/models';
-import { validateName } from '../core/names';
+import { validateName } from '../domain/names';
 import {
   neverCancelled,
   silentProgress,
   type CancellationSignal,
   type ProgressReporter,
   type WorkspaceStore,
-} from '../core/ports';
-import { presetOf } from '../core/presets';
-import type { Model } from '../core/types';
+} from '../domain/ports';
+import { presetOf } from '../domain/presets';
+import type { Model } from '../domain/types';
 import { countPerClass, scanDataset, splitHoldout, type UnreadableFile } from './dataset';
 import { attachHead, cutFeaturizer, type Featurizer } from './featurizerGraph';
 import { featurizeFiles, withFeaturizerService } from './featurize';

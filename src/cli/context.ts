@@ -2,8 +2,8 @@
 // whether to print JSON. Command modules also use `nounCommand` to add subcommands to a shared noun (e.g.
 // `model convert` from the converter's module) without caring which module created it.
 import type { Command } from 'commander';
-import { AccelError } from '../core/errors';
-import { validateName } from '../core/names';
+import { AccelError } from '../domain/errors';
+import { validateName } from '../domain/names';
 import { openStore, type FileStore } from '../store/fileStore';
 
 export interface CliContext {

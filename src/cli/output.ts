@@ -1,7 +1,7 @@
 // What the CLI prints. Humans get tables and sentences on stdout; with --json, stdout holds exactly one JSON
 // document and nothing else. Errors always go to stderr.
-import { AccelError, type ErrorCode } from '../core/errors';
-import type { ProgressReporter } from '../core/ports';
+import { AccelError, type ErrorCode } from '../domain/errors';
+import type { ProgressReporter } from '../domain/ports';
 
 /**
  * Exit codes: 2 bad input, 3 not found, 4 conflicts with existing entities, 5 busy/unavailable,

@@ -3,8 +3,8 @@
 // retries with exponential back-off on transient codes only — with one reused channel.
 import * as grpc from '@grpc/grpc-js';
 import * as fs from 'node:fs/promises';
-import { AccelError } from '../core/errors';
-import type { Dim, TensorDType, TensorSpec } from '../core/types';
+import { AccelError } from '../domain/errors';
+import type { Dim, TensorDType, TensorSpec } from '../domain/types';
 import { AUTH_HEADER, OUTPUT_ENCODING_HEADER, ROUTE_HEADER, TIMING_TRAILERS } from '../wire/headers';
 import { servingRoot } from '../wire/servingProtos';
 import { DTYPE_TO_TF, tensorToFloat32 } from '../wire/tensorCodec';

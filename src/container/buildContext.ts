@@ -4,10 +4,10 @@
 // is pasted into a Dockerfile instruction or a README unquoted.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AccelError } from '../core/errors';
+import { AccelError } from '../domain/errors';
 import type { RuntimeManifest } from '../core/images';
-import { hasControlCharacter } from '../core/names';
-import type { Image } from '../core/types';
+import { hasControlCharacter } from '../domain/names';
+import type { Image } from '../domain/types';
 import { packageVersion, RUNTIME_PACKAGES } from '../emulator/bundles';
 import { SERVING_NODE_FLAGS } from '../emulator/nodeFlags';
 

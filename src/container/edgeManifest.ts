@@ -4,8 +4,8 @@
 // Property names and values follow the IoT Edge docs ("Properties of the IoT Edge agent and IoT Edge hub
 // module twins", "Learn how to deploy modules and establish routes in IoT Edge").
 import * as crypto from 'node:crypto';
-import { AccelError } from '../core/errors';
-import type { Image } from '../core/types';
+import { AccelError } from '../domain/errors';
+import type { Image } from '../domain/types';
 import { EXPORT_GRPC_PORT } from './buildContext';
 import { validateReference } from './imageBuild';
 

@@ -2,7 +2,7 @@
 // Arguments always go as an argv array (no shell). Engine settings that depend on the machine (OCI runtime,
 // default ulimits, network mode) come from the engine's own configuration (containers.conf, daemon.json).
 import { spawn, spawnSync } from 'node:child_process';
-import { AccelError } from '../core/errors';
+import { AccelError } from '../domain/errors';
 
 export type EngineName = 'podman' | 'docker';
 export const ENGINES: EngineName[] = ['podman', 'docker'];

@@ -4,10 +4,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AccelError } from '../core/errors';
-import { exportImage, findImage } from '../core/images';
-import type { WorkspaceStore } from '../core/ports';
-import type { Image, ImageBuild } from '../core/types';
+import { AccelError } from '../domain/errors';
+import { findImage } from '../core/images';
+import { exportImage } from './exportImage';
+import type { WorkspaceStore } from '../domain/ports';
+import type { Image, ImageBuild } from '../domain/types';
 import { LABEL_PREFIX } from './buildContext';
 import { findEngine, inspectImage, runEngine, type Engine } from './engine';
 

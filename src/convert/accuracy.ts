@@ -3,9 +3,9 @@
 // calibration images, preprocessed by the emulator's own preprocessing (one way to do it).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AccelError } from '../core/errors';
-import type { CancellationSignal, ProgressReporter } from '../core/ports';
-import type { PreprocessingPreset, TensorSpec } from '../core/types';
+import { AccelError } from '../domain/errors';
+import type { CancellationSignal, ProgressReporter } from '../domain/ports';
+import type { PreprocessingPreset, TensorSpec } from '../domain/types';
 import { imageLayoutFor, preprocessImages } from '../emulator/preprocess';
 
 export interface AccuracyReport {

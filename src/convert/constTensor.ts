@@ -1,7 +1,7 @@
 // Constant tensors seen during conversion: decoded from TF TensorProtos, folded in JS, written as ONNX
 // initializers. Floats are Float32Array; every integer/bool type is a plain number array (shape values,
 // indices and axes are small, and int64 values in frozen graphs fit a double exactly).
-import { AccelError } from '../core/errors';
+import { AccelError } from '../domain/errors';
 
 export type ConstDType = 'float32' | 'int32' | 'int64' | 'bool' | 'uint8' | 'string';
 

@@ -9,7 +9,7 @@
 // ReLU/ReLU6 (they are folded into the output range). So each quantized result becomes
 // Clip(fp32 result, (qmin - zp) · scale, (qmax - zp) · scale). Only the rounding to the 8-bit grid is dropped.
 // The graph's input and output names stay as they were.
-import { AccelError } from '../core/errors';
+import { AccelError } from '../domain/errors';
 import { makeConst, num, toOnnxInitializer } from './constTensor';
 
 const SUPPORTED = new Set([

@@ -3,8 +3,8 @@
 // TensorFlow form `node:0`.
 import * as path from 'node:path';
 import * as protobuf from 'protobufjs';
-import { AccelError } from '../core/errors';
-import type { Dim, TensorDType, TensorSpec } from '../core/types';
+import { AccelError } from '../domain/errors';
+import type { Dim, TensorDType, TensorSpec } from '../domain/types';
 import { protosRoot } from '../wire/protosRoot';
 
 let graphType: protobuf.Type | undefined;

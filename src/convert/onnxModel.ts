@@ -2,8 +2,8 @@
 // extension host can inspect a model without loading native code.
 import * as path from 'node:path';
 import * as protobuf from 'protobufjs';
-import { AccelError } from '../core/errors';
-import type { Dim, TensorDType, TensorSpec } from '../core/types';
+import { AccelError } from '../domain/errors';
+import type { Dim, TensorDType, TensorSpec } from '../domain/types';
 import { protosRoot } from '../wire/protosRoot';
 
 let modelType: protobuf.Type | undefined;

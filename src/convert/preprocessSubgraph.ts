@@ -3,9 +3,9 @@
 // accelerator cannot run string ops; the emulator decodes and preprocesses server-side instead. So we find
 // the subgraph, read its parameters (resize, crop, means, channel order, scaling) into a preprocessing
 // preset, and hand the converter the float tensor where the model proper starts.
-import { AccelError } from '../core/errors';
-import { PRESETS } from '../core/presets';
-import type { PreprocessingPreset, PresetName } from '../core/types';
+import { AccelError } from '../domain/errors';
+import { PRESETS } from '../domain/presets';
+import type { PreprocessingPreset, PresetName } from '../domain/types';
 import { fromTfTensor, type ConstTensor } from './constTensor';
 import { attrs, consumerMap, dataInputs, nodeMap, parseTensorName, tensorName, type TfGraph, type TfNode } from './tfGraph';
 

@@ -4,9 +4,9 @@
 // just remap their axes. A transpose appears only where a tensor must leave that layout: once after the
 // graph input, and before NHWC-shaped outputs or reshapes. Constant subgraphs (shape arithmetic, weights)
 // are folded in JS. ONNX tensor names are the TF tensor names, so clients keep their keys.
-import { AccelError } from '../core/errors';
-import type { CancellationSignal } from '../core/ports';
-import { neverCancelled } from '../core/ports';
+import { AccelError } from '../domain/errors';
+import type { CancellationSignal } from '../domain/ports';
+import { neverCancelled } from '../domain/ports';
 import { TF_DTYPE, type ConstDType, type ConstTensor } from './constTensor';
 import { OnnxGraphBuilder, attr, type GraphEdge, type OnnxAttr, type OnnxNode } from './onnxBuilder';
 import { attrs, consumerMap, dataInputs, nodeMap, parseTensorName, tensorName, type TfGraph, type TfNode } from './tfGraph';

@@ -17,11 +17,11 @@ import { convertTfGraph } from '../convert/tfToOnnx';
 import { dataInputs, parseTensorName, tensorName } from '../convert/tfGraph';
 import { isProcessAlive, processIdentity } from '../processAlive';
 import { PRIVATE_FILE_MODE, mkdirPrivate } from '../store/atomicFile';
-import { AccelError, isAccelError } from './errors';
+import { AccelError, isAccelError } from '../domain/errors';
 import { findModel, registerModel } from './models';
-import { neverCancelled, silentProgress, type CancellationSignal, type ProgressReporter, type WorkspaceStore } from './ports';
-import { presetOf } from './presets';
-import type { Model, Operation, PreprocessingPreset, PresetName, TensorSpec } from './types';
+import { neverCancelled, silentProgress, type CancellationSignal, type ProgressReporter, type WorkspaceStore } from '../domain/ports';
+import { presetOf } from '../domain/presets';
+import type { Model, Operation, PreprocessingPreset, PresetName, TensorSpec } from '../domain/types';
 
 export interface ConvertOptions {
   inputTensor: string;

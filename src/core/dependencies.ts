@@ -1,8 +1,8 @@
 // Dependency rules: which entities still use a model, converted model, image or compute. Deleting runs
 // against the flow: service → image → converted model → model. Anything with dependents refuses to go, and
 // the error names each dependent and the commands to run, in order. Pure functions over WorkspaceState.
-import { AccelError } from './errors';
-import type { WorkspaceState } from './types';
+import { AccelError } from '../domain/errors';
+import type { WorkspaceState } from '../domain/types';
 
 export type EntityKind = 'model' | 'image' | 'service' | 'compute';
 

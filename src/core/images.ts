@@ -2,21 +2,18 @@
 // blob and the image's digest is its sha256, so the same model + settings + runtime always give the same digest.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { labelsFor } from '../catalog/labels';
 import { inspectOnnx } from '../convert/onnxModel';
-import { writeBuildContext } from '../container/buildContext';
-import { distDir, runtimeVersions } from '../emulator/bundles';
+import { runtimeVersions } from '../emulator/bundles';
 import { assertCanDelete } from './dependencies';
-import { AccelError } from './errors';
+import { AccelError } from '../domain/errors';
 import { findModel } from './models';
-import { parseVersionedRef, validateName } from './names';
-import type { WorkspaceStore } from './ports';
-import { presetOf } from './presets';
-import type { Image, LabelSet, Model, PreprocessingPreset, PresetName, TensorSpec, WorkspaceState } from './types';
+import { parseVersionedRef, validateName } from '../domain/names';
+import type { WorkspaceStore } from '../domain/ports';
+import { presetOf } from '../domain/presets';
+import type { Image, LabelSet, Model, PreprocessingPreset, PresetName, TensorSpec, WorkspaceState } from '../domain/types';
 
 export const MANIFEST_KIND = 'accel-runtime-manifest';
-export { EXPORT_GRPC_PORT, EXPORT_HEALTH_PORT } from '../container/buildContext';
 
 export interface RuntimeManifest {
   kind: typeof MANIFEST_KIND;
@@ -192,21 +189,3 @@ export async function deleteImage(store: WorkspaceStore, workspace: string, ref:
   return image;
 }
 
-export interface ExportResult {
-  dir: string;
-  files: string[];
-}
-
-/** Writes a Docker build context for the image into `dir` (created; must be empty if it exists); see src/container/buildContext.ts. */
-export async function exportImage(store: WorkspaceStore, workspace: string, ref: string, dir: string): Promise<ExportResult> {
-  const state = await store.read(workspace);
-  const image = findImage(state, ref);
-  const manifest = await readImageManifest(store, workspace, image);
-  const target = path.resolve(dir);
-  const modelFile = store.blobPath(workspace, manifest.model.sha256);
-  if (!fs.existsSync(modelFile)) {
-    throw new AccelError('NotFound', `The model file of image ${image.id} is missing from the store. Register the model again and create a new image.`);
-  }
-  const files = writeBuildContext({ image, manifest, manifestFile: store.blobPath(workspace, image.digest), modelFile, distDir: distDir() }, target);
-  return { dir: target, files };
-}

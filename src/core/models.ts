@@ -6,11 +6,11 @@ import * as path from 'node:path';
 import { inspectGraphDef } from '../convert/graphDef';
 import { inspectOnnx } from '../convert/onnxModel';
 import { assertCanDelete } from './dependencies';
-import { AccelError, isAccelError } from './errors';
-import { parseVersionedRef, validateFileName, validateName, validateValue } from './names';
-import type { WorkspaceStore } from './ports';
-import { presetByName } from './presets';
-import type { ConversionInfo, Framework, LabelSet, Model, PreprocessingPreset, PresetName, TensorSpec, WorkspaceState } from './types';
+import { AccelError, isAccelError } from '../domain/errors';
+import { parseVersionedRef, validateFileName, validateName, validateValue } from '../domain/names';
+import type { WorkspaceStore } from '../domain/ports';
+import { presetByName } from '../domain/presets';
+import type { ConversionInfo, Framework, LabelSet, Model, PreprocessingPreset, PresetName, TensorSpec, WorkspaceState } from '../domain/types';
 
 export const MODEL_EXTENSIONS: Record<string, Framework> = { '.onnx': 'onnx', '.pb': 'tensorflow' };
 export const LABEL_SETS: LabelSet[] = ['imagenet-1000', 'imagenet-1001', 'voc-21', 'none'];

@@ -6,11 +6,11 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { generate as generateCertificate } from 'selfsigned';
 import { seal, unseal } from '../store/sealedSecrets';
-import { AccelError } from './errors';
+import { AccelError } from '../domain/errors';
 import { findImage } from './images';
-import { validateName } from './names';
-import type { WorkspaceStore } from './ports';
-import type { Service, ServiceKeys, WorkspaceState } from './types';
+import { validateName } from '../domain/names';
+import type { WorkspaceStore } from '../domain/ports';
+import type { Service, ServiceKeys, WorkspaceState } from '../domain/types';
 
 export type KeyName = 'primary' | 'secondary';
 export type TlsOption = 'none' | 'self-signed' | { certFile: string; keyFile: string };

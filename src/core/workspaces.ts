@@ -1,8 +1,8 @@
 // Workspace use cases. A local workspace is a folder in the store's home; see src/store/fileStore.ts.
 import { assertCanDeleteWorkspace } from './dependencies';
-import { validateName } from './names';
-import type { WorkspaceStore } from './ports';
-import type { Workspace } from './types';
+import { validateName } from '../domain/names';
+import type { WorkspaceStore } from '../domain/ports';
+import type { Workspace } from '../domain/types';
 
 export async function createWorkspace(store: WorkspaceStore, name: string, description?: string): Promise<Workspace> {
   return store.createWorkspace(validateName('workspace', name), description);

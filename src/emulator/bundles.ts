@@ -2,7 +2,7 @@
 // standalone, and to write exported images.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AccelError } from '../core/errors';
+import { AccelError } from '../domain/errors';
 
 /** The folder holding dist/emulator.js: next to a bundle (dist/cli.js, dist/extension.js), or <repo>/dist from sources. */
 export function distDir(): string {

@@ -1,7 +1,7 @@
 // A Logger that appends to a file in the home's logs folder, private to the home's owner (folder 0700, file 0600).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Logger } from '../core/ports';
+import type { Logger } from '../domain/ports';
 import { PRIVATE_FILE_MODE, mkdirPrivate } from '../store/atomicFile';
 
 /** Appends timestamped lines to a file (and forwards them, prefixed, to `also`). Low volume: synchronous appends. */

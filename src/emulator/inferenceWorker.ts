@@ -4,7 +4,7 @@
 // if it has not started, and stopped before its next image if it has.
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { AccelError, isAccelError } from '../core/errors';
+import { AccelError, isAccelError } from '../domain/errors';
 import { runPredict, type ServedModel } from './predictionService';
 import { replicaSessionOptions } from './sessionOptions';
 import { nativeAsync, useNativeState } from './nativeSection';

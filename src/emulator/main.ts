@@ -6,8 +6,8 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
-import { isAccelError } from '../core/errors';
-import type { Logger } from '../core/ports';
+import { isAccelError } from '../domain/errors';
+import type { Logger } from '../domain/ports';
 import { keepServingOnUncaughtErrors } from './processErrors';
 import { runRestJsonWorker } from './restJsonWorker';
 // The host, the store and gRPC are loaded in main() only: this bundle is also the REST JSON worker's entry, which

@@ -1,9 +1,9 @@
 // The two TF Serving RPCs for one model: Predict (runs inside an inference worker, next to its session) and
 // GetModelMetadata (answered on the main thread from the model's tensor specs).
 import type * as ort from 'onnxruntime-node';
-import { AccelError } from '../core/errors';
-import { presetOf } from '../core/presets';
-import type { PreprocessingPreset, TensorSpec } from '../core/types';
+import { AccelError } from '../domain/errors';
+import { presetOf } from '../domain/presets';
+import type { PreprocessingPreset, TensorSpec } from '../domain/types';
 import { imageLayoutFor, preprocessImages } from './preprocess';
 import { servingRoot } from '../wire/servingProtos';
 import { DTYPE_TO_TF, checkShape, elementCount, formatShape, numericInput, outputTensor, specTypeName, tfTypeName, wireChecked } from '../wire/tensorCodec';

@@ -2,8 +2,8 @@
 // bytes before JSON.parse builds anything, nested number lists must be rectangular (a ragged list is refused and
 // named), and a tensor is only allocated once its shape matches the model's input and fits in the body.
 // Runs in the REST JSON worker (restJsonWorker.ts), never on the thread that serves every endpoint.
-import { AccelError } from '../core/errors';
-import type { TensorSpec } from '../core/types';
+import { AccelError } from '../domain/errors';
+import type { TensorSpec } from '../domain/types';
 import type { ServedModel } from './predictionService';
 import { checkShape, tensorToFloat32 } from '../wire/tensorCodec';
 import { DT, decodePredictResponse, encodePredictRequest, type WireTensor } from '../wire/wireCodec';

@@ -4,8 +4,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { AccelError } from '../core/errors';
-import type { Logger } from '../core/ports';
+import { AccelError } from '../domain/errors';
+import type { Logger } from '../domain/ports';
 import type { ServedModel } from './predictionService';
 import type { RestJsonInit, RestJsonJob, RestJsonReply } from './restJsonWorker';
 

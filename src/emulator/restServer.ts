@@ -7,8 +7,8 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { isAccelError, type ErrorCode } from '../core/errors';
-import type { Logger } from '../core/ports';
+import { isAccelError, type ErrorCode } from '../domain/errors';
+import type { Logger } from '../domain/ports';
 import type { AuthFailure } from './auth';
 import type { ServedModel } from './predictionService';
 import { restRefusal } from './restGuard';

@@ -1,8 +1,8 @@
 // A warm channel per service: the editor scores many photos against the same service, and each new channel costs a
 // TCP (and TLS) handshake and an HTTP/2 set-up. Scorers are kept open per workspace/service and replaced only when
 // what they connect with changes (port, TLS certificate, auth, image, target); closing the cache closes them all.
-import type { WorkspaceStore } from '../core/ports';
-import type { Service } from '../core/types';
+import type { WorkspaceStore } from '../domain/ports';
+import type { Service } from '../domain/types';
 import { ServiceScorer, type ScoringPorts } from './serviceScorer';
 
 const fingerprint = (s: Service) => JSON.stringify([s.target, s.port, s.tls?.certBlob, s.authEnabled, s.imageId]);

@@ -8,11 +8,11 @@ import { labelsFor } from '../catalog/labels';
 import { ssdPostprocessOutputs } from '../catalog/ssdPostprocess';
 import { PredictionClient, type Timings } from '../client/predictionClient';
 import { topK } from '../client/topK';
-import { AccelError } from '../core/errors';
+import { AccelError } from '../domain/errors';
 import { findImage, readImageManifest, type RuntimeManifest } from '../core/images';
-import type { WorkspaceStore } from '../core/ports';
+import type { WorkspaceStore } from '../domain/ports';
 import { getServiceKeys, readTls, scoringUri } from '../core/services';
-import type { Model, Service } from '../core/types';
+import type { Model, Service } from '../domain/types';
 import { latencyBreakdown, type BatchRow, type Box, type LatencyBreakdown, type Prediction } from './scoreResult';
 
 export interface ScoredFile {

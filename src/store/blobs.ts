@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { AccelError } from '../core/errors';
+import { AccelError } from '../domain/errors';
 import { PRIVATE_FILE_MODE, fsyncDir, mkdirPrivate, tempPathFor } from './atomicFile';
 
 export function blobPathIn(blobsDir: string, sha256: string): string {

@@ -5,7 +5,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { AccelError } from '../core/errors';
+import { AccelError } from '../domain/errors';
 import { identityOf, matchProcess, selfIdentity } from '../processAlive';
 import { PRIVATE_FILE_MODE, tempPathFor } from './atomicFile';
 

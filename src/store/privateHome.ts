@@ -4,7 +4,7 @@
 // files to 0600.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AccelError } from '../core/errors';
+import { AccelError } from '../domain/errors';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writeFileAtomic } from './atomicFile';
 
 /** Present once the home has been tightened; its content says when and by which version of the rule. */

@@ -1,7 +1,7 @@
 // The on-disk format of a workspace: one JSON document (WorkspaceState) with a schema version. Reading checks
 // the version first, so a store written by a newer release is refused instead of misread.
-import { AccelError } from '../core/errors';
-import type { WorkspaceState } from '../core/types';
+import { AccelError } from '../domain/errors';
+import type { WorkspaceState } from '../domain/types';
 
 export const SCHEMA_VERSION = 1;
 

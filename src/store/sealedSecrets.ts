@@ -3,7 +3,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AccelError } from '../core/errors';
+import { AccelError } from '../domain/errors';
 import { PRIVATE_FILE_MODE, mkdirPrivate, tempPathFor } from './atomicFile';
 
 const KEY_FILE = 'secret.key';

@@ -3,10 +3,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { AccelError } from '../core/errors';
-import type { SecretStore, WorkspaceStore } from '../core/ports';
+import { AccelError } from '../domain/errors';
+import type { SecretStore, WorkspaceStore } from '../domain/ports';
 import { getServiceKeys } from '../core/services';
-import type { Service } from '../core/types';
+import type { Service } from '../domain/types';
 import { HOST_INFO_FILE, waitForService } from '../emulator/hostControl';
 import { ScorerCache } from '../scoring/scorerCache';
 import { openStore } from '../store/fileStore';

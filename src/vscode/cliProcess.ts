@@ -2,7 +2,7 @@
 // with its accuracy check) runs there, never in the extension host.
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { AccelError } from '../core/errors';
+import { AccelError } from '../domain/errors';
 
 export interface CliResult {
   code: number | null;

@@ -2,9 +2,9 @@
 // supervised (restart with back-off, which restores the deployed services from the store), stopped on request.
 // Inference never runs in the extension host: the host is a separate process (dist/emulator.js).
 import * as vscode from 'vscode';
-import { AccelError } from '../core/errors';
-import type { CancellationSignal, ProgressReporter, WorkspaceStore } from '../core/ports';
-import type { Service } from '../core/types';
+import { AccelError } from '../domain/errors';
+import type { CancellationSignal, ProgressReporter, WorkspaceStore } from '../domain/ports';
+import type { Service } from '../domain/types';
 import { deleteService, deployService, restoreService, type DeployOptions } from '../core/services';
 import { type HostClient, Supervisor, findHost, hostLogPath, stopHost, waitForService, type HostStatus, type LiveService } from '../emulator/hostControl';
 

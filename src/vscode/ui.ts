@@ -1,7 +1,7 @@
 // Every question the extension asks goes through UserInput, so wizards have one Back/cancel behaviour and the
 // extension-host tests can answer them with a script (a prompt nobody scripted fails the test instead of hanging).
 import * as vscode from 'vscode';
-import { AccelError } from '../core/errors';
+import { AccelError } from '../domain/errors';
 
 /** A registered symbol, so that it is the same value in every bundle (the tests' and the extension's). */
 export const BACK: unique symbol = Symbol.for('accel.wizard.back') as any;

@@ -1,7 +1,7 @@
 // TensorProto ↔ typed arrays for the model's tensors, with validation whose messages name what was expected,
 // what arrived and what to send instead.
-import { AccelError } from '../core/errors';
-import type { Dim, TensorDType, TensorSpec } from '../core/types';
+import { AccelError } from '../domain/errors';
+import type { Dim, TensorDType, TensorSpec } from '../domain/types';
 import { DT, WireFormatError, readValues, valueCount, type FieldValues, type ValueField, type WireTensor } from './wireCodec';
 
 export type NumericArray =

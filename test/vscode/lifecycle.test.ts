@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Image, Model, Service } from '../../src/core/types';
+import type { Image, Model, Service } from '../../src/domain/types';
 import type { BatchView, BenchmarkView, ModelView, ScoreView } from '../../src/panels/protocol';
 import type { TreeNode } from '../../src/vscode/trees/treeNode';
 import { exec, execFailing, flatten, input, label, mobilenetPath, photosDir, testApi } from './support/harness';
@@ -251,6 +251,12 @@ describe('Accelerated Models commands', function () {
       assert.equal(nodes.length, 1);
       assert.equal(nodes[0].kind, 'error');
       assert.match(label(nodes[0]), /^Error: /);
+      // The Workspaces view reports the damaged workspace as an error node and leaves its file alone.
+      const damaged = (await api.trees.workspaces.getChildren()).find((n) => n.item.id === 'workspace/alpha/damaged');
+      assert.ok(damaged, 'an error node for the damaged workspace');
+      assert.equal(damaged.kind, 'error');
+      assert.equal(damaged.item.description, 'damaged: skipped');
+      assert.equal(fs.readFileSync(file, 'utf8'), '{ not json', 'the damaged file is left as it is');
     } finally {
       fs.writeFileSync(file, good);
     }

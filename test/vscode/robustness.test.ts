@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import * as grpc from '@grpc/grpc-js';
-import type { Image, Model, Service } from '../../src/core/types';
+import type { Image, Model, Service } from '../../src/domain/types';
 import { regenerateLocalKey } from '../../src/emulator/localServices';
 import { ServiceScorer } from '../../src/scoring/serviceScorer';
 import { graphTensors } from '../../src/vscode/commands/convertCommand';

@@ -1,7 +1,7 @@
 // Talking to a cluster with @kubernetes/client-node: load a kubeconfig context, server-side apply the
 // generated objects, read their status, read pod logs, delete. Errors name the fix.
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
-import { AccelError } from '../../core/errors';
+import { AccelError } from '../../domain/errors';
 import { FIELD_MANAGER, type KubeObject } from './manifests';
 
 export interface ClusterTarget {

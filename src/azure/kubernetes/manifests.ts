@@ -5,8 +5,8 @@
 // The container is the exported image (src/core/images.ts) running the emulator standalone on port 50051, with
 // a plain-text health-only port 50052 for the kubelet's gRPC probes of TLS services.
 import * as crypto from 'node:crypto';
-import { AccelError } from '../../core/errors';
-import { EXPORT_GRPC_PORT, EXPORT_HEALTH_PORT } from '../../core/images';
+import { AccelError } from '../../domain/errors';
+import { EXPORT_GRPC_PORT, EXPORT_HEALTH_PORT } from '../../container/buildContext';
 
 export const CONTAINER_GRPC_PORT = EXPORT_GRPC_PORT;
 export const CONTAINER_HEALTH_PORT = EXPORT_HEALTH_PORT;

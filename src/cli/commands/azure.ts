@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import * as fs from 'node:fs';
 import type { ArmContext } from '../../azure/armContext';
 import type { KubeDeps, KubeServiceView } from '../../azure/kubernetesServices';
-import { AccelError } from '../../core/errors';
+import { AccelError } from '../../domain/errors';
 import { action, nounCommand, type CliContext } from '../context';
 import { cliProgress, printJson, printLine, printTable } from '../output';
 import type { RemoteTarget } from '../../scoring/serviceScorer';

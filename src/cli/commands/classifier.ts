@@ -9,8 +9,8 @@ import {
   trainClassifier,
   type TrainResult,
 } from '../../classifier/trainClassifier';
-import { AccelError } from '../../core/errors';
-import { signalFromAbort } from '../../core/ports';
+import { AccelError } from '../../domain/errors';
+import { signalFromAbort } from '../../domain/ports';
 import { action, nounCommand } from '../context';
 import { cliProgress, printJson, printLine, printTable } from '../output';
 import { MODEL_DESCRIPTION, printModel } from './model';

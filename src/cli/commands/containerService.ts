@@ -1,8 +1,8 @@
 // The service verbs for `--target container` services (a built image run by the local podman or docker):
 // service.ts routes here when the named service is a container service.
-import { AccelError } from '../../core/errors';
+import { AccelError } from '../../domain/errors';
 import { findService, getServiceKeys, scoringUri, type KeyName, type TlsOption } from '../../core/services';
-import type { Service } from '../../core/types';
+import type { Service } from '../../domain/types';
 import {
   containerServiceLogs, containerStates, deleteContainerService, deployContainerService, regenerateContainerKey, scaleContainerService, type ContainerState,
 } from '../../container/containerServices';

@@ -2,15 +2,16 @@
 // conversion executes in its own process, so `operation show` can be polled while it works).
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
-import { addCatalogModel, CATALOG } from '../../catalog/catalog';
+import { CATALOG } from '../../catalog/catalog';
+import { addCatalogModel } from '../../core/catalogModels';
 import {
   attachRunner, cancelOperation, convertModel, getOperation, operationLog, readConversionReport, runConversion, startConversion,
   type ConversionReport,
 } from '../../core/conversions';
-import { AccelError } from '../../core/errors';
-import { signalFromAbort } from '../../core/ports';
-import { presetLabel } from '../../core/presets';
-import type { Operation } from '../../core/types';
+import { AccelError } from '../../domain/errors';
+import { signalFromAbort } from '../../domain/ports';
+import { presetLabel } from '../../domain/presets';
+import type { Operation } from '../../domain/types';
 import type { Precision } from '../../convert/precision';
 import { action, nounCommand } from '../context';
 import { cliProgress, printJson, printLine } from '../output';

@@ -1,7 +1,7 @@
 // `accel emulator start|status|stop|logs` — the home's emulator host (one per ACCEL_HOME). Deploy, update and
 // score start it on demand; it keeps running after the command that started it.
 import type { Command } from 'commander';
-import { AccelError } from '../../core/errors';
+import { AccelError } from '../../domain/errors';
 import {
   HOST_INFO_FILE,
   findHost,

@@ -4,8 +4,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildImage, readBuildLog } from '../../container/imageBuild';
 import { edgeManifest } from '../../container/edgeManifest';
-import { createImage, deleteImage, exportImage, findImage, getImage, listImages, readImageLog, readImageManifest } from '../../core/images';
-import { parseKeyValues } from '../../core/names';
+import { createImage, deleteImage, findImage, getImage, listImages, readImageLog, readImageManifest } from '../../core/images';
+import { exportImage } from '../../container/exportImage';
+import { parseKeyValues } from '../../domain/names';
 import { action, collect, nounCommand } from '../context';
 import { printJson, printLine, printTable } from '../output';
 

@@ -3,11 +3,11 @@
 import type { Command } from 'commander';
 import { fetchSampleModel, SAMPLE_MODEL } from '../../catalog/download';
 import { labelSetText } from '../../catalog/labels';
-import { AccelError } from '../../core/errors';
+import { AccelError } from '../../domain/errors';
 import { deleteModel, getModel, LABEL_SETS, listModels, registerModel, updateModel } from '../../core/models';
-import { parseKeyValues } from '../../core/names';
-import { describePreset, PRESET_NAMES, presetLabel } from '../../core/presets';
-import type { Framework, LabelSet, Model, PresetName } from '../../core/types';
+import { parseKeyValues } from '../../domain/names';
+import { describePreset, PRESET_NAMES, presetLabel } from '../../domain/presets';
+import type { Framework, LabelSet, Model, PresetName } from '../../domain/types';
 import { action, collect, nounCommand } from '../context';
 import { printConversionReport, readConversionReport } from './convert';
 import { cliProgress, printJson, printLine, printTable } from '../output';

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import type { Timings } from '../../client/predictionClient';
 import type { Prediction } from '../../client/topK';
-import { AccelError } from '../../core/errors';
+import { AccelError } from '../../domain/errors';
 import { findService, scoringUri } from '../../core/services';
 import { startHost, waitForService } from '../../emulator/hostControl';
 import { ServiceScorer } from '../../scoring/serviceScorer';

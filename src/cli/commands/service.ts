@@ -2,10 +2,10 @@
 // home's emulator host (started on demand).
 import type { Command } from 'commander';
 import * as fs from 'node:fs';
-import { AccelError } from '../../core/errors';
-import type { WorkspaceStore } from '../../core/ports';
+import { AccelError } from '../../domain/errors';
+import type { WorkspaceStore } from '../../domain/ports';
 import { getService, getServiceKeys, listServices, readTls, scoringUri, type KeyName, type TlsOption } from '../../core/services';
-import type { Service } from '../../core/types';
+import type { Service } from '../../domain/types';
 import { findHost, readLogTail, serviceLogPath, type LiveService } from '../../emulator/hostControl';
 import { deleteLocalService, deployLocalService, regenerateLocalKey, updateLocalService } from '../../emulator/localServices';
 import { action, nounCommand } from '../context';

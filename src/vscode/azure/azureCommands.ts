@@ -1,7 +1,7 @@
 // Azure commands: sign in/out, tenant, quota table, delete Azure ML models/endpoints (confirmed), and the
 // deploy-to-Kubernetes (AKS) wizard. Mounted by the composition root with `registerAzure(...)`.
 import * as vscode from 'vscode';
-import { AccelError } from '../../core/errors';
+import { AccelError } from '../../domain/errors';
 import type { AccelContext } from '../accelContext';
 import { withProgress, type CommandRunner } from '../commands/commandRunner';
 import { pickImage } from '../commands/pickers';

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { TokenCredential } from '@azure/core-auth';
 import type { ArmContext } from '../../azure/armContext';
 import { ARM_SCOPE, sessionScopes, tokenCredentialFromSession, type GetSession } from '../../azure/credential';
-import { AccelError } from '../../core/errors';
+import { AccelError } from '../../domain/errors';
 
 const PROVIDER = 'microsoft';
 const TENANT_KEY = 'accel.azure.tenant';

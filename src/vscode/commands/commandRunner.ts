@@ -3,8 +3,8 @@
 // Commands that parse model files from the folder refuse to run in an untrusted workspace. Long work runs under
 // withProgress with a real cancellation signal handed down to the use cases.
 import * as vscode from 'vscode';
-import { isAccelError } from '../../core/errors';
-import type { CancellationSignal, ProgressReporter } from '../../core/ports';
+import { isAccelError } from '../../domain/errors';
+import type { CancellationSignal, ProgressReporter } from '../../domain/ports';
 import type { AccelContext } from '../accelContext';
 import { isUserCancelled } from '../ui';
 import { errorActions, MANAGE_TRUST, RETRY, SIGN_IN } from './errorActions';

@@ -3,8 +3,8 @@
 import * as fs from 'node:fs';
 import { decodeGraphDef, tensorName } from '../../convert/graphDef';
 import { decodeOnnx } from '../../convert/onnxModel';
-import { AccelError } from '../../core/errors';
-import type { Model } from '../../core/types';
+import { AccelError } from '../../domain/errors';
+import type { Model } from '../../domain/types';
 import type { AccelContext } from '../accelContext';
 import type { TreeNode } from '../trees/treeNode';
 import type { Trees } from '../trees/trees';

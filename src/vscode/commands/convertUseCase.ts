@@ -4,9 +4,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ConversionReport } from '../../core/conversions';
-import { AccelError } from '../../core/errors';
-import type { CancellationSignal, ProgressReporter, WorkspaceStore } from '../../core/ports';
-import type { Model, Operation } from '../../core/types';
+import { AccelError } from '../../domain/errors';
+import type { CancellationSignal, ProgressReporter, WorkspaceStore } from '../../domain/ports';
+import type { Model, Operation } from '../../domain/types';
 import { cliJson } from '../cliProcess';
 
 export interface ConvertRequest {

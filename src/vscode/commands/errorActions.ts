@@ -2,7 +2,7 @@
 // can succeed (busy, unavailable, cut or cancelled work); a refusal that would fail the same way (bad input, not
 // found, has dependents, already exists, damaged files) offers none, and a sign-in or workspace-trust refusal
 // offers the action that clears it. Pure (no vscode), so unit tests check the table.
-import { isAccelError, type ErrorCode } from '../../core/errors';
+import { isAccelError, type ErrorCode } from '../../domain/errors';
 
 const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['Busy', 'Unavailable', 'Cancelled']);
 /** Node system errors of a network or a momentarily exhausted machine. */

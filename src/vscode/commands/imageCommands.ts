@@ -1,8 +1,9 @@
 // accel.image.create / build / showBuildLog / export / delete.
 import * as vscode from 'vscode';
 import { buildImage, readBuildLog } from '../../container/imageBuild';
-import { createImage, deleteImage, exportImage, readImageLog } from '../../core/images';
-import { isValidName } from '../../core/names';
+import { createImage, deleteImage, readImageLog } from '../../core/images';
+import { exportImage } from '../../container/exportImage';
+import { isValidName } from '../../domain/names';
 import type { AccelContext } from '../accelContext';
 import type { TreeNode } from '../trees/treeNode';
 import type { Trees } from '../trees/trees';

@@ -1,14 +1,15 @@
 // accel.model.register / addFromCatalog / showDetails / copyId / delete (convert lives in convertCommand.ts).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { addCatalogModel, catalogEntry, CATALOG } from '../../catalog/catalog';
+import { catalogEntry, CATALOG } from '../../catalog/catalog';
+import { addCatalogModel } from '../../core/catalogModels';
 import { labelSetText } from '../../catalog/labels';
 import type { AccuracyReport } from '../../convert/accuracy';
 import type { ConversionReport } from '../../core/conversions';
 import { readReport } from './convertUseCase';
-import { isValidName } from '../../core/names';
+import { isValidName } from '../../domain/names';
 import { deleteModel, MODEL_EXTENSIONS, registerModel } from '../../core/models';
-import type { Model } from '../../core/types';
+import type { Model } from '../../domain/types';
 import type { AccelContext } from '../accelContext';
 import { ResultPanel } from '../panels/resultPanel';
 import type { ModelView } from '../../panels/protocol';

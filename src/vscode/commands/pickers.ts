@@ -1,7 +1,7 @@
 // Commands take an optional tree node; without one they ask with these QuickPicks.
-import { AccelError } from '../../core/errors';
+import { AccelError } from '../../domain/errors';
 import { scoringUri } from '../../core/services';
-import type { Image, Model, Service, Workspace } from '../../core/types';
+import type { Image, Model, Service, Workspace } from '../../domain/types';
 import type { AccelContext } from '../accelContext';
 import type { TreeNode } from '../trees/treeNode';
 import { noBack } from '../ui';

@@ -4,9 +4,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { AccelError } from '../../core/errors';
+import { AccelError } from '../../domain/errors';
 import { scoringUri } from '../../core/services';
-import type { Service } from '../../core/types';
+import type { Service } from '../../domain/types';
 import type { AccelContext } from '../accelContext';
 import { batchCsv, type BatchView, type ScoreView } from '../../panels/protocol';
 import { ResultPanel } from '../panels/resultPanel';

@@ -6,7 +6,7 @@ import { fetchSampleModel } from '../../catalog/download';
 import { containerServiceLogs, deleteContainerService, regenerateContainerKey, scaleContainerService } from '../../container/containerServices';
 import { createImage } from '../../core/images';
 import { registerModel } from '../../core/models';
-import { isValidName } from '../../core/names';
+import { isValidName } from '../../domain/names';
 import { deleteService, scoringUri, updateService, type KeyName, type TlsOption } from '../../core/services';
 import { serviceLogPath } from '../../emulator/hostControl';
 import { regenerateLocalKey } from '../../emulator/localServices';

@@ -1,7 +1,7 @@
 // Workspace trust for commands: which ones need a trusted folder (registering or converting parses model files,
 // typically from the folder) and the refusal they get in Restricted Mode. Pure (no vscode): the manifest test
 // checks that package.json hides exactly these behind `isWorkspaceTrusted`.
-import { AccelError } from '../../core/errors';
+import { AccelError } from '../../domain/errors';
 import type { TrustDetail } from './errorActions';
 
 export const TRUST_REQUIRED: ReadonlySet<string> = new Set(['accel.model.register', 'accel.model.convert']);

@@ -1,6 +1,6 @@
 // accel.workspace.create / select / delete.
 import { createWorkspace, deleteWorkspace, useWorkspace } from '../../core/workspaces';
-import { isValidName } from '../../core/names';
+import { isValidName } from '../../domain/names';
 import type { AccelContext } from '../accelContext';
 import type { TreeNode } from '../trees/treeNode';
 import type { Trees } from '../trees/trees';

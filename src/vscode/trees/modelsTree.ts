@@ -1,8 +1,8 @@
 // Models view: model name → versions → converted models (state, precision), for the active workspace.
 import * as vscode from 'vscode';
 import { labelSetText } from '../../catalog/labels';
-import { describePreset, presetLabel } from '../../core/presets';
-import type { Model } from '../../core/types';
+import { describePreset, presetLabel } from '../../domain/presets';
+import type { Model } from '../../domain/types';
 import { BaseTree } from './baseTree';
 import { tooltipTable, type TreeNode } from './treeNode';
 

@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { containerStates, type ContainerState } from '../../container/containerServices';
 import { scoringUri } from '../../core/services';
-import type { Service } from '../../core/types';
+import type { Service } from '../../domain/types';
 import type { AccelContext } from '../accelContext';
 import { BaseTree } from './baseTree';
 import { leaf, tooltipTable, type TreeNode } from './treeNode';

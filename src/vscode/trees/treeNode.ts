@@ -1,8 +1,8 @@
 // Tree nodes are plain data (what commands receive when invoked from a tree) plus the TreeItem to show.
 // Ids are stable (workspace + entity id, never volatile text) so expansion and selection survive refreshes.
 import * as vscode from 'vscode';
-import type { DamagedWorkspace } from '../../core/ports';
-import type { Image, Model, Service, Workspace } from '../../core/types';
+import type { DamagedWorkspace } from '../../domain/ports';
+import type { Image, Model, Service, Workspace } from '../../domain/types';
 
 export type NodeKind =
   | 'workspace' | 'modelName' | 'modelVersion' | 'imageName' | 'imageVersion' | 'service' | 'detail' | 'error' | 'placeholder';

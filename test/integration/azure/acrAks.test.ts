@@ -11,7 +11,7 @@ import { deployKubernetesService, showKubernetesService, deleteKubernetesService
 import type { ArmContext } from '../../../src/azure/armContext';
 import { createImage } from '../../../src/core/images';
 import { registerModel } from '../../../src/core/models';
-import { isAccelError } from '../../../src/core/errors';
+import { isAccelError } from '../../../src/domain/errors';
 import { openStore, type FileStore } from '../../../src/store/fileStore';
 import { mobilenetPath, repoRoot } from '../../support/paths';
 import { FakeKube } from './support/fakeKube';

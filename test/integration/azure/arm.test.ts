@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ArmContext } from '../../../src/azure/armContext';
 import { listSubscriptions, requireSubscriptions, resolveSubscription } from '../../../src/azure/subscriptions';
 import { deleteOnlineEndpoint, deleteRegisteredModel, listOnlineEndpoints, listRegisteredModels, listWorkspaces } from '../../../src/azure/workspaces';
-import { isAccelError } from '../../../src/core/errors';
+import { isAccelError } from '../../../src/domain/errors';
 import { HttpsFake, testCredential, testToken } from './support/httpsFake';
 
 const WS_ID = '/subscriptions/sub-1/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/vision';

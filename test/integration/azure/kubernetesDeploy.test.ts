@@ -13,7 +13,7 @@ import {
 } from '../../../src/azure/kubernetesServices';
 import { createImage } from '../../../src/core/images';
 import { registerModel } from '../../../src/core/models';
-import { isAccelError } from '../../../src/core/errors';
+import { isAccelError } from '../../../src/domain/errors';
 import { openStore, type FileStore } from '../../../src/store/fileStore';
 import { mobilenetPath } from '../../support/paths';
 import { FakeKube } from './support/fakeKube';

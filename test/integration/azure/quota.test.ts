@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { acceleratorQuota, quotaVerdict } from '../../../src/azure/quota';
-import { isAccelError } from '../../../src/core/errors';
+import { isAccelError } from '../../../src/domain/errors';
 import { HttpsFake, testCredential } from './support/httpsFake';
 
 const usage = (value: string, localizedValue: string, currentValue: number, limit: number) => ({ unit: 'Count', currentValue, limit, name: { value, localizedValue } });

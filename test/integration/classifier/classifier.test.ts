@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { PredictionClient } from '../../../src/client/predictionClient';
-import { PRESETS } from '../../../src/core/presets';
+import { PRESETS } from '../../../src/domain/presets';
 import { imageLayoutFor, preprocessImages } from '../../../src/emulator/preprocess';
 import { openStore } from '../../../src/store/fileStore';
 import { AccelHome, cliPath } from '../../support/accelCli';

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { PredictionClient } from '../../../src/client/predictionClient';
 import { topK } from '../../../src/client/topK';
-import { PRESETS } from '../../../src/core/presets';
+import { PRESETS } from '../../../src/domain/presets';
 import { imageLayoutFor, preprocessImages } from '../../../src/emulator/preprocess';
 import type { ServiceEndpoint } from '../../../src/emulator/serviceEndpoint';
 import { INPUT, OUTPUT, PRIMARY_KEY, imagenetLabels, mobilenetModel, photo, startMobilenet } from './endpointHarness';

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildManifests, resolveScaling, type KubeObject } from '../../../src/azure/kubernetes/manifests';
-import { isAccelError } from '../../../src/core/errors';
-import { EXPORT_HEALTH_PORT } from '../../../src/core/images';
+import { isAccelError } from '../../../src/domain/errors';
+import { EXPORT_HEALTH_PORT } from '../../../src/container/buildContext';
 import { kubernetesSchemaErrors } from '../../integration/azure/support/kubeSchemas';
 
 const base = { name: 'mobilenet', namespace: 'models', image: 'myacr.azurecr.io/mobilenet:1', imageId: 'mobilenet:1' };

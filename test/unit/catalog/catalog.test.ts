@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CATALOG, catalogEntry, downloadPreset, verifiedDownload, type CatalogEntry } from '../../../src/catalog/catalog';
-import { isAccelError } from '../../../src/core/errors';
-import { PRESETS, presetOf } from '../../../src/core/presets';
-import type { PreprocessingPreset } from '../../../src/core/types';
+import { isAccelError } from '../../../src/domain/errors';
+import { PRESETS, presetOf } from '../../../src/domain/presets';
+import type { PreprocessingPreset } from '../../../src/domain/types';
 
 type Rgb = [number, number, number];
 

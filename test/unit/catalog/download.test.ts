@@ -8,8 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cachedModelPath, downloadModel, fetchSampleModel, SAMPLE_MODEL, type ModelDownload } from '../../../src/catalog/download';
-import { isAccelError } from '../../../src/core/errors';
-import { signalFromAbort } from '../../../src/core/ports';
+import { isAccelError } from '../../../src/domain/errors';
+import { signalFromAbort } from '../../../src/domain/ports';
 import { mobilenetPath } from '../../support/paths';
 
 const body = fs.readFileSync(mobilenetPath);

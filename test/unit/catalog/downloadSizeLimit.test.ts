@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cachedModelPath, downloadModel, type ModelDownload } from '../../../src/catalog/download';
-import { isAccelError } from '../../../src/core/errors';
+import { isAccelError } from '../../../src/domain/errors';
 
 const DECLARED = 4096;
 const file = crypto.randomBytes(DECLARED);

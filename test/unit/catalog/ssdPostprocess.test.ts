@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { layerAnchors, SSD_300_LAYERS, ssdPostprocessOutputs, type Detection } from '../../../src/catalog/ssdPostprocess';
-import { isAccelError } from '../../../src/core/errors';
+import { isAccelError } from '../../../src/domain/errors';
 
 // seed-system.md §2.3 (tfssd/model/ssd_vgg_300.py).
 const FEAT = [37, 19, 10, 5, 3, 1];

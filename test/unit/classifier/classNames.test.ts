@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { labelSetText, labelsFor } from '../../../src/catalog/labels';
-import { isAccelError } from '../../../src/core/errors';
+import { isAccelError } from '../../../src/domain/errors';
 import { registerModel } from '../../../src/core/models';
 import { openStore } from '../../../src/store/fileStore';
 import { mobilenetPath } from '../../support/paths';

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { scanDataset, splitHoldout } from '../../../src/classifier/dataset';
-import { isAccelError } from '../../../src/core/errors';
+import { isAccelError } from '../../../src/domain/errors';
 import { syntheticJpeg } from '../../../src/emulator/preprocess';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'accel-dataset-'));

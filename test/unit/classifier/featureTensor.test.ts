@@ -12,7 +12,7 @@ import { predictProbabilities, trainSoftmaxHead } from '../../../src/classifier/
 import { makeConst } from '../../../src/convert/constTensor';
 import { OnnxGraphBuilder, attr } from '../../../src/convert/onnxBuilder';
 import { decodeOnnx, encodeOnnx, inspectOnnx } from '../../../src/convert/onnxModel';
-import { isAccelError } from '../../../src/core/errors';
+import { isAccelError } from '../../../src/domain/errors';
 import { mobilenetPath } from '../../support/paths';
 import { rng } from '../../support/random';
 

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { Command } from 'commander';
 import { contextOf, nounCommand } from '../../../src/cli/context';
-import { isAccelError } from '../../../src/core/errors';
+import { isAccelError } from '../../../src/domain/errors';
 import { openStore } from '../../../src/store/fileStore';
 
 function parsed(args: string[]): Command {

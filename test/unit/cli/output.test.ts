@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { exitCodeFor, formatError, formatTable } from '../../../src/cli/output';
-import { AccelError } from '../../../src/core/errors';
+import { AccelError } from '../../../src/domain/errors';
 
 describe('cli output', () => {
   it('formats padded tables', () => {

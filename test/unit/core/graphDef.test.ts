@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeGraphDef, encodeGraphDef, inspectGraphDef, producerOf, type GraphDef } from '../../../src/convert/graphDef';
-import { isAccelError } from '../../../src/core/errors';
+import { isAccelError } from '../../../src/domain/errors';
 
 const shape = (dims: number[]) => ({ shape: { dim: dims.map((size) => ({ size })) } });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isAccelError } from '../../../src/core/errors';
-import { parseKeyValues, parseVersionedRef, validateName } from '../../../src/core/names';
+import { isAccelError } from '../../../src/domain/errors';
+import { parseKeyValues, parseVersionedRef, validateName } from '../../../src/domain/names';
 
 describe('names', () => {
   it('accepts good names and converted model names with dots', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PRESETS, describePreset, presetLabel, presetOf } from '../../../src/core/presets';
-import type { PreprocessingPreset } from '../../../src/core/types';
+import { PRESETS, describePreset, presetLabel, presetOf } from '../../../src/domain/presets';
+import type { PreprocessingPreset } from '../../../src/domain/types';
 
 describe('preset display', () => {
   const custom: PreprocessingPreset = { ...PRESETS.resnet50, name: 'custom', channelOrder: 'BGR', scalingFactor: 0.5 };

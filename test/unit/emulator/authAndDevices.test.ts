@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isAccelError } from '../../../src/core/errors';
+import { isAccelError } from '../../../src/domain/errors';
 import { authorize, keyMatches, sha256Hex } from '../../../src/emulator/auth';
 import { DevicePool } from '../../../src/emulator/devicePool';
 

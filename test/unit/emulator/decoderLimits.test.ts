@@ -7,13 +7,13 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
-import { AccelError } from '../../../src/core/errors';
+import { AccelError } from '../../../src/domain/errors';
 import { foreignFormatName, sniffImageFormat } from '../../../src/emulator/imageFormat';
 import { MAX_JPEG_SCANS, jpegFrame, jpegScanCount } from '../../../src/emulator/jpegMarkers';
 import { WorkerTerminating, claimForTermination, nativeSync, newNativeState, useNativeState } from '../../../src/emulator/nativeSection';
 import { decodeBudgetMs, decodeImage, preprocessImages, setDecodeCheckpoint } from '../../../src/emulator/preprocess';
 import { jobBudgetMs, terminateSafely } from '../../../src/emulator/workerPool';
-import { PRESETS } from '../../../src/core/presets';
+import { PRESETS } from '../../../src/domain/presets';
 import { animated, avifFile, heicHeader, progressiveScanBomb, slowSvg, tiffFile } from '../../support/hostileImages';
 import { imagesDir } from '../../support/paths';
 

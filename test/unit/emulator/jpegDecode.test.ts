@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import * as jpegTurbo from '@julusian/jpeg-turbo';
 import sharp from 'sharp';
-import { AccelError } from '../../../src/core/errors';
+import { AccelError } from '../../../src/domain/errors';
 import { decodeImage, jpegSize } from '../../../src/emulator/preprocess';
 import { imagesDir } from '../../support/paths';
 

@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { PRESETS } from '../../../src/core/presets';
-import type { PreprocessingPreset } from '../../../src/core/types';
+import { PRESETS } from '../../../src/domain/presets';
+import type { PreprocessingPreset } from '../../../src/domain/types';
 import { decodeBmp, decodeImage, imageLayoutFor, resizeCropNormalize, resizedSize, type RgbImage } from '../../../src/emulator/preprocess';
 
 function randomImage(width: number, height: number, seed = 1): RgbImage {

@@ -3,7 +3,7 @@
 // The cap is lowered to 32 MB here so a 4 MB body of one-element lists (a million small arrays) exceeds it.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { isAccelError } from '../../../src/core/errors';
+import { isAccelError } from '../../../src/domain/errors';
 import type { ServedModel } from '../../../src/emulator/predictionService';
 import { RestJsonThread } from '../../../src/emulator/restJsonThread';
 import { DT, decodePredictRequest } from '../../../src/wire/wireCodec';

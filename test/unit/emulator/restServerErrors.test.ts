@@ -3,7 +3,7 @@
 // are injected: a key check and a worker pool that throw.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Logger } from '../../../src/core/ports';
+import type { Logger } from '../../../src/domain/ports';
 import type { ServedModel } from '../../../src/emulator/predictionService';
 import { startRestServer, type RestServer } from '../../../src/emulator/restServer';
 import type { WorkerPool } from '../../../src/emulator/workerPool';

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { TensorSpec } from '../../../src/core/types';
+import type { TensorSpec } from '../../../src/domain/types';
 import { checkShape, numericInput, outputTensor, tensorToFloat32 } from '../../../src/wire/tensorCodec';
 import { DT } from '../../../src/wire/wireCodec';
 

@@ -3,8 +3,8 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as protobuf from 'protobufjs';
-import type { AccelError } from '../../../src/core/errors';
-import type { TensorSpec } from '../../../src/core/types';
+import type { AccelError } from '../../../src/domain/errors';
+import type { TensorSpec } from '../../../src/domain/types';
 import { servingRoot } from '../../../src/wire/servingProtos';
 import { numericInput } from '../../../src/wire/tensorCodec';
 import { DT, MAX_RANK, MAX_VALUE_RUNS, WireFormatError, readValues, scanPredictRequest, valueCount } from '../../../src/wire/wireCodec';

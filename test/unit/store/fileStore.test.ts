@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { AccelError, isAccelError } from '../../../src/core/errors';
+import { AccelError, isAccelError } from '../../../src/domain/errors';
 import { openStore, resolveHome } from '../../../src/store/fileStore';
 import { SCHEMA_VERSION } from '../../../src/store/schema';
 import { mobilenetPath } from '../../support/paths';

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { isAccelError } from '../../../src/core/errors';
+import { isAccelError } from '../../../src/domain/errors';
 import { matchProcess, processIdentity, selfIdentity } from '../../../src/processAlive';
 import { writeFileAtomic } from '../../../src/store/atomicFile';
 import { putBlobIn } from '../../../src/store/blobs';

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { isAccelError } from '../../../src/core/errors';
+import { isAccelError } from '../../../src/domain/errors';
 import { withLock } from '../../../src/store/lock';
 
 function deadPid(): number {

@@ -2,7 +2,7 @@
 // a sign-in or workspace-trust refusal, and nothing for refusals that would fail the same way again.
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AccelError, type ErrorCode } from '../../../src/core/errors';
+import { AccelError, type ErrorCode } from '../../../src/domain/errors';
 import { errorActions, isTransient, MANAGE_TRUST, RETRY, SIGN_IN } from '../../../src/vscode/commands/errorActions';
 
 describe('error notification actions', () => {
