@@ -10,7 +10,7 @@ import { featurizeFiles, withFeaturizerService, type FeaturizerService } from '.
 import { cutFeaturizer } from '../src/classifier/featurizerGraph';
 import { trainSoftmaxHead } from '../src/classifier/softmaxHead';
 import { registerModel } from '../src/core/models';
-import { stopHost } from '../src/emulator/hostControl';
+import { stopHost } from '../src/emulator/host/hostControl';
 import { openStore } from '../src/store/fileStore';
 import { buildPhotoFolders } from '../test/integration/classifier/photoFolders';
 import { mobilenetPath } from '../test/support/paths';

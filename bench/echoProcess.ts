@@ -2,7 +2,7 @@
 // size of a 1000-float PredictResponse, no protobuf and no model, bound with the endpoint's HTTP/2 receive window
 // and started with its Node flags (by run.ts). Prints {"port": N}; exits when stdin closes.
 import * as grpc from '@grpc/grpc-js';
-import { bindWithReceiveWindow } from '../src/emulator/receiveWindow';
+import { bindWithReceiveWindow } from '../src/emulator/frontend/receiveWindow';
 import { ECHO_METHOD } from './echoMethod';
 
 const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });

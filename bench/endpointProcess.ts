@@ -5,8 +5,8 @@
 // Exits when stdin closes.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as readline from 'node:readline';
-import { DevicePool } from '../src/emulator/devicePool';
-import { startServiceEndpoint, type EndpointConfig } from '../src/emulator/serviceEndpoint';
+import { DevicePool } from '../src/emulator/runtime/devicePool';
+import { startServiceEndpoint, type EndpointConfig } from '../src/emulator/frontend/serviceEndpoint';
 
 void (async () => {
   const config = JSON.parse(process.argv[2]) as EndpointConfig;

@@ -3,8 +3,8 @@
 // reports 'done'.
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { replicaSessionOptions } from '../src/emulator/sessionOptions';
-import { lowerThisThreadPriority } from '../src/emulator/threadPriority';
+import { replicaSessionOptions } from '../src/emulator/runtime/sessionOptions';
+import { lowerThisThreadPriority } from '../src/emulator/runtime/threadPriority';
 
 const { modelPath, threads, runs, inputName, dims, mode } = workerData as {
   modelPath: string; threads: number; runs: number; inputName: string; dims: number[]; mode: 'step' | 'throughput';

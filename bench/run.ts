@@ -1,7 +1,7 @@
 // `npm run -s bench > bench.json`: serving-path benchmark for a ResNet-50-architecture model (random weights,
 // generated and cached under .cache/bench) and the real MobileNetV2. JSON on stdout only; progress on stderr.
 // Every figure has min/median/max; every ratio's floor is measured in the same run, with the same session
-// options and thread priority as a serving replica (src/emulator/sessionOptions.ts, threadPriority.ts).
+// options and thread priority as a serving replica (src/emulator/runtime/sessionOptions.ts, threadPriority.ts).
 // See bench/README.md for what each figure means.
 import * as grpc from '@grpc/grpc-js';
 import { buildSync } from 'esbuild';
@@ -14,11 +14,11 @@ import * as ort from 'onnxruntime-node';
 import { PredictionClient } from '../src/client/predictionClient';
 import { presetByName } from '../src/domain/presets';
 import type { PresetName, TensorSpec } from '../src/domain/types';
-import { ROUTE_HEADER, sha256Hex } from '../src/emulator/auth';
-import { decodeImage, imageLayoutFor, preprocessImages, resizeCropNormalize } from '../src/emulator/preprocess';
-import { OUTPUT_ENCODING_HEADER } from '../src/emulator/serviceEndpoint';
+import { ROUTE_HEADER, sha256Hex } from '../src/emulator/frontend/auth';
+import { decodeImage, imageLayoutFor, preprocessImages, resizeCropNormalize } from '../src/emulator/runtime/preprocess';
+import { OUTPUT_ENCODING_HEADER } from '../src/emulator/frontend/serviceEndpoint';
 import { DT, encodePredictRequest } from '../src/wire/wireCodec';
-import { SERVING_NODE_FLAGS } from '../src/emulator/nodeFlags';
+import { SERVING_NODE_FLAGS } from '../src/emulator/host/nodeFlags';
 import { ECHO_METHOD } from './echoMethod';
 import { threadCpuMs } from './processCpu';
 import { RESNET50_INPUT, RESNET50_OUTPUT, resnet50Path } from './resnet50Model';
@@ -434,7 +434,7 @@ async function main() {
     machine: { cpus: CPUS, cpuModel: os.cpus()[0]?.model, node: process.version, onnxruntime: (ort.env as { versions?: { common?: string } }).versions?.common, loadAverage: { start: loadAtStart, end: os.loadavg().map((v) => r3(v)) } },
     notes: [
       'All times in ms. The endpoint runs in its own process; clients talk to it over 127.0.0.1; inference runs in worker threads at lower priority.',
-      'Floors use the replica session options (src/emulator/sessionOptions.ts) and thread priority, in worker threads, in this same run.',
+      'Floors use the replica session options (src/emulator/runtime/sessionOptions.ts) and thread priority, in worker threads, in this same run.',
       'The ResNet-50 model has random weights (timing only); MobileNetV2 is the real int8 model from the shared data.',
       'See bench/README.md for each figure.',
     ],

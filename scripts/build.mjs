@@ -10,8 +10,8 @@ const external = ['vscode', 'onnxruntime-node', 'sharp', '@julusian/jpeg-turbo',
 const nodeEntries = {
   extension: 'src/extension.ts',
   cli: 'src/cli/main.ts',
-  emulator: 'src/emulator/main.ts',
-  inferenceWorker: 'src/emulator/inferenceWorker.ts',
+  emulator: 'src/emulator/host/main.ts',
+  inferenceWorker: 'src/emulator/runtime/inferenceWorker.ts',
 };
 if (existsSync('src/azure/index.ts')) nodeEntries.azure = 'src/azure/index.ts';
 const entryPoints = Object.fromEntries(Object.entries(nodeEntries).filter(([, file]) => existsSync(file)));

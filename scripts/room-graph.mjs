@@ -14,9 +14,11 @@ function files(dir) {
   });
 }
 
+/** src/<room>/…; the emulator's three parts (frontend/, runtime/, host/) are rooms of their own. */
 function roomOf(file) {
   const rel = relative(root, file).split(sep);
-  return rel.length === 1 ? rel[0].replace(/\.ts$/, '') : rel[0];
+  if (rel.length === 1) return rel[0].replace(/\.ts$/, '');
+  return rel[0] === 'emulator' && rel.length > 2 ? `emulator/${rel[1]}` : rel[0];
 }
 
 const edges = new Map();

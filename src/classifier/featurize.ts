@@ -12,7 +12,7 @@ import { deleteModel, registerModel } from '../core/models';
 import type { CancellationSignal, WorkspaceStore } from '../domain/ports';
 import { getServiceKeys, readTls } from '../core/services';
 import type { Model } from '../domain/types';
-import { deleteLocalService, deployLocalService } from '../emulator/localServices';
+import { deleteLocalService, deployLocalService } from '../emulator/host/localServices';
 import { matchProcess, selfIdentity } from '../processAlive';
 
 export interface FeaturizerService {

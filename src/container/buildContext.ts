@@ -8,8 +8,8 @@ import { AccelError } from '../domain/errors';
 import type { RuntimeManifest } from '../core/images';
 import { hasControlCharacter } from '../domain/names';
 import type { Image } from '../domain/types';
-import { packageVersion, RUNTIME_PACKAGES } from '../emulator/bundles';
-import { SERVING_NODE_FLAGS } from '../emulator/nodeFlags';
+import { packageVersion, RUNTIME_PACKAGES } from '../emulator/runtime/bundles';
+import { SERVING_NODE_FLAGS } from '../emulator/host/nodeFlags';
 
 /** The gRPC port an exported image listens on (the Data Box Edge container port of the original service). */
 export const EXPORT_GRPC_PORT = 50051;

@@ -12,7 +12,7 @@ import { validateName } from '../domain/names';
 import type { WorkspaceStore } from '../domain/ports';
 import { findService, getServiceKeys, hashKey, homeServices, readTls, regenerateKey, storeTls, tlsPems, type KeyName, type ServiceKeysPlain, type TlsOption, type TlsPems } from '../core/services';
 import type { ContainerPlacement, Image, Service } from '../domain/types';
-import { runHealthCheck } from '../emulator/healthCheck';
+import { runHealthCheck } from '../emulator/host/healthCheck';
 import { seal } from '../store/sealedSecrets';
 import { EXPORT_GRPC_PORT, EXPORT_HEALTH_PORT, LABEL_PREFIX } from './buildContext';
 import { engineByName, engineOutput, inspectImage, runEngine, type Engine } from './engine';

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { findImage, readImageManifest } from '../core/images';
 import { AccelError } from '../domain/errors';
 import type { WorkspaceStore } from '../domain/ports';
-import { distDir } from '../emulator/bundles';
+import { distDir } from '../emulator/runtime/bundles';
 import { writeBuildContext } from './buildContext';
 
 export interface ExportResult {

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { AccelError } from '../domain/errors';
 import type { CancellationSignal, ProgressReporter } from '../domain/ports';
 import type { PreprocessingPreset, TensorSpec } from '../domain/types';
-import { imageLayoutFor, preprocessImages } from '../emulator/preprocess';
+import { imageLayoutFor, preprocessImages } from '../emulator/runtime/preprocess';
 
 export interface AccuracyReport {
   images: number;

@@ -4,7 +4,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { labelsFor } from '../catalog/labels';
 import { inspectOnnx } from '../convert/onnxModel';
-import { runtimeVersions } from '../emulator/bundles';
+import { runtimeVersions } from '../emulator/runtime/bundles';
 import { assertCanDelete } from './dependencies';
 import { AccelError } from '../domain/errors';
 import { findModel } from './models';

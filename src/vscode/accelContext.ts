@@ -7,7 +7,7 @@ import { AccelError } from '../domain/errors';
 import type { SecretStore, WorkspaceStore } from '../domain/ports';
 import { getServiceKeys } from '../core/services';
 import type { Service } from '../domain/types';
-import { HOST_INFO_FILE, waitForService } from '../emulator/hostControl';
+import { HOST_INFO_FILE, waitForService } from '../emulator/host/hostControl';
 import { ScorerCache } from '../scoring/scorerCache';
 import { openStore } from '../store/fileStore';
 import { EmulatorController } from './emulatorController';

@@ -6,7 +6,7 @@ import { AccelError } from '../domain/errors';
 import type { CancellationSignal, ProgressReporter, WorkspaceStore } from '../domain/ports';
 import type { Service } from '../domain/types';
 import { deleteService, deployService, restoreService, type DeployOptions } from '../core/services';
-import { type HostClient, Supervisor, findHost, hostLogPath, stopHost, waitForService, type HostStatus, type LiveService } from '../emulator/hostControl';
+import { type HostClient, Supervisor, findHost, hostLogPath, stopHost, waitForService, type HostStatus, type LiveService } from '../emulator/host/hostControl';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

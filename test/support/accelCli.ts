@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readHostInfo, stopHost } from '../../src/emulator/hostControl';
+import { readHostInfo, stopHost } from '../../src/emulator/host/hostControl';
 import { isProcessAlive } from '../../src/processAlive';
 import { imagesDir, repoRoot } from './paths';
 

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import * as grpc from '@grpc/grpc-js';
 import type { Image, Model, Service } from '../../src/domain/types';
-import { regenerateLocalKey } from '../../src/emulator/localServices';
+import { regenerateLocalKey } from '../../src/emulator/host/localServices';
 import { ServiceScorer } from '../../src/scoring/serviceScorer';
 import { graphTensors } from '../../src/vscode/commands/convertCommand';
 import type { BatchView, ModelView } from '../../src/panels/protocol';

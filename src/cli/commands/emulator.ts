@@ -9,7 +9,7 @@ import {
   readLogTail,
   startHost,
   stopRecordedHost,
-} from '../../emulator/hostControl';
+} from '../../emulator/host/hostControl';
 import { action, nounCommand } from '../context';
 import { printJson, printLine, printTable } from '../output';
 

@@ -6,7 +6,7 @@ import type { Timings } from '../../client/predictionClient';
 import type { Prediction } from '../../client/topK';
 import { AccelError } from '../../domain/errors';
 import { findService, scoringUri } from '../../core/services';
-import { startHost, waitForService } from '../../emulator/hostControl';
+import { startHost, waitForService } from '../../emulator/host/hostControl';
 import { ServiceScorer } from '../../scoring/serviceScorer';
 import { action, nounCommand } from '../context';
 import { kubernetesScoringTarget } from './azure';

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { PredictionClient } from '../../../src/client/predictionClient';
 import { PRESETS } from '../../../src/domain/presets';
-import { imageLayoutFor, preprocessImages } from '../../../src/emulator/preprocess';
+import { imageLayoutFor, preprocessImages } from '../../../src/emulator/runtime/preprocess';
 import { openStore } from '../../../src/store/fileStore';
 import { AccelHome, cliPath } from '../../support/accelCli';
 import { imagesDir, mobilenetPath } from '../../support/paths';

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { decodeBmp } from '../../../src/emulator/preprocess';
+import { decodeBmp } from '../../../src/emulator/runtime/preprocess';
 import { imagesDir } from '../../support/paths';
 import { rng } from '../../support/random';
 

@@ -16,7 +16,7 @@ import { convertModel, operationLog, readConversionReport, startConversion, type
 import { isAccelError } from '../../../src/domain/errors';
 import { getModel, registerModel } from '../../../src/core/models';
 import { PRESETS } from '../../../src/domain/presets';
-import { imageLayoutFor, preprocessImages } from '../../../src/emulator/preprocess';
+import { imageLayoutFor, preprocessImages } from '../../../src/emulator/runtime/preprocess';
 import { openStore, type FileStore } from '../../../src/store/fileStore';
 import { PHOTOS } from '../../support/accelCli';
 import { imagesDir, mobilenetPath, repoRoot } from '../../support/paths';

@@ -4,8 +4,8 @@ import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import selfsigned from 'selfsigned';
 import { PredictionClient } from '../../../src/client/predictionClient';
-import { sha256Hex } from '../../../src/emulator/auth';
-import type { ServiceEndpoint } from '../../../src/emulator/serviceEndpoint';
+import { sha256Hex } from '../../../src/emulator/frontend/auth';
+import type { ServiceEndpoint } from '../../../src/emulator/frontend/serviceEndpoint';
 import { OUTPUT, PRIMARY_KEY, SECONDARY_KEY, photo, startMobilenet } from './endpointHarness';
 
 const code = (e: unknown) => (e as grpc.ServiceError).code;

@@ -1,9 +1,9 @@
 // Starts a real service endpoint for MobileNetV2 (the shared real model) on an ephemeral loopback port.
 import * as path from 'node:path';
 import { labelsFor } from '../../../src/catalog/labels';
-import { sha256Hex } from '../../../src/emulator/auth';
-import { DevicePool } from '../../../src/emulator/devicePool';
-import { startServiceEndpoint, type EndpointConfig, type ServiceEndpoint } from '../../../src/emulator/serviceEndpoint';
+import { sha256Hex } from '../../../src/emulator/frontend/auth';
+import { DevicePool } from '../../../src/emulator/runtime/devicePool';
+import { startServiceEndpoint, type EndpointConfig, type ServiceEndpoint } from '../../../src/emulator/frontend/serviceEndpoint';
 import { imagesDir, mobilenetPath } from '../../support/paths';
 
 export const PRIMARY_KEY = 'primary-key-for-tests-0123456789';

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import type { ServiceEndpoint } from '../../../src/emulator/serviceEndpoint';
+import type { ServiceEndpoint } from '../../../src/emulator/frontend/serviceEndpoint';
 import { DT, encodePredictRequest, type WireTensor } from '../../../src/wire/wireCodec';
 import { INPUT, PRIMARY_KEY, photo, startMobilenet } from './endpointHarness';
 import { rng } from '../../support/random';

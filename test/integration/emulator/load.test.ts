@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { PredictionClient } from '../../../src/client/predictionClient';
 import { topK } from '../../../src/client/topK';
-import type { ServiceEndpoint } from '../../../src/emulator/serviceEndpoint';
+import type { ServiceEndpoint } from '../../../src/emulator/frontend/serviceEndpoint';
 import { OUTPUT, PRIMARY_KEY, imagenetLabels, photo, startMobilenet } from './endpointHarness';
 import { healthCheck } from './wireClients';
 

@@ -1,12 +1,12 @@
-// The endpoint advertises the larger HTTP/2 receive window (src/emulator/receiveWindow.ts), read with a raw HTTP/2
+// The endpoint advertises the larger HTTP/2 receive window (src/emulator/frontend/receiveWindow.ts), read with a raw HTTP/2
 // client: per stream in its SETTINGS, per connection in a WINDOW_UPDATE. Fails if a grpc-js upgrade moves the
 // internals that setting relies on.
 import assert from 'node:assert/strict';
 import * as http2 from 'node:http2';
 import { after, test } from 'node:test';
 import selfsigned from 'selfsigned';
-import { RECEIVE_WINDOW_BYTES } from '../../../src/emulator/receiveWindow';
-import type { ServiceEndpoint } from '../../../src/emulator/serviceEndpoint';
+import { RECEIVE_WINDOW_BYTES } from '../../../src/emulator/frontend/receiveWindow';
+import type { ServiceEndpoint } from '../../../src/emulator/frontend/serviceEndpoint';
 import { startMobilenet } from './endpointHarness';
 
 const endpoints: ServiceEndpoint[] = [];

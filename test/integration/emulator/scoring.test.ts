@@ -6,8 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { PredictionClient } from '../../../src/client/predictionClient';
 import { topK } from '../../../src/client/topK';
 import { PRESETS } from '../../../src/domain/presets';
-import { imageLayoutFor, preprocessImages } from '../../../src/emulator/preprocess';
-import type { ServiceEndpoint } from '../../../src/emulator/serviceEndpoint';
+import { imageLayoutFor, preprocessImages } from '../../../src/emulator/runtime/preprocess';
+import type { ServiceEndpoint } from '../../../src/emulator/frontend/serviceEndpoint';
 import { INPUT, OUTPUT, PRIMARY_KEY, imagenetLabels, mobilenetModel, photo, startMobilenet } from './endpointHarness';
 import { bearer, healthCheck, tfServingStub, unary } from './wireClients';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Service } from '../../../src/domain/types';
-import { startHost, waitForService } from '../../../src/emulator/hostControl';
+import { startHost, waitForService } from '../../../src/emulator/host/hostControl';
 import { ScorerCache } from '../../../src/scoring/scorerCache';
 import { ServiceScorer, type ScoringPorts } from '../../../src/scoring/serviceScorer';
 import { openStore } from '../../../src/store/fileStore';

@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DT, encodePredictRequest, type WireTensor } from '../../../src/wire/wireCodec';
-import { readHostInfo } from '../../../src/emulator/hostControl';
+import { readHostInfo } from '../../../src/emulator/host/hostControl';
 import { isProcessAlive } from '../../../src/processAlive';
 import { AccelHome, setupImage } from '../../support/accelCli';
 import { imagesDir, mobilenetPath } from '../../support/paths';

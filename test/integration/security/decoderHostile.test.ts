@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { readHostInfo } from '../../../src/emulator/hostControl';
+import { readHostInfo } from '../../../src/emulator/host/hostControl';
 import { AccelHome, PHOTOS, setupImage } from '../../support/accelCli';
 import { animated, avifFile, heicHeader, pngClaiming, progressiveScanBomb, slowSvg, tiffFile } from '../../support/hostileImages';
 import { mobilenetPath } from '../../support/paths';

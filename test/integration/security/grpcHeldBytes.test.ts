@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { DT, encodePredictRequest } from '../../../src/wire/wireCodec';
-import type { ServiceEndpoint } from '../../../src/emulator/serviceEndpoint';
+import type { ServiceEndpoint } from '../../../src/emulator/frontend/serviceEndpoint';
 import { INPUT, PRIMARY_KEY, photo, startMobilenet } from '../emulator/endpointHarness';
 import { bearer, rawPredict } from '../emulator/wireClients';
 

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { generate } from 'selfsigned';
 import { createImage } from '../../../src/core/images';
 import { deployService } from '../../../src/core/services';
-import { findHost } from '../../../src/emulator/hostControl';
+import { findHost } from '../../../src/emulator/host/hostControl';
 import { openStore, type FileStore } from '../../../src/store/fileStore';
 import { withLock } from '../../../src/store/lock';
 import { AccelHome, cliPath, setupImage, type CliResult } from '../../support/accelCli';

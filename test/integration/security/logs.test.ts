@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readHostInfo, type HostInfo } from '../../../src/emulator/hostControl';
+import { readHostInfo, type HostInfo } from '../../../src/emulator/host/hostControl';
 import { AccelHome } from '../../support/accelCli';
 
 const SECRET = 'planted-outside-the-logs-folder';

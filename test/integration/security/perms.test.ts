@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { HOST_INFO_FILE } from '../../../src/emulator/hostControl';
+import { HOST_INFO_FILE } from '../../../src/emulator/host/hostControl';
 import { PRIVATE_MARKER } from '../../../src/store/privateHome';
 import { AccelHome, PHOTOS } from '../../support/accelCli';
 

@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { findHost, hostLogPath, waitForService } from '../../../src/emulator/hostControl';
+import { findHost, hostLogPath, waitForService } from '../../../src/emulator/host/hostControl';
 import { openStore } from '../../../src/store/fileStore';
 import { AccelHome, setupImage } from '../../support/accelCli';
 import { mobilenetPath } from '../../support/paths';

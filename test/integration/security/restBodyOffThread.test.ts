@@ -10,7 +10,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { HostClient, readHostInfo } from '../../../src/emulator/hostControl';
+import { HostClient, readHostInfo } from '../../../src/emulator/host/hostControl';
 import { isProcessAlive } from '../../../src/processAlive';
 import { AccelHome, setupImage } from '../../support/accelCli';
 import { mobilenetPath } from '../../support/paths';

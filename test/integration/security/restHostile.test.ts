@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { HostClient, readHostInfo } from '../../../src/emulator/hostControl';
+import { HostClient, readHostInfo } from '../../../src/emulator/host/hostControl';
 import { isProcessAlive } from '../../../src/processAlive';
 import { AccelHome, PHOTOS, setupImage } from '../../support/accelCli';
 import { mobilenetPath } from '../../support/paths';

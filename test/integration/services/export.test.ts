@@ -11,8 +11,8 @@ import selfsigned from 'selfsigned';
 import { PredictionClient } from '../../../src/client/predictionClient';
 import { topK } from '../../../src/client/topK';
 import { labelsFor } from '../../../src/catalog/labels';
-import { DevicePool } from '../../../src/emulator/devicePool';
-import { startServiceEndpoint } from '../../../src/emulator/serviceEndpoint';
+import { DevicePool } from '../../../src/emulator/runtime/devicePool';
+import { startServiceEndpoint } from '../../../src/emulator/frontend/serviceEndpoint';
 import { AccelHome, PHOTOS, setupImage } from '../../support/accelCli';
 import { mobilenetPath, repoRoot } from '../../support/paths';
 import { mobilenetModel } from '../emulator/endpointHarness';
@@ -81,7 +81,7 @@ test('export writes a Docker build context with the bundled emulator, the model 
   assert.match(dockerfile, /^ENV NODE_ENV=production ACCEL_PORT=50051 ACCEL_HEALTH_PORT=50052$/m);
   assert.match(dockerfile, /^HEALTHCHECK .* CMD \["node","dist\/emulator.js","--health-check"\]$/m);
   assert.match(dockerfile, /^ {6}com\.accelerated-models\.image\.digest="sha256:[0-9a-f]{64}"/m);
-  assert.match(dockerfile, /^CMD \["node","--initial-old-space-size=128","dist\/emulator.js","--standalone","--manifest","model\/manifest.json","--model","model\/model.onnx"\]$/m, 'the serving Node flags (src/emulator/nodeFlags.ts)');
+  assert.match(dockerfile, /^CMD \["node","--initial-old-space-size=128","dist\/emulator.js","--standalone","--manifest","model\/manifest.json","--model","model\/model.onnx"\]$/m, 'the serving Node flags (src/emulator/host/nodeFlags.ts)');
   // Vendored: exactly the installed versions, linux-x64 native binaries only.
   const vendored = (name: string) => JSON.parse(fs.readFileSync(path.join(context, 'node_modules', name, 'package.json'), 'utf8')).version;
   for (const name of ['onnxruntime-node', 'sharp', '@julusian/jpeg-turbo', '@grpc/grpc-js', 'grpc-health-check', '@grpc/reflection', '@img/sharp-linux-x64', '@img/sharp-libvips-linux-x64', 'protobufjs']) {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { PredictionClient } from '../../../src/client/predictionClient';
-import { type HostClient, readHostInfo, startHost, Supervisor } from '../../../src/emulator/hostControl';
+import { type HostClient, readHostInfo, startHost, Supervisor } from '../../../src/emulator/host/hostControl';
 import { isProcessAlive } from '../../../src/processAlive';
 import { AccelHome, PHOTOS, setupImage } from '../../support/accelCli';
 import { mobilenetPath, repoRoot } from '../../support/paths';

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { scanDataset, splitHoldout } from '../../../src/classifier/dataset';
 import { isAccelError } from '../../../src/domain/errors';
-import { syntheticJpeg } from '../../../src/emulator/preprocess';
+import { syntheticJpeg } from '../../../src/emulator/runtime/preprocess';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'accel-dataset-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));

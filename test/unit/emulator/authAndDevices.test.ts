@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isAccelError } from '../../../src/domain/errors';
-import { authorize, keyMatches, sha256Hex } from '../../../src/emulator/auth';
-import { DevicePool } from '../../../src/emulator/devicePool';
+import { authorize, keyMatches, sha256Hex } from '../../../src/emulator/frontend/auth';
+import { DevicePool } from '../../../src/emulator/runtime/devicePool';
 
 const auth = { enabled: true, keyHashes: [sha256Hex('k1'), sha256Hex('k2')] };
 const headers = (h: Record<string, string>) => (name: string) => h[name];

@@ -8,11 +8,11 @@ import { after, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import sharp from 'sharp';
 import { AccelError } from '../../../src/domain/errors';
-import { foreignFormatName, sniffImageFormat } from '../../../src/emulator/imageFormat';
-import { MAX_JPEG_SCANS, jpegFrame, jpegScanCount } from '../../../src/emulator/jpegMarkers';
-import { WorkerTerminating, claimForTermination, nativeSync, newNativeState, useNativeState } from '../../../src/emulator/nativeSection';
-import { decodeBudgetMs, decodeImage, preprocessImages, setDecodeCheckpoint } from '../../../src/emulator/preprocess';
-import { jobBudgetMs, terminateSafely } from '../../../src/emulator/workerPool';
+import { foreignFormatName, sniffImageFormat } from '../../../src/emulator/runtime/imageFormat';
+import { MAX_JPEG_SCANS, jpegFrame, jpegScanCount } from '../../../src/emulator/runtime/jpegMarkers';
+import { WorkerTerminating, claimForTermination, nativeSync, newNativeState, useNativeState } from '../../../src/emulator/runtime/nativeSection';
+import { decodeBudgetMs, decodeImage, preprocessImages, setDecodeCheckpoint } from '../../../src/emulator/runtime/preprocess';
+import { jobBudgetMs, terminateSafely } from '../../../src/emulator/runtime/workerPool';
 import { PRESETS } from '../../../src/domain/presets';
 import { animated, avifFile, heicHeader, progressiveScanBomb, slowSvg, tiffFile } from '../../support/hostileImages';
 import { imagesDir } from '../../support/paths';
@@ -137,7 +137,7 @@ describe('native sections', () => {
 
   it('terminating a worker busy in libjpeg-turbo waits for the call and leaves this process alive', async () => {
     const state = newNativeState();
-    const moduleFile = path.resolve(__dirname, '../../../src/emulator/nativeSection.ts');
+    const moduleFile = path.resolve(__dirname, '../../../src/emulator/runtime/nativeSection.ts');
     const code = `
       require('tsx/cjs');
       const { parentPort, workerData } = require('node:worker_threads');

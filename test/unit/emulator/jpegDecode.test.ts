@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import * as jpegTurbo from '@julusian/jpeg-turbo';
 import sharp from 'sharp';
 import { AccelError } from '../../../src/domain/errors';
-import { decodeImage, jpegSize } from '../../../src/emulator/preprocess';
+import { decodeImage, jpegSize } from '../../../src/emulator/runtime/preprocess';
 import { imagesDir } from '../../support/paths';
 
 const photos = ['cat_720p.jpg', 'hot_dog.jpg', 'parrot.jpg', 'pets.jpg'].map((name) => path.join(imagesDir, 'coral', name));

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { PRESETS } from '../../../src/domain/presets';
 import type { PreprocessingPreset } from '../../../src/domain/types';
-import { decodeBmp, decodeImage, imageLayoutFor, resizeCropNormalize, resizedSize, type RgbImage } from '../../../src/emulator/preprocess';
+import { decodeBmp, decodeImage, imageLayoutFor, resizeCropNormalize, resizedSize, type RgbImage } from '../../../src/emulator/runtime/preprocess';
 
 function randomImage(width: number, height: number, seed = 1): RgbImage {
   let s = seed;

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { test } from 'node:test';
 
-const modulePath = path.resolve(__dirname, '../../../src/emulator/processErrors.ts');
+const modulePath = path.resolve(__dirname, '../../../src/emulator/host/processErrors.ts');
 const CHILD = `
 const { keepServingOnUncaughtErrors } = require(${JSON.stringify(modulePath)});
 const lines = [];

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_MAX_RECEIVE_BYTES, defaultMaxReceiveBytes } from '../../../src/emulator/serviceEndpoint';
+import { DEFAULT_MAX_RECEIVE_BYTES, defaultMaxReceiveBytes } from '../../../src/emulator/frontend/serviceEndpoint';
 
 describe('receive limit', () => {
   it('defaults to 64 MiB and follows ACCEL_MAX_RECEIVE_MB', () => {

@@ -3,9 +3,9 @@
 // more numbers than the body holds, the Origin/Host rules per bind address.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ServedModel } from '../../../src/emulator/predictionService';
-import { MAX_JSON_DEPTH, checkJsonDepth, parseRestBody, requestFromJson } from '../../../src/emulator/restJson';
-import { restRefusal, splitHostHeader } from '../../../src/emulator/restGuard';
+import type { ServedModel } from '../../../src/emulator/runtime/predictionService';
+import { MAX_JSON_DEPTH, checkJsonDepth, parseRestBody, requestFromJson } from '../../../src/emulator/frontend/restJson';
+import { restRefusal, splitHostHeader } from '../../../src/emulator/frontend/restGuard';
 import { DT, decodePredictRequest } from '../../../src/wire/wireCodec';
 
 const model = (shape: Array<number | string>, name = 'x'): ServedModel => ({

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { isAccelError } from '../../../src/domain/errors';
-import type { ServedModel } from '../../../src/emulator/predictionService';
-import { RestJsonThread } from '../../../src/emulator/restJsonThread';
+import type { ServedModel } from '../../../src/emulator/runtime/predictionService';
+import { RestJsonThread } from '../../../src/emulator/frontend/restJsonThread';
 import { DT, decodePredictRequest } from '../../../src/wire/wireCodec';
 
 const model: ServedModel = {

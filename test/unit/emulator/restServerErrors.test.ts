@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Logger } from '../../../src/domain/ports';
-import type { ServedModel } from '../../../src/emulator/predictionService';
-import { startRestServer, type RestServer } from '../../../src/emulator/restServer';
-import type { WorkerPool } from '../../../src/emulator/workerPool';
+import type { ServedModel } from '../../../src/emulator/runtime/predictionService';
+import { startRestServer, type RestServer } from '../../../src/emulator/frontend/restServer';
+import type { WorkerPool } from '../../../src/emulator/runtime/workerPool';
 
 const model: ServedModel = {
   serviceName: 'svc',

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { HOST_INFO_FILE, Supervisor } from '../../../src/emulator/hostControl';
+import { HOST_INFO_FILE, Supervisor } from '../../../src/emulator/host/hostControl';
 
 // Holds the next N /health requests unanswered after "hold N" on stdin ("hold -1": all); prints one line per request.
 const FAKE_HOST = `

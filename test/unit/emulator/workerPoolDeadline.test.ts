@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { AccelError } from '../../../src/domain/errors';
 import type { Logger } from '../../../src/domain/ports';
 import { DT, encodePredictRequest } from '../../../src/wire/wireCodec';
-import { WorkerPool } from '../../../src/emulator/workerPool';
+import { WorkerPool } from '../../../src/emulator/runtime/workerPool';
 import { imagesDir, mobilenetPath } from '../../support/paths';
 
 const lines: string[] = [];

@@ -3,7 +3,7 @@
 // that still escapes belongs to one request or one connection; ending the process for it (Node's default) would
 // take every service of every workspace down, a far larger harm. The log is capped at 20 such errors a minute so
 // a repeating one cannot fill the disk.
-import type { Logger } from '../domain/ports';
+import type { Logger } from '../../domain/ports';
 
 const MAX_PER_MINUTE = 20;
 

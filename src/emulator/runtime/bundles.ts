@@ -2,11 +2,11 @@
 // standalone, and to write exported images.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AccelError } from '../domain/errors';
+import { AccelError } from '../../domain/errors';
 
 /** The folder holding dist/emulator.js: next to a bundle (dist/cli.js, dist/extension.js), or <repo>/dist from sources. */
 export function distDir(): string {
-  const candidates = [process.env.ACCEL_DIST, __dirname, path.join(__dirname, '..', 'dist'), path.join(__dirname, '..', '..', 'dist')];
+  const candidates = [process.env.ACCEL_DIST, __dirname, path.join(__dirname, '..', 'dist'), path.join(__dirname, '..', '..', '..', 'dist')];
   const found = candidates.find((dir): dir is string => !!dir && fs.existsSync(path.join(dir, 'emulator.js')));
   if (!found) {
     throw new AccelError('Unavailable', `The bundled emulator (dist/emulator.js) is missing next to ${__dirname}. Run \`npm run build\` and retry.`);
@@ -38,9 +38,9 @@ export function packageVersion(name: string): string {
   return 'unknown';
 }
 
-/** Our package version: the repo's package.json (one or two levels up from src/emulator or dist). */
+/** Our package version: the repo's package.json (one level up from dist, three from src/emulator/runtime). */
 function ownVersion(): string {
-  for (const rel of ['..', path.join('..', '..')]) {
+  for (const rel of ['..', path.join('..', '..', '..')]) {
     const file = path.join(__dirname, rel, 'package.json');
     if (fs.existsSync(file)) {
       const pkg = JSON.parse(fs.readFileSync(file, 'utf8'));

@@ -1,8 +1,8 @@
 // A Logger that appends to a file in the home's logs folder, private to the home's owner (folder 0700, file 0600).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Logger } from '../domain/ports';
-import { PRIVATE_FILE_MODE, mkdirPrivate } from '../store/atomicFile';
+import type { Logger } from '../../domain/ports';
+import { PRIVATE_FILE_MODE, mkdirPrivate } from '../../store/atomicFile';
 
 /** Appends timestamped lines to a file (and forwards them, prefixed, to `also`). Low volume: synchronous appends. */
 export function fileLogger(file: string, also?: { logger: Logger; prefix: string }): Logger {

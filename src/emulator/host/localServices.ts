@@ -1,13 +1,13 @@
 // Service operations against the local emulator: write the desired state (src/core/services.ts), start the
 // home's host on demand, make it reconcile, and wait for the outcome. A deploy or update the emulator cannot
 // run is rolled back, so the store never keeps a service that does not work. Used by the CLI and the extension.
-import type { WorkspaceStore } from '../domain/ports';
+import type { WorkspaceStore } from '../../domain/ports';
 import {
   deleteService, deployService, getService, regenerateKey, restoreService, updateService,
   type DeployOptions, type KeyName, type ServiceKeysPlain, type UpdateOptions,
-} from '../core/services';
-import { AccelError } from '../domain/errors';
-import type { Service } from '../domain/types';
+} from '../../core/services';
+import { AccelError } from '../../domain/errors';
+import type { Service } from '../../domain/types';
 import { findHost, keyId, startHost, waitForService, type HostClient, type HostStatus, type LiveService, type StartOptions } from './hostControl';
 
 export interface LocalOptions {

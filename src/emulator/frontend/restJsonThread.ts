@@ -4,9 +4,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { AccelError } from '../domain/errors';
-import type { Logger } from '../domain/ports';
-import type { ServedModel } from './predictionService';
+import { AccelError } from '../../domain/errors';
+import type { Logger } from '../../domain/ports';
+import type { ServedModel } from '../runtime/predictionService';
 import type { RestJsonInit, RestJsonJob, RestJsonReply } from './restJsonWorker';
 
 /** Old-space cap of a REST JSON worker: a 64 MiB body of float image lists needs ~250 MB. */

@@ -2,7 +2,7 @@
 // the 2018 preview clients sent it, is accepted too), checked against sha256 hashes of the primary and secondary
 // keys in constant time; and the optional AML route header, which must name this service.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ROUTE_HEADER } from '../wire/headers';
+import { ROUTE_HEADER } from '../../wire/headers';
 import type { EndpointAuth } from './serviceEndpoint';
 
 export { ROUTE_HEADER };

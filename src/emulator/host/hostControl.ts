@@ -8,12 +8,12 @@ import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { AccelError } from '../domain/errors';
-import { validateName } from '../domain/names';
-import { describeMismatch, identityOf, isProcessAlive, matchProcess, type ProcessIdentity, type ProcessMatch } from '../processAlive';
-import { PRIVATE_FILE_MODE, mkdirPrivate } from '../store/atomicFile';
-import { emulatorScript } from './bundles';
-import type { DeviceSnapshot } from './devicePool';
+import { AccelError } from '../../domain/errors';
+import { validateName } from '../../domain/names';
+import { describeMismatch, identityOf, isProcessAlive, matchProcess, type ProcessIdentity, type ProcessMatch } from '../../processAlive';
+import { PRIVATE_FILE_MODE, mkdirPrivate } from '../../store/atomicFile';
+import { emulatorScript } from '../runtime/bundles';
+import type { DeviceSnapshot } from '../runtime/devicePool';
 import { SERVING_NODE_FLAGS } from './nodeFlags';
 
 export const HOST_INFO_FILE = 'emulator.json';

@@ -1,7 +1,7 @@
 // The emulated accelerator devices of one emulator host. As on the real hardware ("only one model on an FPGA
 // at a time"), each service replica occupies one whole device; a deploy that finds no free device fails with a
 // message naming the services that hold them.
-import { AccelError } from '../domain/errors';
+import { AccelError } from '../../domain/errors';
 
 export interface DeviceSnapshot {
   count: number;

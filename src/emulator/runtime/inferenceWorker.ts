@@ -4,13 +4,13 @@
 // if it has not started, and stopped before its next image if it has.
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { AccelError, isAccelError } from '../domain/errors';
+import { AccelError, isAccelError } from '../../domain/errors';
 import { runPredict, type ServedModel } from './predictionService';
 import { replicaSessionOptions } from './sessionOptions';
 import { nativeAsync, useNativeState } from './nativeSection';
 import { setDecodeCheckpoint, syntheticJpeg } from './preprocess';
 import { lowerThisThreadPriority } from './threadPriority';
-import { DT, encodePredictRequest } from '../wire/wireCodec';
+import { DT, encodePredictRequest } from '../../wire/wireCodec';
 
 export interface WorkerInit {
   model: ServedModel;

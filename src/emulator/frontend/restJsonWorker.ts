@@ -3,8 +3,8 @@
 // serves the gRPC, health and REST ports of every service. The thread runs dist/emulator.js itself (main.ts calls
 // runRestJsonWorker off the main thread), so there is no extra bundle for packaging to forget.
 import { parentPort, workerData } from 'node:worker_threads';
-import { isAccelError, type ErrorCode } from '../domain/errors';
-import type { ServedModel } from './predictionService';
+import { isAccelError, type ErrorCode } from '../../domain/errors';
+import type { ServedModel } from '../runtime/predictionService';
 import { jsonFromResponse, parseRestBody, requestFromJson } from './restJson';
 
 export interface RestJsonInit {

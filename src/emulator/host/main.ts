@@ -6,10 +6,10 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
-import { isAccelError } from '../domain/errors';
-import type { Logger } from '../domain/ports';
+import { isAccelError } from '../../domain/errors';
+import type { Logger } from '../../domain/ports';
 import { keepServingOnUncaughtErrors } from './processErrors';
-import { runRestJsonWorker } from './restJsonWorker';
+import { runRestJsonWorker } from '../frontend/restJsonWorker';
 // The host, the store and gRPC are loaded in main() only: this bundle is also the REST JSON worker's entry, which
 // needs none of them (it starts in ~0.15 s instead of ~1.2 s, and holds ~11 MB instead of ~47 MB).
 
@@ -90,8 +90,8 @@ async function main(): Promise<void> {
   const home = path.resolve(flags.home ?? env.ACCEL_HOME ?? path.join(os.homedir(), '.accel'));
   const [{ DEFAULT_DEVICE_COUNT }, { openStore }, { EmulatorHost, HostAlreadyRunning }, { EXIT_ALREADY_RUNNING }] =
     await Promise.all([
-      import('../core/services'),
-      import('../store/fileStore'),
+      import('../../core/services'),
+      import('../../store/fileStore'),
       import('./host'),
       import('./hostControl'),
     ]);

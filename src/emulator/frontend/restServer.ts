@@ -7,13 +7,13 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { isAccelError, type ErrorCode } from '../domain/errors';
-import type { Logger } from '../domain/ports';
+import { isAccelError, type ErrorCode } from '../../domain/errors';
+import type { Logger } from '../../domain/ports';
 import type { AuthFailure } from './auth';
-import type { ServedModel } from './predictionService';
+import type { ServedModel } from '../runtime/predictionService';
 import { restRefusal } from './restGuard';
 import { RestJsonThread } from './restJsonThread';
-import type { WorkerPool } from './workerPool';
+import type { WorkerPool } from '../runtime/workerPool';
 
 export interface RestServer {
   port: number;

@@ -15,8 +15,8 @@
 // (libvips' timeout, the per-image budget checked between the images of a batch, the job's checkpoint).
 import * as jpegTurbo from '@julusian/jpeg-turbo';
 import sharp from 'sharp';
-import { AccelError } from '../domain/errors';
-import type { PreprocessingPreset, TensorSpec } from '../domain/types';
+import { AccelError } from '../../domain/errors';
+import type { PreprocessingPreset, TensorSpec } from '../../domain/types';
 import { SUPPORTED_FORMATS, foreignFormatName, sniffImageFormat } from './imageFormat';
 import { MAX_JPEG_SCANS, jpegFrame, jpegScanCount } from './jpegMarkers';
 import { WorkerTerminating, nativeSync } from './nativeSection';

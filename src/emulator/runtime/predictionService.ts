@@ -1,13 +1,13 @@
 // The two TF Serving RPCs for one model: Predict (runs inside an inference worker, next to its session) and
 // GetModelMetadata (answered on the main thread from the model's tensor specs).
 import type * as ort from 'onnxruntime-node';
-import { AccelError } from '../domain/errors';
-import { presetOf } from '../domain/presets';
-import type { PreprocessingPreset, TensorSpec } from '../domain/types';
+import { AccelError } from '../../domain/errors';
+import { presetOf } from '../../domain/presets';
+import type { PreprocessingPreset, TensorSpec } from '../../domain/types';
 import { imageLayoutFor, preprocessImages } from './preprocess';
-import { servingRoot } from '../wire/servingProtos';
-import { DTYPE_TO_TF, checkShape, elementCount, formatShape, numericInput, outputTensor, specTypeName, tfTypeName, wireChecked } from '../wire/tensorCodec';
-import { DT, WireFormatError, encodePredictResponse, readValues, scanPredictRequest, valueCount, type WireTensor } from '../wire/wireCodec';
+import { servingRoot } from '../../wire/servingProtos';
+import { DTYPE_TO_TF, checkShape, elementCount, formatShape, numericInput, outputTensor, specTypeName, tfTypeName, wireChecked } from '../../wire/tensorCodec';
+import { DT, WireFormatError, encodePredictResponse, readValues, scanPredictRequest, valueCount, type WireTensor } from '../../wire/wireCodec';
 
 /** What a worker knows about the model it serves (plain data: it crosses the worker boundary). */
 export interface ServedModel {

@@ -2,12 +2,12 @@
 // keys and TLS material come from files, flags and the environment.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import { AccelError } from '../domain/errors';
-import { MANIFEST_KIND, type RuntimeManifest } from '../core/images';
-import type { Logger } from '../domain/ports';
-import { hashKey } from '../core/services';
-import { DevicePool } from './devicePool';
-import { startServiceEndpoint } from './serviceEndpoint';
+import { AccelError } from '../../domain/errors';
+import { MANIFEST_KIND, type RuntimeManifest } from '../../core/images';
+import type { Logger } from '../../domain/ports';
+import { hashKey } from '../../core/services';
+import { DevicePool } from '../runtime/devicePool';
+import { startServiceEndpoint } from '../frontend/serviceEndpoint';
 
 export { runHealthCheck } from './healthCheck';
 

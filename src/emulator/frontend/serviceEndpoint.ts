@@ -16,17 +16,17 @@ import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import * as os from 'node:os';
-import { AccelError, isAccelError, type ErrorCode } from '../domain/errors';
-import type { Logger } from '../domain/ports';
-import type { LabelSet, PreprocessingPreset, PresetName, TensorSpec } from '../domain/types';
+import { AccelError, isAccelError, type ErrorCode } from '../../domain/errors';
+import type { Logger } from '../../domain/ports';
+import type { LabelSet, PreprocessingPreset, PresetName, TensorSpec } from '../../domain/types';
 import { authorize } from './auth';
-import type { DevicePool } from './devicePool';
-import { modelMetadataResponse, type ServedModel } from './predictionService';
+import type { DevicePool } from '../runtime/devicePool';
+import { modelMetadataResponse, type ServedModel } from '../runtime/predictionService';
 import { startRestServer, type RestServer } from './restServer';
 import { bindWithReceiveWindow } from './receiveWindow';
-import { PREDICTION_SERVICE, servingPackage } from '../wire/servingProtos';
-import { WorkerPool, callControl } from './workerPool';
-import { OUTPUT_ENCODING_HEADER, TIMING_TRAILERS } from '../wire/headers';
+import { PREDICTION_SERVICE, servingPackage } from '../../wire/servingProtos';
+import { WorkerPool, callControl } from '../runtime/workerPool';
+import { OUTPUT_ENCODING_HEADER, TIMING_TRAILERS } from '../../wire/headers';
 
 export interface EndpointModel {
   serviceName: string;

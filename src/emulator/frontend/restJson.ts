@@ -2,11 +2,11 @@
 // bytes before JSON.parse builds anything, nested number lists must be rectangular (a ragged list is refused and
 // named), and a tensor is only allocated once its shape matches the model's input and fits in the body.
 // Runs in the REST JSON worker (restJsonWorker.ts), never on the thread that serves every endpoint.
-import { AccelError } from '../domain/errors';
-import type { TensorSpec } from '../domain/types';
-import type { ServedModel } from './predictionService';
-import { checkShape, tensorToFloat32 } from '../wire/tensorCodec';
-import { DT, decodePredictResponse, encodePredictRequest, type WireTensor } from '../wire/wireCodec';
+import { AccelError } from '../../domain/errors';
+import type { TensorSpec } from '../../domain/types';
+import type { ServedModel } from '../runtime/predictionService';
+import { checkShape, tensorToFloat32 } from '../../wire/tensorCodec';
+import { DT, decodePredictResponse, encodePredictRequest, type WireTensor } from '../../wire/wireCodec';
 
 /** Deepest nesting of JSON arrays and objects accepted: a rank-8 tensor in a keyed instance needs 11. */
 export const MAX_JSON_DEPTH = 32;

@@ -8,8 +8,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { AccelError, type ErrorCode } from '../domain/errors';
-import type { Logger } from '../domain/ports';
+import { AccelError, type ErrorCode } from '../../domain/errors';
+import type { Logger } from '../../domain/ports';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './inferenceWorker';
 import { claimForTermination, newNativeState } from './nativeSection';
 import type { ServedModel } from './predictionService';
