@@ -10,6 +10,8 @@ const reply = Buffer.alloc(4040, 7);
 server.addService({ Echo: ECHO_METHOD } as grpc.ServiceDefinition, {
   Echo: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(null, reply),
 });
-void bindWithReceiveWindow(server, '127.0.0.1:0', grpc.ServerCredentials.createInsecure()).then((port) => process.stdout.write(`${JSON.stringify({ port })}\n`));
+void bindWithReceiveWindow(server, '127.0.0.1:0', grpc.ServerCredentials.createInsecure()).then((port) =>
+  process.stdout.write(`${JSON.stringify({ port })}\n`),
+);
 process.stdin.resume();
 process.stdin.on('end', () => process.exit(0));

@@ -22,7 +22,9 @@ void (async () => {
       process.stdout.write('ok\n');
     } else if (line === 'eld-stop') {
       eld.disable();
-      process.stdout.write(`${JSON.stringify({ min: ms(eld.min), median: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max), n: eld.count })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ min: ms(eld.min), median: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max), n: eld.count })}\n`,
+      );
     }
   });
   process.stdin.on('end', () => void endpoint.stop().then(() => process.exit(0)));

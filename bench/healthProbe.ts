@@ -4,14 +4,23 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
-const def = protoLoader.loadSync(require.resolve('grpc-health-check/proto/health/v1/health.proto'), { keepCase: true, enums: String });
+const def = protoLoader.loadSync(require.resolve('grpc-health-check/proto/health/v1/health.proto'), {
+  keepCase: true,
+  enums: String,
+});
 const Health = (grpc.loadPackageDefinition(def) as any).grpc.health.v1.Health;
 const client = new Health(`127.0.0.1:${process.argv[2]}`, grpc.credentials.createInsecure());
 const latencies: number[] = [];
 let errors = 0;
 let running = true;
 
-const check = () => new Promise<void>((resolve) => client.Check({ service: '' }, (e: Error | null) => { if (e) errors++; resolve(); }));
+const check = () =>
+  new Promise<void>((resolve) =>
+    client.Check({ service: '' }, (e: Error | null) => {
+      if (e) errors++;
+      resolve();
+    }),
+  );
 
 void (async () => {
   for (let i = 0; i < 20; i++) await check(); // connect and warm up before the caller starts the load

@@ -7,7 +7,12 @@ import { replicaSessionOptions } from '../src/emulator/runtime/sessionOptions';
 import { lowerThisThreadPriority } from '../src/emulator/runtime/threadPriority';
 
 const { modelPath, threads, runs, inputName, dims, mode } = workerData as {
-  modelPath: string; threads: number; runs: number; inputName: string; dims: number[]; mode: 'step' | 'throughput';
+  modelPath: string;
+  threads: number;
+  runs: number;
+  inputName: string;
+  dims: number[];
+  mode: 'step' | 'throughput';
 };
 
 void (async () => {

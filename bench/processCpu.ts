@@ -2,7 +2,10 @@
 // V8 helpers), from /proc (Linux). Used to show where the CPU of each served request goes.
 import * as fs from 'node:fs';
 
-export interface ThreadCpuMs { main: number; other: number }
+export interface ThreadCpuMs {
+  main: number;
+  other: number;
+}
 
 export function threadCpuMs(pid: number): ThreadCpuMs | undefined {
   const dir = `/proc/${pid}/task`;

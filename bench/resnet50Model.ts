@@ -41,7 +41,13 @@ export function buildResnet50(): Uint8Array {
     const w = weight(`${id}.w`, [cout, cin, k, k], cin * k * k);
     const b = weight(`${id}.b`, [cout], 1, true);
     const p = Math.floor(k / 2);
-    nodes.push({ name: id, op_type: 'Conv', input: [x, w, b], output: [id], attribute: [ints('kernel_shape', [k, k]), ints('strides', [stride, stride]), ints('pads', [p, p, p, p])] });
+    nodes.push({
+      name: id,
+      op_type: 'Conv',
+      input: [x, w, b],
+      output: [id],
+      attribute: [ints('kernel_shape', [k, k]), ints('strides', [stride, stride]), ints('pads', [p, p, p, p])],
+    });
     return id;
   };
   const op = (op_type: string, input: string[], attribute: object[] = []) => {
@@ -68,10 +74,21 @@ export function buildResnet50(): Uint8Array {
   const fcW = weight('fc.w', [1000, 2048], 2048);
   const fcB = weight('fc.b', [1000], 1, true);
   x = op('Gemm', [x, fcW, fcB], [{ name: 'transB', type: 2, i: 1 }]);
-  nodes.push({ name: 'softmax', op_type: 'Softmax', input: [x], output: [RESNET50_OUTPUT], attribute: [{ name: 'axis', type: 2, i: 1 }] });
+  nodes.push({
+    name: 'softmax',
+    op_type: 'Softmax',
+    input: [x],
+    output: [RESNET50_OUTPUT],
+    attribute: [{ name: 'axis', type: 2, i: 1 }],
+  });
   const tensor = (name: string, dims: Array<number | string>) => ({
     name,
-    type: { tensor_type: { elem_type: 1, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d })) } } },
+    type: {
+      tensor_type: {
+        elem_type: 1,
+        shape: { dim: dims.map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d })) },
+      },
+    },
   });
   return encodeOnnx({
     ir_version: 8,

@@ -36,14 +36,28 @@ const DIMS = [1, 3, 224, 224];
 
 const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
-interface Stats { n: number; min: number; median: number; p99: number; max: number; mean: number }
+interface Stats {
+  n: number;
+  min: number;
+  median: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
 
 const r3 = (v: number) => Number(v.toFixed(3));
 
 function stats(xs: number[]): Stats {
   const s = [...xs].sort((a, b) => a - b);
   const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-  return { n: s.length, min: r3(s[0]), median: r3(q(0.5)), p99: r3(q(0.99)), max: r3(s[s.length - 1]), mean: r3(s.reduce((a, b) => a + b, 0) / s.length) };
+  return {
+    n: s.length,
+    min: r3(s[0]),
+    median: r3(q(0.5)),
+    p99: r3(q(0.99)),
+    max: r3(s[s.length - 1]),
+    mean: r3(s.reduce((a, b) => a + b, 0) / s.length),
+  };
 }
 
 /** min/median/max of a handful of values (rounds, cold starts). */
@@ -85,16 +99,36 @@ interface BenchModel {
 function bundleEndpoint(): string {
   const outdir = path.join(repoRoot, '.cache', 'bench');
   buildSync({
-    entryPoints: { endpointProcess: path.join(__dirname, 'endpointProcess.ts'), inferenceWorker: path.join(repoRoot, 'src', 'emulator', 'inferenceWorker.ts') },
-    outdir, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning',
+    entryPoints: {
+      endpointProcess: path.join(__dirname, 'endpointProcess.ts'),
+      inferenceWorker: path.join(repoRoot, 'src', 'emulator', 'inferenceWorker.ts'),
+    },
+    outdir,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'warning',
     external: ['onnxruntime-node', 'sharp', '@julusian/jpeg-turbo', 'grpc-health-check', '@grpc/reflection'],
   });
   return path.join(outdir, 'endpointProcess.js');
 }
 
 /** A child process (a bench/*.ts script under tsx, or a .js file); resolves once it printed its first line. */
-async function startChild(script: string, args: string[], nodeFlags: string[] = []): Promise<{ child: ChildProcess; first: string; ask: (line: string) => Promise<string>; rest: () => Promise<string> }> {
-  const argv = [...nodeFlags, ...(script.endsWith('.js') ? [script] : ['--import', 'tsx', path.join(__dirname, script)])];
+async function startChild(
+  script: string,
+  args: string[],
+  nodeFlags: string[] = [],
+): Promise<{
+  child: ChildProcess;
+  first: string;
+  ask: (line: string) => Promise<string>;
+  rest: () => Promise<string>;
+}> {
+  const argv = [
+    ...nodeFlags,
+    ...(script.endsWith('.js') ? [script] : ['--import', 'tsx', path.join(__dirname, script)]),
+  ];
   const child = spawn(process.execPath, [...argv, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   let buf = '';
   child.stdout.on('data', (d: Buffer) => (buf += d.toString()));
@@ -111,23 +145,25 @@ async function startChild(script: string, args: string[], nodeFlags: string[] = 
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
   // A command line to the child, answered by one line.
-  const ask = (line: string) => new Promise<string>((resolve) => {
-    const onData = () => {
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      child.stdout!.off('data', onData);
-      const answer = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      resolve(answer);
-    };
-    child.stdout!.on('data', onData);
-    child.stdin!.write(`${line}\n`);
-  });
+  const ask = (line: string) =>
+    new Promise<string>((resolve) => {
+      const onData = () => {
+        const nl = buf.indexOf('\n');
+        if (nl < 0) return;
+        child.stdout!.off('data', onData);
+        const answer = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        resolve(answer);
+      };
+      child.stdout!.on('data', onData);
+      child.stdin!.write(`${line}\n`);
+    });
   // Closing stdin asks the child to finish; it answers with its last line and exits.
-  const rest = () => new Promise<string>((resolve) => {
-    child.once('exit', () => resolve(buf.trim()));
-    child.stdin.end();
-  });
+  const rest = () =>
+    new Promise<string>((resolve) => {
+      child.once('exit', () => resolve(buf.trim()));
+      child.stdin.end();
+    });
   return { child, first, ask, rest };
 }
 
@@ -136,15 +172,26 @@ async function startChild(script: string, args: string[], nodeFlags: string[] = 
 function ortWorker(m: BenchModel, threads: number, runs: number, mode: 'step' | 'throughput'): Worker {
   const file = path.join(__dirname, 'ortWorker.ts');
   return new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, {
-    eval: true, workerData: { modelPath: m.path, threads, runs, inputName: m.input.name, dims: DIMS, mode },
+    eval: true,
+    workerData: { modelPath: m.path, threads, runs, inputName: m.input.name, dims: DIMS, mode },
   });
 }
 
 /** A replica-like session in a worker thread that runs one inference per `step()` and returns its time. */
-async function floorSession(m: BenchModel, threads: number): Promise<{ step: () => Promise<number>; close: () => Promise<number> }> {
+async function floorSession(
+  m: BenchModel,
+  threads: number,
+): Promise<{ step: () => Promise<number>; close: () => Promise<number> }> {
   const w = ortWorker(m, threads, 0, 'step');
-  await new Promise<void>((resolve, reject) => { w.once('message', () => resolve()); w.once('error', reject); });
-  const step = () => new Promise<number>((resolve) => { w.once('message', resolve); w.postMessage('run'); });
+  await new Promise<void>((resolve, reject) => {
+    w.once('message', () => resolve());
+    w.once('error', reject);
+  });
+  const step = () =>
+    new Promise<number>((resolve) => {
+      w.once('message', resolve);
+      w.postMessage('run');
+    });
   return { step, close: () => w.terminate() };
 }
 
@@ -152,7 +199,11 @@ async function floorSession(m: BenchModel, threads: number): Promise<{ step: () 
 async function inProcessThroughput(m: BenchModel, sessions: number, threads: number): Promise<number> {
   const runs = Math.ceil(m.throughputRequests / sessions);
   const workers = Array.from({ length: sessions }, () => ortWorker(m, threads, runs, 'throughput'));
-  const next = (w: Worker) => new Promise<void>((resolve, reject) => { w.once('message', () => resolve()); w.once('error', reject); });
+  const next = (w: Worker) =>
+    new Promise<void>((resolve, reject) => {
+      w.once('message', () => resolve());
+      w.once('error', reject);
+    });
   await Promise.all(workers.map(next));
   const t = performance.now();
   const done = Promise.all(workers.map(next));
@@ -167,16 +218,36 @@ async function inProcessThroughput(m: BenchModel, sessions: number, threads: num
 async function startEcho(): Promise<{ call: (payload: Buffer) => Promise<void>; close: () => Promise<void> }> {
   const echo = await startChild('echoProcess.ts', [], SERVING_NODE_FLAGS);
   const client = new grpc.Client(`127.0.0.1:${JSON.parse(echo.first).port}`, grpc.credentials.createInsecure());
-  const call = (payload: Buffer) => new Promise<void>((resolve, reject) =>
-    client.makeUnaryRequest(ECHO_METHOD.path, ECHO_METHOD.requestSerialize, ECHO_METHOD.responseDeserialize, payload, new grpc.Metadata(), (e) => (e ? reject(e) : resolve())));
-  return { call, close: async () => { client.close(); await echo.rest(); } };
+  const call = (payload: Buffer) =>
+    new Promise<void>((resolve, reject) =>
+      client.makeUnaryRequest(
+        ECHO_METHOD.path,
+        ECHO_METHOD.requestSerialize,
+        ECHO_METHOD.responseDeserialize,
+        payload,
+        new grpc.Metadata(),
+        (e) => (e ? reject(e) : resolve()),
+      ),
+    );
+  return {
+    call,
+    close: async () => {
+      client.close();
+      await echo.rest();
+    },
+  };
 }
 
 /**
  * Round trips measured in alternation with their floors (in-process run, echo of the same size), so load from
  * other processes on the machine lands on the served figure and its floor alike.
  */
-async function paired(n: number, served: () => Promise<unknown>, floor: () => Promise<number>, echo: () => Promise<void>) {
+async function paired(
+  n: number,
+  served: () => Promise<unknown>,
+  floor: () => Promise<number>,
+  echo: () => Promise<void>,
+) {
   const s: number[] = [];
   const f: number[] = [];
   const e: number[] = [];
@@ -188,28 +259,65 @@ async function paired(n: number, served: () => Promise<unknown>, floor: () => Pr
     t = performance.now();
     await served();
     const servedMs = performance.now() - t;
-    if (i >= 3) { s.push(servedMs); f.push(floorMs); e.push(echoMs); }
+    if (i >= 3) {
+      s.push(servedMs);
+      f.push(floorMs);
+      e.push(echoMs);
+    }
   }
   return { served: stats(s), floor: stats(f), echo: stats(e) };
 }
 
 // ---- serving ----
 
-interface Endpoint { pid: number; port: number; coldMs: number; client: PredictionClient; ask: (line: string) => Promise<string>; stop: () => Promise<void> }
+interface Endpoint {
+  pid: number;
+  port: number;
+  coldMs: number;
+  client: PredictionClient;
+  ask: (line: string) => Promise<string>;
+  stop: () => Promise<void>;
+}
 
 /** Spawns the endpoint process and waits for its first prediction: the cold start a user sees. */
 async function startEndpoint(m: BenchModel): Promise<Endpoint> {
   const started = performance.now();
   const config = {
-    model: { serviceName: `bench-${m.key}`, modelName: m.key, modelVersion: 1, modelPath: m.path, inputs: [m.input], outputs: [m.output], preset: m.preset, labels: 'imagenet-1000' },
-    port: 0, replicas: REPLICAS, intraOpThreads: THREADS, auth: { enabled: true, keyHashes: [sha256Hex(KEY)] }, maxQueue: 256,
+    model: {
+      serviceName: `bench-${m.key}`,
+      modelName: m.key,
+      modelVersion: 1,
+      modelPath: m.path,
+      inputs: [m.input],
+      outputs: [m.output],
+      preset: m.preset,
+      labels: 'imagenet-1000',
+    },
+    port: 0,
+    replicas: REPLICAS,
+    intraOpThreads: THREADS,
+    auth: { enabled: true, keyHashes: [sha256Hex(KEY)] },
+    maxQueue: 256,
   };
   const ep = await startChild(endpointBundle, [JSON.stringify(config)], SERVING_NODE_FLAGS);
   const port = JSON.parse(ep.first).port as number;
-  const client = new PredictionClient('127.0.0.1', port, false, KEY, `bench-${m.key}`, undefined, { attempts: 1, deadlineMs: 60_000 });
+  const client = new PredictionClient('127.0.0.1', port, false, KEY, `bench-${m.key}`, undefined, {
+    attempts: 1,
+    deadlineMs: 60_000,
+  });
   await client.scoreTensors({ [m.input.name]: { data: new Float32Array(150528).fill(0.5), shape: DIMS } });
   const coldMs = performance.now() - started;
-  return { pid: ep.child.pid!, port, coldMs, client, ask: ep.ask, stop: async () => { client.close(); await ep.rest(); } };
+  return {
+    pid: ep.child.pid!,
+    port,
+    coldMs,
+    client,
+    ask: ep.ask,
+    stop: async () => {
+      client.close();
+      await ep.rest();
+    },
+  };
 }
 
 /**
@@ -217,31 +325,55 @@ async function startEndpoint(m: BenchModel): Promise<Endpoint> {
  * encoded once (as load generators like ghz do), so the client's own encoding does not compete for the CPU.
  */
 async function servedLoad(port: number, m: BenchModel, concurrency: number, requests: number, endpointPid?: number) {
-  const body = Buffer.from(encodePredictRequest({
-    inputs: new Map([[m.input.name, { dtype: DT.FLOAT, shape: DIMS, tensorContent: new Uint8Array(new Float32Array(150528).fill(0.5).buffer) }]]),
-    outputFilter: [],
-  }));
-  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
+  const body = Buffer.from(
+    encodePredictRequest({
+      inputs: new Map([
+        [
+          m.input.name,
+          { dtype: DT.FLOAT, shape: DIMS, tensorContent: new Uint8Array(new Float32Array(150528).fill(0.5).buffer) },
+        ],
+      ]),
+      outputFilter: [],
+    }),
+  );
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+    'grpc.max_receive_message_length': -1,
+  });
   const md = new grpc.Metadata();
   md.set('authorization', `Bearer ${KEY}`);
   md.set(ROUTE_HEADER, `/api/v1/service/bench-${m.key}`);
   md.set(OUTPUT_ENCODING_HEADER, 'tensor_content');
   const identity = (b: Buffer) => b;
-  const call = () => new Promise<void>((resolve, reject) =>
-    client.makeUnaryRequest('/tensorflow.serving.PredictionService/Predict', identity, identity, body, md, { deadline: Date.now() + 120_000 }, (e) => (e ? reject(e) : resolve())));
+  const call = () =>
+    new Promise<void>((resolve, reject) =>
+      client.makeUnaryRequest(
+        '/tensorflow.serving.PredictionService/Predict',
+        identity,
+        identity,
+        body,
+        md,
+        { deadline: Date.now() + 120_000 },
+        (e) => (e ? reject(e) : resolve()),
+      ),
+    );
   for (let i = 0; i < concurrency; i++) await call(); // connection and both replicas warm
   const latencies: number[] = [];
   let issued = 0;
-  const before = { loadGenerator: process.cpuUsage(), endpoint: endpointPid === undefined ? undefined : threadCpuMs(endpointPid) };
+  const before = {
+    loadGenerator: process.cpuUsage(),
+    endpoint: endpointPid === undefined ? undefined : threadCpuMs(endpointPid),
+  };
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (issued < requests) {
-      issued++;
-      const t = performance.now();
-      await call();
-      latencies.push(performance.now() - t);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (issued < requests) {
+        issued++;
+        const t = performance.now();
+        await call();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
   const wall = performance.now() - started;
   // CPU time per timed request (connection set-up and warm-up calls excluded): this process, the endpoint's threads.
   const loadGenerator = process.cpuUsage(before.loadGenerator);
@@ -256,10 +388,18 @@ async function servedLoad(port: number, m: BenchModel, concurrency: number, requ
   return { rps: r3(latencies.length / (wall / 1000)), latency: stats(latencies), cpuMs };
 }
 
-async function benchModel(m: BenchModel, echo: Awaited<ReturnType<typeof startEcho>>, preprocessJpeg: () => Promise<unknown>) {
+async function benchModel(
+  m: BenchModel,
+  echo: Awaited<ReturnType<typeof startEcho>>,
+  preprocessJpeg: () => Promise<unknown>,
+) {
   log(`${m.key}: in-process throughput configs`);
   const configs: Array<{ sessions: number; threads: number; rps: number }> = [];
-  for (const [sessions, threads] of [[1, CPUS], [CPUS, 1], [REPLICAS, THREADS]]) {
+  for (const [sessions, threads] of [
+    [1, CPUS],
+    [CPUS, 1],
+    [REPLICAS, THREADS],
+  ]) {
     if (configs.some((c) => c.sessions === sessions && c.threads === threads)) continue;
     configs.push({ sessions, threads, rps: await inProcessThroughput(m, sessions, threads) });
   }
@@ -275,36 +415,61 @@ async function benchModel(m: BenchModel, echo: Awaited<ReturnType<typeof startEc
   const ep = await startEndpoint(m);
   colds.push(ep.coldMs);
 
-  log(`${m.key}: float round trip (PredictionClient, concurrency 1), paired with in-process run (${THREADS} intra-op thread(s)) and echo`);
+  log(
+    `${m.key}: float round trip (PredictionClient, concurrency 1), paired with in-process run (${THREADS} intra-op thread(s)) and echo`,
+  );
   const floorSess = await floorSession(m, THREADS);
   const data = new Float32Array(150528).fill(0.5);
-  const floatBody = Buffer.alloc(encodePredictRequest({ inputs: new Map([[m.input.name, { dtype: DT.FLOAT, shape: DIMS, tensorContent: new Uint8Array(data.buffer) }]]), outputFilter: [] }).length, 1);
+  const floatBody = Buffer.alloc(
+    encodePredictRequest({
+      inputs: new Map([[m.input.name, { dtype: DT.FLOAT, shape: DIMS, tensorContent: new Uint8Array(data.buffer) }]]),
+      outputFilter: [],
+    }).length,
+    1,
+  );
   const server = { queue: [] as number[], decode: [] as number[], inference: [] as number[] };
-  const float = await paired(m.runs, async () => {
-    const r = await ep.client.scoreTensors({ [m.input.name]: { data, shape: DIMS } });
-    server.queue.push(r.timings.queueMs!);
-    server.decode.push(r.timings.preprocessMs!);
-    server.inference.push(r.timings.inferenceMs!);
-  }, floorSess.step, () => echo.call(floatBody));
+  const float = await paired(
+    m.runs,
+    async () => {
+      const r = await ep.client.scoreTensors({ [m.input.name]: { data, shape: DIMS } });
+      server.queue.push(r.timings.queueMs!);
+      server.decode.push(r.timings.preprocessMs!);
+      server.inference.push(r.timings.inferenceMs!);
+    },
+    floorSess.step,
+    () => echo.call(floatBody),
+  );
 
   log(`${m.key}: JPEG round trip, paired with in-process preprocessing + run and echo`);
   const jpeg = fs.readFileSync(JPEG);
-  const jpegBody = Buffer.alloc(encodePredictRequest({ inputs: new Map([[m.input.name, { dtype: DT.STRING, shape: [1], stringVal: [jpeg] }]]), outputFilter: [] }).length, 1);
+  const jpegBody = Buffer.alloc(
+    encodePredictRequest({
+      inputs: new Map([[m.input.name, { dtype: DT.STRING, shape: [1], stringVal: [jpeg] }]]),
+      outputFilter: [],
+    }).length,
+    1,
+  );
   const jpegServer = { preprocess: [] as number[], inference: [] as number[] };
-  const jpegRt = await paired(m.runs, async () => {
-    const r = await ep.client.scoreImage(jpeg);
-    jpegServer.preprocess.push(r.timings.preprocessMs!);
-    jpegServer.inference.push(r.timings.inferenceMs!);
-  }, async () => {
-    const t = performance.now();
-    await preprocessJpeg();
-    return performance.now() - t + (await floorSess.step());
-  }, () => echo.call(jpegBody));
+  const jpegRt = await paired(
+    m.runs,
+    async () => {
+      const r = await ep.client.scoreImage(jpeg);
+      jpegServer.preprocess.push(r.timings.preprocessMs!);
+      jpegServer.inference.push(r.timings.inferenceMs!);
+    },
+    async () => {
+      const t = performance.now();
+      await preprocessJpeg();
+      return performance.now() - t + (await floorSess.step());
+    },
+    () => echo.call(jpegBody),
+  );
   await floorSess.close();
 
   log(`${m.key}: concurrency sweep`);
   const sweep: Array<{ concurrency: number } & Awaited<ReturnType<typeof servedLoad>>> = [];
-  for (const c of [1, 2, 4]) sweep.push({ concurrency: c, ...(await servedLoad(ep.port, m, c, m.throughputRequests, ep.pid)) });
+  for (const c of [1, 2, 4])
+    sweep.push({ concurrency: c, ...(await servedLoad(ep.port, m, c, m.throughputRequests, ep.pid)) });
 
   // Concurrency 8 in rounds bracketed by the best in-process config, so load from other processes on the
   // machine shifts served and in-process figures alike. Nothing else runs against the endpoint meanwhile; the CPU
@@ -312,7 +477,11 @@ async function benchModel(m: BenchModel, echo: Awaited<ReturnType<typeof startEc
   log(`${m.key}: concurrency 8 vs in-process (${ROUNDS} rounds)`);
   const inProcess = [await inProcessThroughput(m, best.sessions, best.threads)];
   const served8: Array<Awaited<ReturnType<typeof servedLoad>>> = [];
-  const cpu = { loadGenerator: [] as number[], endpointMainThread: [] as number[], endpointOtherThreads: [] as number[] };
+  const cpu = {
+    loadGenerator: [] as number[],
+    endpointMainThread: [] as number[],
+    endpointOtherThreads: [] as number[],
+  };
   for (let i = 0; i < ROUNDS; i++) {
     const round = await servedLoad(ep.port, m, 8, m.throughputRequests, ep.pid);
     cpu.loadGenerator.push(round.cpuMs.loadGenerator);
@@ -366,7 +535,11 @@ async function benchModel(m: BenchModel, echo: Awaited<ReturnType<typeof startEc
       ratio: ratio(jpegRt.served.median, jpegFloor),
       server: { preprocessMs: stats(jpegServer.preprocess), inferenceMs: stats(jpegServer.inference) },
     },
-    inProcessThroughputRps: { configs, best: { sessions: best.sessions, threads: best.threads }, bracketingRuns: spread(inProcess) },
+    inProcessThroughputRps: {
+      configs,
+      best: { sessions: best.sessions, threads: best.threads },
+      bracketingRuns: spread(inProcess),
+    },
     concurrency: sweep,
     concurrency8VsInProcess: {
       servedRps: spread(served8.map((s) => s.rps)),
@@ -380,10 +553,24 @@ async function benchModel(m: BenchModel, echo: Awaited<ReturnType<typeof startEc
         how: 'CPU time per timed request in each concurrency-8 round (connection set-up and warm-up calls excluded): the load generator (this process), the endpoint gRPC thread, the endpoint other threads (inference workers, libuv, V8 helpers), from /proc; inProcessPerRun = all cores / median in-process rps',
       },
     },
-    healthUnderLoadMs: { ...stats(health.latencies), errors: health.errors, how: 'grpc.health.v1 Check every 5 ms from a separate process during concurrency-8 rounds of their own (not the throughput rounds)' },
-    endpointEventLoopDelayMs: { rounds: eventLoopDelay, how: "the endpoint's gRPC thread, perf_hooks.monitorEventLoopDelay during each concurrency-8 round: blocking by our code plus the OS's scheduling delay" },
-    healthIdleMs: { ...stats(healthIdle.latencies), errors: healthIdle.errors, how: 'the same probe for 2 s with the endpoint idle (machine noise floor)' },
-    coldStartMs: { ...spread(colds), what: 'spawn of the (bundled) endpoint process → model loaded on every replica → first prediction answered' },
+    healthUnderLoadMs: {
+      ...stats(health.latencies),
+      errors: health.errors,
+      how: 'grpc.health.v1 Check every 5 ms from a separate process during concurrency-8 rounds of their own (not the throughput rounds)',
+    },
+    endpointEventLoopDelayMs: {
+      rounds: eventLoopDelay,
+      how: "the endpoint's gRPC thread, perf_hooks.monitorEventLoopDelay during each concurrency-8 round: blocking by our code plus the OS's scheduling delay",
+    },
+    healthIdleMs: {
+      ...stats(healthIdle.latencies),
+      errors: healthIdle.errors,
+      how: 'the same probe for 2 s with the endpoint idle (machine noise floor)',
+    },
+    coldStartMs: {
+      ...spread(colds),
+      what: 'spawn of the (bundled) endpoint process → model loaded on every replica → first prediction answered',
+    },
   };
 }
 
@@ -395,12 +582,22 @@ async function main() {
   log('generating/loading the ResNet-50 model');
   const models: BenchModel[] = [
     {
-      key: 'resnet50', path: resnet50Path(repoRoot), preset: 'resnet50', runs: Number(process.env.BENCH_RUNS_RESNET ?? 40), throughputRequests: 96,
-      input: { name: RESNET50_INPUT, dtype: 'float32', shape: ['N', 3, 224, 224] }, output: { name: RESNET50_OUTPUT, dtype: 'float32', shape: ['N', 1000] },
+      key: 'resnet50',
+      path: resnet50Path(repoRoot),
+      preset: 'resnet50',
+      runs: Number(process.env.BENCH_RUNS_RESNET ?? 40),
+      throughputRequests: 96,
+      input: { name: RESNET50_INPUT, dtype: 'float32', shape: ['N', 3, 224, 224] },
+      output: { name: RESNET50_OUTPUT, dtype: 'float32', shape: ['N', 1000] },
     },
     {
-      key: 'mobilenetv2', path: path.join(dataDir, 'models', 'onnx', 'mobilenetv2-12-int8.onnx'), preset: 'mobilenetv2', runs: Number(process.env.BENCH_RUNS_MOBILENET ?? 150), throughputRequests: 400,
-      input: { name: 'input', dtype: 'float32', shape: ['batch_size', 3, 224, 224] }, output: { name: 'output', dtype: 'float32', shape: ['batch_size', 1000] },
+      key: 'mobilenetv2',
+      path: path.join(dataDir, 'models', 'onnx', 'mobilenetv2-12-int8.onnx'),
+      preset: 'mobilenetv2',
+      runs: Number(process.env.BENCH_RUNS_MOBILENET ?? 150),
+      throughputRequests: 400,
+      input: { name: 'input', dtype: 'float32', shape: ['batch_size', 3, 224, 224] },
+      output: { name: 'output', dtype: 'float32', shape: ['batch_size', 1000] },
     },
   ];
   const jpeg = fs.readFileSync(JPEG);
@@ -419,26 +616,51 @@ async function main() {
   for (const m of models) results[m.key] = await benchModel(m, echo, () => preprocessImages([jpeg], preset, layout));
   await echo.close();
 
-  const target = (name: string, value: number, limit: number, cmp: '<=' | '>=') => ({ name, value, target: `${cmp} ${limit}`, met: cmp === '<=' ? value <= limit : value >= limit });
+  const target = (name: string, value: number, limit: number, cmp: '<=' | '>=') => ({
+    name,
+    value,
+    target: `${cmp} ${limit}`,
+    met: cmp === '<=' ? value <= limit : value >= limit,
+  });
   const targets = [];
   for (const m of models) {
     const r = results[m.key];
-    targets.push(target(`${m.key}: float round trip p50 / (in-process floor + echo)`, r.floatRoundTripMs.ratio, 1.05, '<='));
-    targets.push(target(`${m.key}: throughput at concurrency 8 / best in-process throughput (median of rounds)`, r.concurrency8VsInProcess.ratio.median, 0.95, '>='));
+    targets.push(
+      target(`${m.key}: float round trip p50 / (in-process floor + echo)`, r.floatRoundTripMs.ratio, 1.05, '<='),
+    );
+    targets.push(
+      target(
+        `${m.key}: throughput at concurrency 8 / best in-process throughput (median of rounds)`,
+        r.concurrency8VsInProcess.ratio.median,
+        0.95,
+        '>=',
+      ),
+    );
     targets.push(target(`${m.key}: health p99 under load (ms)`, r.healthUnderLoadMs.p99, 5, '<='));
   }
   targets.push(target('JPEG preprocessing p50, 720p photo (ms)', preprocess.median, 5, '<='));
 
   const report = {
     benchmark: 'accel emulator serving path',
-    machine: { cpus: CPUS, cpuModel: os.cpus()[0]?.model, node: process.version, onnxruntime: (ort.env as { versions?: { common?: string } }).versions?.common, loadAverage: { start: loadAtStart, end: os.loadavg().map((v) => r3(v)) } },
+    machine: {
+      cpus: CPUS,
+      cpuModel: os.cpus()[0]?.model,
+      node: process.version,
+      onnxruntime: (ort.env as { versions?: { common?: string } }).versions?.common,
+      loadAverage: { start: loadAtStart, end: os.loadavg().map((v) => r3(v)) },
+    },
     notes: [
       'All times in ms. The endpoint runs in its own process; clients talk to it over 127.0.0.1; inference runs in worker threads at lower priority.',
       'Floors use the replica session options (src/emulator/runtime/sessionOptions.ts) and thread priority, in worker threads, in this same run.',
       'The ResNet-50 model has random weights (timing only); MobileNetV2 is the real int8 model from the shared data.',
       'See bench/README.md for each figure.',
     ],
-    preprocessing720pJpegMs: { total: preprocess, decode, resizeCropNormalize: resize, image: { file: path.basename(JPEG), width: img.width, height: img.height, bytes: jpeg.length } },
+    preprocessing720pJpegMs: {
+      total: preprocess,
+      decode,
+      resizeCropNormalize: resize,
+      image: { file: path.basename(JPEG), width: img.width, height: img.height, bytes: jpeg.length },
+    },
     models: results,
     targets,
     durationSeconds: Number(((performance.now() - t0) / 1000).toFixed(1)),

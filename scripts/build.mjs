@@ -5,7 +5,14 @@ import { cpSync, mkdirSync, existsSync } from 'node:fs';
 const production = process.argv.includes('--production');
 // grpc-health-check and @grpc/reflection read their .proto files relative to their own folder at run time, and
 // @julusian/jpeg-turbo its prebuilt binary.
-const external = ['vscode', 'onnxruntime-node', 'sharp', '@julusian/jpeg-turbo', 'grpc-health-check', '@grpc/reflection'];
+const external = [
+  'vscode',
+  'onnxruntime-node',
+  'sharp',
+  '@julusian/jpeg-turbo',
+  'grpc-health-check',
+  '@grpc/reflection',
+];
 
 const nodeEntries = {
   extension: 'src/extension.ts',
@@ -23,7 +30,9 @@ const azureAsSiblingBundle = {
   name: 'azure-as-sibling-bundle',
   setup(b) {
     b.onResolve({ filter: /(^|\/)azure$/ }, (args) =>
-      args.kind === 'dynamic-import' && !args.importer.includes('/src/azure/') ? { path: './azure.js', external: true } : undefined,
+      args.kind === 'dynamic-import' && !args.importer.includes('/src/azure/')
+        ? { path: './azure.js', external: true }
+        : undefined,
     );
   },
 };

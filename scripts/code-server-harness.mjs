@@ -17,7 +17,10 @@ export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export function ensureTools() {
   if (existsSync(codeServerEntry) && existsSync(node24) && existsSync(chromiumPath)) return;
   const r = spawnSync('bash', [join(repoRoot, 'scripts/install-vscode-test-deps.sh')], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('scripts/install-vscode-test-deps.sh failed: the VS Code suites need code-server, Node 24 and chromium.');
+  if (r.status !== 0)
+    throw new Error(
+      'scripts/install-vscode-test-deps.sh failed: the VS Code suites need code-server, Node 24 and chromium.',
+    );
 }
 
 export async function freePort() {
@@ -35,7 +38,14 @@ export async function freePort() {
  * Starts code-server on an ephemeral port. `env` is inherited by its extension host (and so by the extension and
  * the emulator host the extension starts). Returns { url, port, dirs, proc, log(), stop() }.
  */
-export async function startCodeServer({ workspace, env = {}, userSettings = {}, extensionsDir, label = 'code-server', port: wanted }) {
+export async function startCodeServer({
+  workspace,
+  env = {},
+  userSettings = {},
+  extensionsDir,
+  label = 'code-server',
+  port: wanted,
+}) {
   ensureTools();
   const base = mkdtempSync(join(tmpdir(), 'accel-cs-'));
   const dirs = {
@@ -48,34 +58,44 @@ export async function startCodeServer({ workspace, env = {}, userSettings = {}, 
   mkdirSync(dirs.extensions, { recursive: true });
   writeFileSync(
     join(dirs.userData, 'User/settings.json'),
-    JSON.stringify({
-      'workbench.startupEditor': 'none',
-      'workbench.tips.enabled': false,
-      'security.workspace.trust.enabled': false,
-      'extensions.autoCheckUpdates': false,
-      'extensions.autoUpdate': false,
-      'telemetry.telemetryLevel': 'off',
-      'update.mode': 'none',
-      'chat.disableAIFeatures': true,
-      'workbench.secondarySideBar.defaultVisibility': 'hidden',
-      ...userSettings,
-    }, null, 2),
+    JSON.stringify(
+      {
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'security.workspace.trust.enabled': false,
+        'extensions.autoCheckUpdates': false,
+        'extensions.autoUpdate': false,
+        'telemetry.telemetryLevel': 'off',
+        'update.mode': 'none',
+        'chat.disableAIFeatures': true,
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+        ...userSettings,
+      },
+      null,
+      2,
+    ),
   );
   // Our own config file, so code-server does not write one into the user's home.
   writeFileSync(dirs.config, 'auth: none\ncert: false\n');
   const port = wanted ?? (await freePort());
   const args = [
     codeServerEntry,
-    '--config', dirs.config,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
+    '--config',
+    dirs.config,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
     '--disable-getting-started-override',
-    '--vscode-option', 'enable-smoke-test-driver',
-    '--extensions-dir', dirs.extensions,
-    '--user-data-dir', dirs.userData,
+    '--vscode-option',
+    'enable-smoke-test-driver',
+    '--extensions-dir',
+    dirs.extensions,
+    '--user-data-dir',
+    dirs.userData,
     workspace,
   ];
   let output = '';
@@ -92,15 +112,19 @@ export async function startCodeServer({ workspace, env = {}, userSettings = {}, 
   proc.stdout.on('data', append);
   proc.stderr.on('data', append);
   const url = `http://127.0.0.1:${port}/`;
-  await waitFor(async () => {
-    if (proc.exitCode !== null) throw new Error(`code-server exited (${proc.exitCode}) before listening:\n${output}`);
-    try {
-      const r = await fetch(url, { redirect: 'manual' });
-      return r.status < 500;
-    } catch {
-      return false;
-    }
-  }, 60_000, 'code-server to listen');
+  await waitFor(
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`code-server exited (${proc.exitCode}) before listening:\n${output}`);
+      try {
+        const r = await fetch(url, { redirect: 'manual' });
+        return r.status < 500;
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+    'code-server to listen',
+  );
   return {
     url,
     port,
@@ -132,8 +156,14 @@ export async function launchBrowser() {
     executablePath: chromiumPath,
     headless: true,
     args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage',
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-dev-shm-usage',
     ],
   });
 }
@@ -160,8 +190,17 @@ export async function killGroup(proc) {
     }
   };
   if (!alive()) return;
-  try { process.kill(-proc.pid, 'SIGTERM'); } catch { /* gone */ }
+  try {
+    process.kill(-proc.pid, 'SIGTERM');
+  } catch {
+    /* gone */
+  }
   const deadline = Date.now() + 5000;
   while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (alive()) try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* gone */ }
+  if (alive())
+    try {
+      process.kill(-proc.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
 }

@@ -18,14 +18,18 @@ const check = args.includes('--check');
 const portArg = args.includes('--port') ? Number(args[args.indexOf('--port') + 1]) : undefined;
 const shared = process.env.ACCEL_SHARED ?? join(repoRoot, '..', 'shared');
 const env = { ...process.env };
-if (!env.ACCEL_MIRROR && existsSync(join(shared, 'data/models/onnx'))) env.ACCEL_MIRROR = join(shared, 'data/models/onnx');
+if (!env.ACCEL_MIRROR && existsSync(join(shared, 'data/models/onnx')))
+  env.ACCEL_MIRROR = join(shared, 'data/models/onnx');
 
 function step(what) {
   console.log(`\n> ${what}`);
 }
 
 function accel(...cliArgs) {
-  const r = spawnSync(process.execPath, [join(repoRoot, 'dist/cli.js'), ...cliArgs, '--json'], { env, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(repoRoot, 'dist/cli.js'), ...cliArgs, '--json'], {
+    env,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`accel ${cliArgs.join(' ')} failed: ${r.stderr.trim()}`);
   return JSON.parse(r.stdout || 'null');
 }
@@ -34,7 +38,8 @@ step('installing code-server, Node 24 and chromium into .tools/ (first run only)
 ensureTools();
 
 step('building the extension');
-if (spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: repoRoot, stdio: 'inherit' }).status !== 0) process.exit(1);
+if (spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: repoRoot, stdio: 'inherit' }).status !== 0)
+  process.exit(1);
 
 step('sample workspace folder with photos: .cache/sample-workspace/photos');
 const folder = join(repoRoot, '.cache', 'sample-workspace');
@@ -44,7 +49,9 @@ step('store workspace with the sample model deployed (mobilenet-svc)');
 const workspaces = accel('workspace', 'list');
 // Service names are unique per home: when `npm run walkthrough` (or an earlier run) already deployed
 // mobilenet-svc in another workspace, open that workspace instead of failing on a second deploy.
-const owner = workspaces.find((w) => accel('service', 'list', '--workspace', w.name).some((s) => s.name === 'mobilenet-svc'));
+const owner = workspaces.find((w) =>
+  accel('service', 'list', '--workspace', w.name).some((s) => s.name === 'mobilenet-svc'),
+);
 const wsName = owner?.name ?? 'default';
 if (!workspaces.some((w) => w.name === wsName)) accel('workspace', 'create', wsName);
 accel('workspace', 'use', wsName);
@@ -53,7 +60,9 @@ let service = owner && accel('service', 'list', ...W).find((s) => s.name === 'mo
 if (!service) {
   const state = { models: accel('model', 'list', ...W), images: accel('image', 'list', ...W) };
   const model = state.models.find((m) => m.name === 'mobilenetv2') ?? accel('model', 'add', 'mobilenetv2', ...W);
-  const image = state.images.find((i) => i.modelId === model.id) ?? accel('image', 'create', 'mobilenet-image', '--model', model.id, ...W);
+  const image =
+    state.images.find((i) => i.modelId === model.id) ??
+    accel('image', 'create', 'mobilenet-image', '--model', model.id, ...W);
   service = accel('service', 'deploy', 'mobilenet-svc', '--image', image.id, ...W);
 }
 accel('emulator', 'start');
@@ -76,23 +85,41 @@ if (check) {
     await photos.waitFor({ timeout: 90_000 });
     for (let attempt = 1; ; attempt++) {
       await photos.click({ button: 'right' });
-      const entry = page.locator('.monaco-menu .action-item', { hasText: 'Score All Images with Accelerated Model' }).first();
-      const shown = await entry.waitFor({ timeout: 5_000 }).then(() => true, () => false);
+      const entry = page
+        .locator('.monaco-menu .action-item', { hasText: 'Score All Images with Accelerated Model' })
+        .first();
+      const shown = await entry.waitFor({ timeout: 5_000 }).then(
+        () => true,
+        () => false,
+      );
       await page.keyboard.press('Escape');
       if (shown) break;
-      if (attempt === 18) throw new Error('the photos folder never offered "Score All Images with Accelerated Model" (accel.hasService not set)');
+      if (attempt === 18)
+        throw new Error(
+          'the photos folder never offered "Score All Images with Accelerated Model" (accel.hasService not set)',
+        );
     }
     await photos.click();
     const photo = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'espresso.jpg' }).first();
     await photo.click({ button: 'right', timeout: 90_000 });
-    await page.locator('.monaco-menu .action-item', { hasText: 'Score with Accelerated Model' }).first().hover({ timeout: 90_000 });
+    await page
+      .locator('.monaco-menu .action-item', { hasText: 'Score with Accelerated Model' })
+      .first()
+      .hover({ timeout: 90_000 });
     await page.screenshot({ path: join(repoRoot, 'test-artifacts/dev-vscode-photos.png') });
     await page.keyboard.press('Escape');
     await page.locator('.activitybar [aria-label^="Accelerated Models"]').first().click({ timeout: 90_000 });
-    await page.locator('.pane:has(.pane-header[aria-label^="Services"]) .monaco-list-row', { hasText: 'mobilenet-svc' }).first().waitFor({ timeout: 90_000 });
+    await page
+      .locator('.pane:has(.pane-header[aria-label^="Services"]) .monaco-list-row', { hasText: 'mobilenet-svc' })
+      .first()
+      .waitFor({ timeout: 90_000 });
     await page.screenshot({ path: join(repoRoot, 'test-artifacts/dev-vscode.png') });
-    console.log('\ncheck passed: photos/ offers "Score All Images with Accelerated Model", photos/espresso.jpg offers "Score with');
-    console.log('Accelerated Model", and the Services view shows mobilenet-svc; screenshots test-artifacts/dev-vscode-photos.png');
+    console.log(
+      '\ncheck passed: photos/ offers "Score All Images with Accelerated Model", photos/espresso.jpg offers "Score with',
+    );
+    console.log(
+      'Accelerated Model", and the Services view shows mobilenet-svc; screenshots test-artifacts/dev-vscode-photos.png',
+    );
     console.log('and test-artifacts/dev-vscode.png');
   } finally {
     await browser.close();
@@ -100,7 +127,9 @@ if (check) {
   }
   process.exit(0);
 }
-console.log(`\nOpen this URL in a browser (right-click a photo in photos/ → "Score with Accelerated Model"):\n\n  ${url}\n\nCtrl+C stops VS Code.`);
+console.log(
+  `\nOpen this URL in a browser (right-click a photo in photos/ → "Score with Accelerated Model"):\n\n  ${url}\n\nCtrl+C stops VS Code.`,
+);
 const stop = async () => {
   await server.stop();
   process.exit(0);

@@ -15,7 +15,10 @@ export const defaultSamplePhoto = join(samplesDir, 'espresso.jpg');
 export function copySamplePhotos(dest) {
   mkdirSync(dest, { recursive: true });
   const photos = readdirSync(samplesDir).filter((f) => /\.(jpe?g|png)$/i.test(f));
-  if (!photos.length) throw new Error(`No sample photos in ${samplesDir}: the clone is incomplete; run \`git status\` and restore media/samples/.`);
+  if (!photos.length)
+    throw new Error(
+      `No sample photos in ${samplesDir}: the clone is incomplete; run \`git status\` and restore media/samples/.`,
+    );
   return photos.map((f) => {
     copyFileSync(join(samplesDir, f), join(dest, f));
     return join(dest, f);
@@ -30,7 +33,9 @@ export function ensureSetup() {
     const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { stdio: 'inherit' });
     if (r.status !== 0) throw new Error('npm ci failed: check that the npm registry is reachable, then run it again.');
   }
-  const check = spawnSync(process.execPath, ['-e', "require('onnxruntime-node'); require('sharp')"], { encoding: 'utf8' });
+  const check = spawnSync(process.execPath, ['-e', "require('onnxruntime-node'); require('sharp')"], {
+    encoding: 'utf8',
+  });
   if (check.status !== 0) {
     throw new Error(`A native package does not load:\n${check.stderr}\nDelete node_modules and run \`npm ci\` again.`);
   }

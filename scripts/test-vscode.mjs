@@ -9,7 +9,14 @@ import { build } from 'esbuild';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureTools, launchBrowser, repoRoot, startCodeServer, waitFor, workbenchUrl } from './code-server-harness.mjs';
+import {
+  ensureTools,
+  launchBrowser,
+  repoRoot,
+  startCodeServer,
+  waitFor,
+  workbenchUrl,
+} from './code-server-harness.mjs';
 
 const which = process.argv[2] ?? 'all';
 const shared = process.env.ACCEL_SHARED ?? join(repoRoot, '..', 'shared');
@@ -64,23 +71,37 @@ async function runHostSuite() {
   const server = await startCodeServer({
     workspace,
     label: 'host-suite',
-    env: { ACCEL_HOME: home, ACCEL_MIRROR: mirror, ACCEL_SHARED: shared, ACCEL_VSCODE_RESULTS: results, ACCEL_HOME_PROBE: 'yes' },
+    env: {
+      ACCEL_HOME: home,
+      ACCEL_MIRROR: mirror,
+      ACCEL_SHARED: shared,
+      ACCEL_VSCODE_RESULTS: results,
+      ACCEL_HOME_PROBE: 'yes',
+    },
   });
   let browser;
   try {
     browser = await launchBrowser();
     const page = await browser.newPage();
-    await page.goto(workbenchUrl(server, {
-      folder: workspace,
-      extensionDevelopmentPath: repoRoot,
-      extensionTestsPath: join(suiteOut, 'index.js'),
-    }));
+    await page.goto(
+      workbenchUrl(server, {
+        folder: workspace,
+        extensionDevelopmentPath: repoRoot,
+        extensionTestsPath: join(suiteOut, 'index.js'),
+      }),
+    );
     await waitFor(() => existsSync(results), HOST_SUITE_TIMEOUT_MS, 'the extension-host suite to write its report');
     const report = JSON.parse(readFileSync(results, 'utf8'));
     for (const t of report.tests) {
       const mark = t.state === 'passed' ? 'ok' : t.state === 'failed' ? 'not ok' : 'ok # SKIP';
       console.log(`${mark} - ${t.title}${t.durationMs !== undefined ? ` (${t.durationMs} ms)` : ''}`);
-      if (t.error) console.log(t.error.split('\n').map((l) => `    ${l}`).join('\n'));
+      if (t.error)
+        console.log(
+          t.error
+            .split('\n')
+            .map((l) => `    ${l}`)
+            .join('\n'),
+        );
     }
     console.log(`# extension-host suite: ${report.passed} passed, ${report.failed} failed, ${report.pending} skipped`);
     passed += report.passed;
@@ -106,7 +127,11 @@ async function runHostSuite() {
 async function stopEmulatorOf(home) {
   const cli = join(repoRoot, 'dist', 'cli.js');
   if (!existsSync(cli)) return;
-  spawnSync(process.execPath, [cli, 'emulator', 'stop', '--json'], { env: { ...process.env, ACCEL_HOME: home }, stdio: 'ignore', timeout: 20_000 });
+  spawnSync(process.execPath, [cli, 'emulator', 'stop', '--json'], {
+    env: { ...process.env, ACCEL_HOME: home },
+    stdio: 'ignore',
+    timeout: 20_000,
+  });
 }
 
 function runE2E() {
@@ -119,13 +144,17 @@ function runE2E() {
     console.error('npm run package failed: the e2e suite needs dist/accelerated-models.vsix');
     return;
   }
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ACCEL_MIRROR: mirror, ACCEL_SHARED: shared },
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ACCEL_MIRROR: mirror, ACCEL_SHARED: shared },
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   process.stdout.write(r.stdout ?? '');
   const count = (name) => Number((r.stdout ?? '').match(new RegExp(`^ℹ ${name} (\\d+)`, 'm'))?.[1] ?? 0);
   passed += count('pass');

@@ -35,7 +35,14 @@ ensureSetup();
 run('build', 'node', ['scripts/build.mjs']);
 if (!only) run('typecheck', 'npx', ['tsc', '-p', '.', '--noEmit']);
 const unit = testFiles('test/unit');
-if (wanted('unit') && unit.length) run('unit tests', 'node', ['--import', 'tsx', '--test', '--test-reporter=spec', ...unit], env);
+if (wanted('unit') && unit.length)
+  run('unit tests', 'node', ['--import', 'tsx', '--test', '--test-reporter=spec', ...unit], env);
 const integration = testFiles('test/integration');
-if (wanted('integration') && integration.length) run('integration tests', 'node', ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...integration], env);
+if (wanted('integration') && integration.length)
+  run(
+    'integration tests',
+    'node',
+    ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...integration],
+    env,
+  );
 if (wanted('vscode')) run('VS Code tests (code-server)', 'node', ['scripts/test-vscode.mjs'], env);

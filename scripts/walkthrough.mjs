@@ -38,11 +38,15 @@ if (!existsSync(photo)) {
 const workspaces = accelJson(['workspace', 'list']) ?? [];
 if (!workspaces.some((w) => w.name === 'demo')) accel(['workspace', 'create', 'demo']);
 const ws = ['--workspace', 'demo'];
-if (!(accelJson(['model', 'list', '--name', 'mobilenet', ...ws]) ?? []).length) accel(['model', 'register', '--sample', '--name', 'mobilenet', ...ws]);
-if (!(accelJson(['image', 'list', ...ws]) ?? []).some((i) => i.name === 'classifier')) accel(['image', 'create', 'classifier', '--model', 'mobilenet', ...ws]);
+if (!(accelJson(['model', 'list', '--name', 'mobilenet', ...ws]) ?? []).length)
+  accel(['model', 'register', '--sample', '--name', 'mobilenet', ...ws]);
+if (!(accelJson(['image', 'list', ...ws]) ?? []).some((i) => i.name === 'classifier'))
+  accel(['image', 'create', 'classifier', '--model', 'mobilenet', ...ws]);
 if (!(accelJson(['service', 'list', ...ws]) ?? []).some((s) => s.name === 'mobilenet-svc')) {
   accel(['service', 'deploy', 'mobilenet-svc', '--image', 'classifier', ...ws]);
 }
 accel(['score', 'mobilenet-svc', photo, '--top', '5', ...ws]);
 console.log('\nThe service keeps running in the emulator host. Stop it with `npx accel emulator stop`;');
-console.log('delete everything in dependency order with `npx accel service delete mobilenet-svc -w demo`, then image, then model.');
+console.log(
+  'delete everything in dependency order with `npx accel service delete mobilenet-svc -w demo`, then image, then model.',
+);

@@ -47,12 +47,18 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   const azure = registerAzure(runner, ctx, context.subscriptions, () => trees.workspaces.refresh());
   trees.workspaces.azureRoots = (hasLocal) => azure.rootNodes(hasLocal);
   createStatusBar(ctx, context.subscriptions);
-  context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
-    if (e.affectsConfiguration('accel.home')) {
-      void vscode.window.showInformationMessage('The Accelerated Models store moved: reload the window to use the new accel.home.', 'Reload Window')
-        .then((a) => a && vscode.commands.executeCommand('workbench.action.reloadWindow'));
-    }
-  }));
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('accel.home')) {
+        void vscode.window
+          .showInformationMessage(
+            'The Accelerated Models store moved: reload the window to use the new accel.home.',
+            'Reload Window',
+          )
+          .then((a) => a && vscode.commands.executeCommand('workbench.action.reloadWindow'));
+      }
+    }),
+  );
   ctx.startWatching();
   trackContextKeys(ctx, context.subscriptions);
   void vscode.commands.executeCommand('setContext', 'accel.state', 'ready');

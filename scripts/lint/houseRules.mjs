@@ -6,7 +6,8 @@
 const vscode = {
   name: 'vscode',
   allowTypeImports: true,
-  message: 'Only src/vscode/ and src/extension.ts import vscode (type imports are fine): take plain arguments and ports instead.',
+  message:
+    'Only src/vscode/ and src/extension.ts import vscode (type imports are fine): take plain arguments and ports instead.',
 };
 const cloudSdks = {
   regex: '^@(azure|kubernetes)/',
@@ -16,7 +17,8 @@ const cloudSdks = {
 const nativeRuntimes = {
   regex: '^(onnxruntime-node|sharp|@julusian/jpeg-turbo)$',
   allowTypeImports: true,
-  message: 'Inference and image decoding never run in the extension host: use the emulator host or a CLI child process.',
+  message:
+    'Inference and image decoding never run in the extension host: use the emulator host or a CLI child process.',
 };
 const room = (name, message) => ({ regex: `(^|/)${name}(/|$)`, message });
 
@@ -28,11 +30,27 @@ const block = (files, restrictions, ignores = []) => ({
 
 /** The flat-config blocks, most general first. */
 export const houseRules = [
-  block(['src/**/*.ts'], { paths: [vscode], patterns: [cloudSdks] }, ['src/vscode/**', 'src/extension.ts', 'src/azure/**']),
+  block(['src/**/*.ts'], { paths: [vscode], patterns: [cloudSdks] }, [
+    'src/vscode/**',
+    'src/extension.ts',
+    'src/azure/**',
+  ]),
   block(['src/azure/**/*.ts'], { paths: [vscode], patterns: [] }),
-  block(['bench/**/*.ts', 'test/unit/**/*.ts', 'test/integration/**/*.ts', 'test/support/**/*.ts'], { paths: [vscode], patterns: [] }),
+  block(['bench/**/*.ts', 'test/unit/**/*.ts', 'test/integration/**/*.ts', 'test/support/**/*.ts'], {
+    paths: [vscode],
+    patterns: [],
+  }),
   block(['src/vscode/**/*.ts', 'src/extension.ts'], { paths: [], patterns: [cloudSdks, nativeRuntimes] }),
-  block(['src/client/**/*.ts'], { paths: [vscode], patterns: [cloudSdks, room('emulator', 'client/ speaks the wire through src/wire/, never through the emulator.')] }),
-  block(['src/emulator/**/*.ts'], { paths: [vscode], patterns: [cloudSdks, room('client', 'emulator/ shares src/wire/ with client/ and never imports it.')] }),
-  block(['webview/**/*.ts'], { paths: [vscode], patterns: [room('vscode', 'webview/ shares the panel protocol with src/vscode/ and never imports it.')] }),
+  block(['src/client/**/*.ts'], {
+    paths: [vscode],
+    patterns: [cloudSdks, room('emulator', 'client/ speaks the wire through src/wire/, never through the emulator.')],
+  }),
+  block(['src/emulator/**/*.ts'], {
+    paths: [vscode],
+    patterns: [cloudSdks, room('client', 'emulator/ shares src/wire/ with client/ and never imports it.')],
+  }),
+  block(['webview/**/*.ts'], {
+    paths: [vscode],
+    patterns: [room('vscode', 'webview/ shares the panel protocol with src/vscode/ and never imports it.')],
+  }),
 ];

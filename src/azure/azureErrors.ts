@@ -43,28 +43,57 @@ export function toAzureError(e: unknown, doing: string): AccelError {
   if (e instanceof AccelError) return e;
   const err = (e ?? {}) as RestLikeError;
   if (isCredentialFailure(err)) {
-    return new AccelError('NotSignedIn', `Could not ${doing}: you are not signed in to Azure. ${SIGN_IN_FIX}`, { cause: armMessage(err) });
+    return new AccelError('NotSignedIn', `Could not ${doing}: you are not signed in to Azure. ${SIGN_IN_FIX}`, {
+      cause: armMessage(err),
+    });
   }
   const status = err.statusCode;
   const detail = armMessage(err);
   switch (status) {
     case 401:
-      return new AccelError('NotSignedIn', `Could not ${doing}: Azure rejected the sign-in (401: ${detail}). Your session may have expired. ${SIGN_IN_FIX}`);
+      return new AccelError(
+        'NotSignedIn',
+        `Could not ${doing}: Azure rejected the sign-in (401: ${detail}). Your session may have expired. ${SIGN_IN_FIX}`,
+      );
     case 403:
-      return new AccelError('PermissionDenied', `Could not ${doing}: your account lacks permission (403: ${detail}). Ask an owner of the subscription or resource group for a role that allows it (Reader to list, Contributor to create or delete), or switch to a subscription you own.`);
+      return new AccelError(
+        'PermissionDenied',
+        `Could not ${doing}: your account lacks permission (403: ${detail}). Ask an owner of the subscription or resource group for a role that allows it (Reader to list, Contributor to create or delete), or switch to a subscription you own.`,
+      );
     case 404:
-      return new AccelError('NotFound', `Could not ${doing}: Azure says it does not exist (404: ${detail}). Check the name, resource group and subscription (\`accel azure subscriptions\`, \`accel azure workspaces\`).`);
+      return new AccelError(
+        'NotFound',
+        `Could not ${doing}: Azure says it does not exist (404: ${detail}). Check the name, resource group and subscription (\`accel azure subscriptions\`, \`accel azure workspaces\`).`,
+      );
     case 409:
-      return new AccelError('Busy', `Could not ${doing}: it conflicts with the resource's current state (409: ${detail}). Wait for the running operation on it to finish, then retry.`);
+      return new AccelError(
+        'Busy',
+        `Could not ${doing}: it conflicts with the resource's current state (409: ${detail}). Wait for the running operation on it to finish, then retry.`,
+      );
     case 429: {
       const after = err.response?.headers?.get('retry-after');
-      return new AccelError('Busy', `Could not ${doing}: Azure is throttling requests (429${after ? `, retry after ${after} s` : ''}). Wait ${after ? `${after} seconds` : 'a minute'} and retry.`);
+      return new AccelError(
+        'Busy',
+        `Could not ${doing}: Azure is throttling requests (429${after ? `, retry after ${after} s` : ''}). Wait ${after ? `${after} seconds` : 'a minute'} and retry.`,
+      );
     }
   }
-  if (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'ETIMEDOUT' || err.code === 'ECONNRESET' || err.code === 'REQUEST_SEND_ERROR') {
-    return new AccelError('Unavailable', `Could not ${doing}: Azure Resource Manager is unreachable (${detail}). Check your network connection or proxy settings (HTTPS_PROXY), then retry.`);
+  if (
+    err.code === 'ECONNREFUSED' ||
+    err.code === 'ENOTFOUND' ||
+    err.code === 'ETIMEDOUT' ||
+    err.code === 'ECONNRESET' ||
+    err.code === 'REQUEST_SEND_ERROR'
+  ) {
+    return new AccelError(
+      'Unavailable',
+      `Could not ${doing}: Azure Resource Manager is unreachable (${detail}). Check your network connection or proxy settings (HTTPS_PROXY), then retry.`,
+    );
   }
-  return new AccelError('Internal', `Could not ${doing}: ${detail}${status ? ` (HTTP ${status})` : ''}. Retry; if it persists, run with --json and report the message.`);
+  return new AccelError(
+    'Internal',
+    `Could not ${doing}: ${detail}${status ? ` (HTTP ${status})` : ''}. Retry; if it persists, run with --json and report the message.`,
+  );
 }
 
 /** Runs `fn`, translating whatever it throws. */

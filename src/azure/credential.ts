@@ -29,11 +29,16 @@ export interface SessionLike {
   account: { id: string; label: string };
 }
 
-export type GetSession = (scopes: string[], options: { createIfNone: boolean; silent?: boolean }) => Promise<SessionLike | undefined>;
+export type GetSession = (
+  scopes: string[],
+  options: { createIfNone: boolean; silent?: boolean },
+) => Promise<SessionLike | undefined>;
 
 /** VS Code's Microsoft provider wants `<resource>/.default` scopes, and picks a tenant by a pseudo-scope. */
 export function sessionScopes(scopes: string | string[], tenantId?: string): string[] {
-  const list = (Array.isArray(scopes) ? scopes : [scopes]).map((s) => (s.endsWith('/.default') ? s : `${s.replace(/\/+$/, '')}/.default`));
+  const list = (Array.isArray(scopes) ? scopes : [scopes]).map((s) =>
+    s.endsWith('/.default') ? s : `${s.replace(/\/+$/, '')}/.default`,
+  );
   if (tenantId) list.push(`VSCODE_TENANT:${tenantId}`);
   return [...new Set(list)];
 }
@@ -42,13 +47,19 @@ export function sessionScopes(scopes: string | string[], tenantId?: string): str
 export function tokenCredentialFromSession(getSession: GetSession, tenantId?: string): TokenCredential {
   return {
     async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
-      const session = await getSession(sessionScopes(scopes, options?.tenantId ?? tenantId), { createIfNone: false, silent: true });
+      const session = await getSession(sessionScopes(scopes, options?.tenantId ?? tenantId), {
+        createIfNone: false,
+        silent: true,
+      });
       if (!session) {
         const e = new Error('Not signed in to Azure in VS Code.');
         e.name = 'NotSignedInError';
         throw e;
       }
-      return { token: session.accessToken, expiresOnTimestamp: tokenExpiry(session.accessToken) ?? Date.now() + 5 * 60_000 };
+      return {
+        token: session.accessToken,
+        expiresOnTimestamp: tokenExpiry(session.accessToken) ?? Date.now() + 5 * 60_000,
+      };
     },
   };
 }
@@ -90,7 +101,9 @@ export async function loginStatus(credential: TokenCredential): Promise<LoginSta
   }
   if (!token) return { signedIn: false, message: `Not signed in to Azure. ${SIGN_IN_FIX}` };
   const claims = tokenClaims(token.token) ?? {};
-  const account = [claims.upn, claims.unique_name, claims.preferred_username, claims.email, claims.appid].find((v) => typeof v === 'string') as string | undefined;
+  const account = [claims.upn, claims.unique_name, claims.preferred_username, claims.email, claims.appid].find(
+    (v) => typeof v === 'string',
+  ) as string | undefined;
   return {
     signedIn: true,
     account,

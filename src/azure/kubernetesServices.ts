@@ -15,10 +15,24 @@ import { seal, unseal } from '../store/sealedSecrets';
 import { buildInAcr, findRegistry } from './acr';
 import { aksUserKubeconfig, type AksClusterRef } from './aks';
 import type { ArmContext } from './armContext';
-import { applyObjects, connectCluster, deleteObjects, podLogs, readObject, type Cluster, type PodLog } from './kubernetes/cluster';
 import {
-  buildManifests, ownedObjectRefs, resolveScaling, selectorFor, validateKubernetesName, validateNamespace,
-  type Autoscale, type KubeObject,
+  applyObjects,
+  connectCluster,
+  deleteObjects,
+  podLogs,
+  readObject,
+  type Cluster,
+  type PodLog,
+} from './kubernetes/cluster';
+import {
+  buildManifests,
+  ownedObjectRefs,
+  resolveScaling,
+  selectorFor,
+  validateKubernetesName,
+  validateNamespace,
+  type Autoscale,
+  type KubeObject,
 } from './kubernetes/manifests';
 
 /** How to reach Azure and the cluster; the CLI and VS Code each build one. */
@@ -71,32 +85,58 @@ const newKey = () => crypto.randomBytes(32).toString('base64url');
 
 function findKubeService(state: WorkspaceState, name: string): Service & { kubernetes: KubernetesPlacement } {
   const svc = state.services.find((s) => s.name === name);
-  if (!svc) throw new AccelError('NotFound', `No service "${name}" in this workspace. List them with \`accel service list\`.`);
+  if (!svc)
+    throw new AccelError('NotFound', `No service "${name}" in this workspace. List them with \`accel service list\`.`);
   if (svc.target !== 'kubernetes' || !svc.kubernetes) {
-    throw new AccelError('InvalidArgument', `Service "${name}" runs on the local emulator, not on Kubernetes. Use the local service commands for it.`);
+    throw new AccelError(
+      'InvalidArgument',
+      `Service "${name}" runs on the local emulator, not on Kubernetes. Use the local service commands for it.`,
+    );
   }
   return svc as Service & { kubernetes: KubernetesPlacement };
 }
 
-async function openCluster(placement: { context?: string; aks?: AksClusterRef; kubeconfig?: string }, deps: KubeDeps): Promise<Cluster> {
+async function openCluster(
+  placement: { context?: string; aks?: AksClusterRef; kubeconfig?: string },
+  deps: KubeDeps,
+): Promise<Cluster> {
   if (placement.aks) {
-    if (!deps.arm) throw new AccelError('NotSignedIn', 'This service runs on an AKS cluster reached through Azure: sign in to Azure first (`az login`, or "Sign in to Azure" in VS Code).');
+    if (!deps.arm)
+      throw new AccelError(
+        'NotSignedIn',
+        'This service runs on an AKS cluster reached through Azure: sign in to Azure first (`az login`, or "Sign in to Azure" in VS Code).',
+      );
     const yaml = await aksUserKubeconfig(deps.arm, placement.aks);
     return connectCluster({ kubeconfigYaml: yaml, context: placement.context });
   }
   return connectCluster({ kubeconfigPath: deps.kubeconfigPath ?? placement.kubeconfig, context: placement.context });
 }
 
-async function readKeys(store: WorkspaceStore, svc: Service): Promise<{ primaryKey: string; secondaryKey: string } | undefined> {
+async function readKeys(
+  store: WorkspaceStore,
+  svc: Service,
+): Promise<{ primaryKey: string; secondaryKey: string } | undefined> {
   if (!svc.authEnabled || !svc.keys) return undefined;
-  return { primaryKey: unseal(store.home, svc.keys.primarySealed), secondaryKey: unseal(store.home, svc.keys.secondarySealed) };
+  return {
+    primaryKey: unseal(store.home, svc.keys.primarySealed),
+    secondaryKey: unseal(store.home, svc.keys.secondarySealed),
+  };
 }
 
 function sealKeys(store: WorkspaceStore, primaryKey: string, secondaryKey: string): Service['keys'] {
-  return { primaryHash: hashKey(primaryKey), secondaryHash: hashKey(secondaryKey), primarySealed: seal(store.home, primaryKey), secondarySealed: seal(store.home, secondaryKey) };
+  return {
+    primaryHash: hashKey(primaryKey),
+    secondaryHash: hashKey(secondaryKey),
+    primarySealed: seal(store.home, primaryKey),
+    secondarySealed: seal(store.home, secondaryKey),
+  };
 }
 
-async function readTls(store: WorkspaceStore, workspace: string, svc: Service): Promise<{ certPem: string; keyPem: string } | undefined> {
+async function readTls(
+  store: WorkspaceStore,
+  workspace: string,
+  svc: Service,
+): Promise<{ certPem: string; keyPem: string } | undefined> {
   if (!svc.tls) return undefined;
   return {
     certPem: fs.readFileSync(store.blobPath(workspace, svc.tls.certBlob), 'utf8'),
@@ -104,7 +144,11 @@ async function readTls(store: WorkspaceStore, workspace: string, svc: Service): 
   };
 }
 
-function manifestsFor(svc: Service & { kubernetes: KubernetesPlacement }, keys: { primaryKey: string; secondaryKey: string } | undefined, tls: { certPem: string; keyPem: string } | undefined): KubeObject[] {
+function manifestsFor(
+  svc: Service & { kubernetes: KubernetesPlacement },
+  keys: { primaryKey: string; secondaryKey: string } | undefined,
+  tls: { certPem: string; keyPem: string } | undefined,
+): KubeObject[] {
   return buildManifests({
     name: svc.name,
     namespace: svc.kubernetes.namespace,
@@ -118,27 +162,53 @@ function manifestsFor(svc: Service & { kubernetes: KubernetesPlacement }, keys: 
 }
 
 /** Builds the image in ACR when asked, returning the reference the Deployment will run. */
-async function resolveImageRef(store: WorkspaceStore, workspace: string, imageId: string, opts: KubeDeployOptions, deps: KubeDeps): Promise<string> {
+async function resolveImageRef(
+  store: WorkspaceStore,
+  workspace: string,
+  imageId: string,
+  opts: KubeDeployOptions,
+  deps: KubeDeps,
+): Promise<string> {
   if (opts.imageRef) return opts.imageRef;
   if (!opts.registry) {
-    throw new AccelError('InvalidArgument', 'Say where the cluster pulls the image from: --registry <acr-name> builds it in Azure Container Registry (no local Docker needed), or --image-ref <registry/repository:tag> runs an image you already pushed (`accel image export` writes its build context).');
+    throw new AccelError(
+      'InvalidArgument',
+      'Say where the cluster pulls the image from: --registry <acr-name> builds it in Azure Container Registry (no local Docker needed), or --image-ref <registry/repository:tag> runs an image you already pushed (`accel image export` writes its build context).',
+    );
   }
-  if (!deps.arm) throw new AccelError('NotSignedIn', 'Building in Azure Container Registry needs an Azure sign-in (`az login`, or "Sign in to Azure" in VS Code).');
+  if (!deps.arm)
+    throw new AccelError(
+      'NotSignedIn',
+      'Building in Azure Container Registry needs an Azure sign-in (`az login`, or "Sign in to Azure" in VS Code).',
+    );
   const subscriptionId = opts.aks?.subscriptionId ?? opts.subscriptionId ?? process.env.AZURE_SUBSCRIPTION_ID;
-  if (!subscriptionId) throw new AccelError('InvalidArgument', 'Which subscription holds the registry? Pass --subscription <id> or set AZURE_SUBSCRIPTION_ID.');
+  if (!subscriptionId)
+    throw new AccelError(
+      'InvalidArgument',
+      'Which subscription holds the registry? Pass --subscription <id> or set AZURE_SUBSCRIPTION_ID.',
+    );
   const registry = await findRegistry(deps.arm, subscriptionId, opts.registry);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'accel-acr-'));
   try {
     const exported = await exportImage(store, workspace, imageId, path.join(tmp, 'context'));
     const [repository, tag] = imageId.split(':');
-    const built = await buildInAcr(deps.arm, { registry, contextDir: exported.dir, repository, tag }, deps.progress ?? silentProgress);
+    const built = await buildInAcr(
+      deps.arm,
+      { registry, contextDir: exported.dir, repository, tag },
+      deps.progress ?? silentProgress,
+    );
     return built.image;
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-export async function deployKubernetesService(store: WorkspaceStore, workspace: string, opts: KubeDeployOptions, deps: KubeDeps = {}): Promise<KubeServiceView> {
+export async function deployKubernetesService(
+  store: WorkspaceStore,
+  workspace: string,
+  opts: KubeDeployOptions,
+  deps: KubeDeps = {},
+): Promise<KubeServiceView> {
   const progress = deps.progress ?? silentProgress;
   validateKubernetesName(opts.name);
   const namespace = opts.namespace ?? 'default';
@@ -146,16 +216,26 @@ export async function deployKubernetesService(store: WorkspaceStore, workspace: 
   const scaling = resolveScaling({ replicas: opts.replicas, autoscale: opts.autoscale });
   const state = await store.read(workspace);
   if (state.services.some((s) => s.name === opts.name)) {
-    throw new AccelError('AlreadyExists', `A service named "${opts.name}" already exists in this workspace. Change it with \`accel service update ${opts.name}\`, or pick another name.`);
+    throw new AccelError(
+      'AlreadyExists',
+      `A service named "${opts.name}" already exists in this workspace. Change it with \`accel service update ${opts.name}\`, or pick another name.`,
+    );
   }
   const image = findImage(state, opts.image);
 
   // Reach the cluster before any slow build, and refuse to take over a Deployment someone else made.
   progress.report({ message: 'Connecting to the cluster' });
   const cluster = await openCluster({ context: opts.context, aks: opts.aks }, deps);
-  const existing = await readObject(cluster, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: opts.name, namespace } });
+  const existing = await readObject(cluster, {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: opts.name, namespace },
+  });
   if (existing && existing.metadata.labels?.['app.kubernetes.io/managed-by'] !== 'accelerated-models') {
-    throw new AccelError('AlreadyExists', `A Deployment "${opts.name}" not made by Accelerated Models already exists in namespace ${namespace} of ${cluster.context}. Pick another service name or namespace.`);
+    throw new AccelError(
+      'AlreadyExists',
+      `A Deployment "${opts.name}" not made by Accelerated Models already exists in namespace ${namespace} of ${cluster.context}. Pick another service name or namespace.`,
+    );
   }
 
   const imageRef = await resolveImageRef(store, workspace, image.id, opts, deps);
@@ -176,7 +256,11 @@ export async function deployKubernetesService(store: WorkspaceStore, workspace: 
     authEnabled,
     keys: keys ? sealKeys(store, keys.primaryKey, keys.secondaryKey) : undefined,
     kubernetes: {
-      context: opts.aks ? opts.aks.name : cluster.context, namespace, imageRef, autoscale: scaling.autoscale, aks: opts.aks,
+      context: opts.aks ? opts.aks.name : cluster.context,
+      namespace,
+      imageRef,
+      autoscale: scaling.autoscale,
+      aks: opts.aks,
       kubeconfig: !opts.aks && deps.kubeconfigPath ? path.resolve(deps.kubeconfigPath) : undefined,
     },
   };
@@ -191,7 +275,11 @@ export async function deployKubernetesService(store: WorkspaceStore, workspace: 
   try {
     await applyObjects(cluster, objects);
     await store.update(workspace, (s) => {
-      if (s.services.some((x) => x.name === svc.name)) throw new AccelError('AlreadyExists', `A service named "${svc.name}" was created meanwhile. Pick another name.`);
+      if (s.services.some((x) => x.name === svc.name))
+        throw new AccelError(
+          'AlreadyExists',
+          `A service named "${svc.name}" was created meanwhile. Pick another name.`,
+        );
       s.services.push(svc);
     });
   } catch (e) {
@@ -208,8 +296,15 @@ function asNumber(v: unknown): number {
 
 async function viewOf(svc: Service & { kubernetes: KubernetesPlacement }, cluster: Cluster): Promise<KubeServiceView> {
   const { namespace } = svc.kubernetes;
-  const dep = await readObject<{ spec?: { replicas?: number }; status?: Record<string, unknown> }>(cluster, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: svc.name, namespace } });
-  const k8sSvc = await readObject<{ status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } } }>(cluster, { apiVersion: 'v1', kind: 'Service', metadata: { name: svc.name, namespace } });
+  const dep = await readObject<{ spec?: { replicas?: number }; status?: Record<string, unknown> }>(cluster, {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: svc.name, namespace },
+  });
+  const k8sSvc = await readObject<{ status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string }[] } } }>(
+    cluster,
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: svc.name, namespace } },
+  );
   const ready = asNumber(dep?.status?.readyReplicas);
   const available = asNumber(dep?.status?.availableReplicas);
   const desired = dep?.spec?.replicas ?? svc.replicas;
@@ -230,27 +325,58 @@ async function viewOf(svc: Service & { kubernetes: KubernetesPlacement }, cluste
     tls: !!svc.tls,
     port: svc.port,
     scoringUri: host ? `${scheme}://${host}:${svc.port}` : undefined,
-    pending: !k8sSvc ? 'the Kubernetes Service is missing; redeploy' : host ? undefined : 'the load balancer has no external address yet; retry in a minute (`kubectl get service ' + svc.name + ' -n ' + namespace + '`)',
+    pending: !k8sSvc
+      ? 'the Kubernetes Service is missing; redeploy'
+      : host
+        ? undefined
+        : 'the load balancer has no external address yet; retry in a minute (`kubectl get service ' +
+          svc.name +
+          ' -n ' +
+          namespace +
+          '`)',
   };
 }
 
-export async function showKubernetesService(store: WorkspaceStore, workspace: string, name: string, deps: KubeDeps = {}): Promise<KubeServiceView> {
+export async function showKubernetesService(
+  store: WorkspaceStore,
+  workspace: string,
+  name: string,
+  deps: KubeDeps = {},
+): Promise<KubeServiceView> {
   const svc = findKubeService(await store.read(workspace), name);
   return viewOf(svc, await openCluster(svc.kubernetes, deps));
 }
 
-export async function kubernetesServiceKeys(store: WorkspaceStore, workspace: string, name: string): Promise<{ primaryKey: string; secondaryKey: string }> {
+export async function kubernetesServiceKeys(
+  store: WorkspaceStore,
+  workspace: string,
+  name: string,
+): Promise<{ primaryKey: string; secondaryKey: string }> {
   const svc = findKubeService(await store.read(workspace), name);
   const keys = await readKeys(store, svc);
-  if (!keys) throw new AccelError('InvalidArgument', `Service "${name}" has auth disabled, so it has no keys. Turn it on with \`accel service update ${name} --auth\`.`);
+  if (!keys)
+    throw new AccelError(
+      'InvalidArgument',
+      `Service "${name}" has auth disabled, so it has no keys. Turn it on with \`accel service update ${name} --auth\`.`,
+    );
   return keys;
 }
 
 /** Replaces one key; the pods roll one at a time (maxUnavailable 0), so the service stays up. */
-export async function regenerateKubernetesKey(store: WorkspaceStore, workspace: string, name: string, which: 'primary' | 'secondary', deps: KubeDeps = {}): Promise<{ primaryKey: string; secondaryKey: string }> {
+export async function regenerateKubernetesKey(
+  store: WorkspaceStore,
+  workspace: string,
+  name: string,
+  which: 'primary' | 'secondary',
+  deps: KubeDeps = {},
+): Promise<{ primaryKey: string; secondaryKey: string }> {
   const svc = findKubeService(await store.read(workspace), name);
   const keys = await readKeys(store, svc);
-  if (!keys) throw new AccelError('InvalidArgument', `Service "${name}" has auth disabled, so it has no keys. Turn it on with \`accel service update ${name} --auth\`.`);
+  if (!keys)
+    throw new AccelError(
+      'InvalidArgument',
+      `Service "${name}" has auth disabled, so it has no keys. Turn it on with \`accel service update ${name} --auth\`.`,
+    );
   const next = which === 'primary' ? { ...keys, primaryKey: newKey() } : { ...keys, secondaryKey: newKey() };
   const cluster = await openCluster(svc.kubernetes, deps);
   await applyObjects(cluster, manifestsFor(svc, next, await readTls(store, workspace, svc)));
@@ -273,19 +399,44 @@ export interface KubeUpdateOptions {
   description?: string;
 }
 
-export async function updateKubernetesService(store: WorkspaceStore, workspace: string, name: string, opts: KubeUpdateOptions, deps: KubeDeps = {}): Promise<KubeServiceView> {
+export async function updateKubernetesService(
+  store: WorkspaceStore,
+  workspace: string,
+  name: string,
+  opts: KubeUpdateOptions,
+  deps: KubeDeps = {},
+): Promise<KubeServiceView> {
   const state = await store.read(workspace);
   const svc = structuredClone(findKubeService(state, name));
   if (Object.values(opts).every((v) => v === undefined)) {
-    throw new AccelError('InvalidArgument', 'Nothing to update: give at least one of --image, --image-ref, --replicas, --autoscale, --auth/--no-auth, --description.');
+    throw new AccelError(
+      'InvalidArgument',
+      'Nothing to update: give at least one of --image, --image-ref, --replicas, --autoscale, --auth/--no-auth, --description.',
+    );
   }
   if (opts.image || opts.imageRef) {
     const image = opts.image ? findImage(state, opts.image) : findImage(state, svc.imageId);
     svc.imageId = image.id;
-    svc.kubernetes.imageRef = await resolveImageRef(store, workspace, image.id, { name, image: image.id, imageRef: opts.imageRef, registry: opts.registry, subscriptionId: opts.subscriptionId, aks: svc.kubernetes.aks }, deps);
+    svc.kubernetes.imageRef = await resolveImageRef(
+      store,
+      workspace,
+      image.id,
+      {
+        name,
+        image: image.id,
+        imageRef: opts.imageRef,
+        registry: opts.registry,
+        subscriptionId: opts.subscriptionId,
+        aks: svc.kubernetes.aks,
+      },
+      deps,
+    );
   }
   if (opts.replicas !== undefined || opts.autoscale !== undefined) {
-    const scaling = resolveScaling({ replicas: opts.replicas, autoscale: opts.autoscale === undefined ? false : opts.autoscale });
+    const scaling = resolveScaling({
+      replicas: opts.replicas,
+      autoscale: opts.autoscale === undefined ? false : opts.autoscale,
+    });
     svc.kubernetes.autoscale = scaling.autoscale;
     svc.replicas = scaling.replicas ?? scaling.autoscale!.min;
   }
@@ -303,7 +454,10 @@ export async function updateKubernetesService(store: WorkspaceStore, workspace: 
   await applyObjects(cluster, objects);
   // Remove what the new shape no longer has (an HPA after --replicas, the key Secret after --no-auth).
   const kept = new Set(objects.map((o) => `${o.kind}/${o.metadata.name}`));
-  await deleteObjects(cluster, ownedObjectRefs(name, svc.kubernetes.namespace).filter((r) => !kept.has(`${r.kind}/${r.metadata.name}`)));
+  await deleteObjects(
+    cluster,
+    ownedObjectRefs(name, svc.kubernetes.namespace).filter((r) => !kept.has(`${r.kind}/${r.metadata.name}`)),
+  );
   await store.update(workspace, (s) => {
     const i = s.services.findIndex((x) => x.name === name);
     if (i < 0) throw new AccelError('NotFound', `Service "${name}" was deleted meanwhile.`);
@@ -312,14 +466,26 @@ export async function updateKubernetesService(store: WorkspaceStore, workspace: 
   return viewOf(svc, cluster);
 }
 
-export async function kubernetesServiceLogs(store: WorkspaceStore, workspace: string, name: string, deps: KubeDeps = {}, tailLines = 200): Promise<PodLog[]> {
+export async function kubernetesServiceLogs(
+  store: WorkspaceStore,
+  workspace: string,
+  name: string,
+  deps: KubeDeps = {},
+  tailLines = 200,
+): Promise<PodLog[]> {
   const svc = findKubeService(await store.read(workspace), name);
   const cluster = await openCluster(svc.kubernetes, deps);
   return podLogs(cluster, svc.kubernetes.namespace, selectorFor(name), tailLines);
 }
 
 /** Deletes the cluster objects, then the store record. A cluster that is gone for good can be skipped with `forgetOnly`. */
-export async function deleteKubernetesService(store: WorkspaceStore, workspace: string, name: string, deps: KubeDeps = {}, forgetOnly = false): Promise<{ deleted: string[] }> {
+export async function deleteKubernetesService(
+  store: WorkspaceStore,
+  workspace: string,
+  name: string,
+  deps: KubeDeps = {},
+  forgetOnly = false,
+): Promise<{ deleted: string[] }> {
   const svc = findKubeService(await store.read(workspace), name);
   let deleted: string[] = [];
   if (!forgetOnly) {
@@ -333,11 +499,15 @@ export async function deleteKubernetesService(store: WorkspaceStore, workspace: 
 }
 
 /** What `accel score` needs to call a Kubernetes service (address from the load balancer, key from the store). */
-export async function kubernetesScoringTarget(store: WorkspaceStore, workspace: string, name: string, deps: KubeDeps = {}): Promise<{ address: string; port: number; useSsl: boolean; accessToken?: string; serviceName: string }> {
+export async function kubernetesScoringTarget(
+  store: WorkspaceStore,
+  workspace: string,
+  name: string,
+  deps: KubeDeps = {},
+): Promise<{ address: string; port: number; useSsl: boolean; accessToken?: string; serviceName: string }> {
   const view = await showKubernetesService(store, workspace, name, deps);
   if (!view.scoringUri) throw new AccelError('Unavailable', `Service "${name}" has no address yet: ${view.pending}.`);
   const url = new URL(view.scoringUri.replace(/^grpcs?:/, 'http:'));
   const keys = view.authEnabled ? await kubernetesServiceKeys(store, workspace, name) : undefined;
   return { address: url.hostname, port: view.port, useSsl: view.tls, accessToken: keys?.primaryKey, serviceName: name };
 }
-

@@ -66,21 +66,35 @@ function capability(sku: { capabilities?: { name?: string; value?: string }[] },
   return v === undefined ? 0 : Number(v);
 }
 
-export async function acceleratorQuota(ctx: ArmContext, subscriptionId: string, location: string): Promise<QuotaReport> {
+export async function acceleratorQuota(
+  ctx: ArmContext,
+  subscriptionId: string,
+  location: string,
+): Promise<QuotaReport> {
   const region = location.toLowerCase().replace(/\s+/g, '');
   const client = new ComputeManagementClient(ctx.credential, subscriptionId, clientOptions(ctx));
   const [usages, skus] = await Promise.all([
     azureCall(`read the compute quota of ${region}`, () => collect(client.usage.list(region))),
-    azureCall(`list the VM sizes offered in ${region}`, () => collect(client.resourceSkus.list({ filter: `location eq '${region}'` }))),
+    azureCall(`list the VM sizes offered in ${region}`, () =>
+      collect(client.resourceSkus.list({ filter: `location eq '${region}'` })),
+    ),
   ]);
   const families: FamilyUsage[] = [];
   let regionalVcpus: QuotaReport['regionalVcpus'];
   for (const u of usages) {
     const family = u.name.value ?? '';
-    if (family === 'cores') regionalVcpus = { used: u.currentValue, limit: u.limit, available: Math.max(0, u.limit - u.currentValue) };
+    if (family === 'cores')
+      regionalVcpus = { used: u.currentValue, limit: u.limit, available: Math.max(0, u.limit - u.currentValue) };
     const kind = acceleratorKind(family);
     if (!kind) continue;
-    families.push({ family, localName: u.name.localizedValue ?? family, kind, used: u.currentValue, limit: u.limit, available: Math.max(0, u.limit - u.currentValue) });
+    families.push({
+      family,
+      localName: u.name.localizedValue ?? family,
+      kind,
+      used: u.currentValue,
+      limit: u.limit,
+      available: Math.max(0, u.limit - u.currentValue),
+    });
   }
   const sizes: AcceleratorSize[] = [];
   for (const s of skus) {
@@ -110,13 +124,23 @@ export function quotaVerdict(report: QuotaReport, size = DEFAULT_ACCELERATOR_SIZ
   if (!sku) {
     const offered = report.sizes.filter((s) => !s.restriction).map((s) => s.name);
     return {
-      ok: false, size, replicas, maxReplicas: 0,
+      ok: false,
+      size,
+      replicas,
+      maxReplicas: 0,
       message: `Size ${size} is not offered in ${r}. ${offered.length ? `Accelerator sizes offered there: ${offered.join(', ')}.` : 'No accelerator sizes are offered there.'} Pick one of those, or a region that has ${size} (the original FPGA sizes ran in eastus, southeastasia, westeurope and westus2).`,
     };
   }
   const url = sku.kind === 'FPGA' ? FPGA_QUOTA_URL : PORTAL_QUOTA_URL;
   if (sku.restriction) {
-    return { ok: false, size: sku.name, replicas, maxReplicas: 0, requestQuotaUrl: url, message: `Size ${sku.name} is restricted for your subscription in ${r} (${sku.restriction}). Request access at ${url}, or pick another region.` };
+    return {
+      ok: false,
+      size: sku.name,
+      replicas,
+      maxReplicas: 0,
+      requestQuotaUrl: url,
+      message: `Size ${sku.name} is restricted for your subscription in ${r} (${sku.restriction}). Request access at ${url}, or pick another region.`,
+    };
   }
   const fam = report.families.find((f) => f.family.toLowerCase() === sku.family.toLowerCase());
   const familyAvail = fam?.available ?? 0;
@@ -124,7 +148,13 @@ export function quotaVerdict(report: QuotaReport, size = DEFAULT_ACCELERATOR_SIZ
   const maxReplicas = sku.vCPUs > 0 ? Math.floor(avail / sku.vCPUs) : 0;
   const need = replicas * sku.vCPUs;
   if (maxReplicas >= replicas) {
-    return { ok: true, size: sku.name, replicas, maxReplicas, message: `You can deploy ${maxReplicas} replica${maxReplicas === 1 ? '' : 's'} of size ${sku.name} in region ${r} (${sku.vCPUs} vCPUs each; ${avail} vCPUs of quota left).` };
+    return {
+      ok: true,
+      size: sku.name,
+      replicas,
+      maxReplicas,
+      message: `You can deploy ${maxReplicas} replica${maxReplicas === 1 ? '' : 's'} of size ${sku.name} in region ${r} (${sku.vCPUs} vCPUs each; ${avail} vCPUs of quota left).`,
+    };
   }
   const famName = fam?.localName ?? `${sku.family} vCPUs`;
   const regionalShort = report.regionalVcpus && report.regionalVcpus.available < need && familyAvail >= need;
@@ -132,7 +162,11 @@ export function quotaVerdict(report: QuotaReport, size = DEFAULT_ACCELERATOR_SIZ
     ? { name: `Total Regional vCPUs`, limit: report.regionalVcpus!.limit, used: report.regionalVcpus!.used }
     : { name: famName, limit: fam?.limit ?? 0, used: fam?.used ?? 0 };
   return {
-    ok: false, size: sku.name, replicas, maxReplicas, requestQuotaUrl: url,
+    ok: false,
+    size: sku.name,
+    replicas,
+    maxReplicas,
+    requestQuotaUrl: url,
     message: `Request quota: "${short.name}" in ${r} has limit ${short.limit} with ${short.used} used, and ${replicas} × ${sku.name} needs ${need} vCPUs. Ask for a limit of at least ${short.used + need} at ${url}${maxReplicas > 0 ? `, or deploy ${maxReplicas} replica${maxReplicas === 1 ? '' : 's'} for now` : ''}.`,
   };
 }

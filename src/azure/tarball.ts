@@ -13,7 +13,8 @@ function header(name: string, size: number, type: '0' | '5', mode: number): Buff
   let base = name;
   if (Buffer.byteLength(name) > 100) {
     const cut = name.lastIndexOf('/', 155);
-    if (cut <= 0 || Buffer.byteLength(name.slice(cut + 1)) > 100) throw new Error(`Path too long for a tar archive: ${name}`);
+    if (cut <= 0 || Buffer.byteLength(name.slice(cut + 1)) > 100)
+      throw new Error(`Path too long for a tar archive: ${name}`);
     prefix = name.slice(0, cut);
     base = name.slice(cut + 1);
   }

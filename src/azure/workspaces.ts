@@ -36,17 +36,28 @@ function mlClient(ctx: ArmContext, subscriptionId: string): AzureMachineLearning
 }
 
 export async function listWorkspaces(ctx: ArmContext, subscriptionId: string): Promise<AzureMlWorkspace[]> {
-  const items = await azureCall(`list the Azure ML workspaces of subscription ${subscriptionId}`, () => collect(mlClient(ctx, subscriptionId).workspaces.listBySubscription()));
+  const items = await azureCall(`list the Azure ML workspaces of subscription ${subscriptionId}`, () =>
+    collect(mlClient(ctx, subscriptionId).workspaces.listBySubscription()),
+  );
   return items
     .map((w) => {
       const id = w.id ?? '';
-      return { id, subscriptionId, resourceGroup: parseResourceId(id).resourceGroup, name: w.name ?? '', location: w.location ?? '', friendlyName: w.friendlyName };
+      return {
+        id,
+        subscriptionId,
+        resourceGroup: parseResourceId(id).resourceGroup,
+        name: w.name ?? '',
+        location: w.location ?? '',
+        friendlyName: w.friendlyName,
+      };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 export async function listRegisteredModels(ctx: ArmContext, ws: AzureWorkspaceRef): Promise<AzureRegisteredModel[]> {
-  const items = await azureCall(`list the models of workspace ${ws.name}`, () => collect(mlClient(ctx, ws.subscriptionId).modelContainers.list(ws.resourceGroup, ws.name)));
+  const items = await azureCall(`list the models of workspace ${ws.name}`, () =>
+    collect(mlClient(ctx, ws.subscriptionId).modelContainers.list(ws.resourceGroup, ws.name)),
+  );
   return items.map((m) => ({
     name: m.name ?? '',
     latestVersion: m.properties.latestVersion ?? undefined,
@@ -56,7 +67,9 @@ export async function listRegisteredModels(ctx: ArmContext, ws: AzureWorkspaceRe
 }
 
 export async function listOnlineEndpoints(ctx: ArmContext, ws: AzureWorkspaceRef): Promise<AzureOnlineEndpoint[]> {
-  const items = await azureCall(`list the online endpoints of workspace ${ws.name}`, () => collect(mlClient(ctx, ws.subscriptionId).onlineEndpoints.list(ws.resourceGroup, ws.name)));
+  const items = await azureCall(`list the online endpoints of workspace ${ws.name}`, () =>
+    collect(mlClient(ctx, ws.subscriptionId).onlineEndpoints.list(ws.resourceGroup, ws.name)),
+  );
   return items.map((e) => ({
     name: e.name ?? '',
     location: e.location,
@@ -68,12 +81,19 @@ export async function listOnlineEndpoints(ctx: ArmContext, ws: AzureWorkspaceRef
 
 /** Deletes every version of a registered model. The caller asks for confirmation first. */
 export async function deleteRegisteredModel(ctx: ArmContext, ws: AzureWorkspaceRef, name: string): Promise<void> {
-  await azureCall(`delete model ${name} from workspace ${ws.name}`, () => mlClient(ctx, ws.subscriptionId).modelContainers.delete(ws.resourceGroup, ws.name, name));
+  await azureCall(`delete model ${name} from workspace ${ws.name}`, () =>
+    mlClient(ctx, ws.subscriptionId).modelContainers.delete(ws.resourceGroup, ws.name, name),
+  );
 }
 
 /** Deletes an online endpoint and waits for the long-running operation. The caller asks for confirmation first. */
 export async function deleteOnlineEndpoint(ctx: ArmContext, ws: AzureWorkspaceRef, name: string): Promise<void> {
   await azureCall(`delete online endpoint ${name} from workspace ${ws.name}`, () =>
-    mlClient(ctx, ws.subscriptionId).onlineEndpoints.beginDeleteAndWait(ws.resourceGroup, ws.name, name, pollOptions(ctx)),
+    mlClient(ctx, ws.subscriptionId).onlineEndpoints.beginDeleteAndWait(
+      ws.resourceGroup,
+      ws.name,
+      name,
+      pollOptions(ctx),
+    ),
   );
 }

@@ -38,14 +38,25 @@ export interface DownloadOptions {
   attempts?: number;
 }
 
-const OFFLINE_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const OFFLINE_CODES = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 export function cachedModelPath(home: string, spec: ModelDownload): string {
   return path.join(home, 'cache', 'models', spec.sha256, spec.fileName);
 }
 
 function cancelled(spec: ModelDownload): AccelError {
-  return new AccelError('Cancelled', `Download of ${spec.fileName} cancelled. Run the command again to resume where it stopped.`);
+  return new AccelError(
+    'Cancelled',
+    `Download of ${spec.fileName} cancelled. Run the command again to resume where it stopped.`,
+  );
 }
 
 function mismatch(spec: ModelDownload, source: string, got: string): AccelError {
@@ -114,18 +125,32 @@ async function httpAttempt(url: string, spec: ModelDownload, partial: string, op
     let offset = fs.existsSync(partial) ? fs.statSync(partial).size : 0;
     let res: Response;
     try {
-      res = await fetch(url, { headers: offset > 0 ? { Range: `bytes=${offset}-` } : {}, signal: controller.signal, redirect: 'follow' });
+      res = await fetch(url, {
+        headers: offset > 0 ? { Range: `bytes=${offset}-` } : {},
+        signal: controller.signal,
+        redirect: 'follow',
+      });
     } catch (e) {
       if (controller.signal.aborted) throw cancelled(spec);
       const cause = (e as { cause?: { code?: string } }).cause;
       const code = cause?.code ?? (e as NodeJS.ErrnoException).code ?? '';
       if (OFFLINE_CODES.has(code)) {
-        throw new AccelError('Unavailable', `Cannot download ${spec.fileName} from ${url} (${code}): this machine looks offline. Set ACCEL_MIRROR to a folder holding ${spec.fileName} (or to the base URL of a mirror) and retry.`);
+        throw new AccelError(
+          'Unavailable',
+          `Cannot download ${spec.fileName} from ${url} (${code}): this machine looks offline. Set ACCEL_MIRROR to a folder holding ${spec.fileName} (or to the base URL of a mirror) and retry.`,
+        );
       }
-      throw new AccelError('Unavailable', `Downloading ${spec.fileName} from ${url} failed (${(e as Error).message}${code ? `, ${code}` : ''}). Check the network and retry, or set ACCEL_MIRROR to a folder holding the file.`);
+      throw new AccelError(
+        'Unavailable',
+        `Downloading ${spec.fileName} from ${url} failed (${(e as Error).message}${code ? `, ${code}` : ''}). Check the network and retry, or set ACCEL_MIRROR to a folder holding the file.`,
+      );
     }
     const hash = crypto.createHash('sha256');
-    if (res.status === 206 && offset > 0 && new RegExp(`^bytes ${offset}-`).test(res.headers.get('content-range') ?? '')) {
+    if (
+      res.status === 206 &&
+      offset > 0 &&
+      new RegExp(`^bytes ${offset}-`).test(res.headers.get('content-range') ?? '')
+    ) {
       await hashOf(partial, hash);
     } else if (res.status === 200 || res.status === 206) {
       // The server ignored the range (or answered another one): start over.
@@ -134,9 +159,14 @@ async function httpAttempt(url: string, spec: ModelDownload, partial: string, op
     } else if (res.status === 416 && offset > 0) {
       // The partial file is not a prefix the server can continue: start over on the next attempt.
       fs.rmSync(partial, { force: true });
-      throw new AccelError('Unavailable', `The server refused to resume ${spec.fileName}; retrying from the start.`, { retry: true });
+      throw new AccelError('Unavailable', `The server refused to resume ${spec.fileName}; retrying from the start.`, {
+        retry: true,
+      });
     } else {
-      throw new AccelError('Unavailable', `Downloading ${spec.fileName} from ${url} failed: HTTP ${res.status} ${res.statusText}. Check the URL or the mirror, or set ACCEL_MIRROR to a folder holding the file.`);
+      throw new AccelError(
+        'Unavailable',
+        `Downloading ${spec.fileName} from ${url} failed: HTTP ${res.status} ${res.statusText}. Check the URL or the mirror, or set ACCEL_MIRROR to a folder holding the file.`,
+      );
     }
     const length = Number(res.headers.get('content-length'));
     const total = Number.isFinite(length) && length > 0 ? offset + length : undefined;
@@ -146,15 +176,28 @@ async function httpAttempt(url: string, spec: ModelDownload, partial: string, op
       throw tooLarge(spec, url, total);
     }
     let received = offset;
-    const report = () => opts.progress?.report({ message: `Downloading ${spec.fileName}`, fraction: total ? received / total : undefined });
+    const report = () =>
+      opts.progress?.report({
+        message: `Downloading ${spec.fileName}`,
+        fraction: total ? received / total : undefined,
+      });
     report();
     if (!res.body) throw new AccelError('Unavailable', `The server sent no body for ${spec.fileName}. Retry later.`);
     try {
-      const limit = spec.sizeBytes === undefined ? undefined : { max: spec.sizeBytes, alreadyThere: offset, overLimit: (bytes: number) => tooLarge(spec, url, bytes) };
-      await appendHashing(partial, Readable.fromWeb(res.body as never), hash, (n) => {
-        received += n;
-        report();
-      }, limit);
+      const limit =
+        spec.sizeBytes === undefined
+          ? undefined
+          : { max: spec.sizeBytes, alreadyThere: offset, overLimit: (bytes: number) => tooLarge(spec, url, bytes) };
+      await appendHashing(
+        partial,
+        Readable.fromWeb(res.body as never),
+        hash,
+        (n) => {
+          received += n;
+          report();
+        },
+        limit,
+      );
     } catch (e) {
       if (isAccelError(e) && e.code === 'InvalidModel') {
         controller.abort();
@@ -162,10 +205,18 @@ async function httpAttempt(url: string, spec: ModelDownload, partial: string, op
         throw e;
       }
       if (controller.signal.aborted) throw cancelled(spec);
-      throw new AccelError('Unavailable', `The download of ${spec.fileName} was cut after ${received} bytes (${(e as Error).message}). Run the command again to resume.`, { retry: true });
+      throw new AccelError(
+        'Unavailable',
+        `The download of ${spec.fileName} was cut after ${received} bytes (${(e as Error).message}). Run the command again to resume.`,
+        { retry: true },
+      );
     }
     if (total !== undefined && received < total) {
-      throw new AccelError('Unavailable', `The download of ${spec.fileName} was cut after ${received} of ${total} bytes. Run the command again to resume.`, { retry: true });
+      throw new AccelError(
+        'Unavailable',
+        `The download of ${spec.fileName} was cut after ${received} of ${total} bytes. Run the command again to resume.`,
+        { retry: true },
+      );
     }
     return hash.digest('hex');
   } finally {
@@ -195,7 +246,10 @@ export async function downloadModel(spec: ModelDownload, opts: DownloadOptions):
     if (mirror && !isMirrorUrl(mirror)) {
       source = path.join(path.resolve(mirror), spec.fileName);
       if (!fs.existsSync(source)) {
-        throw new AccelError('NotFound', `The mirror folder ${path.resolve(mirror)} (ACCEL_MIRROR) has no ${spec.fileName}. Put the file there, point ACCEL_MIRROR elsewhere, or unset it to download from ${spec.url}.`);
+        throw new AccelError(
+          'NotFound',
+          `The mirror folder ${path.resolve(mirror)} (ACCEL_MIRROR) has no ${spec.fileName}. Put the file there, point ACCEL_MIRROR elsewhere, or unset it to download from ${spec.url}.`,
+        );
       }
       fs.rmSync(partial, { force: true });
       const hash = crypto.createHash('sha256');
@@ -204,7 +258,10 @@ export async function downloadModel(spec: ModelDownload, opts: DownloadOptions):
       let copied = 0;
       await appendHashing(partial, fs.createReadStream(source), hash, (n) => {
         copied += n;
-        opts.progress?.report({ message: `Copying ${spec.fileName} from the mirror`, fraction: size ? copied / size : 1 });
+        opts.progress?.report({
+          message: `Copying ${spec.fileName} from the mirror`,
+          fraction: size ? copied / size : 1,
+        });
         if (opts.cancel?.isCancellationRequested) throw cancelled(spec);
       });
       digest = hash.digest('hex');

@@ -5,14 +5,36 @@ import * as path from 'node:path';
 import type { LabelSet } from '../domain/types';
 
 export const VOC_CLASSES = [
-  'background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
-  'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
+  'background',
+  'aeroplane',
+  'bicycle',
+  'bird',
+  'boat',
+  'bottle',
+  'bus',
+  'car',
+  'cat',
+  'chair',
+  'cow',
+  'diningtable',
+  'dog',
+  'horse',
+  'motorbike',
+  'person',
+  'pottedplant',
+  'sheep',
+  'sofa',
+  'train',
+  'tvmonitor',
 ];
 
 const cache = new Map<string, string[]>();
 
 function mediaFile(name: string): string {
-  const candidates = [path.join(__dirname, '..', 'media', 'labels', name), path.join(__dirname, '..', '..', 'media', 'labels', name)];
+  const candidates = [
+    path.join(__dirname, '..', 'media', 'labels', name),
+    path.join(__dirname, '..', '..', 'media', 'labels', name),
+  ];
   const found = candidates.find((p) => fs.existsSync(p));
   if (!found) throw new Error(`label file ${name} not found next to ${__dirname}`);
   return found;

@@ -34,12 +34,16 @@ export interface Anchor {
 
 /** Anchors of one layer in output order: row, column, anchor. */
 export function layerAnchors(l: SsdLayer): Anchor[] {
-  const hw: [number, number][] = [[l.sizes[0] / IMAGE, l.sizes[0] / IMAGE], [Math.sqrt(l.sizes[0] * l.sizes[1]) / IMAGE, Math.sqrt(l.sizes[0] * l.sizes[1]) / IMAGE]];
+  const hw: [number, number][] = [
+    [l.sizes[0] / IMAGE, l.sizes[0] / IMAGE],
+    [Math.sqrt(l.sizes[0] * l.sizes[1]) / IMAGE, Math.sqrt(l.sizes[0] * l.sizes[1]) / IMAGE],
+  ];
   for (const r of l.ratios) hw.push([l.sizes[0] / IMAGE / Math.sqrt(r), (l.sizes[0] / IMAGE) * Math.sqrt(r)]);
   const out: Anchor[] = [];
   for (let y = 0; y < l.feat; y++)
     for (let x = 0; x < l.feat; x++)
-      for (const [h, w] of hw) out.push({ cy: ((y + OFFSET) * l.step) / IMAGE, cx: ((x + OFFSET) * l.step) / IMAGE, h, w });
+      for (const [h, w] of hw)
+        out.push({ cy: ((y + OFFSET) * l.step) / IMAGE, cx: ((x + OFFSET) * l.step) / IMAGE, h, w });
   return out;
 }
 
@@ -81,7 +85,11 @@ export interface PostprocessOptions {
  * `logits[k]` and `locs[k]` are the flat outputs of layer k for one image ([H,W,A,21] and [H,W,A,4]),
  * in SSD_300_LAYERS order.
  */
-export function ssdPostprocess(logits: ArrayLike<number>[], locs: ArrayLike<number>[], opts: PostprocessOptions = {}): Detection[] {
+export function ssdPostprocess(
+  logits: ArrayLike<number>[],
+  locs: ArrayLike<number>[],
+  opts: PostprocessOptions = {},
+): Detection[] {
   const threshold = opts.selectThreshold ?? 0.5;
   const candidates: Detection[] = [];
   SSD_300_LAYERS.forEach((layer, k) => {
@@ -111,7 +119,10 @@ export function ssdPostprocess(logits: ArrayLike<number>[], locs: ArrayLike<numb
 /** The 12 outputs in the catalog's order (six confidence tensors, then six box tensors) for one image. */
 export function ssdPostprocessOutputs(outputs: ArrayLike<number>[], opts: PostprocessOptions = {}): Detection[] {
   if (outputs.length !== 2 * SSD_300_LAYERS.length) {
-    throw new AccelError('InvalidArgument', `SSD-VGG post-processing needs 12 outputs, got ${outputs.length}. Score with all of ${CATALOG_ORDER}.`);
+    throw new AccelError(
+      'InvalidArgument',
+      `SSD-VGG post-processing needs 12 outputs, got ${outputs.length}. Score with all of ${CATALOG_ORDER}.`,
+    );
   }
   return ssdPostprocess(outputs.slice(0, 6), outputs.slice(6), opts);
 }

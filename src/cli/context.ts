@@ -26,7 +26,10 @@ export function contextOf(command: Command): CliContext {
       }
       const active = await store.getActiveWorkspace();
       if (active) return active;
-      throw new AccelError('InvalidArgument', `No workspace selected in ${store.home}. Create one with \`accel workspace create NAME\` (the first becomes active), choose one with \`accel workspace use NAME\`, or pass --workspace NAME.`);
+      throw new AccelError(
+        'InvalidArgument',
+        `No workspace selected in ${store.home}. Create one with \`accel workspace create NAME\` (the first becomes active), choose one with \`accel workspace use NAME\`, or pass --workspace NAME.`,
+      );
     },
   };
 }
@@ -47,7 +50,9 @@ export function collect(value: string, previous: string[] = []): string[] {
  * Wraps an action so it receives the context and its positional arguments and options. Errors propagate to
  * main.ts, which prints them and sets the exit code.
  */
-export function action<A extends unknown[]>(run: (ctx: CliContext, ...args: A) => Promise<void>): (...args: unknown[]) => Promise<void> {
+export function action<A extends unknown[]>(
+  run: (ctx: CliContext, ...args: A) => Promise<void>,
+): (...args: unknown[]) => Promise<void> {
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
     await run(contextOf(command), ...(args.slice(0, -1) as A));

@@ -26,12 +26,17 @@ const COMMAND_MODULES: { register(program: Command): void }[] = [
 
 export function buildProgram(): Command {
   const program = new Command('accel')
-    .description('Accelerated Models: register, convert, package, deploy and score image models on a local accelerator emulator or Azure.')
+    .description(
+      'Accelerated Models: register, convert, package, deploy and score image models on a local accelerator emulator or Azure.',
+    )
     .option('--json', 'print machine-readable JSON on stdout (and nothing else there)')
     .option('-w, --workspace <name>', 'the workspace to act on (default: the active one, see `accel workspace use`)')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true, sortSubcommands: true })
-    .addHelpText('after', '\nData lives in ACCEL_HOME (default ~/.accel). Exit codes: 0 ok, 1 error, 2 bad input, 3 not found, 4 has dependents/exists, 5 busy/unavailable, 6 Azure sign-in/permission/quota.')
+    .addHelpText(
+      'after',
+      '\nData lives in ACCEL_HOME (default ~/.accel). Exit codes: 0 ok, 1 error, 2 bad input, 3 not found, 4 has dependents/exists, 5 busy/unavailable, 6 Azure sign-in/permission/quota.',
+    )
     .exitOverride();
   for (const module of COMMAND_MODULES) module.register(program);
   return program;

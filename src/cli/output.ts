@@ -41,7 +41,10 @@ export interface Column<T> {
 function cell(v: unknown): string {
   if (v === undefined || v === null) return '';
   if (Array.isArray(v)) return `[${v.join(',')}]`;
-  if (typeof v === 'object') return Object.entries(v as Record<string, unknown>).map(([k, x]) => (x === '' ? k : `${k}=${x}`)).join(' ');
+  if (typeof v === 'object')
+    return Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => (x === '' ? k : `${k}=${x}`))
+      .join(' ');
   return String(v);
 }
 
@@ -49,7 +52,11 @@ function cell(v: unknown): string {
 export function formatTable<T>(rows: T[], columns: Column<T>[]): string {
   const cells = rows.map((r) => columns.map((c) => cell(c.value(r))));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i].length)));
-  const line = (values: string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(columns.map((c) => c.header)), ...cells.map(line)].join('\n');
 }
 
@@ -59,12 +66,17 @@ export function printTable<T>(rows: T[], columns: Column<T>[], empty: string): v
 
 export function formatError(error: unknown, json: boolean): string {
   if (json) {
-    const e = error instanceof AccelError ? { code: error.code, message: error.message, ...(error.detail !== undefined ? { detail: error.detail } : {}) } : { code: 'Internal', message: String((error as Error)?.message ?? error) };
+    const e =
+      error instanceof AccelError
+        ? { code: error.code, message: error.message, ...(error.detail !== undefined ? { detail: error.detail } : {}) }
+        : { code: 'Internal', message: String((error as Error)?.message ?? error) };
     return `${JSON.stringify({ error: e })}\n`;
   }
   if (error instanceof AccelError) return `accel: ${error.message}\n`;
   const e = error as Error;
-  const trace = process.env.ACCEL_DEBUG ? `\n${e?.stack ?? ''}` : '\nSet ACCEL_DEBUG=1 for a stack trace, and please report this.';
+  const trace = process.env.ACCEL_DEBUG
+    ? `\n${e?.stack ?? ''}`
+    : '\nSet ACCEL_DEBUG=1 for a stack trace, and please report this.';
   return `accel: unexpected error: ${e?.message ?? String(error)}${trace}\n`;
 }
 

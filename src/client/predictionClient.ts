@@ -12,7 +12,13 @@ import { DT, decodePredictResponse, encodePredictRequest, type WireTensor } from
 
 const PREDICT = '/tensorflow.serving.PredictionService/Predict';
 const METADATA = '/tensorflow.serving.PredictionService/GetModelMetadata';
-const RETRYABLE = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.ABORTED, grpc.status.INTERNAL, grpc.status.RESOURCE_EXHAUSTED]);
+const RETRYABLE = new Set([
+  grpc.status.UNAVAILABLE,
+  grpc.status.DEADLINE_EXCEEDED,
+  grpc.status.ABORTED,
+  grpc.status.INTERNAL,
+  grpc.status.RESOURCE_EXHAUSTED,
+]);
 
 export interface ClientOptions {
   /** Per-call deadline, ms. Default 10 000. */
@@ -92,8 +98,12 @@ export class PredictionClient {
       const creds = this.useSsl
         ? grpc.credentials.createSsl(this.rootCertificates ? Buffer.from(this.rootCertificates) : null)
         : grpc.credentials.createInsecure();
-      const channelOptions: grpc.ChannelOptions = { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 };
-      if (this.options.serverNameOverride) channelOptions['grpc.ssl_target_name_override'] = this.options.serverNameOverride;
+      const channelOptions: grpc.ChannelOptions = {
+        'grpc.max_receive_message_length': -1,
+        'grpc.max_send_message_length': -1,
+      };
+      if (this.options.serverNameOverride)
+        channelOptions['grpc.ssl_target_name_override'] = this.options.serverNameOverride;
       this.client = new grpc.Client(this.target, creds, channelOptions);
     }
     return this.client;
@@ -139,7 +149,11 @@ export class PredictionClient {
   }
 
   /** One unary call with retries on transient codes (never on INVALID_ARGUMENT / UNAUTHENTICATED). */
-  private async call(path: string, body: Uint8Array, deadlineMs = this.options.deadlineMs): Promise<{ bytes: Buffer; trailer: grpc.Metadata; totalMs: number; attempts: number }> {
+  private async call(
+    path: string,
+    body: Uint8Array,
+    deadlineMs = this.options.deadlineMs,
+  ): Promise<{ bytes: Buffer; trailer: grpc.Metadata; totalMs: number; attempts: number }> {
     let delay = this.options.backoffMs;
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
@@ -162,16 +176,24 @@ export class PredictionClient {
       const reqType = root.lookupType('tensorflow.serving.GetModelMetadataRequest');
       const resType = root.lookupType('tensorflow.serving.GetModelMetadataResponse');
       const mapType = root.lookupType('tensorflow.serving.SignatureDefMap');
-      const req = reqType.encode(reqType.fromObject({ model_spec: { name: this.serviceName ?? '' }, metadata_field: ['signature_def'] })).finish();
+      const req = reqType
+        .encode(reqType.fromObject({ model_spec: { name: this.serviceName ?? '' }, metadata_field: ['signature_def'] }))
+        .finish();
       const { bytes } = await this.call(METADATA, req);
       const res = resType.decode(bytes) as unknown as { metadata: Record<string, { value: Uint8Array }> };
       const any = res.metadata?.signature_def;
       if (!any) throw new AccelError('Internal', `The server at ${this.target} returned no signature_def metadata.`);
       const map = mapType.toObject(mapType.decode(any.value), { longs: Number, enums: Number }) as {
-        signature_def: Record<string, { inputs?: Record<string, TfTensorInfo>; outputs?: Record<string, TfTensorInfo> }>;
+        signature_def: Record<
+          string,
+          { inputs?: Record<string, TfTensorInfo>; outputs?: Record<string, TfTensorInfo> }
+        >;
       };
       const sig = map.signature_def.serving_default ?? Object.values(map.signature_def)[0];
-      return { inputs: Object.values(sig?.inputs ?? {}).map(specOf), outputs: Object.values(sig?.outputs ?? {}).map(specOf) };
+      return {
+        inputs: Object.values(sig?.inputs ?? {}).map(specOf),
+        outputs: Object.values(sig?.outputs ?? {}).map(specOf),
+      };
     })();
     this.signature.catch(() => (this.signature = undefined));
     return this.signature;
@@ -181,7 +203,10 @@ export class PredictionClient {
     if (opts.inputName) return opts.inputName;
     const sig = await this.getModelMetadata();
     if (sig.inputs.length !== 1) {
-      throw new AccelError('InvalidArgument', `The model has inputs ${sig.inputs.map((s) => `"${s.name}"`).join(', ')}; say which one takes the image (inputName).`);
+      throw new AccelError(
+        'InvalidArgument',
+        `The model has inputs ${sig.inputs.map((s) => `"${s.name}"`).join(', ')}; say which one takes the image (inputName).`,
+      );
     }
     return sig.inputs[0].name;
   }
@@ -223,7 +248,13 @@ export class PredictionClient {
     };
     return {
       outputs,
-      timings: { totalMs: r.totalMs, queueMs: ms(TIMING_TRAILERS.queueMs), preprocessMs: ms(TIMING_TRAILERS.preprocessMs), inferenceMs: ms(TIMING_TRAILERS.inferenceMs), attempts: r.attempts },
+      timings: {
+        totalMs: r.totalMs,
+        queueMs: ms(TIMING_TRAILERS.queueMs),
+        preprocessMs: ms(TIMING_TRAILERS.preprocessMs),
+        inferenceMs: ms(TIMING_TRAILERS.inferenceMs),
+        attempts: r.attempts,
+      },
     };
   }
 
@@ -239,10 +270,15 @@ interface TfTensorInfo {
   tensor_shape?: { dim?: Array<{ size?: number; name?: string }> };
 }
 
-const TF_TO_DTYPE = Object.fromEntries(Object.entries(DTYPE_TO_TF).map(([k, v]) => [v, k])) as Record<number, TensorDType>;
+const TF_TO_DTYPE = Object.fromEntries(Object.entries(DTYPE_TO_TF).map(([k, v]) => [v, k])) as Record<
+  number,
+  TensorDType
+>;
 
 function specOf(info: TfTensorInfo): TensorSpec {
-  const shape: Dim[] = (info.tensor_shape?.dim ?? []).map((d) => (d.size !== undefined && d.size >= 0 ? Number(d.size) : d.name || -1));
+  const shape: Dim[] = (info.tensor_shape?.dim ?? []).map((d) =>
+    d.size !== undefined && d.size >= 0 ? Number(d.size) : d.name || -1,
+  );
   return { name: info.name ?? '', dtype: TF_TO_DTYPE[info.dtype ?? 0] ?? 'unknown', shape };
 }
 

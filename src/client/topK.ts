@@ -33,5 +33,7 @@ export function softmax(scores: ArrayLike<number>): Float64Array {
 export function topK(scores: ArrayLike<number>, labels: readonly string[], k = 5): Prediction[] {
   const probs = isDistribution(scores) ? Float64Array.from(scores as ArrayLike<number>) : softmax(scores);
   const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a] || a - b);
-  return order.slice(0, Math.max(0, k)).map((index) => ({ index, label: labels[index] ?? `class ${index}`, score: probs[index] }));
+  return order
+    .slice(0, Math.max(0, k))
+    .map((index) => ({ index, label: labels[index] ?? `class ${index}`, score: probs[index] }));
 }

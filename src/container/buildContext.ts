@@ -26,11 +26,33 @@ export const LABEL_PREFIX = 'com.accelerated-models';
 /** Packages that only their install scripts or native builds use (onnxruntime-node's CUDA download, cmake-js). */
 const INSTALL_TIME_ONLY = new Set(['adm-zip', 'global-agent', 'cmake-js', 'node-addon-api']);
 /** Tokens of prebuild folder names for platforms other than linux-x64 (glibc). */
-const OTHER_PLATFORMS = new Set(['darwin', 'win32', 'freebsd', 'openbsd', 'android', 'sunos', 'aix', 'musl', 'arm', 'arm64', 'ia32', 'ppc64', 's390x', 'riscv64', 'wasm32', 'armv7', 'armv6']);
+const OTHER_PLATFORMS = new Set([
+  'darwin',
+  'win32',
+  'freebsd',
+  'openbsd',
+  'android',
+  'sunos',
+  'aix',
+  'musl',
+  'arm',
+  'arm64',
+  'ia32',
+  'ppc64',
+  's390x',
+  'riscv64',
+  'wasm32',
+  'armv7',
+  'armv6',
+]);
 
 /** A Dockerfile double-quoted word: `\`, `"` and `$` escaped (no variable expansion); control characters refused. */
 export function dockerQuote(value: string): string {
-  if (hasControlCharacter(value)) throw new AccelError('InvalidArgument', `${JSON.stringify(value)} cannot go into a Dockerfile: it has a line break or control character.`);
+  if (hasControlCharacter(value))
+    throw new AccelError(
+      'InvalidArgument',
+      `${JSON.stringify(value)} cannot go into a Dockerfile: it has a line break or control character.`,
+    );
   return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
 }
 
@@ -162,7 +184,10 @@ export function runtimePackageDirs(appRoot: string, roots: string[] = RUNTIME_PA
     const dir = resolvePackageDir(fromDir, name, appRoot);
     if (!dir) {
       if (neededBy === 'optional') return;
-      throw new AccelError('Unavailable', `The run-time package ${name} (needed by ${neededBy}) is not installed under ${appRoot}/node_modules. Run \`npm ci\` and export again.`);
+      throw new AccelError(
+        'Unavailable',
+        `The run-time package ${name} (needed by ${neededBy}) is not installed under ${appRoot}/node_modules. Run \`npm ci\` and export again.`,
+      );
     }
     if (found.has(dir)) return;
     found.add(dir);
@@ -234,12 +259,14 @@ export function writeBuildContext(input: BuildContextInput, target: string): str
   }
   const appRoot = path.resolve(distDir, '..');
   const labelsDir = path.join(appRoot, 'media', 'labels');
-  if (!fs.existsSync(labelsDir)) throw new AccelError('Internal', `media/labels is missing next to ${distDir}. Reinstall or rebuild the extension.`);
+  if (!fs.existsSync(labelsDir))
+    throw new AccelError('Internal', `media/labels is missing next to ${distDir}. Reinstall or rebuild the extension.`);
   const staging = `${target}.partial-${process.pid}`;
   fs.rmSync(staging, { recursive: true, force: true });
   try {
     fs.mkdirSync(path.join(staging, 'dist'), { recursive: true });
-    for (const file of ['emulator.js', 'inferenceWorker.js']) fs.copyFileSync(path.join(distDir, file), path.join(staging, 'dist', file));
+    for (const file of ['emulator.js', 'inferenceWorker.js'])
+      fs.copyFileSync(path.join(distDir, file), path.join(staging, 'dist', file));
     fs.cpSync(path.join(distDir, 'protos'), path.join(staging, 'dist', 'protos'), { recursive: true });
     fs.cpSync(labelsDir, path.join(staging, 'media', 'labels'), { recursive: true });
     fs.mkdirSync(path.join(staging, 'model'));
@@ -247,7 +274,9 @@ export function writeBuildContext(input: BuildContextInput, target: string): str
     fs.copyFileSync(input.manifestFile, path.join(staging, 'model', 'manifest.json'));
     vendorRuntimePackages(appRoot, staging);
     const pkg = {
-      name: `accel-image-${image.name}`, version: `${image.version}.0.0`, private: true,
+      name: `accel-image-${image.name}`,
+      version: `${image.version}.0.0`,
+      private: true,
       description: `Accelerated Models image ${image.id} (sha256:${image.digest}); node_modules/ holds these packages for linux-x64`,
       dependencies: Object.fromEntries(RUNTIME_PACKAGES.map((name) => [name, packageVersion(name)])),
     };

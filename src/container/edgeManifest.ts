@@ -36,7 +36,11 @@ const REGISTRY = /^[a-z0-9]+(?:[.-][a-z0-9]+)*(?::[0-9]{1,5})?$/;
 
 /** The reference a device pulls: `<registry>/accel-<name>:<version>`. */
 export function edgeImageReference(image: Image, registry: string): string {
-  if (!REGISTRY.test(registry)) throw new AccelError('InvalidArgument', `--registry ${JSON.stringify(registry)} is not a registry host. Give e.g. myacr.azurecr.io (push the image there first).`);
+  if (!REGISTRY.test(registry))
+    throw new AccelError(
+      'InvalidArgument',
+      `--registry ${JSON.stringify(registry)} is not a registry host. Give e.g. myacr.azurecr.io (push the image there first).`,
+    );
   return validateReference(`${registry}/accel-${image.name}:${image.version}`, '--registry');
 }
 
@@ -44,14 +48,20 @@ export function edgeManifest(image: Image, options: EdgeManifestOptions): EdgeMa
   const imageReference = edgeImageReference(image, options.registry);
   const moduleName = options.moduleName ?? image.name.replace(/[^A-Za-z0-9_-]/g, '-');
   if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/.test(moduleName) || moduleName.startsWith('$')) {
-    throw new AccelError('InvalidArgument', `Module name ${JSON.stringify(moduleName)} is not valid. Use letters, digits, "-" or "_" (e.g. mobilenet).`);
+    throw new AccelError(
+      'InvalidArgument',
+      `Module name ${JSON.stringify(moduleName)} is not valid. Use letters, digits, "-" or "_" (e.g. mobilenet).`,
+    );
   }
   const keys = {
     primaryKey: options.primaryKey ?? crypto.randomBytes(32).toString('base64url'),
     secondaryKey: options.secondaryKey ?? crypto.randomBytes(32).toString('base64url'),
   };
   if (!!options.registryUsername !== !!options.registryPassword) {
-    throw new AccelError('InvalidArgument', 'Registry credentials need both the user name (--registry-username) and the password (ACCEL_REGISTRY_PASSWORD); give both or neither (a registry the device can already pull from).');
+    throw new AccelError(
+      'InvalidArgument',
+      'Registry credentials need both the user name (--registry-username) and the password (ACCEL_REGISTRY_PASSWORD); give both or neither (a registry the device can already pull from).',
+    );
   }
   const port = `${EXPORT_GRPC_PORT}/tcp`;
   // createOptions is a string holding the Docker create options (JSON), as the edge agent expects.
@@ -60,7 +70,13 @@ export function edgeManifest(image: Image, options: EdgeManifestOptions): EdgeMa
     HostConfig: { PortBindings: { [port]: [{ HostPort: String(EXPORT_GRPC_PORT) }] } },
   });
   const hubCreateOptions = JSON.stringify({
-    HostConfig: { PortBindings: { '5671/tcp': [{ HostPort: '5671' }], '8883/tcp': [{ HostPort: '8883' }], '443/tcp': [{ HostPort: '443' }] } },
+    HostConfig: {
+      PortBindings: {
+        '5671/tcp': [{ HostPort: '5671' }],
+        '8883/tcp': [{ HostPort: '8883' }],
+        '443/tcp': [{ HostPort: '443' }],
+      },
+    },
   });
   const manifest = {
     modulesContent: {
@@ -72,20 +88,42 @@ export function edgeManifest(image: Image, options: EdgeManifestOptions): EdgeMa
             settings: {
               minDockerVersion: 'v1.25',
               ...(options.registryUsername
-                ? { registryCredentials: { [options.registry.split(/[.:]/)[0]]: { username: options.registryUsername, password: options.registryPassword!, address: options.registry } } }
+                ? {
+                    registryCredentials: {
+                      [options.registry.split(/[.:]/)[0]]: {
+                        username: options.registryUsername,
+                        password: options.registryPassword!,
+                        address: options.registry,
+                      },
+                    },
+                  }
                 : {}),
             },
           },
           systemModules: {
-            edgeAgent: { type: 'docker', settings: { image: `mcr.microsoft.com/azureiotedge-agent:${EDGE_RUNTIME_VERSION}`, createOptions: '{}' } },
+            edgeAgent: {
+              type: 'docker',
+              settings: { image: `mcr.microsoft.com/azureiotedge-agent:${EDGE_RUNTIME_VERSION}`, createOptions: '{}' },
+            },
             edgeHub: {
-              type: 'docker', status: 'running', restartPolicy: 'always', startupOrder: 0,
-              settings: { image: `mcr.microsoft.com/azureiotedge-hub:${EDGE_RUNTIME_VERSION}`, createOptions: hubCreateOptions },
+              type: 'docker',
+              status: 'running',
+              restartPolicy: 'always',
+              startupOrder: 0,
+              settings: {
+                image: `mcr.microsoft.com/azureiotedge-hub:${EDGE_RUNTIME_VERSION}`,
+                createOptions: hubCreateOptions,
+              },
             },
           },
           modules: {
             [moduleName]: {
-              version: String(image.version), type: 'docker', status: 'running', restartPolicy: 'always', imagePullPolicy: 'on-create', startupOrder: 1,
+              version: String(image.version),
+              type: 'docker',
+              status: 'running',
+              restartPolicy: 'always',
+              imagePullPolicy: 'on-create',
+              startupOrder: 1,
               env: {
                 ACCEL_PRIMARY_KEY: { value: keys.primaryKey },
                 ACCEL_SECONDARY_KEY: { value: keys.secondaryKey },

@@ -25,17 +25,29 @@ const INSTALL_HINT =
 export function findEngine(requested?: string): Engine {
   const wanted = requested ?? process.env.ACCEL_CONTAINER_ENGINE;
   if (wanted !== undefined && wanted !== '') {
-    if (!ENGINES.includes(wanted as EngineName)) throw new AccelError('InvalidArgument', `Unknown container engine "${wanted}". Use podman or docker.`);
+    if (!ENGINES.includes(wanted as EngineName))
+      throw new AccelError('InvalidArgument', `Unknown container engine "${wanted}". Use podman or docker.`);
     const name = wanted as EngineName;
-    if (!onPath(name)) throw new AccelError('Unavailable', `The container engine ${name} is not installed (or does not run): \`${name} --version\` failed. ${INSTALL_HINT}`);
+    if (!onPath(name))
+      throw new AccelError(
+        'Unavailable',
+        `The container engine ${name} is not installed (or does not run): \`${name} --version\` failed. ${INSTALL_HINT}`,
+      );
     return { name, command: name };
   }
   for (const name of ENGINES) if (onPath(name)) return { name, command: name };
-  throw new AccelError('Unavailable', `No container engine found: neither podman nor docker is on PATH. ${INSTALL_HINT}`);
+  throw new AccelError(
+    'Unavailable',
+    `No container engine found: neither podman nor docker is on PATH. ${INSTALL_HINT}`,
+  );
 }
 
 export function engineByName(name: EngineName): Engine {
-  if (!onPath(name)) throw new AccelError('Unavailable', `The container engine ${name} that this service was deployed with is not installed any more. ${INSTALL_HINT}`);
+  if (!onPath(name))
+    throw new AccelError(
+      'Unavailable',
+      `The container engine ${name} that this service was deployed with is not installed any more. ${INSTALL_HINT}`,
+    );
   return { name, command: name };
 }
 
@@ -48,7 +60,11 @@ export interface RunResult {
 const MAX_CAPTURE = 4 * 1024 * 1024;
 
 /** Runs `engine args…`; output beyond 4 MiB per stream keeps its tail. `onLine` sees every line as it comes. */
-export function runEngine(engine: Engine, args: string[], options: { timeoutMs?: number; onLine?: (line: string) => void; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export function runEngine(
+  engine: Engine,
+  args: string[],
+  options: { timeoutMs?: number; onLine?: (line: string) => void; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(engine.command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
     let stdout = '';
@@ -86,14 +102,26 @@ export function runEngine(engine: Engine, args: string[], options: { timeoutMs?:
 /** Runs and returns stdout; a non-zero exit becomes an error that quotes the engine's own message. */
 export async function engineOutput(engine: Engine, args: string[], what: string, timeoutMs = 120_000): Promise<string> {
   const r = await runEngine(engine, args, { timeoutMs });
-  if (r.code !== 0) throw new AccelError('Unavailable', `${what} failed: \`${engine.command} ${args[0]}\` exited ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`);
+  if (r.code !== 0)
+    throw new AccelError(
+      'Unavailable',
+      `${what} failed: \`${engine.command} ${args[0]}\` exited ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`,
+    );
   return r.stdout;
 }
 
 /** The engine's view of an image (labels, id, size), or undefined when it has no such image. */
-export async function inspectImage(engine: Engine, reference: string): Promise<{ id: string; size: number; labels: Record<string, string> } | undefined> {
+export async function inspectImage(
+  engine: Engine,
+  reference: string,
+): Promise<{ id: string; size: number; labels: Record<string, string> } | undefined> {
   const r = await runEngine(engine, ['image', 'inspect', reference], { timeoutMs: 60_000 });
   if (r.code !== 0) return undefined;
-  const [info] = JSON.parse(r.stdout) as Array<{ Id: string; Size: number; Config?: { Labels?: Record<string, string> }; Labels?: Record<string, string> }>;
+  const [info] = JSON.parse(r.stdout) as Array<{
+    Id: string;
+    Size: number;
+    Config?: { Labels?: Record<string, string> };
+    Labels?: Record<string, string>;
+  }>;
   return { id: info.Id, size: info.Size, labels: info.Config?.Labels ?? info.Labels ?? {} };
 }

@@ -14,15 +14,26 @@ export interface ExportResult {
 }
 
 /** Writes a container build context for the image into `dir` (created; must be empty if it exists). */
-export async function exportImage(store: WorkspaceStore, workspace: string, ref: string, dir: string): Promise<ExportResult> {
+export async function exportImage(
+  store: WorkspaceStore,
+  workspace: string,
+  ref: string,
+  dir: string,
+): Promise<ExportResult> {
   const state = await store.read(workspace);
   const image = findImage(state, ref);
   const manifest = await readImageManifest(store, workspace, image);
   const target = path.resolve(dir);
   const modelFile = store.blobPath(workspace, manifest.model.sha256);
   if (!fs.existsSync(modelFile)) {
-    throw new AccelError('NotFound', `The model file of image ${image.id} is missing from the store. Register the model again and create a new image.`);
+    throw new AccelError(
+      'NotFound',
+      `The model file of image ${image.id} is missing from the store. Register the model again and create a new image.`,
+    );
   }
-  const files = writeBuildContext({ image, manifest, manifestFile: store.blobPath(workspace, image.digest), modelFile, distDir: distDir() }, target);
+  const files = writeBuildContext(
+    { image, manifest, manifestFile: store.blobPath(workspace, image.digest), modelFile, distDir: distDir() },
+    target,
+  );
   return { dir: target, files };
 }

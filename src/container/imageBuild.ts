@@ -24,11 +24,15 @@ export interface BuildImageOptions {
 }
 
 // A reference as engines accept it: [registry[:port]/]path[:tag]; never starting with "-" (it goes into argv).
-const REFERENCE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
+const REFERENCE =
+  /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
 
 export function validateReference(reference: string, flag: string): string {
   if (reference.length > 255 || !REFERENCE.test(reference)) {
-    throw new AccelError('InvalidArgument', `${flag} ${JSON.stringify(reference)} is not a valid image reference. Write [registry/]name[:tag] in lowercase, e.g. localhost/mobilenet:1 or myacr.azurecr.io/mobilenet:1.`);
+    throw new AccelError(
+      'InvalidArgument',
+      `${flag} ${JSON.stringify(reference)} is not a valid image reference. Write [registry/]name[:tag] in lowercase, e.g. localhost/mobilenet:1 or myacr.azurecr.io/mobilenet:1.`,
+    );
   }
   return reference;
 }
@@ -40,9 +44,18 @@ export function defaultReference(image: Image): string {
 const MAX_LOG_LINES = 20_000;
 
 /** Builds the image and records the result on it; throws (after recording Failed) when the build fails. */
-export async function buildImage(store: WorkspaceStore, workspace: string, ref: string, options: BuildImageOptions = {}): Promise<{ image: Image; durationMs: number }> {
+export async function buildImage(
+  store: WorkspaceStore,
+  workspace: string,
+  ref: string,
+  options: BuildImageOptions = {},
+): Promise<{ image: Image; durationMs: number }> {
   const image = findImage(await store.read(workspace), ref);
-  if (image.state !== 'Succeeded') throw new AccelError('InvalidArgument', `Image ${image.id} is ${image.state}; only a Succeeded image can be built. Create it again with \`accel image create\`.`);
+  if (image.state !== 'Succeeded')
+    throw new AccelError(
+      'InvalidArgument',
+      `Image ${image.id} is ${image.state}; only a Succeeded image can be built. Create it again with \`accel image create\`.`,
+    );
   const tag = validateReference(options.tag ?? defaultReference(image), '--tag');
   if (options.baseImage !== undefined) validateReference(options.baseImage, '--base-image');
   const engine = findEngine(options.engine); // a missing engine fails here, before anything is written
@@ -70,7 +83,8 @@ export async function buildImage(store: WorkspaceStore, workspace: string, ref: 
     } else {
       const inspected = await inspectImage(engine, tag);
       if (!inspected) failure = `${engine.name} reported success but has no image ${tag}`;
-      else if (inspected.labels[`${LABEL_PREFIX}.image.digest`] !== `sha256:${image.digest}`) failure = `${tag} does not carry this image's digest label (another build replaced it)`;
+      else if (inspected.labels[`${LABEL_PREFIX}.image.digest`] !== `sha256:${image.digest}`)
+        failure = `${tag} does not carry this image's digest label (another build replaced it)`;
       else built = inspected;
     }
   } catch (e) {
@@ -80,24 +94,42 @@ export async function buildImage(store: WorkspaceStore, workspace: string, ref: 
   }
   const durationMs = Date.now() - started;
   const finishedTime = new Date().toISOString();
-  note(`${finishedTime} ${failure ? `FAILED: ${failure}` : `built ${tag} (${built!.id.slice(0, 12)}, ${(built!.size / 1e6).toFixed(1)} MB) in ${(durationMs / 1000).toFixed(1)} s`}`);
+  note(
+    `${finishedTime} ${failure ? `FAILED: ${failure}` : `built ${tag} (${built!.id.slice(0, 12)}, ${(built!.size / 1e6).toFixed(1)} MB) in ${(durationMs / 1000).toFixed(1)} s`}`,
+  );
 
   // One commit: the log blob is stored under the workspace lock with the record that names it.
   let previousLog: string | undefined;
   const recorded = await store.update(workspace, async (state) => {
     const current = state.images.find((i) => i.id === image.id);
-    if (!current) throw new AccelError('NotFound', `Image ${image.id} was deleted while it was being built. Create it again and rebuild.`);
+    if (!current)
+      throw new AccelError(
+        'NotFound',
+        `Image ${image.id} was deleted while it was being built. Create it again and rebuild.`,
+      );
     const { sha256: logBlob } = await store.putBlob(workspace, { bytes: Buffer.from(log.join('\n') + '\n', 'utf8') });
     previousLog = current.build?.logBlob;
     const build: ImageBuild = failure
       ? { state: 'Failed', engine: engine.name, startedTime, finishedTime, logBlob, error: failure }
-      : { state: 'Succeeded', engine: engine.name, location: tag, engineImageId: built!.id, sizeBytes: built!.size, startedTime, finishedTime, logBlob };
+      : {
+          state: 'Succeeded',
+          engine: engine.name,
+          location: tag,
+          engineImageId: built!.id,
+          sizeBytes: built!.size,
+          startedTime,
+          finishedTime,
+          logBlob,
+        };
     current.build = build;
     return { ...current };
   });
   if (previousLog && previousLog !== recorded.build?.logBlob) await store.releaseBlobs?.(workspace, [previousLog]);
   if (failure) {
-    throw new AccelError('Unavailable', `Building ${image.id} failed: ${failure}. The build log is kept: \`accel image log ${image.id} --build\`.`);
+    throw new AccelError(
+      'Unavailable',
+      `Building ${image.id} failed: ${failure}. The build log is kept: \`accel image log ${image.id} --build\`.`,
+    );
   }
   return { image: recorded, durationMs };
 }
@@ -106,12 +138,15 @@ function buildArgs(engine: Engine, tag: string, context: string, baseImage: stri
   return [
     'build',
     // The context holds every run-time package: nothing to download, so no network for the build's steps.
-    '--network', 'none',
+    '--network',
+    'none',
     // podman writes OCI images by default, which have no HEALTHCHECK; the docker format keeps it.
     ...(engine.name === 'podman' ? ['--format', 'docker'] : []),
     ...(baseImage ? ['--build-arg', `BASE_IMAGE=${baseImage}`] : []),
-    '--tag', tag,
-    '--file', path.join(context, 'Dockerfile'),
+    '--tag',
+    tag,
+    '--file',
+    path.join(context, 'Dockerfile'),
     context,
   ];
 }

@@ -23,7 +23,10 @@ const IMAGE_EXT = /\.(jpe?g|png|gif|webp|bmp)$/i;
 
 export function calibrationImages(dir: string): string[] {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new AccelError('NotFound', `Calibration folder ${dir} does not exist. Pass --calibration with a folder of JPEG/PNG/BMP photos.`);
+    throw new AccelError(
+      'NotFound',
+      `Calibration folder ${dir} does not exist. Pass --calibration with a folder of JPEG/PNG/BMP photos.`,
+    );
   }
   const out: string[] = [];
   const walk = (d: string) => {
@@ -34,7 +37,11 @@ export function calibrationImages(dir: string): string[] {
     }
   };
   walk(dir);
-  if (out.length === 0) throw new AccelError('InvalidArgument', `Calibration folder ${dir} holds no images (.jpg, .png, .gif, .webp, .bmp). Add some photos or pass another folder with --calibration.`);
+  if (out.length === 0)
+    throw new AccelError(
+      'InvalidArgument',
+      `Calibration folder ${dir} holds no images (.jpg, .png, .gif, .webp, .bmp). Add some photos or pass another folder with --calibration.`,
+    );
   return out;
 }
 
@@ -81,11 +88,18 @@ export async function measureAccuracy(input: AccuracyInput): Promise<AccuracyRep
   const ref = await ort.InferenceSession.create(input.reference, opts);
   const cand = await ort.InferenceSession.create(input.candidate, opts);
   try {
-    let top1 = 0, top5 = 0, maxDiff = 0, sumDiff = 0, count = 0;
+    let top1 = 0,
+      top5 = 0,
+      maxDiff = 0,
+      sumDiff = 0,
+      count = 0;
     for (let i = 0; i < files.length; i++) {
       if (input.cancel?.isCancellationRequested) throw new AccelError('Cancelled', 'The conversion was cancelled.');
       await input.checkpoint?.();
-      input.progress?.report({ message: `Measuring accuracy on ${path.basename(files[i])}`, fraction: i / files.length });
+      input.progress?.report({
+        message: `Measuring accuracy on ${path.basename(files[i])}`,
+        fraction: i / files.length,
+      });
       const bytes = fs.readFileSync(files[i]);
       const run = async (session: any, spec: TensorSpec, output: string) => {
         const x = await preprocessImages([bytes], input.preset, imageLayoutFor(spec, input.preset));
@@ -94,10 +108,15 @@ export async function measureAccuracy(input: AccuracyInput): Promise<AccuracyRep
       };
       const p = await run(ref, input.referenceInput, input.referenceOutput);
       const q = await run(cand, input.candidateInput, input.candidateOutput);
-      if (p.length !== q.length) throw new AccelError('Internal', `The reference gives ${p.length} scores and the converted model ${q.length}; they cannot be compared.`);
+      if (p.length !== q.length)
+        throw new AccelError(
+          'Internal',
+          `The reference gives ${p.length} scores and the converted model ${q.length}; they cannot be compared.`,
+        );
       const t1 = topK(p, 1)[0];
       if (topK(q, 1)[0] === t1) top1++;
-      const r5 = topK(p, 5), c5 = new Set(topK(q, 5));
+      const r5 = topK(p, 5),
+        c5 = new Set(topK(q, 5));
       if (r5.every((c) => c5.has(c))) top5++;
       for (let k = 0; k < p.length; k++) {
         const d = Math.abs(p[k] - q[k]);

@@ -7,12 +7,33 @@ import { matrixWeights, weightBits, type Precision } from './precision';
 export type OpFamily = 'conv' | 'matmul' | 'pool' | 'elementwise';
 
 const FAMILIES: Record<string, OpFamily> = {
-  Conv: 'conv', QLinearConv: 'conv', ConvInteger: 'conv',
-  MatMul: 'matmul', Gemm: 'matmul', QLinearMatMul: 'matmul', MatMulInteger: 'matmul',
-  MaxPool: 'pool', AveragePool: 'pool', GlobalAveragePool: 'pool', QLinearGlobalAveragePool: 'pool', GlobalMaxPool: 'pool',
-  Relu: 'elementwise', Clip: 'elementwise', LeakyRelu: 'elementwise', Sigmoid: 'elementwise', Tanh: 'elementwise',
-  Add: 'elementwise', Sub: 'elementwise', Mul: 'elementwise', Div: 'elementwise', Max: 'elementwise', Min: 'elementwise',
-  Sum: 'elementwise', BatchNormalization: 'elementwise', QLinearAdd: 'elementwise', QLinearMul: 'elementwise',
+  Conv: 'conv',
+  QLinearConv: 'conv',
+  ConvInteger: 'conv',
+  MatMul: 'matmul',
+  Gemm: 'matmul',
+  QLinearMatMul: 'matmul',
+  MatMulInteger: 'matmul',
+  MaxPool: 'pool',
+  AveragePool: 'pool',
+  GlobalAveragePool: 'pool',
+  QLinearGlobalAveragePool: 'pool',
+  GlobalMaxPool: 'pool',
+  Relu: 'elementwise',
+  Clip: 'elementwise',
+  LeakyRelu: 'elementwise',
+  Sigmoid: 'elementwise',
+  Tanh: 'elementwise',
+  Add: 'elementwise',
+  Sub: 'elementwise',
+  Mul: 'elementwise',
+  Div: 'elementwise',
+  Max: 'elementwise',
+  Min: 'elementwise',
+  Sum: 'elementwise',
+  BatchNormalization: 'elementwise',
+  QLinearAdd: 'elementwise',
+  QLinearMul: 'elementwise',
 };
 
 export interface CompatibilityReport {
@@ -54,7 +75,11 @@ function inferShapes(model: any): Map<string, number[]> {
   for (const t of g.initializer ?? []) shapes.set(t.name, (t.dims ?? []).map(num));
   for (const vi of g.input ?? []) {
     const dims = vi.type?.tensor_type?.shape?.dim ?? [];
-    if (!shapes.has(vi.name)) shapes.set(vi.name, dims.map((d: any) => (d.dim_param || !num(d.dim_value) ? 1 : num(d.dim_value))));
+    if (!shapes.has(vi.name))
+      shapes.set(
+        vi.name,
+        dims.map((d: any) => (d.dim_param || !num(d.dim_value) ? 1 : num(d.dim_value))),
+      );
   }
   const intValues = (name: string): number[] | undefined => {
     const t = inits.get(name);
@@ -67,9 +92,14 @@ function inferShapes(model: any): Map<string, number[]> {
   };
   for (const n of g.node) {
     const x = shapes.get(n.input[0]);
-    const set = (s: number[] | undefined) => s && s.every((d) => Number.isFinite(d) && d >= 0) && shapes.set(n.output[0], s);
+    const set = (s: number[] | undefined) =>
+      s && s.every((d) => Number.isFinite(d) && d >= 0) && shapes.set(n.output[0], s);
     switch (n.op_type) {
-      case 'Conv': case 'QLinearConv': case 'ConvInteger': case 'MaxPool': case 'AveragePool': {
+      case 'Conv':
+      case 'QLinearConv':
+      case 'ConvInteger':
+      case 'MaxPool':
+      case 'AveragePool': {
         const wName = n.op_type === 'QLinearConv' ? n.input[3] : n.input[1];
         const w = n.op_type.endsWith('Pool') ? undefined : shapes.get(wName);
         if (!x || x.length !== 4) break;
@@ -78,17 +108,28 @@ function inferShapes(model: any): Map<string, number[]> {
         const s = attrInts(n, 'strides') ?? [1, 1];
         const d = attrInts(n, 'dilations') ?? [1, 1];
         const p = attrInts(n, 'pads') ?? [0, 0, 0, 0];
-        const auto = (n.attribute ?? []).some((a: any) => a.name === 'auto_pad' && /SAME/.test(Buffer.from(a.s ?? []).toString()));
-        set([x[0], w ? w[0] : x[1], windowOut(x[2], k[0], s[0], d[0], p[0] + p[2], auto), windowOut(x[3], k[1], s[1], d[1], p[1] + p[3], auto)]);
+        const auto = (n.attribute ?? []).some(
+          (a: any) => a.name === 'auto_pad' && /SAME/.test(Buffer.from(a.s ?? []).toString()),
+        );
+        set([
+          x[0],
+          w ? w[0] : x[1],
+          windowOut(x[2], k[0], s[0], d[0], p[0] + p[2], auto),
+          windowOut(x[3], k[1], s[1], d[1], p[1] + p[3], auto),
+        ]);
         break;
       }
-      case 'GlobalAveragePool': case 'QLinearGlobalAveragePool': case 'GlobalMaxPool':
+      case 'GlobalAveragePool':
+      case 'QLinearGlobalAveragePool':
+      case 'GlobalMaxPool':
         if (x) set([x[0], x[1], 1, 1]);
         break;
       case 'Flatten':
         if (x) set([x[0], x.slice(1).reduce((a, b) => a * b, 1)]);
         break;
-      case 'MatMul': case 'QLinearMatMul': case 'Gemm': {
+      case 'MatMul':
+      case 'QLinearMatMul':
+      case 'Gemm': {
         const b = shapes.get(n.op_type === 'QLinearMatMul' ? n.input[3] : n.input[1]);
         if (!x || !b) break;
         const transB = n.op_type === 'Gemm' && attrInt(n, 'transB', 0) === 1;
@@ -111,7 +152,12 @@ function inferShapes(model: any): Map<string, number[]> {
       }
       case 'Squeeze': {
         const axes = intValues(n.input[1]) ?? attrInts(n, 'axes');
-        if (x) set(axes ? x.filter((_, i) => !axes.map((a) => (a < 0 ? a + x.length : a)).includes(i)) : x.filter((d) => d !== 1));
+        if (x)
+          set(
+            axes
+              ? x.filter((_, i) => !axes.map((a) => (a < 0 ? a + x.length : a)).includes(i))
+              : x.filter((d) => d !== 1),
+          );
         break;
       }
       case 'Concat': {
@@ -119,7 +165,9 @@ function inferShapes(model: any): Map<string, number[]> {
         if (parts.some((p: number[] | undefined) => !p)) break;
         const axis = attrInt(n, 'axis', 0);
         const a = axis < 0 ? axis + parts[0].length : axis;
-        set(parts[0].map((d: number, i: number) => (i === a ? parts.reduce((s: number, p: number[]) => s + p[i], 0) : d)));
+        set(
+          parts[0].map((d: number, i: number) => (i === a ? parts.reduce((s: number, p: number[]) => s + p[i], 0) : d)),
+        );
         break;
       }
       case 'Pad': {
@@ -127,7 +175,10 @@ function inferShapes(model: any): Map<string, number[]> {
         if (x && pads) set(x.map((d, i) => d + pads[i] + pads[i + x.length]));
         break;
       }
-      case 'Shape': case 'Gather': case 'Unsqueeze': case 'ReduceMean':
+      case 'Shape':
+      case 'Gather':
+      case 'Unsqueeze':
+      case 'ReduceMean':
         break;
       default:
         if (x) set(x); // elementwise, activations, (de)quantize, softmax, identity, batch norm
@@ -184,7 +235,10 @@ export function compatibilityReport(model: any): CompatibilityReport {
   }
   const otherBytes = (parameters - matrixParams) * 4;
   const weightBytes = Object.fromEntries(
-    (['fp32', 'msfp9', 'msfp8'] as Precision[]).map((p) => [p, Math.ceil(weightBits(matrixParams, p) / 8) + otherBytes]),
+    (['fp32', 'msfp9', 'msfp8'] as Precision[]).map((p) => [
+      p,
+      Math.ceil(weightBits(matrixParams, p) / 8) + otherBytes,
+    ]),
   ) as Record<Precision, number>;
 
   return {

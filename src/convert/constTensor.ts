@@ -15,7 +15,13 @@ export interface ConstTensor {
 
 /** TF DataType enum values we meet in image-model graphs. */
 export const TF_DTYPE: Record<number, ConstDType | 'float64'> = {
-  1: 'float32', 2: 'float64', 3: 'int32', 4: 'uint8', 7: 'string', 9: 'int64', 10: 'bool',
+  1: 'float32',
+  2: 'float64',
+  3: 'int32',
+  4: 'uint8',
+  7: 'string',
+  9: 'int64',
+  10: 'bool',
 };
 export const TF_DT_FLOAT = 1;
 export const TF_DT_STRING = 7;
@@ -26,7 +32,8 @@ export const ONNX_ELEM: Record<ConstDType, number> = { float32: 1, uint8: 2, int
 export function num(v: unknown): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'bigint') return Number(v);
-  if (v && typeof (v as { toNumber?: () => number }).toNumber === 'function') return (v as { toNumber: () => number }).toNumber();
+  if (v && typeof (v as { toNumber?: () => number }).toNumber === 'function')
+    return (v as { toNumber: () => number }).toNumber();
   return Number(v ?? 0);
 }
 
@@ -51,7 +58,10 @@ export function scalarValue(t: ConstTensor): number {
 export function fromTfTensor(proto: any, where: string): ConstTensor {
   const tfType = TF_DTYPE[proto.dtype];
   if (!tfType) {
-    throw new AccelError('InvalidModel', `Constant ${where} has TensorFlow dtype ${proto.dtype}, which the converter does not read. Freeze the graph with float32/int32/int64/bool constants.`);
+    throw new AccelError(
+      'InvalidModel',
+      `Constant ${where} has TensorFlow dtype ${proto.dtype}, which the converter does not read. Freeze the graph with float32/int32/int64/bool constants.`,
+    );
   }
   const dims: number[] = (proto.tensor_shape?.dim ?? []).map((d: any) => num(d.size));
   const count = sizeOf(dims);
@@ -67,18 +77,36 @@ export function fromTfTensor(proto: any, where: string): ConstTensor {
     const out = new Array<number>(count);
     for (let i = 0; i < count; i++) {
       switch (tfType) {
-        case 'float32': out[i] = buf.readFloatLE(i * 4); break;
-        case 'float64': out[i] = buf.readDoubleLE(i * 8); break;
-        case 'int32': out[i] = buf.readInt32LE(i * 4); break;
-        case 'int64': out[i] = Number(buf.readBigInt64LE(i * 8)); break;
-        case 'uint8': case 'bool': out[i] = buf[i]; break;
+        case 'float32':
+          out[i] = buf.readFloatLE(i * 4);
+          break;
+        case 'float64':
+          out[i] = buf.readDoubleLE(i * 8);
+          break;
+        case 'int32':
+          out[i] = buf.readInt32LE(i * 4);
+          break;
+        case 'int64':
+          out[i] = Number(buf.readBigInt64LE(i * 8));
+          break;
+        case 'uint8':
+        case 'bool':
+          out[i] = buf[i];
+          break;
       }
     }
     values = out;
   } else {
     const list: any[] =
-      tfType === 'float32' ? proto.float_val : tfType === 'float64' ? proto.double_val : tfType === 'int64' ? proto.int64_val
-      : tfType === 'bool' ? proto.bool_val : proto.int_val;
+      tfType === 'float32'
+        ? proto.float_val
+        : tfType === 'float64'
+          ? proto.double_val
+          : tfType === 'int64'
+            ? proto.int64_val
+            : tfType === 'bool'
+              ? proto.bool_val
+              : proto.int_val;
     const vals = (list ?? []).map((v: any) => (typeof v === 'boolean' ? (v ? 1 : 0) : num(v)));
     // TF repeats the last value to fill the shape (a single value broadcasts).
     const out = new Array<number>(count);
@@ -97,11 +125,21 @@ export function toOnnxInitializer(name: string, t: ConstTensor): object {
       raw = Buffer.from(f.buffer, f.byteOffset, f.byteLength);
       break;
     }
-    case 'int64': raw = Buffer.from(BigInt64Array.from(Array.from(t.data, (v) => BigInt(Math.trunc(v)))).buffer); break;
-    case 'int32': raw = Buffer.from(Int32Array.from(t.data).buffer); break;
-    case 'uint8': case 'bool': raw = Buffer.from(Uint8Array.from(t.data)); break;
+    case 'int64':
+      raw = Buffer.from(BigInt64Array.from(Array.from(t.data, (v) => BigInt(Math.trunc(v)))).buffer);
+      break;
+    case 'int32':
+      raw = Buffer.from(Int32Array.from(t.data).buffer);
+      break;
+    case 'uint8':
+    case 'bool':
+      raw = Buffer.from(Uint8Array.from(t.data));
+      break;
     default:
-      throw new AccelError('InvalidModel', `Constant ${name} of type ${t.dtype} cannot be stored in the converted model; keep string tensors in the preprocessing part of the graph.`);
+      throw new AccelError(
+        'InvalidModel',
+        `Constant ${name} of type ${t.dtype} cannot be stored in the converted model; keep string tensors in the preprocessing part of the graph.`,
+      );
   }
   return { name, dims: t.dims, data_type: ONNX_ELEM[t.dtype], raw_data: raw };
 }
@@ -139,7 +177,12 @@ export function broadcastDims(a: number[], b: number[]): number[] | null {
 }
 
 /** Elementwise binary op on constants with numpy broadcasting. */
-export function foldBinary(a: ConstTensor, b: ConstTensor, f: (x: number, y: number) => number, outDtype?: ConstDType): ConstTensor {
+export function foldBinary(
+  a: ConstTensor,
+  b: ConstTensor,
+  f: (x: number, y: number) => number,
+  outDtype?: ConstDType,
+): ConstTensor {
   const dims = broadcastDims(a.dims, b.dims);
   if (!dims) throw new Error(`shapes [${a.dims}] and [${b.dims}] do not broadcast`);
   const n = sizeOf(dims);
@@ -151,7 +194,9 @@ export function foldBinary(a: ConstTensor, b: ConstTensor, f: (x: number, y: num
   const so = stridesOf(dims);
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) {
-    let ia = 0, ib = 0, rem = i;
+    let ia = 0,
+      ib = 0,
+      rem = i;
     for (let d = 0; d < r; d++) {
       const c = Math.floor(rem / so[d]);
       rem -= c * so[d];
@@ -172,7 +217,8 @@ export function transposeConst(t: ConstTensor, perm: number[]): ConstTensor {
   const n = sizeOf(dims);
   const out = t.dtype === 'float32' ? new Float32Array(n) : new Array<number>(n);
   for (let i = 0; i < n; i++) {
-    let rem = i, src = 0;
+    let rem = i,
+      src = 0;
     for (let d = 0; d < dims.length; d++) {
       const c = Math.floor(rem / outStrides[d]);
       rem -= c * outStrides[d];

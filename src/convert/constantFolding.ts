@@ -1,7 +1,15 @@
 // Folding of the shape/constant arithmetic TF graphs carry (Shape → StridedSlice → Pack → Reshape and the
 // like). Everything here works on ConstTensor values in plain JS; the converter calls it when every input
 // of a node is constant, so such chains never reach the ONNX graph.
-import { foldBinary, makeConst, sizeOf, stridesOf, transposeConst, type ConstDType, type ConstTensor } from './constTensor';
+import {
+  foldBinary,
+  makeConst,
+  sizeOf,
+  stridesOf,
+  transposeConst,
+  type ConstDType,
+  type ConstTensor,
+} from './constTensor';
 
 function normAxis(axis: number, rank: number): number {
   return axis < 0 ? axis + rank : axis;
@@ -34,7 +42,13 @@ export interface StridedSliceMasks {
   newAxis: number;
 }
 
-export function stridedSlice(t: ConstTensor, begin: number[], end: number[], strides: number[], m: StridedSliceMasks): ConstTensor {
+export function stridedSlice(
+  t: ConstTensor,
+  begin: number[],
+  end: number[],
+  strides: number[],
+  m: StridedSliceMasks,
+): ConstTensor {
   if (m.ellipsis || m.newAxis) throw new Error('ellipsis_mask and new_axis_mask are not supported');
   const indices: number[][] = [];
   const keep: boolean[] = [];
@@ -68,10 +82,13 @@ export function stridedSlice(t: ConstTensor, begin: number[], end: number[], str
 }
 
 export function slice(t: ConstTensor, begin: number[], size: number[]): ConstTensor {
-  return gather(t, t.dims.map((dim, d) => {
-    const len = size[d] < 0 ? dim - begin[d] : size[d];
-    return Array.from({ length: len }, (_, i) => begin[d] + i);
-  }));
+  return gather(
+    t,
+    t.dims.map((dim, d) => {
+      const len = size[d] < 0 ? dim - begin[d] : size[d];
+      return Array.from({ length: len }, (_, i) => begin[d] + i);
+    }),
+  );
 }
 
 export function concat(ts: ConstTensor[], axis: number): ConstTensor {
@@ -99,7 +116,11 @@ export function pack(ts: ConstTensor[], axis: number): ConstTensor {
 export function unpack(t: ConstTensor, axis: number): ConstTensor[] {
   const a = normAxis(axis, t.dims.length);
   return Array.from({ length: t.dims[a] }, (_, k) => {
-    const s = slice(t, t.dims.map((_, d) => (d === a ? k : 0)), t.dims.map((dim, d) => (d === a ? 1 : dim)));
+    const s = slice(
+      t,
+      t.dims.map((_, d) => (d === a ? k : 0)),
+      t.dims.map((dim, d) => (d === a ? 1 : dim)),
+    );
     return { ...s, dims: s.dims.filter((_, d) => d !== a) };
   });
 }
@@ -122,7 +143,12 @@ export function cast(t: ConstTensor, dtype: ConstDType): ConstTensor {
   return makeConst(dtype, t.dims, v);
 }
 
-export function reduce(t: ConstTensor, axes: number[], keepDims: boolean, op: 'prod' | 'sum' | 'max' | 'min' | 'mean'): ConstTensor {
+export function reduce(
+  t: ConstTensor,
+  axes: number[],
+  keepDims: boolean,
+  op: 'prod' | 'sum' | 'max' | 'min' | 'mean',
+): ConstTensor {
   const rank = t.dims.length;
   const ax = new Set(axes.map((a) => normAxis(a, rank)));
   const outDims = t.dims.map((d, i) => (ax.has(i) ? 1 : d));
@@ -131,14 +157,16 @@ export function reduce(t: ConstTensor, axes: number[], keepDims: boolean, op: 'p
   const inStrides = stridesOf(t.dims);
   const outStrides = stridesOf(outDims);
   for (let i = 0; i < t.data.length; i++) {
-    let rem = i, o = 0;
+    let rem = i,
+      o = 0;
     for (let d = 0; d < rank; d++) {
       const c = Math.floor(rem / inStrides[d]);
       rem -= c * inStrides[d];
       if (!ax.has(d)) o += c * outStrides[d];
     }
     const v = t.data[i];
-    acc[o] = op === 'prod' ? acc[o] * v : op === 'max' ? Math.max(acc[o], v) : op === 'min' ? Math.min(acc[o], v) : acc[o] + v;
+    acc[o] =
+      op === 'prod' ? acc[o] * v : op === 'max' ? Math.max(acc[o], v) : op === 'min' ? Math.min(acc[o], v) : acc[o] + v;
   }
   const count = [...ax].reduce((p, a) => p * t.dims[a], 1);
   const vals = op === 'mean' ? acc.map((v) => v / count) : acc;

@@ -13,14 +13,34 @@ import { AccelError } from '../domain/errors';
 import { makeConst, num, toOnnxInitializer } from './constTensor';
 
 const SUPPORTED = new Set([
-  'QuantizeLinear', 'DequantizeLinear', 'QLinearConv', 'QLinearMatMul', 'QLinearAdd', 'QLinearMul', 'QLinearGlobalAveragePool',
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'QLinearConv',
+  'QLinearMatMul',
+  'QLinearAdd',
+  'QLinearMul',
+  'QLinearGlobalAveragePool',
 ]);
 /** Quantized operators this rewrite does not handle (they fail with a clear message rather than stay int8). */
-const UNSUPPORTED = new Set(['ConvInteger', 'MatMulInteger', 'DynamicQuantizeLinear', 'QGemm', 'QLinearConcat', 'QLinearAveragePool', 'QLinearSigmoid', 'QLinearLeakyRelu', 'QLinearSoftmax', 'QAttention']);
+const UNSUPPORTED = new Set([
+  'ConvInteger',
+  'MatMulInteger',
+  'DynamicQuantizeLinear',
+  'QGemm',
+  'QLinearConcat',
+  'QLinearAveragePool',
+  'QLinearSigmoid',
+  'QLinearLeakyRelu',
+  'QLinearSoftmax',
+  'QAttention',
+]);
 /** Ops that move quantized values around without changing them: their output keeps the input's quantization. */
 const PASS_THROUGH = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity', 'MaxPool']);
 
-const FLOAT = 1, UINT8 = 2, INT8 = 3, INT32 = 6;
+const FLOAT = 1,
+  UINT8 = 2,
+  INT8 = 3,
+  INT32 = 6;
 
 export interface DequantizeResult {
   /** How many nodes of each quantized type were rewritten. */
@@ -36,17 +56,24 @@ function numbers(t: any, what: string): ArrayLike<number> {
   if (raw && raw.length > 0) {
     const c = new Uint8Array(raw); // aligned copy
     switch (t.data_type) {
-      case FLOAT: return new Float32Array(c.buffer, 0, c.byteLength / 4);
-      case UINT8: return c;
-      case INT8: return new Int8Array(c.buffer);
-      case INT32: return new Int32Array(c.buffer, 0, c.byteLength / 4);
+      case FLOAT:
+        return new Float32Array(c.buffer, 0, c.byteLength / 4);
+      case UINT8:
+        return c;
+      case INT8:
+        return new Int8Array(c.buffer);
+      case INT32:
+        return new Int32Array(c.buffer, 0, c.byteLength / 4);
     }
   } else if (t.data_type === FLOAT) {
     return Float32Array.from(t.float_data ?? []);
   } else if ([UINT8, INT8, INT32].includes(t.data_type)) {
     return Int32Array.from(t.int32_data ?? []);
   }
-  throw new AccelError('InvalidModel', `Cannot dequantize: ${what} has ONNX data type ${t.data_type}; expected float, uint8, int8 or int32. Convert without --dequantize.`);
+  throw new AccelError(
+    'InvalidModel',
+    `Cannot dequantize: ${what} has ONNX data type ${t.data_type}; expected float, uint8, int8 or int32. Convert without --dequantize.`,
+  );
 }
 
 function attribute(node: any, name: string): any {
@@ -64,7 +91,11 @@ export interface DequantizeOptions {
 export function dequantizeModel(model: any, options: DequantizeOptions = {}): DequantizeResult {
   const graph = model.graph;
   const opset = num((model.opset_import ?? []).find((o: any) => !o.domain || o.domain === 'ai.onnx')?.version);
-  if (opset < 11) throw new AccelError('InvalidModel', `Cannot dequantize a model of opset ${opset}: the rewrite needs opset 11 or later (Clip with min/max inputs). Convert without --dequantize.`);
+  if (opset < 11)
+    throw new AccelError(
+      'InvalidModel',
+      `Cannot dequantize a model of opset ${opset}: the rewrite needs opset 11 or later (Clip with min/max inputs). Convert without --dequantize.`,
+    );
   const inits = new Map<string, any>((graph.initializer ?? []).map((t: any) => [t.name, t]));
   const used = new Set<string>([...inits.keys(), ...(graph.input ?? []).map((i: any) => i.name)]);
   for (const n of graph.node) n.output.forEach((o: string) => used.add(o));
@@ -77,7 +108,9 @@ export function dequantizeModel(model: any, options: DequantizeOptions = {}): De
 
   // A quantized activation dequantized by a DequantizeLinear takes that node's output name (keeps `output`).
   const dqAlias = new Map<string, string>();
-  for (const n of graph.node) if (n.op_type === 'DequantizeLinear' && !inits.has(n.input[0]) && !dqAlias.has(n.input[0])) dqAlias.set(n.input[0], n.output[0]);
+  for (const n of graph.node)
+    if (n.op_type === 'DequantizeLinear' && !inits.has(n.input[0]) && !dqAlias.has(n.input[0]))
+      dqAlias.set(n.input[0], n.output[0]);
 
   /** fp32 tensor name of each quantized activation. */
   const fp = new Map<string, string>();
@@ -94,7 +127,11 @@ export function dequantizeModel(model: any, options: DequantizeOptions = {}): De
 
   const initOf = (name: string, n: any) => {
     const t = inits.get(name);
-    if (!t) throw new AccelError('InvalidModel', `Cannot dequantize ${where(n)}: its scale or zero point ${name} is not a constant. Convert without --dequantize.`);
+    if (!t)
+      throw new AccelError(
+        'InvalidModel',
+        `Cannot dequantize ${where(n)}: its scale or zero point ${name} is not a constant. Convert without --dequantize.`,
+      );
     return t;
   };
   const scalarOf = (name: string, n: any) => numbers(initOf(name, n), name)[0];
@@ -104,7 +141,14 @@ export function dequantizeModel(model: any, options: DequantizeOptions = {}): De
     return name;
   };
   /** (q - zp) · scale, with per-tensor or per-`axis` scale and zero point; returns the new initializer's name. */
-  const dequantInit = (qName: string, sName: string, zName: string | undefined, axis: number, n: any, base = qName.replace(/_quantized$/, '')) => {
+  const dequantInit = (
+    qName: string,
+    sName: string,
+    zName: string | undefined,
+    axis: number,
+    n: any,
+    base = qName.replace(/_quantized$/, ''),
+  ) => {
     const t = initOf(qName, n);
     const dims: number[] = (t.dims ?? []).map(num);
     const q = numbers(t, qName);
@@ -125,7 +169,11 @@ export function dequantizeModel(model: any, options: DequantizeOptions = {}): De
   const operand = (name: string, sName: string, zName: string, axis: number, n: any) => {
     if (inits.has(name)) return dequantInit(name, sName, zName, axis, n);
     const f = fp.get(name);
-    if (f === undefined) throw new AccelError('InvalidModel', `Cannot dequantize ${where(n)}: its input ${name} is not a quantized tensor the rewrite has seen. Convert without --dequantize.`);
+    if (f === undefined)
+      throw new AccelError(
+        'InvalidModel',
+        `Cannot dequantize ${where(n)}: its input ${name} is not a quantized tensor the rewrite has seen. Convert without --dequantize.`,
+      );
     return f;
   };
   /** Emits the saturation of a quantized result and records its fp32 name. */
@@ -133,8 +181,20 @@ export function dequantizeModel(model: any, options: DequantizeOptions = {}): De
     if (options.activationRounding) {
       const q = fresh(`${qOut}_rounded`);
       const zp = zName ? [zName] : [];
-      nodes.push({ name: fresh(`${q}_QuantizeLinear`), op_type: 'QuantizeLinear', input: [raw, sName, ...zp], output: [q], attribute: [] });
-      nodes.push({ name: fresh(`${q}_DequantizeLinear`), op_type: 'DequantizeLinear', input: [q, sName, ...zp], output: [fpName(qOut)], attribute: [] });
+      nodes.push({
+        name: fresh(`${q}_QuantizeLinear`),
+        op_type: 'QuantizeLinear',
+        input: [raw, sName, ...zp],
+        output: [q],
+        attribute: [],
+      });
+      nodes.push({
+        name: fresh(`${q}_DequantizeLinear`),
+        op_type: 'DequantizeLinear',
+        input: [q, sName, ...zp],
+        output: [fpName(qOut)],
+        attribute: [],
+      });
       return;
     }
     const s = scalarOf(sName, n);
@@ -149,7 +209,13 @@ export function dequantizeModel(model: any, options: DequantizeOptions = {}): De
   };
   const emit = (n: any, op: string, inputs: string[], attrs: any[] = []) => {
     const raw = fresh(`${n.output[0].replace(/_quantized$/, '')}_${op}`);
-    nodes.push({ name: fresh(`${n.name || n.output[0]}_fp32`), op_type: op, input: inputs, output: [raw], attribute: attrs });
+    nodes.push({
+      name: fresh(`${n.name || n.output[0]}_fp32`),
+      op_type: op,
+      input: inputs,
+      output: [raw],
+      attribute: attrs,
+    });
     result.rewritten[n.op_type] = (result.rewritten[n.op_type] ?? 0) + 1;
     return raw;
   };
@@ -158,7 +224,11 @@ export function dequantizeModel(model: any, options: DequantizeOptions = {}): De
     const i = n.input as string[];
     switch (n.op_type) {
       case 'QuantizeLinear': {
-        if (inits.has(i[0]) || fp.has(i[0])) throw new AccelError('InvalidModel', `Cannot dequantize ${where(n)}: it quantizes ${i[0]}, which is not an fp32 activation. Convert without --dequantize.`);
+        if (inits.has(i[0]) || fp.has(i[0]))
+          throw new AccelError(
+            'InvalidModel',
+            `Cannot dequantize ${where(n)}: it quantizes ${i[0]}, which is not an fp32 activation. Convert without --dequantize.`,
+          );
         result.rewritten.QuantizeLinear = (result.rewritten.QuantizeLinear ?? 0) + 1;
         saturate(i[0], n.output[0], i[1], i[2], n);
         break;
@@ -168,10 +238,23 @@ export function dequantizeModel(model: any, options: DequantizeOptions = {}): De
         if (inits.has(i[0])) {
           const axis = num(attribute(n, 'axis')?.i ?? 1);
           const name = dequantInit(i[0], i[1], i[2], axis, n);
-          nodes.push({ name: fresh(`${n.output[0]}_Identity`), op_type: 'Identity', input: [name], output: [n.output[0]], attribute: [] });
+          nodes.push({
+            name: fresh(`${n.output[0]}_Identity`),
+            op_type: 'Identity',
+            input: [name],
+            output: [n.output[0]],
+            attribute: [],
+          });
         } else {
           const f = operand(i[0], i[1], i[2], 0, n);
-          if (f !== n.output[0]) nodes.push({ name: fresh(`${n.output[0]}_Identity`), op_type: 'Identity', input: [f], output: [n.output[0]], attribute: [] });
+          if (f !== n.output[0])
+            nodes.push({
+              name: fresh(`${n.output[0]}_Identity`),
+              op_type: 'Identity',
+              input: [f],
+              output: [n.output[0]],
+              attribute: [],
+            });
         }
         break;
       }
@@ -184,7 +267,13 @@ export function dequantizeModel(model: any, options: DequantizeOptions = {}): De
           const b = numbers(bt, i[8]);
           const xs = scalarOf(i[1], n);
           const ws = numbers(initOf(i[4], n), i[4]);
-          inputs.push(addFloat(i[8].replace(/_quantized$/, ''), [b.length], Array.from(b, (v, c) => v * xs * ws[ws.length === 1 ? 0 : c])));
+          inputs.push(
+            addFloat(
+              i[8].replace(/_quantized$/, ''),
+              [b.length],
+              Array.from(b, (v, c) => v * xs * ws[ws.length === 1 ? 0 : c]),
+            ),
+          );
           result.weights += b.length;
         }
         saturate(emit(n, 'Conv', inputs, n.attribute ?? []), n.output[0], i[6], i[7], n);
@@ -204,20 +293,31 @@ export function dequantizeModel(model: any, options: DequantizeOptions = {}): De
         break;
       }
       case 'QLinearGlobalAveragePool': {
-        if (num(attribute(n, 'channels_last')?.i ?? 0) !== 0) throw new AccelError('InvalidModel', `Cannot dequantize ${where(n)}: channels_last=1 is not supported. Convert without --dequantize.`);
+        if (num(attribute(n, 'channels_last')?.i ?? 0) !== 0)
+          throw new AccelError(
+            'InvalidModel',
+            `Cannot dequantize ${where(n)}: channels_last=1 is not supported. Convert without --dequantize.`,
+          );
         saturate(emit(n, 'GlobalAveragePool', [operand(i[0], i[1], i[2], 0, n)]), n.output[0], i[3], i[4], n);
         break;
       }
       default: {
         if (UNSUPPORTED.has(n.op_type) || (n.op_type.startsWith('QLinear') && !SUPPORTED.has(n.op_type))) {
-          throw new AccelError('InvalidModel', `Cannot dequantize ${where(n)}: the rewrite handles ${[...SUPPORTED].join(', ')}. Convert without --dequantize to keep the model as it is.`);
+          throw new AccelError(
+            'InvalidModel',
+            `Cannot dequantize ${where(n)}: the rewrite handles ${[...SUPPORTED].join(', ')}. Convert without --dequantize to keep the model as it is.`,
+          );
         }
         if (PASS_THROUGH.has(n.op_type) && fp.has(i[0])) {
           nodes.push({ ...n, input: [fp.get(i[0])!, ...i.slice(1)], output: [fpName(n.output[0])] });
           break;
         }
         const quantizedIn = i.find((t) => fp.has(t));
-        if (quantizedIn) throw new AccelError('InvalidModel', `Cannot dequantize ${where(n)}: it reads the quantized tensor ${quantizedIn} directly. Convert without --dequantize.`);
+        if (quantizedIn)
+          throw new AccelError(
+            'InvalidModel',
+            `Cannot dequantize ${where(n)}: it reads the quantized tensor ${quantizedIn} directly. Convert without --dequantize.`,
+          );
         nodes.push(n);
       }
     }

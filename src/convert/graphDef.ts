@@ -22,16 +22,42 @@ export function graphDefType(): protobuf.Type {
 
 /** TensorFlow DataType enum values → our dtype names. */
 export const TF_DTYPES: Record<number, TensorDType> = {
-  1: 'float32', 2: 'float64', 3: 'int32', 4: 'uint8', 5: 'int16', 6: 'int8', 7: 'string', 9: 'int64',
-  10: 'bool', 17: 'uint16', 19: 'float16', 22: 'uint32', 23: 'uint64',
+  1: 'float32',
+  2: 'float64',
+  3: 'int32',
+  4: 'uint8',
+  5: 'int16',
+  6: 'int8',
+  7: 'string',
+  9: 'int64',
+  10: 'bool',
+  17: 'uint16',
+  19: 'float16',
+  22: 'uint32',
+  23: 'uint64',
 };
 
 export const DT_STRING = 7;
 
 /** Ops that never count as a model output even when nothing consumes them. */
 const NOT_OUTPUT_OPS = new Set([
-  'Const', 'NoOp', 'Assert', 'Placeholder', 'PlaceholderWithDefault', 'Variable', 'VariableV2', 'VarHandleOp',
-  'Assign', 'AssignVariableOp', 'SaveV2', 'RestoreV2', 'Save', 'Restore', 'MergeV2Checkpoints', 'Print', 'PrintV2',
+  'Const',
+  'NoOp',
+  'Assert',
+  'Placeholder',
+  'PlaceholderWithDefault',
+  'Variable',
+  'VariableV2',
+  'VarHandleOp',
+  'Assign',
+  'AssignVariableOp',
+  'SaveV2',
+  'RestoreV2',
+  'Save',
+  'Restore',
+  'MergeV2Checkpoints',
+  'Print',
+  'PrintV2',
 ]);
 
 /** Attributes that carry a node's output element type, in the order they are tried. */
@@ -61,7 +87,8 @@ export interface GraphDefSummary {
   hasStringInput: boolean;
 }
 
-const FIX = 'Pick a TensorFlow frozen graph (.pb, a GraphDef with the variables folded into constants), or an ONNX model (.onnx).';
+const FIX =
+  'Pick a TensorFlow frozen graph (.pb, a GraphDef with the variables folded into constants), or an ONNX model (.onnx).';
 
 export function decodeGraphDef(bytes: Uint8Array, fileLabel = 'the file'): GraphDef {
   if (bytes.length === 0) {
@@ -79,11 +106,18 @@ export function decodeGraphDef(bytes: Uint8Array, fileLabel = 'the file'): Graph
   }
   const bad = nodes.find((n) => !n.name || !n.op);
   if (bad) {
-    throw new AccelError('InvalidModel', `${fileLabel} is not a TensorFlow GraphDef: a node has no ${bad.name ? 'op' : 'name'}. ${FIX}`);
+    throw new AccelError(
+      'InvalidModel',
+      `${fileLabel} is not a TensorFlow GraphDef: a node has no ${bad.name ? 'op' : 'name'}. ${FIX}`,
+    );
   }
   const names = new Set<string>();
   for (const n of nodes) {
-    if (names.has(n.name)) throw new AccelError('InvalidModel', `${fileLabel} is not a valid GraphDef: node "${n.name}" appears twice. ${FIX}`);
+    if (names.has(n.name))
+      throw new AccelError(
+        'InvalidModel',
+        `${fileLabel} is not a valid GraphDef: node "${n.name}" appears twice. ${FIX}`,
+      );
     names.add(n.name);
   }
   return graph as GraphDef;
@@ -108,7 +142,8 @@ export function tensorName(nodeOrTensor: string): string {
 
 function toNumber(v: unknown): number {
   if (typeof v === 'number') return v;
-  if (v && typeof (v as { toNumber?: () => number }).toNumber === 'function') return (v as { toNumber: () => number }).toNumber();
+  if (v && typeof (v as { toNumber?: () => number }).toNumber === 'function')
+    return (v as { toNumber: () => number }).toNumber();
   return Number(v);
 }
 

@@ -28,10 +28,14 @@ export interface OnnxNode {
 
 function encodeAttr(name: string, a: OnnxAttr): object {
   switch (a.kind) {
-    case 'int': return { name, type: 2, i: a.v };
-    case 'float': return { name, type: 1, f: a.v };
-    case 'ints': return { name, type: 7, ints: a.v };
-    case 'string': return { name, type: 3, s: Buffer.from(a.v, 'utf8') };
+    case 'int':
+      return { name, type: 2, i: a.v };
+    case 'float':
+      return { name, type: 1, f: a.v };
+    case 'ints':
+      return { name, type: 7, ints: a.v };
+    case 'string':
+      return { name, type: 3, s: Buffer.from(a.v, 'utf8') };
   }
 }
 
@@ -65,7 +69,13 @@ export class OnnxGraphBuilder {
     this.used.add(name);
   }
 
-  addNode(op: string, inputs: string[], outputs: string[], attrs: Record<string, OnnxAttr> = {}, name?: string): OnnxNode {
+  addNode(
+    op: string,
+    inputs: string[],
+    outputs: string[],
+    attrs: Record<string, OnnxAttr> = {},
+    name?: string,
+  ): OnnxNode {
     for (const o of outputs) this.used.add(o);
     const node: OnnxNode = {
       name: this.fresh(name ?? `${outputs[0]}/${op}`),

@@ -19,8 +19,19 @@ export function onnxModelType(): protobuf.Type {
 
 /** ONNX TensorProto.DataType → our dtype names. */
 export const ONNX_DTYPES: Record<number, TensorDType> = {
-  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string',
-  9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64',
+  1: 'float32',
+  2: 'uint8',
+  3: 'int8',
+  4: 'uint16',
+  5: 'int16',
+  6: 'int32',
+  7: 'int64',
+  8: 'string',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
+  12: 'uint32',
+  13: 'uint64',
 };
 
 export interface OnnxSummary {
@@ -36,23 +47,33 @@ export interface OnnxSummary {
 
 export function decodeOnnx(bytes: Uint8Array, fileLabel = 'the file'): any {
   if (bytes.length === 0) {
-    throw new AccelError('InvalidModel', `${fileLabel} is empty (0 bytes). Pick a model file exported as ONNX (.onnx) or a TensorFlow frozen graph (.pb).`);
+    throw new AccelError(
+      'InvalidModel',
+      `${fileLabel} is empty (0 bytes). Pick a model file exported as ONNX (.onnx) or a TensorFlow frozen graph (.pb).`,
+    );
   }
   let model: any;
   try {
     model = onnxModelType().decode(bytes);
   } catch (e) {
-    throw new AccelError('InvalidModel', `${fileLabel} is not an ONNX model (${(e as Error).message}). Export the model to ONNX, or register a TensorFlow frozen graph with --framework tensorflow.`);
+    throw new AccelError(
+      'InvalidModel',
+      `${fileLabel} is not an ONNX model (${(e as Error).message}). Export the model to ONNX, or register a TensorFlow frozen graph with --framework tensorflow.`,
+    );
   }
   if (!model.graph || !Array.isArray(model.graph.node) || model.graph.node.length === 0 || !model.ir_version) {
-    throw new AccelError('InvalidModel', `${fileLabel} is not an ONNX model: it has no graph or no IR version. Export the model to ONNX, or register a TensorFlow frozen graph with --framework tensorflow.`);
+    throw new AccelError(
+      'InvalidModel',
+      `${fileLabel} is not an ONNX model: it has no graph or no IR version. Export the model to ONNX, or register a TensorFlow frozen graph with --framework tensorflow.`,
+    );
   }
   return model;
 }
 
 function toNumber(v: unknown): number {
   if (typeof v === 'number') return v;
-  if (v && typeof (v as { toNumber?: () => number }).toNumber === 'function') return (v as { toNumber: () => number }).toNumber();
+  if (v && typeof (v as { toNumber?: () => number }).toNumber === 'function')
+    return (v as { toNumber: () => number }).toNumber();
   return Number(v);
 }
 
@@ -60,7 +81,9 @@ function specOf(vi: any): TensorSpec {
   const tt = vi.type?.tensor_type;
   const dtype = ONNX_DTYPES[tt?.elem_type ?? 0] ?? 'unknown';
   const shape: Dim[] = (tt?.shape?.dim ?? []).map((d: any) =>
-    d.dim_value !== undefined && d.dim_value !== null && d.value === 'dim_value' ? toNumber(d.dim_value) : d.dim_param || '?',
+    d.dim_value !== undefined && d.dim_value !== null && d.value === 'dim_value'
+      ? toNumber(d.dim_value)
+      : d.dim_param || '?',
   );
   return { name: vi.name, dtype, shape };
 }
@@ -72,7 +95,10 @@ export function summarizeOnnx(model: any): OnnxSummary {
   for (const n of graph.node) opTypes[n.op_type] = (opTypes[n.op_type] ?? 0) + 1;
   return {
     irVersion: toNumber(model.ir_version),
-    opsets: (model.opset_import ?? []).map((o: any) => ({ domain: o.domain || 'ai.onnx', version: toNumber(o.version) })),
+    opsets: (model.opset_import ?? []).map((o: any) => ({
+      domain: o.domain || 'ai.onnx',
+      version: toNumber(o.version),
+    })),
     producer: [model.producer_name, model.producer_version].filter(Boolean).join(' '),
     graphName: graph.name ?? '',
     inputs: (graph.input ?? []).filter((vi: any) => !initializers.has(vi.name)).map(specOf),

@@ -69,7 +69,17 @@ export function weightBits(n: number, precision: Precision): number {
   return n * (1 + mantissaBits(precision)) + Math.ceil(n / MSFP_BLOCK) * MSFP_EXPONENT_BITS;
 }
 
-const QUANTIZED_OPS = new Set(['QLinearConv', 'QLinearMatMul', 'QuantizeLinear', 'DequantizeLinear', 'ConvInteger', 'MatMulInteger', 'QLinearAdd', 'QGemm', 'DynamicQuantizeLinear']);
+const QUANTIZED_OPS = new Set([
+  'QLinearConv',
+  'QLinearMatMul',
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'ConvInteger',
+  'MatMulInteger',
+  'QLinearAdd',
+  'QGemm',
+  'DynamicQuantizeLinear',
+]);
 
 /** Why a model counts as already quantized (its op types and int8 weights), or null. */
 export function quantizedReason(model: any): string | null {
@@ -124,7 +134,12 @@ export function applyPrecision(model: any, precision: Precision): PrecisionResul
   if (precision === 'fp32') return { precision, tensors: 0, weights: 0, note: 'fp32: weights kept as they are.' };
   const reason = quantizedReason(model);
   if (reason) {
-    return { precision, tensors: 0, weights: 0, note: `${precision} not applied: ${reason}; its weights already have the accelerator's narrow precision, so they are left numerically unchanged (pass --dequantize to rewrite it to fp32 and apply ${precision} instead).` };
+    return {
+      precision,
+      tensors: 0,
+      weights: 0,
+      note: `${precision} not applied: ${reason}; its weights already have the accelerator's narrow precision, so they are left numerically unchanged (pass --dequantize to rewrite it to fp32 and apply ${precision} instead).`,
+    };
   }
   const inits = new Map<string, any>((model.graph.initializer ?? []).map((t: any) => [t.name, t]));
   let weights = 0;

@@ -7,16 +7,70 @@ import { AccelError } from '../domain/errors';
 import { PRESETS } from '../domain/presets';
 import type { PreprocessingPreset, PresetName } from '../domain/types';
 import { fromTfTensor, type ConstTensor } from './constTensor';
-import { attrs, consumerMap, dataInputs, nodeMap, parseTensorName, tensorName, type TfGraph, type TfNode } from './tfGraph';
+import {
+  attrs,
+  consumerMap,
+  dataInputs,
+  nodeMap,
+  parseTensorName,
+  tensorName,
+  type TfGraph,
+  type TfNode,
+} from './tfGraph';
 
 /** Ops that may appear in the preprocessing subgraph (decode, image math, map_fn's loop and TensorArrays). */
 const PREPROCESS_OPS = new Set([
-  'DecodeJpeg', 'DecodePng', 'DecodeImage', 'DecodeBmp', 'DecodeGif', 'Cast', 'ResizeBilinear', 'ResizeNearestNeighbor',
-  'ResizeBicubic', 'ResizeArea', 'Slice', 'StridedSlice', 'Split', 'SplitV', 'Unpack', 'Pack', 'ConcatV2', 'Sub', 'Mul',
-  'RealDiv', 'Add', 'AddV2', 'FloorDiv', 'Maximum', 'Minimum', 'Greater', 'Less', 'Select', 'SelectV2', 'Shape', 'Size',
-  'ExpandDims', 'Squeeze', 'Reshape', 'Identity', 'Range', 'ReverseV2', 'Enter', 'Exit', 'Merge', 'Switch',
-  'NextIteration', 'LoopCond', 'LogicalAnd', 'TensorArrayV3', 'TensorArrayScatterV3', 'TensorArrayReadV3',
-  'TensorArrayWriteV3', 'TensorArrayGatherV3', 'TensorArraySizeV3', 'Const',
+  'DecodeJpeg',
+  'DecodePng',
+  'DecodeImage',
+  'DecodeBmp',
+  'DecodeGif',
+  'Cast',
+  'ResizeBilinear',
+  'ResizeNearestNeighbor',
+  'ResizeBicubic',
+  'ResizeArea',
+  'Slice',
+  'StridedSlice',
+  'Split',
+  'SplitV',
+  'Unpack',
+  'Pack',
+  'ConcatV2',
+  'Sub',
+  'Mul',
+  'RealDiv',
+  'Add',
+  'AddV2',
+  'FloorDiv',
+  'Maximum',
+  'Minimum',
+  'Greater',
+  'Less',
+  'Select',
+  'SelectV2',
+  'Shape',
+  'Size',
+  'ExpandDims',
+  'Squeeze',
+  'Reshape',
+  'Identity',
+  'Range',
+  'ReverseV2',
+  'Enter',
+  'Exit',
+  'Merge',
+  'Switch',
+  'NextIteration',
+  'LoopCond',
+  'LogicalAnd',
+  'TensorArrayV3',
+  'TensorArrayScatterV3',
+  'TensorArrayReadV3',
+  'TensorArrayWriteV3',
+  'TensorArrayGatherV3',
+  'TensorArraySizeV3',
+  'Const',
 ]);
 const DECODE_OPS = new Set(['DecodeJpeg', 'DecodePng', 'DecodeImage', 'DecodeBmp', 'DecodeGif']);
 const RESIZE_OPS = new Set(['ResizeBilinear', 'ResizeNearestNeighbor', 'ResizeBicubic', 'ResizeArea']);
@@ -43,17 +97,29 @@ function cutError(input: string, why: string): AccelError {
 
 /** Model scope hints for presets that share parameters (ResNet-50/152 and VGG-16 preprocess identically). */
 const SCOPE_HINTS: [RegExp, PresetName][] = [
-  [/(^|\/)resnet_v1_152\//, 'resnet152'], [/(^|\/)resnet_v1_50\//, 'resnet50'], [/(^|\/)vgg_16\//, 'vgg16'],
-  [/(^|\/)densenet121\//, 'densenet121'], [/(^|\/)ssd_300_vgg\//, 'ssdvgg'], [/mobilenet/i, 'mobilenetv2'],
+  [/(^|\/)resnet_v1_152\//, 'resnet152'],
+  [/(^|\/)resnet_v1_50\//, 'resnet50'],
+  [/(^|\/)vgg_16\//, 'vgg16'],
+  [/(^|\/)densenet121\//, 'densenet121'],
+  [/(^|\/)ssd_300_vgg\//, 'ssdvgg'],
+  [/mobilenet/i, 'mobilenetv2'],
 ];
 
 export function matchPreset(params: PreprocessParams, graph?: TfGraph): PresetName | 'custom' {
   const same = (a: number, b: number) => Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b));
   const matches = (Object.keys(PRESETS) as PresetName[]).filter((name) => {
     const p = PRESETS[name];
-    return name !== 'none' && p.resizeShortestSide === params.resizeShortestSide && p.height === params.height && p.width === params.width &&
-      p.channelOrder === params.channelOrder && same(p.inputScale, params.inputScale) && same(p.scalingFactor, params.scalingFactor) &&
-      p.mean.every((m, i) => same(m, params.mean[i])) && p.std.every((s, i) => same(s, params.std[i]));
+    return (
+      name !== 'none' &&
+      p.resizeShortestSide === params.resizeShortestSide &&
+      p.height === params.height &&
+      p.width === params.width &&
+      p.channelOrder === params.channelOrder &&
+      same(p.inputScale, params.inputScale) &&
+      same(p.scalingFactor, params.scalingFactor) &&
+      p.mean.every((m, i) => same(m, params.mean[i])) &&
+      p.std.every((s, i) => same(s, params.std[i]))
+    );
   });
   if (matches.length <= 1) return matches[0] ?? 'custom';
   for (const [re, name] of SCOPE_HINTS) {
@@ -90,15 +156,22 @@ export function cutPreprocessing(graph: TfGraph, inputTensor: string): Preproces
   // The region: everything reachable from the string input through preprocessing ops.
   const region = closure(start, (n) => PREPROCESS_OPS.has(n.op));
   const regionNodes = [...region].map((n) => nodes.get(n)!);
-  if (!regionNodes.some((n) => DECODE_OPS.has(n.op))) throw cutError(input, 'no DecodeJpeg/DecodePng/DecodeImage node reads it');
+  if (!regionNodes.some((n) => DECODE_OPS.has(n.op)))
+    throw cutError(input, 'no DecodeJpeg/DecodePng/DecodeImage node reads it');
 
   const boundary = new Set<string>();
   for (const n of graph.node) {
     if (region.has(n.name)) continue;
-    for (const t of dataInputs(n)) if (region.has(parseTensorName(t).node) && nodes.get(parseTensorName(t).node)!.op !== 'Const') boundary.add(t);
+    for (const t of dataInputs(n))
+      if (region.has(parseTensorName(t).node) && nodes.get(parseTensorName(t).node)!.op !== 'Const') boundary.add(t);
   }
   if (boundary.size !== 1) {
-    throw cutError(input, boundary.size === 0 ? 'nothing outside it reads its result' : `it hands ${boundary.size} tensors to the model (${[...boundary].join(', ')}), expected one image batch`);
+    throw cutError(
+      input,
+      boundary.size === 0
+        ? 'nothing outside it reads its result'
+        : `it hands ${boundary.size} tensors to the model (${[...boundary].join(', ')}), expected one image batch`,
+    );
   }
   const boundaryTensor = [...boundary][0];
 
@@ -117,8 +190,12 @@ export function cutPreprocessing(graph: TfGraph, inputTensor: string): Preproces
   const resizes = regionNodes.filter((n) => RESIZE_OPS.has(n.op));
   if (resizes.length !== 1) throw cutError(input, `expected one resize op, found ${resizes.length}`);
   const resize = resizes[0];
-  if (resize.op !== 'ResizeBilinear') notes.push(`The graph resizes with ${resize.op}; the emulator resizes bilinearly (TF1 align_corners=False).`);
-  if (attrs.bool(resize, 'align_corners', false)) notes.push('The graph resizes with align_corners=True; the emulator uses align_corners=False as the original service did.');
+  if (resize.op !== 'ResizeBilinear')
+    notes.push(`The graph resizes with ${resize.op}; the emulator resizes bilinearly (TF1 align_corners=False).`);
+  if (attrs.bool(resize, 'align_corners', false))
+    notes.push(
+      'The graph resizes with align_corners=True; the emulator uses align_corners=False as the original service did.',
+    );
   const sizeConst = constOf(dataInputs(resize)[1]);
   let resizeShortestSide: number | null = null;
   if (!sizeConst) {
@@ -134,7 +211,11 @@ export function cutPreprocessing(graph: TfGraph, inputTensor: string): Preproces
       if (n.op !== 'Const' && region.has(n.name)) dataInputs(n).forEach(walk);
     };
     walk(dataInputs(resize)[1]);
-    if (sides.size !== 1) throw cutError(input, `cannot read the resize side from ${resize.name} (candidate constants: ${[...sides].join(', ') || 'none'})`);
+    if (sides.size !== 1)
+      throw cutError(
+        input,
+        `cannot read the resize side from ${resize.name} (candidate constants: ${[...sides].join(', ') || 'none'})`,
+      );
     resizeShortestSide = [...sides][0];
   }
 
@@ -159,7 +240,8 @@ export function cutPreprocessing(graph: TfGraph, inputTensor: string): Preproces
   const channelOf = (t: string): number | undefined => {
     const n = producer(t);
     if ((n.op === 'Split' || n.op === 'Unpack') && region.has(n.name)) return parseTensorName(t).index;
-    if (n.op === 'Identity' || n.op === 'Sub' || n.op === 'Mul' || n.op === 'RealDiv') return channelOf(dataInputs(n)[0]);
+    if (n.op === 'Identity' || n.op === 'Sub' || n.op === 'Mul' || n.op === 'RealDiv')
+      return channelOf(dataInputs(n)[0]);
     return undefined;
   };
   const mean: [number, number, number] = [0, 0, 0];
@@ -177,11 +259,17 @@ export function cutPreprocessing(graph: TfGraph, inputTensor: string): Preproces
 
   // Channel order: the concat of the three channel planes.
   let channelOrder: 'RGB' | 'BGR' = 'RGB';
-  const concat = regionNodes.find((n) => (n.op === 'ConcatV2' || n.op === 'Pack') && dataInputs(n).some((t) => channelOf(t) !== undefined));
+  const concat = regionNodes.find(
+    (n) => (n.op === 'ConcatV2' || n.op === 'Pack') && dataInputs(n).some((t) => channelOf(t) !== undefined),
+  );
   if (concat) {
-    const order = dataInputs(concat).map(channelOf).filter((k) => k !== undefined).join(',');
+    const order = dataInputs(concat)
+      .map(channelOf)
+      .filter((k) => k !== undefined)
+      .join(',');
     if (order === '2,1,0') channelOrder = 'BGR';
-    else if (order !== '0,1,2') throw cutError(input, `channel order ${order} of ${concat.name} is neither RGB nor BGR`);
+    else if (order !== '0,1,2')
+      throw cutError(input, `channel order ${order} of ${concat.name} is neither RGB nor BGR`);
   } else if (regionNodes.some((n) => n.op === 'ReverseV2')) {
     channelOrder = 'BGR';
   }
@@ -202,10 +290,20 @@ export function cutPreprocessing(graph: TfGraph, inputTensor: string): Preproces
   // Constants come as float32: round to 7 significant digits so 123.68 reads as 123.68.
   const r = (v: number) => Number(v.toPrecision(7));
   const params: PreprocessParams = {
-    resizeShortestSide, height, width, channelOrder, inputScale: r(inputScale), mean: mean.map(r) as [number, number, number], std: [1, 1, 1], scalingFactor: r(scalingFactor),
+    resizeShortestSide,
+    height,
+    width,
+    channelOrder,
+    inputScale: r(inputScale),
+    mean: mean.map(r) as [number, number, number],
+    std: [1, 1, 1],
+    scalingFactor: r(scalingFactor),
   };
   const preset = matchPreset(params, graph);
-  if (preset === 'custom') notes.push(`No named preset has these parameters; the converted model gets them as its custom preprocessing: ${JSON.stringify(params)}.`);
+  if (preset === 'custom')
+    notes.push(
+      `No named preset has these parameters; the converted model gets them as its custom preprocessing: ${JSON.stringify(params)}.`,
+    );
   return { boundaryTensor, preset, params, nodeCount: region.size - 1, notes };
 }
 

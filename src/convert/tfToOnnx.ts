@@ -9,7 +9,16 @@ import type { CancellationSignal } from '../domain/ports';
 import { neverCancelled } from '../domain/ports';
 import { TF_DTYPE, type ConstDType, type ConstTensor } from './constTensor';
 import { OnnxGraphBuilder, attr, type GraphEdge, type OnnxAttr, type OnnxNode } from './onnxBuilder';
-import { attrs, consumerMap, dataInputs, nodeMap, parseTensorName, tensorName, type TfGraph, type TfNode } from './tfGraph';
+import {
+  attrs,
+  consumerMap,
+  dataInputs,
+  nodeMap,
+  parseTensorName,
+  tensorName,
+  type TfGraph,
+  type TfNode,
+} from './tfGraph';
 import { OP_HANDLERS } from './tfOps';
 
 export type Layout = 'plain' | 'nchw';
@@ -47,7 +56,11 @@ export interface TfConvertResult {
 /** Physical NCHW axis of each logical NHWC axis. */
 export const NHWC_TO_NCHW_AXIS = [0, 2, 3, 1];
 
-export function unsupported(node: TfNode, why: string, what = 'Remove it from the graph or pick output tensors before it (--output).'): AccelError {
+export function unsupported(
+  node: TfNode,
+  why: string,
+  what = 'Remove it from the graph or pick output tensors before it (--output).',
+): AccelError {
   const slash = node.name.lastIndexOf('/');
   const opName = node.name.slice(slash + 1);
   return new AccelError(
@@ -65,10 +78,16 @@ export class TfConverter {
   private readonly consumers: Map<string, string[]>;
   private readonly requested: Set<string>;
   /** Conv outputs whose weights/bias may still absorb a following BiasAdd / batch norm. */
-  readonly convs = new Map<string, { node: OnnxNode; weight: ConstTensor; bias: ConstTensor; weightName: string; biasName: string }>();
+  readonly convs = new Map<
+    string,
+    { node: OnnxNode; weight: ConstTensor; bias: ConstTensor; weightName: string; biasName: string }
+  >();
   foldedNodes = 0;
 
-  constructor(readonly graph: TfGraph, readonly opts: TfConvertOptions) {
+  constructor(
+    readonly graph: TfGraph,
+    readonly opts: TfConvertOptions,
+  ) {
     this.consumers = consumerMap(graph);
     this.requested = new Set(opts.outputTensors.map(tensorName));
   }
@@ -92,7 +111,12 @@ export class TfConverter {
   /** The constant value of input `i`, or an error naming the node when it is computed at run time. */
   constInput(node: TfNode, i: number, role: string): ConstTensor {
     const v = this.inputValues(node)[i];
-    if (!v?.konst) throw unsupported(node, `its ${role} (input ${i}) is computed at run time, and the converter needs it constant`, 'Freeze the graph so that it becomes a Const, or pick output tensors before this node.');
+    if (!v?.konst)
+      throw unsupported(
+        node,
+        `its ${role} (input ${i}) is computed at run time, and the converter needs it constant`,
+        'Freeze the graph so that it becomes a Const, or pick output tensors before this node.',
+      );
     return v.konst;
   }
 
@@ -127,7 +151,8 @@ export class TfConverter {
     }
     if (want === 'any' || want === v.layout) return v.name;
     if (want === 'nchw') {
-      if (v.shape?.length !== 4) throw new Error(`internal: NCHW requested for rank ${v.shape?.length} tensor ${v.name}`);
+      if (v.shape?.length !== 4)
+        throw new Error(`internal: NCHW requested for rank ${v.shape?.length} tensor ${v.name}`);
       let t = this.nchwCache.get(v.name);
       if (!t) {
         t = this.b.fresh(`${v.name}/nchw`);
@@ -173,7 +198,10 @@ export class TfConverter {
     const tfType = attrs.type(inputNode, 'dtype') ?? attrs.type(inputNode, 'T') ?? 1;
     const inputDtype = TF_DTYPE[tfType];
     if (inputDtype !== 'float32' && !this.opts.inputShape) {
-      throw new AccelError('InvalidModel', `Input tensor ${input} has type ${inputDtype ?? tfType}; the converter expects a float32 image tensor [N,H,W,C] or a string placeholder that feeds a JPEG decode/preprocessing subgraph.`);
+      throw new AccelError(
+        'InvalidModel',
+        `Input tensor ${input} has type ${inputDtype ?? tfType}; the converter expects a float32 image tensor [N,H,W,C] or a string placeholder that feeds a JPEG decode/preprocessing subgraph.`,
+      );
     }
     const inputEdge: GraphEdge = { name: inputName, dtype: 'float32', shape: inputShape };
     this.b.reserve(inputName);
@@ -189,7 +217,11 @@ export class TfConverter {
         handler(this, node);
       } catch (e) {
         if (e instanceof AccelError) throw e;
-        throw unsupported(node, (e as Error).message, 'Check the node in the source graph, or pick output tensors before it (--output).');
+        throw unsupported(
+          node,
+          (e as Error).message,
+          'Check the node in the source graph, or pick output tensors before it (--output).',
+        );
       }
     }
 
@@ -231,9 +263,17 @@ export class TfConverter {
     const visit = (name: string, from: string) => {
       if (name === inputNode || state.get(name) === 'done') return;
       const node = nodes.get(name);
-      if (!node) throw new AccelError('InvalidModel', `Node "${from}" reads "${name}", which is not in the graph. The GraphDef is incomplete; export it again as a frozen graph.`);
+      if (!node)
+        throw new AccelError(
+          'InvalidModel',
+          `Node "${from}" reads "${name}", which is not in the graph. The GraphDef is incomplete; export it again as a frozen graph.`,
+        );
       if (state.get(name) === 'visiting') {
-        throw unsupported(node, 'it is part of a cycle (a TF while loop) outside the preprocessing subgraph', 'Pick output tensors before the loop.');
+        throw unsupported(
+          node,
+          'it is part of a cycle (a TF while loop) outside the preprocessing subgraph',
+          'Pick output tensors before the loop.',
+        );
       }
       state.set(name, 'visiting');
       for (const i of dataInputs(node)) {
@@ -244,7 +284,10 @@ export class TfConverter {
         }
       }
       if (node.op === 'Placeholder' || node.op === 'PlaceholderV2') {
-        throw new AccelError('InvalidArgument', `The outputs depend on a second input "${node.name}:0" besides ${input}. The accelerator takes one input tensor: choose outputs that depend only on ${input}, or use ${node.name}:0 as the input.`);
+        throw new AccelError(
+          'InvalidArgument',
+          `The outputs depend on a second input "${node.name}:0" besides ${input}. The accelerator takes one input tensor: choose outputs that depend only on ${input}, or use ${node.name}:0 as the input.`,
+        );
       }
       state.set(name, 'done');
       order.push(node);

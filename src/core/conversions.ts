@@ -19,7 +19,13 @@ import { isProcessAlive, processIdentity } from '../processAlive';
 import { PRIVATE_FILE_MODE, mkdirPrivate } from '../store/atomicFile';
 import { AccelError, isAccelError } from '../domain/errors';
 import { findModel, registerModel } from './models';
-import { neverCancelled, silentProgress, type CancellationSignal, type ProgressReporter, type WorkspaceStore } from '../domain/ports';
+import {
+  neverCancelled,
+  silentProgress,
+  type CancellationSignal,
+  type ProgressReporter,
+  type WorkspaceStore,
+} from '../domain/ports';
 import { presetOf } from '../domain/presets';
 import type { Model, Operation, PreprocessingPreset, PresetName, TensorSpec } from '../domain/types';
 
@@ -67,7 +73,9 @@ export function convertedModelName(name: string, version: number): string {
 }
 
 export function defaultCalibrationDir(): string | null {
-  const dir = process.env.ACCEL_CALIBRATION ?? (process.env.ACCEL_SHARED ? path.join(process.env.ACCEL_SHARED, 'data', 'images') : undefined);
+  const dir =
+    process.env.ACCEL_CALIBRATION ??
+    (process.env.ACCEL_SHARED ? path.join(process.env.ACCEL_SHARED, 'data', 'images') : undefined);
   return dir && fs.existsSync(dir) ? dir : null;
 }
 
@@ -84,11 +92,16 @@ function requestPath(store: WorkspaceStore, ws: string, id: string): string {
 }
 
 function splitOutputs(o: string[] | string): string[] {
-  return (Array.isArray(o) ? o : [o]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  return (Array.isArray(o) ? o : [o])
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function candidates(list: string[], max = 25): string {
-  return list.length > max ? `${list.slice(0, max).join(', ')} … (${list.length - max} more; see \`accel model show\`)` : list.join(', ');
+  return list.length > max
+    ? `${list.slice(0, max).join(', ')} … (${list.length - max} more; see \`accel model show\`)`
+    : list.join(', ');
 }
 
 interface LoadedSource {
@@ -104,26 +117,39 @@ function loadSource(store: WorkspaceStore, ws: string, model: Model): LoadedSour
 
 /** Input/output names must exist in the graph; a wrong one fails at once with the names it could be. */
 function validateTensors(src: LoadedSource, input: string, outputs: string[]): void {
-  if (outputs.length === 0) throw new AccelError('InvalidArgument', 'No output tensor given. Pass --output <tensor>[,<tensor>...] (e.g. classifier/resnet_v1_50/predictions/Softmax:0).');
+  if (outputs.length === 0)
+    throw new AccelError(
+      'InvalidArgument',
+      'No output tensor given. Pass --output <tensor>[,<tensor>...] (e.g. classifier/resnet_v1_50/predictions/Softmax:0).',
+    );
   if (src.graph) {
     const summary = summarizeGraphDef(src.graph);
     const outputsOf = new Map<string, number>();
     for (const n of src.graph.node) outputsOf.set(n.name, 1);
-    for (const n of src.graph.node) for (const t of dataInputs(n)) {
-      const p = parseTensorName(t);
-      outputsOf.set(p.node, Math.max(outputsOf.get(p.node) ?? 1, p.index + 1));
-    }
+    for (const n of src.graph.node)
+      for (const t of dataInputs(n)) {
+        const p = parseTensorName(t);
+        outputsOf.set(p.node, Math.max(outputsOf.get(p.node) ?? 1, p.index + 1));
+      }
     const exists = (t: string) => {
       const p = parseTensorName(tensorName(t));
       return (outputsOf.get(p.node) ?? 0) > p.index;
     };
     if (!exists(input)) {
-      throw new AccelError('InvalidArgument', `Input tensor "${input}" is not in ${src.model.id}. Candidate input tensors: ${summary.inputs.map((i) => i.name).join(', ') || '(none: the graph has no Placeholder)'}.`, { candidates: summary.inputs.map((i) => i.name) });
+      throw new AccelError(
+        'InvalidArgument',
+        `Input tensor "${input}" is not in ${src.model.id}. Candidate input tensors: ${summary.inputs.map((i) => i.name).join(', ') || '(none: the graph has no Placeholder)'}.`,
+        { candidates: summary.inputs.map((i) => i.name) },
+      );
     }
     const missing = outputs.filter((o) => !exists(o));
     if (missing.length) {
       const list = summary.outputs.map((o) => o.name);
-      throw new AccelError('InvalidArgument', `Output tensor${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} not in ${src.model.id}. Candidate output tensors: ${candidates(list)}. Separate several outputs with commas.`, { candidates: list });
+      throw new AccelError(
+        'InvalidArgument',
+        `Output tensor${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} not in ${src.model.id}. Candidate output tensors: ${candidates(list)}. Separate several outputs with commas.`,
+        { candidates: list },
+      );
     }
     return;
   }
@@ -132,39 +158,79 @@ function validateTensors(src: LoadedSource, input: string, outputs: string[]): v
   for (const n of onnx.graph.node) n.output.forEach((o: string) => names.add(o));
   const inputs = src.model.inputs.map((i) => i.name);
   if (!inputs.includes(input)) {
-    throw new AccelError('InvalidArgument', `Input tensor "${input}" is not an input of ${src.model.id}. Candidate input tensors: ${inputs.join(', ')}.`, { candidates: inputs });
+    throw new AccelError(
+      'InvalidArgument',
+      `Input tensor "${input}" is not an input of ${src.model.id}. Candidate input tensors: ${inputs.join(', ')}.`,
+      { candidates: inputs },
+    );
   }
   const missing = outputs.filter((o) => !names.has(o));
   if (missing.length) {
     const list = src.model.outputs.map((o) => o.name);
-    throw new AccelError('InvalidArgument', `Output tensor${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} not in ${src.model.id}. Candidate output tensors: ${candidates(list)}. Separate several outputs with commas.`, { candidates: list });
+    throw new AccelError(
+      'InvalidArgument',
+      `Output tensor${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} not in ${src.model.id}. Candidate output tensors: ${candidates(list)}. Separate several outputs with commas.`,
+      { candidates: list },
+    );
   }
 }
 
 /** Validates everything and records a Running operation; the work itself is `runConversion`. */
-export async function startConversion(store: WorkspaceStore, ws: string, modelRef: string, options: ConvertOptions, detached = false): Promise<Operation> {
+export async function startConversion(
+  store: WorkspaceStore,
+  ws: string,
+  modelRef: string,
+  options: ConvertOptions,
+  detached = false,
+): Promise<Operation> {
   const precision = options.precision ?? 'fp32';
-  if (!PRECISIONS.includes(precision)) throw new AccelError('InvalidArgument', `Unknown precision "${precision}". Use one of: ${PRECISIONS.join(', ')}.`);
+  if (!PRECISIONS.includes(precision))
+    throw new AccelError('InvalidArgument', `Unknown precision "${precision}". Use one of: ${PRECISIONS.join(', ')}.`);
   const state = await store.read(ws);
   const model = findModel(state, modelRef);
-  if (model.conversion) throw new AccelError('InvalidArgument', `${model.id} is already a converted model. Convert its source ${model.parentId ?? ''} instead.`);
+  if (model.conversion)
+    throw new AccelError(
+      'InvalidArgument',
+      `${model.id} is already a converted model. Convert its source ${model.parentId ?? ''} instead.`,
+    );
   const outputs = splitOutputs(options.outputTensors);
   const src = loadSource(store, ws, model);
   validateTensors(src, options.inputTensor, outputs);
   if (options.dequantize && (src.graph || !quantizedReason(decodeOnnx(src.bytes, model.id)))) {
-    throw new AccelError('InvalidArgument', `--dequantize rewrites int8-quantized ONNX models (QLinearConv/QuantizeLinear...) to fp32, but ${model.id} is not one${src.graph ? ' (it is a TensorFlow graph)' : ''}. Drop --dequantize.`);
+    throw new AccelError(
+      'InvalidArgument',
+      `--dequantize rewrites int8-quantized ONNX models (QLinearConv/QuantizeLinear...) to fp32, but ${model.id} is not one${src.graph ? ' (it is a TensorFlow graph)' : ''}. Drop --dequantize.`,
+    );
   }
   const calibrationDir = options.calibrationDir === undefined ? defaultCalibrationDir() : options.calibrationDir;
   if (calibrationDir && !fs.existsSync(calibrationDir)) {
-    throw new AccelError('NotFound', `Calibration folder ${calibrationDir} does not exist. Pass --calibration with a folder of photos.`);
+    throw new AccelError(
+      'NotFound',
+      `Calibration folder ${calibrationDir} does not exist. Pass --calibration with a folder of photos.`,
+    );
   }
   const id = `convert-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  const request: ConvertRequest = { modelId: model.id, inputTensor: options.inputTensor, outputTensors: outputs, precision, calibrationDir, detached, ...(options.dequantize ? { dequantize: true } : {}) };
+  const request: ConvertRequest = {
+    modelId: model.id,
+    inputTensor: options.inputTensor,
+    outputTensors: outputs,
+    precision,
+    calibrationDir,
+    detached,
+    ...(options.dequantize ? { dequantize: true } : {}),
+  };
   mkdirPrivate(operationsDir(store, ws));
   fs.writeFileSync(requestPath(store, ws, id), JSON.stringify(request, null, 2), { mode: PRIVATE_FILE_MODE });
   fs.writeFileSync(operationLogPath(store, ws, id), '', { mode: PRIVATE_FILE_MODE });
   return store.update(ws, (s) => {
-    const op: Operation = { id, kind: 'convert', state: 'Running', target: model.id, createdTime: new Date().toISOString(), pid: process.pid };
+    const op: Operation = {
+      id,
+      kind: 'convert',
+      state: 'Running',
+      target: model.id,
+      createdTime: new Date().toISOString(),
+      pid: process.pid,
+    };
     s.operations.push(op);
     return op;
   });
@@ -179,7 +245,13 @@ async function finish(store: WorkspaceStore, ws: string, id: string, patch: Part
 }
 
 /** Runs a started conversion to its end state. Never throws for conversion errors: they end as Failed. */
-export async function runConversion(store: WorkspaceStore, ws: string, id: string, progress: ProgressReporter = silentProgress, cancel: CancellationSignal = neverCancelled): Promise<Operation> {
+export async function runConversion(
+  store: WorkspaceStore,
+  ws: string,
+  id: string,
+  progress: ProgressReporter = silentProgress,
+  cancel: CancellationSignal = neverCancelled,
+): Promise<Operation> {
   const request = JSON.parse(fs.readFileSync(requestPath(store, ws, id), 'utf8')) as ConvertRequest;
   const logFile = operationLogPath(store, ws, id);
   const log = (line: string) => fs.appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
@@ -199,7 +271,10 @@ export async function runConversion(store: WorkspaceStore, ws: string, id: strin
       progress.report({ fraction, message });
       log(message);
     };
-    await step(0.02, `Converting ${request.modelId}: input ${request.inputTensor}, outputs ${request.outputTensors.join(', ')}, precision ${request.precision}${request.dequantize ? ', dequantized from int8' : ''}`);
+    await step(
+      0.02,
+      `Converting ${request.modelId}: input ${request.inputTensor}, outputs ${request.outputTensors.join(', ')}, precision ${request.precision}${request.dequantize ? ', dequantized from int8' : ''}`,
+    );
     const state = await store.read(ws);
     const src = loadSource(store, ws, findModel(state, request.modelId));
     const source = src.model;
@@ -217,7 +292,9 @@ export async function runConversion(store: WorkspaceStore, ws: string, id: strin
       let inputShape: number[] | undefined;
       if (isStringPlaceholder(src.graph, inputTensor)) {
         cut = cutPreprocessing(src.graph, inputTensor);
-        log(`Input ${inputTensor} is a string placeholder: cut the ${cut.nodeCount}-node image preprocessing subgraph at ${cut.boundaryTensor}.`);
+        log(
+          `Input ${inputTensor} is a string placeholder: cut the ${cut.nodeCount}-node image preprocessing subgraph at ${cut.boundaryTensor}.`,
+        );
         log(`Preprocessing: ${JSON.stringify(cut.params)} → preset ${cut.preset}.`);
         cut.notes.forEach(log);
         preset = cut.preset === 'custom' ? 'none' : cut.preset;
@@ -229,9 +306,17 @@ export async function runConversion(store: WorkspaceStore, ws: string, id: strin
         inputName = inputTensor;
       }
       await step(0.1, 'Converting the TensorFlow graph to ONNX (opset 13)');
-      const converted = convertTfGraph(src.graph, { inputTensor, inputName, inputShape, outputTensors: request.outputTensors, cancel });
+      const converted = convertTfGraph(src.graph, {
+        inputTensor,
+        inputName,
+        inputShape,
+        outputTensors: request.outputTensors,
+        cancel,
+      });
       sourceOpHistogram = converted.tfOpHistogram;
-      log(`Converted ${Object.values(converted.tfOpHistogram).reduce((a, b) => a + b, 0)} TF nodes; ${converted.foldedNodes} folded into constants or neighbouring ops.`);
+      log(
+        `Converted ${Object.values(converted.tfOpHistogram).reduce((a, b) => a + b, 0)} TF nodes; ${converted.foldedNodes} folded into constants or neighbouring ops.`,
+      );
       fp32Bytes = encodeOnnx(converted.model);
       model = decodeOnnx(fp32Bytes, 'the converted model');
     } else {
@@ -245,27 +330,44 @@ export async function runConversion(store: WorkspaceStore, ws: string, id: strin
       if (request.dequantize) {
         await step(0.2, 'Rewriting the int8 model to fp32 (--dequantize)');
         dequantized = dequantizeModel(model);
-        log(`Dequantized: ${Object.entries(dequantized.rewritten).map(([k, v]) => `${k}×${v}`).join(', ')} rewritten; ${dequantized.weights} weights and biases now fp32; ${dequantized.clips} activation ranges kept as Clip.`);
+        log(
+          `Dequantized: ${Object.entries(dequantized.rewritten)
+            .map(([k, v]) => `${k}×${v}`)
+            .join(
+              ', ',
+            )} rewritten; ${dequantized.weights} weights and biases now fp32; ${dequantized.clips} activation ranges kept as Clip.`,
+        );
       }
       fp32Bytes = encodeOnnx(model);
     }
 
     await step(0.3, `Applying precision ${request.precision}`);
     const prec = applyPrecision(model, request.precision);
-    log(prec.note ?? `${request.precision}: rounded ${prec.weights} weights in ${prec.tensors} Conv/MatMul/Gemm tensors (blocks of 16 along the reduction axis, 5-bit shared exponent).`);
+    log(
+      prec.note ??
+        `${request.precision}: rounded ${prec.weights} weights in ${prec.tensors} Conv/MatMul/Gemm tensors (blocks of 16 along the reduction axis, 5-bit shared exponent).`,
+    );
     const bytes = encodeOnnx(model);
 
     await step(0.4, 'Checking that the converted model loads in onnxruntime');
     const ort = await import('onnxruntime-node');
     const session = await ort.InferenceSession.create(bytes).catch((e: Error) => {
-      throw new AccelError('Internal', `The converted model does not load in onnxruntime: ${e.message}. Report this with the conversion log.`);
+      throw new AccelError(
+        'Internal',
+        `The converted model does not load in onnxruntime: ${e.message}. Report this with the conversion log.`,
+      );
     });
     await session.release();
     const compatibility = compatibilityReport(model);
-    log(`Compatibility: ${compatibility.accelerator.nodes} nodes on the accelerator, ${compatibility.host.nodes} on the host; ${compatibility.parameters} parameters; ${compatibility.macsPerImage} MACs per image.`);
+    log(
+      `Compatibility: ${compatibility.accelerator.nodes} nodes on the accelerator, ${compatibility.host.nodes} on the host; ${compatibility.parameters} parameters; ${compatibility.macsPerImage} MACs per image.`,
+    );
 
     const report: ConversionReport = {
-      source: source.id, precision: request.precision, compatibility, sourceOpHistogram,
+      source: source.id,
+      precision: request.precision,
+      compatibility,
+      sourceOpHistogram,
       ...(prec.note && request.precision !== 'fp32' ? { precisionNote: prec.note } : {}),
       ...(request.precision !== 'fp32' ? { msfpBlockSize: 16 } : {}),
       ...(cut ? { preprocessing: cut } : {}),
@@ -282,27 +384,45 @@ export async function runConversion(store: WorkspaceStore, ws: string, id: strin
     const tfFp32 = src.graph && request.precision === 'fp32';
     if (!request.calibrationDir) report.accuracyNote = 'No calibration folder: accuracy not measured.';
     else if (!presetParams) report.accuracyNote = 'The model has no image preset: accuracy not measured.';
-    else if (tfFp32) report.accuracyNote = 'fp32 conversion of a TensorFlow graph: it is the reference itself (TensorFlow does not run here), so there is no delta to measure.';
+    else if (tfFp32)
+      report.accuracyNote =
+        'fp32 conversion of a TensorFlow graph: it is the reference itself (TensorFlow does not run here), so there is no delta to measure.';
     else {
       await step(0.5, `Measuring the accuracy delta on ${request.calibrationDir}`);
-      const measure = async (reference: Uint8Array, referenceLabel: string, from: number, to: number): Promise<AccuracyReport> => {
+      const measure = async (
+        reference: Uint8Array,
+        referenceLabel: string,
+        from: number,
+        to: number,
+      ): Promise<AccuracyReport> => {
         const a = await measureAccuracy({
-          reference, referenceLabel, candidate: bytes,
+          reference,
+          referenceLabel,
+          candidate: bytes,
           referenceInput: spec(decodeOnnx(reference), inputName),
           candidateInput: spec(model, inputName),
           referenceOutput: classifier,
           candidateOutput: classifier,
           preset: presetParams,
           calibrationDir: request.calibrationDir!,
-          progress: { report: (u) => progress.report({ message: u.message, fraction: from + (to - from) * (u.fraction ?? 0) }) },
+          progress: {
+            report: (u) => progress.report({ message: u.message, fraction: from + (to - from) * (u.fraction ?? 0) }),
+          },
           cancel,
           checkpoint,
         });
-        log(`Accuracy vs ${a.reference} on ${a.images} images: top-1 agreement ${(a.top1Agreement * 100).toFixed(1)}%, top-5 agreement ${(a.top5Agreement * 100).toFixed(1)}%, max |Δp| ${a.maxAbsProbDiff.toExponential(3)}, mean |Δp| ${a.meanAbsProbDiff.toExponential(3)}.`);
+        log(
+          `Accuracy vs ${a.reference} on ${a.images} images: top-1 agreement ${(a.top1Agreement * 100).toFixed(1)}%, top-5 agreement ${(a.top5Agreement * 100).toFixed(1)}%, max |Δp| ${a.maxAbsProbDiff.toExponential(3)}, mean |Δp| ${a.meanAbsProbDiff.toExponential(3)}.`,
+        );
         return a;
       };
       const both = dequantized && request.precision !== 'fp32';
-      report.accuracy = await measure(src.graph ? fp32Bytes : src.bytes, src.graph ? `${source.id} converted at fp32` : source.id, 0.5, both ? 0.7 : 0.9);
+      report.accuracy = await measure(
+        src.graph ? fp32Bytes : src.bytes,
+        src.graph ? `${source.id} converted at fp32` : source.id,
+        0.5,
+        both ? 0.7 : 0.9,
+      );
       if (both) report.accuracyVsDequantized = await measure(fp32Bytes, `${source.id} dequantized to fp32`, 0.7, 0.9);
     }
     if (report.accuracyNote) log(report.accuracyNote);
@@ -315,10 +435,22 @@ export async function runConversion(store: WorkspaceStore, ws: string, id: strin
     let converted: Model;
     try {
       converted = await registerModel(store, ws, {
-        path: file, name, framework: 'onnx', preset, preprocessing, labels: source.labels, parentId: source.id,
+        path: file,
+        name,
+        framework: 'onnx',
+        preset,
+        preprocessing,
+        labels: source.labels,
+        parentId: source.id,
         tags: source.tags,
         description: `${source.id} converted for the accelerator (${request.precision}${dequantized ? ', dequantized from int8' : ''})`,
-        conversion: { operationId: id, precision: request.precision, inputTensor: inputName, outputTensors: request.outputTensors, reportBlob: reportBlob.sha256 },
+        conversion: {
+          operationId: id,
+          precision: request.precision,
+          inputTensor: inputName,
+          outputTensors: request.outputTensors,
+          reportBlob: reportBlob.sha256,
+        },
       });
     } catch (e) {
       await store.releaseBlobs?.(ws, [reportBlob.sha256]).catch(() => undefined);
@@ -338,17 +470,27 @@ export async function runConversion(store: WorkspaceStore, ws: string, id: strin
 }
 
 /** Validates, runs to the end and returns the final operation (the extension and `--wait` use this). */
-export async function convertModel(store: WorkspaceStore, ws: string, modelRef: string, options: ConvertOptions, progress?: ProgressReporter, cancel?: CancellationSignal): Promise<Operation> {
+export async function convertModel(
+  store: WorkspaceStore,
+  ws: string,
+  modelRef: string,
+  options: ConvertOptions,
+  progress?: ProgressReporter,
+  cancel?: CancellationSignal,
+): Promise<Operation> {
   const op = await startConversion(store, ws, modelRef, options);
   return runConversion(store, ws, op.id, progress, cancel);
 }
-
 
 /** The operation; a Running one whose process is gone is recorded as Failed. */
 export async function getOperation(store: WorkspaceStore, ws: string, id: string): Promise<Operation> {
   const find = (ops: Operation[]) => {
     const op = ops.find((o) => o.id === id);
-    if (!op) throw new AccelError('NotFound', `Operation ${id} not found in workspace ${ws}. List models with \`accel model list\`; operation ids are printed by \`accel model convert\`.`);
+    if (!op)
+      throw new AccelError(
+        'NotFound',
+        `Operation ${id} not found in workspace ${ws}. List models with \`accel model list\`; operation ids are printed by \`accel model convert\`.`,
+      );
     return op;
   };
   const op = find((await store.read(ws)).operations);
@@ -357,7 +499,8 @@ export async function getOperation(store: WorkspaceStore, ws: string, id: string
     const o = find(s.operations);
     if (o.state === 'Running' && o.pid && !isProcessAlive(o.pid)) {
       Object.assign(o, { state: o.cancelRequested ? 'Cancelled' : 'Failed', finishedTime: new Date().toISOString() });
-      if (!o.cancelRequested) o.error = `The process running it (pid ${o.pid}) exited before it finished. Run the conversion again.`;
+      if (!o.cancelRequested)
+        o.error = `The process running it (pid ${o.pid}) exited before it finished. Run the conversion again.`;
     }
     return { ...o };
   });
@@ -390,7 +533,10 @@ export async function cancelOperation(store: WorkspaceStore, ws: string, id: str
       // already gone
     }
     for (let i = 0; i < 100 && isProcessAlive(op.pid); i++) await new Promise((r) => setTimeout(r, 50));
-    fs.appendFileSync(operationLogPath(store, ws, id), `${new Date().toISOString()} Cancelled: the runner process was stopped; nothing was registered.\n`);
+    fs.appendFileSync(
+      operationLogPath(store, ws, id),
+      `${new Date().toISOString()} Cancelled: the runner process was stopped; nothing was registered.\n`,
+    );
   }
   return getOperation(store, ws, id);
 }

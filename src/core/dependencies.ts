@@ -62,7 +62,9 @@ export function allDependents(state: WorkspaceState, ref: EntityRef): Dependent[
   };
   visit(ref, 1);
   // By kind first; among converted models, the deeper (derived from another converted model) goes first.
-  return [...depth.values()].sort((a, b) => RANK[a.dep.kind] - RANK[b.dep.kind] || b.depth - a.depth || a.dep.id.localeCompare(b.dep.id)).map((x) => x.dep);
+  return [...depth.values()]
+    .sort((a, b) => RANK[a.dep.kind] - RANK[b.dep.kind] || b.depth - a.depth || a.dep.id.localeCompare(b.dep.id))
+    .map((x) => x.dep);
 }
 
 function joinNames(items: string[]): string {
@@ -94,7 +96,10 @@ export function assertCanDelete(state: WorkspaceState, ref: EntityRef): void {
 export function assertCanDeleteWorkspace(state: WorkspaceState, force = false): void {
   const name = state.workspace.name;
   if (state.services.length > 0) {
-    const order = [...state.services.map((s) => `accel service delete ${s.name} --workspace ${name}`), `accel workspace delete ${name}`];
+    const order = [
+      ...state.services.map((s) => `accel service delete ${s.name} --workspace ${name}`),
+      `accel workspace delete ${name}`,
+    ];
     throw new AccelError(
       'HasDependents',
       `Workspace ${name} still has ${state.services.length === 1 ? 'service' : 'services'} ${joinNames(state.services.map((s) => s.name))}. Delete in this order: ${order.join('; ')}.`,

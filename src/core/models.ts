@@ -10,7 +10,16 @@ import { AccelError, isAccelError } from '../domain/errors';
 import { parseVersionedRef, validateFileName, validateName, validateValue } from '../domain/names';
 import type { WorkspaceStore } from '../domain/ports';
 import { presetByName } from '../domain/presets';
-import type { ConversionInfo, Framework, LabelSet, Model, PreprocessingPreset, PresetName, TensorSpec, WorkspaceState } from '../domain/types';
+import type {
+  ConversionInfo,
+  Framework,
+  LabelSet,
+  Model,
+  PreprocessingPreset,
+  PresetName,
+  TensorSpec,
+  WorkspaceState,
+} from '../domain/types';
 
 export const MODEL_EXTENSIONS: Record<string, Framework> = { '.onnx': 'onnx', '.pb': 'tensorflow' };
 export const LABEL_SETS: LabelSet[] = ['imagenet-1000', 'imagenet-1001', 'voc-21', 'none'];
@@ -41,26 +50,46 @@ export function resolveModelFile(modelPath: string): string {
   try {
     stat = fs.statSync(abs);
   } catch {
-    throw new AccelError('NotFound', `Model path ${abs} does not exist. Check the path, or pass a .onnx file, a TensorFlow frozen graph (.pb) or a folder holding one.`);
+    throw new AccelError(
+      'NotFound',
+      `Model path ${abs} does not exist. Check the path, or pass a .onnx file, a TensorFlow frozen graph (.pb) or a folder holding one.`,
+    );
   }
   if (stat.isFile()) return abs;
-  if (!stat.isDirectory()) throw new AccelError('InvalidArgument', `${abs} is neither a file nor a folder. Pass a .onnx or .pb model file, or a folder holding one.`);
+  if (!stat.isDirectory())
+    throw new AccelError(
+      'InvalidArgument',
+      `${abs} is neither a file nor a folder. Pass a .onnx or .pb model file, or a folder holding one.`,
+    );
   const files = listModelFiles(abs);
   if (files.length === 1) {
     if (path.basename(files[0]) === 'saved_model.pb') {
-      throw new AccelError('InvalidModel', `${abs} is a TensorFlow SavedModel (saved_model.pb); only frozen graphs are supported. Freeze it into a single GraphDef .pb (e.g. with freeze_graph), or export it to ONNX, and register that file.`);
+      throw new AccelError(
+        'InvalidModel',
+        `${abs} is a TensorFlow SavedModel (saved_model.pb); only frozen graphs are supported. Freeze it into a single GraphDef .pb (e.g. with freeze_graph), or export it to ONNX, and register that file.`,
+      );
     }
     return files[0];
   }
   const rel = (f: string) => path.relative(abs, f);
   if (files.length === 0) {
     const others = fs.readdirSync(abs).slice(0, 10);
-    throw new AccelError('InvalidModel', `Folder ${abs} holds no .onnx or .pb model file${others.length ? ` (found: ${others.join(', ')})` : ' (it is empty)'}. Put exactly one model file in it, or pass the model file itself.`);
+    throw new AccelError(
+      'InvalidModel',
+      `Folder ${abs} holds no .onnx or .pb model file${others.length ? ` (found: ${others.join(', ')})` : ' (it is empty)'}. Put exactly one model file in it, or pass the model file itself.`,
+    );
   }
-  throw new AccelError('InvalidModel', `Folder ${abs} holds ${files.length} model files (${files.slice(0, 10).map(rel).join(', ')}); it must hold exactly one. Pass the file to register instead of the folder.`);
+  throw new AccelError(
+    'InvalidModel',
+    `Folder ${abs} holds ${files.length} model files (${files.slice(0, 10).map(rel).join(', ')}); it must hold exactly one. Pass the file to register instead of the folder.`,
+  );
 }
 
-function readAs(framework: Framework, bytes: Uint8Array, label: string): { inputs: TensorSpec[]; outputs: TensorSpec[] } {
+function readAs(
+  framework: Framework,
+  bytes: Uint8Array,
+  label: string,
+): { inputs: TensorSpec[]; outputs: TensorSpec[] } {
   const summary = framework === 'onnx' ? inspectOnnx(bytes, label) : inspectGraphDef(bytes, label);
   return { inputs: summary.inputs, outputs: summary.outputs };
 }
@@ -68,7 +97,10 @@ function readAs(framework: Framework, bytes: Uint8Array, label: string): { input
 /** Reads a model file's framework and tensors. With `framework` given, the file must be of that framework. */
 export function inspectModelFile(modelPath: string, framework?: Framework): InspectedModel {
   if (framework !== undefined && !FRAMEWORKS.includes(framework)) {
-    throw new AccelError('InvalidArgument', `Unknown framework "${framework}". Use onnx or tensorflow, or leave it out to detect it from the file.`);
+    throw new AccelError(
+      'InvalidArgument',
+      `Unknown framework "${framework}". Use onnx or tensorflow, or leave it out to detect it from the file.`,
+    );
   }
   const file = resolveModelFile(modelPath);
   const bytes = fs.readFileSync(file);
@@ -79,7 +111,10 @@ export function inspectModelFile(modelPath: string, framework?: Framework): Insp
     try {
       const found = readAs(candidate, bytes, file);
       if (framework && framework !== candidate) {
-        throw new AccelError('InvalidArgument', `--framework ${framework} does not match the file: ${file} is ${candidate === 'onnx' ? 'an ONNX model' : 'a TensorFlow GraphDef'}. Pass --framework ${candidate}, or leave --framework out to detect it.`);
+        throw new AccelError(
+          'InvalidArgument',
+          `--framework ${framework} does not match the file: ${file} is ${candidate === 'onnx' ? 'an ONNX model' : 'a TensorFlow GraphDef'}. Pass --framework ${candidate}, or leave --framework out to detect it.`,
+        );
       }
       return { file, framework: candidate, ...found, sizeBytes: bytes.length };
     } catch (e) {
@@ -148,13 +183,26 @@ function validateRecord(record: Record<string, string> | undefined, what: string
 
 /** A trained classifier's own labels: 1-10000 distinct class names of 1-64 characters without control characters. */
 function validateClassNames(labels: unknown[]): void {
-  if (labels.length === 0 || labels.length > 10_000) throw new AccelError('InvalidArgument', `A list of class names must hold 1 to 10000 names (it holds ${labels.length}).`);
+  if (labels.length === 0 || labels.length > 10_000)
+    throw new AccelError(
+      'InvalidArgument',
+      `A list of class names must hold 1 to 10000 names (it holds ${labels.length}).`,
+    );
   for (const l of labels) {
-    if (typeof l !== 'string' || l.length === 0 || l.length > 64 || [...l].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)) {
-      throw new AccelError('InvalidArgument', `${JSON.stringify(l)} is not a valid class name. Use 1-64 characters without line breaks or control characters.`);
+    if (
+      typeof l !== 'string' ||
+      l.length === 0 ||
+      l.length > 64 ||
+      [...l].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f)
+    ) {
+      throw new AccelError(
+        'InvalidArgument',
+        `${JSON.stringify(l)} is not a valid class name. Use 1-64 characters without line breaks or control characters.`,
+      );
     }
   }
-  if (new Set(labels).size !== labels.length) throw new AccelError('InvalidArgument', 'The class names are not distinct. Give each class its own name.');
+  if (new Set(labels).size !== labels.length)
+    throw new AccelError('InvalidArgument', 'The class names are not distinct. Give each class its own name.');
 }
 
 /** Checks everything about a registration that does not need the file or the store. */
@@ -163,7 +211,10 @@ function validateRegistration(input: RegisterModelInput): void {
   if (input.preset !== undefined) presetByName(input.preset);
   if (Array.isArray(input.labels)) validateClassNames(input.labels);
   else if (input.labels !== undefined && !LABEL_SETS.includes(input.labels)) {
-    throw new AccelError('InvalidArgument', `Unknown label set "${input.labels}". Use one of: ${LABEL_SETS.join(', ')}, or a list of class names.`);
+    throw new AccelError(
+      'InvalidArgument',
+      `Unknown label set "${input.labels}". Use one of: ${LABEL_SETS.join(', ')}, or a list of class names.`,
+    );
   }
   if (input.description !== undefined && input.description.length > 1024) {
     throw new AccelError('InvalidArgument', 'The description is longer than 1024 characters. Shorten it.');
@@ -175,7 +226,11 @@ function validateRegistration(input: RegisterModelInput): void {
  * check runs before anything is written; the copy is committed together with the new version number under the
  * workspace lock, so concurrent registrations each get their own version.
  */
-export async function registerModel(store: WorkspaceStore, workspace: string, input: RegisterModelInput): Promise<Model> {
+export async function registerModel(
+  store: WorkspaceStore,
+  workspace: string,
+  input: RegisterModelInput,
+): Promise<Model> {
   validateRegistration(input);
   const tags = validateRecord(input.tags, 'tag');
   const properties = validateRecord(input.properties, 'property');
@@ -190,7 +245,10 @@ export async function registerModel(store: WorkspaceStore, workspace: string, in
   try {
     return await store.update(workspace, async (state) => {
       if (input.parentId && !state.models.some((m) => m.id === input.parentId)) {
-        throw new AccelError('NotFound', `The parent model ${input.parentId} does not exist in workspace ${workspace}. List models with \`accel model list\`.`);
+        throw new AccelError(
+          'NotFound',
+          `The parent model ${input.parentId} does not exist in workspace ${workspace}. List models with \`accel model list\`.`,
+        );
       }
       // A concurrent delete may have released an identical blob between our copy and this commit.
       if (!fs.existsSync(store.blobPath(workspace, sha256))) await store.putBlob(workspace, { path: inspected.file });
@@ -243,7 +301,12 @@ function matches(record: Record<string, string>, wanted: string[] | undefined): 
 
 /** Models matching the filter, sorted by name then version. */
 export function filterModels(models: Model[], filter: ModelFilter = {}): Model[] {
-  let out = models.filter((m) => (filter.name === undefined || m.name === filter.name) && matches(m.tags, filter.tags) && matches(m.properties, filter.properties));
+  let out = models.filter(
+    (m) =>
+      (filter.name === undefined || m.name === filter.name) &&
+      matches(m.tags, filter.tags) &&
+      matches(m.properties, filter.properties),
+  );
   if (filter.latest) {
     const latest = new Map<string, Model>();
     for (const m of out) if ((latest.get(m.name)?.version ?? 0) < m.version) latest.set(m.name, m);
@@ -260,23 +323,37 @@ export async function listModels(store: WorkspaceStore, workspace: string, filte
 export function findModel(state: WorkspaceState, ref: string, version?: number): Model {
   const parsed = parseVersionedRef(ref, 'model');
   if (version !== undefined && parsed.version !== undefined && version !== parsed.version) {
-    throw new AccelError('InvalidArgument', `"${ref}" names version ${parsed.version} but version ${version} was also given. Give the version once.`);
+    throw new AccelError(
+      'InvalidArgument',
+      `"${ref}" names version ${parsed.version} but version ${version} was also given. Give the version once.`,
+    );
   }
   const wanted = version ?? parsed.version;
   const same = state.models.filter((m) => m.name === parsed.name).sort((a, b) => a.version - b.version);
   const ws = state.workspace.name;
   if (same.length === 0) {
-    throw new AccelError('NotFound', `Model ${parsed.name} is not registered in workspace ${ws}. List models with \`accel model list\`, or register it with \`accel model register <path> --name ${parsed.name}\`.`);
+    throw new AccelError(
+      'NotFound',
+      `Model ${parsed.name} is not registered in workspace ${ws}. List models with \`accel model list\`, or register it with \`accel model register <path> --name ${parsed.name}\`.`,
+    );
   }
   if (wanted === undefined) return same[same.length - 1];
   const hit = same.find((m) => m.version === wanted);
   if (!hit) {
-    throw new AccelError('NotFound', `Model ${parsed.name} has no version ${wanted} in workspace ${ws} (versions: ${same.map((m) => m.version).join(', ')}). Use one of those, or leave the version out for the latest.`);
+    throw new AccelError(
+      'NotFound',
+      `Model ${parsed.name} has no version ${wanted} in workspace ${ws} (versions: ${same.map((m) => m.version).join(', ')}). Use one of those, or leave the version out for the latest.`,
+    );
   }
   return hit;
 }
 
-export async function getModel(store: WorkspaceStore, workspace: string, ref: string, version?: number): Promise<Model> {
+export async function getModel(
+  store: WorkspaceStore,
+  workspace: string,
+  ref: string,
+  version?: number,
+): Promise<Model> {
   return findModel(await store.read(workspace), ref, version);
 }
 
@@ -291,23 +368,44 @@ export interface ModelChanges {
  * Changes a model version's tags, properties and description (as the SDK's add_tags/remove_tags/
  * add_properties/update). Properties can be added but not changed once set, as in the original registry.
  */
-export async function updateModel(store: WorkspaceStore, workspace: string, ref: string, changes: ModelChanges): Promise<Model> {
+export async function updateModel(
+  store: WorkspaceStore,
+  workspace: string,
+  ref: string,
+  changes: ModelChanges,
+): Promise<Model> {
   const addTags = validateRecord(changes.addTags, 'tag');
   const addProperties = validateRecord(changes.addProperties, 'property');
   for (const key of changes.removeTags ?? []) validateName('tag', key);
-  if (changes.description !== undefined) validateRegistration({ path: '', name: 'x', description: changes.description });
-  if (!Object.keys(addTags).length && !(changes.removeTags ?? []).length && !Object.keys(addProperties).length && changes.description === undefined) {
-    throw new AccelError('InvalidArgument', 'Nothing to update. Pass --add-tag, --remove-tag, --add-property or --description.');
+  if (changes.description !== undefined)
+    validateRegistration({ path: '', name: 'x', description: changes.description });
+  if (
+    !Object.keys(addTags).length &&
+    !(changes.removeTags ?? []).length &&
+    !Object.keys(addProperties).length &&
+    changes.description === undefined
+  ) {
+    throw new AccelError(
+      'InvalidArgument',
+      'Nothing to update. Pass --add-tag, --remove-tag, --add-property or --description.',
+    );
   }
   return store.update(workspace, (state) => {
     const model = findModel(state, ref);
     for (const [k, v] of Object.entries(addProperties)) {
       if (k in model.properties && model.properties[k] !== v) {
-        throw new AccelError('AlreadyExists', `Model ${model.id} already has property ${k}=${model.properties[k]}; properties cannot be changed once set. Use a tag for values that change.`);
+        throw new AccelError(
+          'AlreadyExists',
+          `Model ${model.id} already has property ${k}=${model.properties[k]}; properties cannot be changed once set. Use a tag for values that change.`,
+        );
       }
     }
     for (const key of changes.removeTags ?? []) {
-      if (!(key in model.tags)) throw new AccelError('NotFound', `Model ${model.id} has no tag "${key}" (tags: ${Object.keys(model.tags).join(', ') || 'none'}).`);
+      if (!(key in model.tags))
+        throw new AccelError(
+          'NotFound',
+          `Model ${model.id} has no tag "${key}" (tags: ${Object.keys(model.tags).join(', ') || 'none'}).`,
+        );
       delete model.tags[key];
     }
     Object.assign(model.tags, addTags);
@@ -327,7 +425,10 @@ export async function deleteModel(store: WorkspaceStore, workspace: string, ref:
     if (parsed.version === undefined) {
       const versions = state.models.filter((m) => m.name === parsed.name).map((m) => m.version);
       if (versions.length === 0) findModel(state, parsed.name); // throws NotFound
-      throw new AccelError('InvalidArgument', `Say which version of ${parsed.name} to delete, e.g. \`accel model delete ${parsed.name}:${versions[versions.length - 1]}\` (versions: ${versions.join(', ')}).`);
+      throw new AccelError(
+        'InvalidArgument',
+        `Say which version of ${parsed.name} to delete, e.g. \`accel model delete ${parsed.name}:${versions[versions.length - 1]}\` (versions: ${versions.join(', ')}).`,
+      );
     }
     const model = findModel(state, ref);
     assertCanDelete(state, { kind: 'model', id: model.id });

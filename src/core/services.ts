@@ -45,7 +45,12 @@ function newKey(): string {
 }
 
 function sealedKeyPair(home: string, primary = newKey(), secondary = newKey()): ServiceKeys {
-  return { primaryHash: hashKey(primary), secondaryHash: hashKey(secondary), primarySealed: seal(home, primary), secondarySealed: seal(home, secondary) };
+  return {
+    primaryHash: hashKey(primary),
+    secondaryHash: hashKey(secondary),
+    primarySealed: seal(home, primary),
+    secondarySealed: seal(home, secondary),
+  };
 }
 
 export function scoringUri(service: Service): string {
@@ -66,14 +71,20 @@ export function findService(state: WorkspaceState, name: string): Service {
   const service = state.services.find((s) => s.name === name);
   if (!service) {
     const known = state.services.map((s) => s.name).join(', ');
-    throw new AccelError('NotFound', `No service "${name}" in workspace "${state.workspace.name}"${known ? ` (services: ${known})` : ''}. List them with \`accel service list\`.`);
+    throw new AccelError(
+      'NotFound',
+      `No service "${name}" in workspace "${state.workspace.name}"${known ? ` (services: ${known})` : ''}. List them with \`accel service list\`.`,
+    );
   }
   return service;
 }
 
 function validPort(port: number, flag: string): void {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new AccelError('InvalidArgument', `${flag} ${port} is not a TCP port. Give a whole number from 1 to 65535, or leave it out to get a free port.`);
+    throw new AccelError(
+      'InvalidArgument',
+      `${flag} ${port} is not a TCP port. Give a whole number from 1 to 65535, or leave it out to get a free port.`,
+    );
   }
 }
 
@@ -93,11 +104,18 @@ async function choosePort(requested: number | undefined, flag: string, taken: Ma
   if (requested !== undefined) {
     validPort(requested, flag);
     const owner = taken.get(requested);
-    if (owner) throw new AccelError('AlreadyExists', `Port ${requested} is already used by service ${owner}. Choose another ${flag}, or leave it out to get a free port.`);
+    if (owner)
+      throw new AccelError(
+        'AlreadyExists',
+        `Port ${requested} is already used by service ${owner}. Choose another ${flag}, or leave it out to get a free port.`,
+      );
     try {
       await probePort(requested);
     } catch (e) {
-      throw new AccelError('AlreadyExists', `Port ${requested} is in use by another program on this machine (${(e as NodeJS.ErrnoException).code}). Choose another ${flag}, or leave it out to get a free port.`);
+      throw new AccelError(
+        'AlreadyExists',
+        `Port ${requested} is in use by another program on this machine (${(e as NodeJS.ErrnoException).code}). Choose another ${flag}, or leave it out to get a free port.`,
+      );
     }
     return requested;
   }
@@ -119,18 +137,32 @@ function takenPorts(all: Array<{ workspace: string; service: Service }>, except?
   return taken;
 }
 
-function checkDevices(all: Array<{ workspace: string; service: Service }>, name: string, replicas: number, deviceCount: number | undefined): void {
+function checkDevices(
+  all: Array<{ workspace: string; service: Service }>,
+  name: string,
+  replicas: number,
+  deviceCount: number | undefined,
+): void {
   if (!Number.isInteger(replicas) || replicas < 1) {
-    throw new AccelError('InvalidArgument', `--replicas ${replicas} is not valid: each replica occupies one accelerator device, give a whole number ≥ 1.`);
+    throw new AccelError(
+      'InvalidArgument',
+      `--replicas ${replicas} is not valid: each replica occupies one accelerator device, give a whole number ≥ 1.`,
+    );
   }
   if (deviceCount === undefined) return;
   const others = all.filter(({ service }) => service.name !== name && service.target === 'local');
   const used = others.reduce((n, { service }) => n + service.replicas, 0);
   if (used + replicas <= deviceCount) return;
   if (replicas > deviceCount) {
-    throw new AccelError('Unavailable', `Service "${name}" needs ${replicas} accelerator devices but the emulator has only ${deviceCount}. Use --replicas ${deviceCount} or fewer, or restart the emulator with more devices (accel emulator stop, then accel emulator start --devices ${replicas}).`);
+    throw new AccelError(
+      'Unavailable',
+      `Service "${name}" needs ${replicas} accelerator devices but the emulator has only ${deviceCount}. Use --replicas ${deviceCount} or fewer, or restart the emulator with more devices (accel emulator stop, then accel emulator start --devices ${replicas}).`,
+    );
   }
-  const holders = others.map(({ workspace, service }) => `"${service.name}" (workspace "${workspace}", ${service.replicas} device${service.replicas > 1 ? 's' : ''})`);
+  const holders = others.map(
+    ({ workspace, service }) =>
+      `"${service.name}" (workspace "${workspace}", ${service.replicas} device${service.replicas > 1 ? 's' : ''})`,
+  );
   throw new AccelError(
     'Busy',
     `No free accelerator device for service "${name}": it needs ${replicas}, ${deviceCount - used} of ${deviceCount} free. Held by ${holders.join(', ')}. ` +
@@ -159,14 +191,24 @@ export async function tlsPems(tls: TlsOption): Promise<TlsPems | undefined> {
         { name: 'basicConstraints', cA: false },
         { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
         { name: 'extKeyUsage', serverAuth: true },
-        { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+        {
+          name: 'subjectAltName',
+          altNames: [
+            { type: 2, value: 'localhost' },
+            { type: 7, ip: '127.0.0.1' },
+          ],
+        },
       ],
     });
     certPem = pems.cert;
     keyPem = pems.private;
   } else {
-    for (const [flag, file] of [['--ssl-cert', tls.certFile], ['--ssl-key', tls.keyFile]]) {
-      if (!fs.existsSync(file)) throw new AccelError('InvalidArgument', `${flag} ${file}: no such file. Give the path of a PEM file.`);
+    for (const [flag, file] of [
+      ['--ssl-cert', tls.certFile],
+      ['--ssl-key', tls.keyFile],
+    ]) {
+      if (!fs.existsSync(file))
+        throw new AccelError('InvalidArgument', `${flag} ${file}: no such file. Give the path of a PEM file.`);
     }
     certPem = fs.readFileSync(tls.certFile, 'utf8');
     keyPem = fs.readFileSync(tls.keyFile, 'utf8');
@@ -175,18 +217,30 @@ export async function tlsPems(tls: TlsOption): Promise<TlsPems | undefined> {
     try {
       cert = new crypto.X509Certificate(certPem);
     } catch (e) {
-      throw new AccelError('InvalidArgument', `--ssl-cert ${tls.certFile} is not a PEM certificate (${(e as Error).message}). Give the certificate (full chain) in PEM format.`);
+      throw new AccelError(
+        'InvalidArgument',
+        `--ssl-cert ${tls.certFile} is not a PEM certificate (${(e as Error).message}). Give the certificate (full chain) in PEM format.`,
+      );
     }
     try {
       key = crypto.createPrivateKey(keyPem);
     } catch (e) {
-      throw new AccelError('InvalidArgument', `--ssl-key ${tls.keyFile} is not an unencrypted PEM private key (${(e as Error).message}). Give the key in PEM format without a passphrase.`);
+      throw new AccelError(
+        'InvalidArgument',
+        `--ssl-key ${tls.keyFile} is not an unencrypted PEM private key (${(e as Error).message}). Give the key in PEM format without a passphrase.`,
+      );
     }
     if (!cert.checkPrivateKey(key)) {
-      throw new AccelError('InvalidArgument', `--ssl-key ${tls.keyFile} does not belong to the certificate ${tls.certFile}. Give the key the certificate was issued for.`);
+      throw new AccelError(
+        'InvalidArgument',
+        `--ssl-key ${tls.keyFile} does not belong to the certificate ${tls.certFile}. Give the key the certificate was issued for.`,
+      );
     }
     if (new Date(cert.validTo).getTime() < Date.now()) {
-      throw new AccelError('InvalidArgument', `The certificate ${tls.certFile} expired on ${cert.validTo}. Renew it, or use --self-signed for local testing.`);
+      throw new AccelError(
+        'InvalidArgument',
+        `The certificate ${tls.certFile} expired on ${cert.validTo}. Renew it, or use --self-signed for local testing.`,
+      );
     }
   }
   return { certPem, keyPem, selfSigned: tls === 'self-signed' };
@@ -199,12 +253,17 @@ export async function tlsPems(tls: TlsOption): Promise<TlsPems | undefined> {
  */
 export async function storeTls(store: WorkspaceStore, workspace: string, pems: TlsPems): Promise<Service['tls']> {
   const certBlob = (await store.putBlob(workspace, { bytes: Buffer.from(pems.certPem, 'utf8') })).sha256;
-  const keyBlob = (await store.putBlob(workspace, { bytes: Buffer.from(seal(store.home, pems.keyPem), 'utf8') })).sha256;
+  const keyBlob = (await store.putBlob(workspace, { bytes: Buffer.from(seal(store.home, pems.keyPem), 'utf8') }))
+    .sha256;
   return { certBlob, keyBlob, selfSigned: pems.selfSigned };
 }
 
 /** The PEM certificate and (unsealed) key a service serves TLS with. */
-export function readTls(store: WorkspaceStore, workspace: string, service: Service): { certPem: string; keyPem: string } | undefined {
+export function readTls(
+  store: WorkspaceStore,
+  workspace: string,
+  service: Service,
+): { certPem: string; keyPem: string } | undefined {
   if (!service.tls) return undefined;
   const certPem = fs.readFileSync(store.blobPath(workspace, service.tls.certBlob), 'utf8');
   const keyPem = unseal(store.home, fs.readFileSync(store.blobPath(workspace, service.tls.keyBlob), 'utf8'));
@@ -212,22 +271,41 @@ export function readTls(store: WorkspaceStore, workspace: string, service: Servi
 }
 
 /** The home-wide checks of a deploy (name, image, devices, ports); returns the image and the ports to use. */
-async function checkDeploy(store: WorkspaceStore, workspace: string, name: string, imageRef: string, replicas: number, options: DeployOptions) {
+async function checkDeploy(
+  store: WorkspaceStore,
+  workspace: string,
+  name: string,
+  imageRef: string,
+  replicas: number,
+  options: DeployOptions,
+) {
   const all = await homeServices(store);
   const clash = all.find(({ service }) => service.name === name);
   if (clash) {
-    throw new AccelError('AlreadyExists', `A service named "${name}" already exists in workspace "${clash.workspace}" (service names are unique per home: they share the local emulator). Pick another name, or change it with \`accel service update ${name} ...\`.`);
+    throw new AccelError(
+      'AlreadyExists',
+      `A service named "${name}" already exists in workspace "${clash.workspace}" (service names are unique per home: they share the local emulator). Pick another name, or change it with \`accel service update ${name} ...\`.`,
+    );
   }
   const image = findImage(await store.read(workspace), imageRef);
   checkDevices(all, name, replicas, options.deviceCount);
   const taken = takenPorts(all);
   const port = await choosePort(options.port, '--port', taken);
   taken.set(port, `"${name}"`);
-  const restPort = options.restPort === undefined ? undefined : await choosePort(options.restPort === 0 ? undefined : options.restPort, '--rest-port', taken);
+  const restPort =
+    options.restPort === undefined
+      ? undefined
+      : await choosePort(options.restPort === 0 ? undefined : options.restPort, '--rest-port', taken);
   return { image, port, restPort };
 }
 
-export async function deployService(store: WorkspaceStore, workspace: string, name: string, imageRef: string, options: DeployOptions = {}): Promise<Service> {
+export async function deployService(
+  store: WorkspaceStore,
+  workspace: string,
+  name: string,
+  imageRef: string,
+  options: DeployOptions = {},
+): Promise<Service> {
   validateName('service', name);
   const replicas = options.replicas ?? 1;
   // Fail fast before generating a certificate (a 2048-bit key takes a while, so it is made before any lock).
@@ -248,8 +326,19 @@ export async function deployService(store: WorkspaceStore, workspace: string, na
       const tls = pems && (await storeTls(store, workspace, pems));
       const now = new Date().toISOString();
       const service: Service = {
-        name, imageId: image.id, target: 'local', description: options.description, tags: options.tags ?? {},
-        createdTime: now, updatedTime: now, port, restPort, replicas, authEnabled: options.authEnabled ?? true, keys, tls,
+        name,
+        imageId: image.id,
+        target: 'local',
+        description: options.description,
+        tags: options.tags ?? {},
+        createdTime: now,
+        updatedTime: now,
+        port,
+        restPort,
+        replicas,
+        authEnabled: options.authEnabled ?? true,
+        keys,
+        tls,
       };
       for (const k of ['description', 'restPort', 'tls'] as const) if (service[k] === undefined) delete service[k];
       state.services.push(service);
@@ -266,14 +355,30 @@ export async function getService(store: WorkspaceStore, workspace: string, name:
   return findService(await store.read(workspace), name);
 }
 
-export async function getServiceKeys(store: WorkspaceStore, workspace: string, name: string): Promise<ServiceKeysPlain> {
+export async function getServiceKeys(
+  store: WorkspaceStore,
+  workspace: string,
+  name: string,
+): Promise<ServiceKeysPlain> {
   const service = await getService(store, workspace, name);
-  if (!service.keys) throw new AccelError('NotFound', `Service "${name}" has no keys. Enable auth with \`accel service update ${name} --auth\`.`);
-  return { primaryKey: unseal(store.home, service.keys.primarySealed), secondaryKey: unseal(store.home, service.keys.secondarySealed) };
+  if (!service.keys)
+    throw new AccelError(
+      'NotFound',
+      `Service "${name}" has no keys. Enable auth with \`accel service update ${name} --auth\`.`,
+    );
+  return {
+    primaryKey: unseal(store.home, service.keys.primarySealed),
+    secondaryKey: unseal(store.home, service.keys.secondarySealed),
+  };
 }
 
 /** Replaces one key; the other keeps working, so clients can roll over without downtime. */
-export async function regenerateKey(store: WorkspaceStore, workspace: string, name: string, which: KeyName): Promise<ServiceKeysPlain> {
+export async function regenerateKey(
+  store: WorkspaceStore,
+  workspace: string,
+  name: string,
+  which: KeyName,
+): Promise<ServiceKeysPlain> {
   if (which !== 'primary' && which !== 'secondary') {
     throw new AccelError('InvalidArgument', `"${which}" is not a key name. Use primary or secondary.`);
   }
@@ -298,14 +403,25 @@ export interface UpdateOptions {
 }
 
 /** Changes what is given and leaves the rest; returns the service before and after (callers may roll back). */
-export async function updateService(store: WorkspaceStore, workspace: string, name: string, options: UpdateOptions): Promise<{ before: Service; after: Service }> {
-  const given = (['imageRef', 'replicas', 'authEnabled', 'description'] as const).filter((k) => options[k] !== undefined);
+export async function updateService(
+  store: WorkspaceStore,
+  workspace: string,
+  name: string,
+  options: UpdateOptions,
+): Promise<{ before: Service; after: Service }> {
+  const given = (['imageRef', 'replicas', 'authEnabled', 'description'] as const).filter(
+    (k) => options[k] !== undefined,
+  );
   if (given.length === 0) {
-    throw new AccelError('InvalidArgument', `Nothing to update for service "${name}". Give --image, --replicas, --auth/--no-auth or --description.`);
+    throw new AccelError(
+      'InvalidArgument',
+      `Nothing to update for service "${name}". Give --image, --replicas, --auth/--no-auth or --description.`,
+    );
   }
   // Devices are home-wide: check and commit under the home-wide lock (as deployService does).
   return store.withHomeWideLock(async () => {
-    if (options.replicas !== undefined) checkDevices(await homeServices(store), name, options.replicas, options.deviceCount);
+    if (options.replicas !== undefined)
+      checkDevices(await homeServices(store), name, options.replicas, options.deviceCount);
     return store.update(workspace, (state) => {
       const service = findService(state, name);
       const before = structuredClone(service);
@@ -321,7 +437,12 @@ export async function updateService(store: WorkspaceStore, workspace: string, na
 }
 
 /** Puts a service record back as it was (used to undo a deploy or update the emulator could not run). */
-export async function restoreService(store: WorkspaceStore, workspace: string, name: string, previous: Service | undefined): Promise<void> {
+export async function restoreService(
+  store: WorkspaceStore,
+  workspace: string,
+  name: string,
+  previous: Service | undefined,
+): Promise<void> {
   await store.update(workspace, (state) => {
     state.services = state.services.filter((s) => s.name !== name);
     if (previous) state.services.push(previous);

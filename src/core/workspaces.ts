@@ -22,6 +22,12 @@ export async function useWorkspace(store: WorkspaceStore, name: string): Promise
 }
 
 /** Refuses while the workspace has services; one that still holds models, images or computes needs `force`. */
-export async function deleteWorkspace(store: WorkspaceStore, name: string, options: { force?: boolean } = {}): Promise<void> {
-  await store.deleteWorkspace(validateName('workspace', name), (state) => assertCanDeleteWorkspace(state, options.force));
+export async function deleteWorkspace(
+  store: WorkspaceStore,
+  name: string,
+  options: { force?: boolean } = {},
+): Promise<void> {
+  await store.deleteWorkspace(validateName('workspace', name), (state) =>
+    assertCanDeleteWorkspace(state, options.force),
+  );
 }

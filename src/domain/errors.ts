@@ -30,7 +30,9 @@ export class AccelError extends Error {
   // The Azure code ships as a separate bundle with its own copy of this class (see scripts/build.mjs), so
   // `instanceof` recognises an AccelError by its shape rather than by class identity.
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return value instanceof Error && value.name === 'AccelError' && typeof (value as { code?: unknown }).code === 'string';
+    return (
+      value instanceof Error && value.name === 'AccelError' && typeof (value as { code?: unknown }).code === 'string'
+    );
   }
 }
 

@@ -10,12 +10,36 @@ interface NameRule {
 }
 
 const RULES = {
-  workspace: { pattern: /^[a-z0-9][a-z0-9_-]{0,63}$/, allowed: '1-64 lowercase letters, digits, "-" or "_", starting with a letter or digit', example: 'my-workspace' },
-  model: { pattern: /^[a-z0-9][a-z0-9._-]{0,127}$/, allowed: '1-128 lowercase letters, digits, ".", "-" or "_", starting with a letter or digit', example: 'mobilenet' },
-  image: { pattern: /^[a-z0-9][a-z0-9._-]{0,62}$/, allowed: '1-63 lowercase letters, digits, ".", "-" or "_", starting with a letter or digit', example: 'mobilenet-image' },
-  service: { pattern: /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, allowed: '3-32 lowercase letters, digits or "-", starting with a letter and ending with a letter or digit', example: 'mobilenet-svc' },
-  compute: { pattern: /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, allowed: '3-32 lowercase letters, digits or "-", starting with a letter and ending with a letter or digit', example: 'local-fpga' },
-  tag: { pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, allowed: '1-64 letters, digits, ".", "-" or "_", starting with a letter or digit', example: 'stage' },
+  workspace: {
+    pattern: /^[a-z0-9][a-z0-9_-]{0,63}$/,
+    allowed: '1-64 lowercase letters, digits, "-" or "_", starting with a letter or digit',
+    example: 'my-workspace',
+  },
+  model: {
+    pattern: /^[a-z0-9][a-z0-9._-]{0,127}$/,
+    allowed: '1-128 lowercase letters, digits, ".", "-" or "_", starting with a letter or digit',
+    example: 'mobilenet',
+  },
+  image: {
+    pattern: /^[a-z0-9][a-z0-9._-]{0,62}$/,
+    allowed: '1-63 lowercase letters, digits, ".", "-" or "_", starting with a letter or digit',
+    example: 'mobilenet-image',
+  },
+  service: {
+    pattern: /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/,
+    allowed: '3-32 lowercase letters, digits or "-", starting with a letter and ending with a letter or digit',
+    example: 'mobilenet-svc',
+  },
+  compute: {
+    pattern: /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/,
+    allowed: '3-32 lowercase letters, digits or "-", starting with a letter and ending with a letter or digit',
+    example: 'local-fpga',
+  },
+  tag: {
+    pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+    allowed: '1-64 letters, digits, ".", "-" or "_", starting with a letter or digit',
+    example: 'stage',
+  },
 } satisfies Record<string, NameRule>;
 
 export type NameKind = keyof typeof RULES;
@@ -29,7 +53,10 @@ export function validateName(kind: NameKind, name: string): string {
     const rule = RULES[kind];
     const what = kind === 'tag' ? 'tag key' : `${kind} name`;
     const shown = typeof name === 'string' ? JSON.stringify(name) : String(name);
-    throw new AccelError('InvalidArgument', `${shown} is not a valid ${what}. Use ${rule.allowed} (e.g. "${rule.example}").`);
+    throw new AccelError(
+      'InvalidArgument',
+      `${shown} is not a valid ${what}. Use ${rule.allowed} (e.g. "${rule.example}").`,
+    );
   }
   return name;
 }
@@ -48,7 +75,10 @@ export function hasControlCharacter(text: string): boolean {
 /** Tag and property values: any text up to 256 characters without control characters. */
 export function validateValue(key: string, value: string): string {
   if (value.length > MAX_VALUE || hasControlCharacter(value)) {
-    throw new AccelError('InvalidArgument', `The value of "${key}" is not valid. Use up to ${MAX_VALUE} characters without line breaks or control characters.`);
+    throw new AccelError(
+      'InvalidArgument',
+      `The value of "${key}" is not valid. Use up to ${MAX_VALUE} characters without line breaks or control characters.`,
+    );
   }
   return value;
 }
@@ -61,7 +91,10 @@ export function parseKeyValues(pairs: string[] | undefined, what = 'tag'): Recor
     const key = eq < 0 ? pair : pair.slice(0, eq);
     const value = eq < 0 ? '' : pair.slice(eq + 1);
     if (!isValidName('tag', key)) {
-      throw new AccelError('InvalidArgument', `${JSON.stringify(pair)} is not a valid ${what}. Write key=value where the key has ${RULES.tag.allowed} (e.g. "stage=prod").`);
+      throw new AccelError(
+        'InvalidArgument',
+        `${JSON.stringify(pair)} is not a valid ${what}. Write key=value where the key has ${RULES.tag.allowed} (e.g. "stage=prod").`,
+      );
     }
     out[key] = validateValue(key, value);
   }
@@ -72,7 +105,10 @@ export function parseKeyValues(pairs: string[] | undefined, what = 'tag'): Recor
 export function parseVersionedRef(ref: string, kind: 'model' | 'image'): { name: string; version?: number } {
   const m = /^([^:\s]+)(?::(\d+))?$/.exec(ref.trim());
   if (!m || (m[2] !== undefined && Number(m[2]) < 1)) {
-    throw new AccelError('InvalidArgument', `"${ref}" is not a valid ${kind} reference. Write <name> for the latest version or <name>:<version> (e.g. "mobilenet:2").`);
+    throw new AccelError(
+      'InvalidArgument',
+      `"${ref}" is not a valid ${kind} reference. Write <name> for the latest version or <name>:<version> (e.g. "mobilenet:2").`,
+    );
   }
   return { name: m[1], version: m[2] === undefined ? undefined : Number(m[2]) };
 }
@@ -81,7 +117,10 @@ const MAX_FILE_NAME = 255;
 
 /** JSON-quoted with every control character escaped (JSON leaves C1 and U+2028/2029 as they are). */
 function quoted(text: string): string {
-  return JSON.stringify(text).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(text).replace(
+    /[\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /**
@@ -92,8 +131,15 @@ function quoted(text: string): string {
 export function validateFileName(fileName: string): string {
   const bad = hasControlCharacter(fileName) ? 'a line break or control character' : /["'`\\$]/.exec(fileName)?.[0];
   if (bad || fileName.length === 0 || fileName.length > MAX_FILE_NAME) {
-    const why = bad ? (bad.length === 1 ? `the character ${JSON.stringify(bad)}` : bad) : `${fileName.length} characters (1-${MAX_FILE_NAME} allowed)`;
-    throw new AccelError('InvalidArgument', `The model file name ${quoted(fileName)} has ${why}. Rename the file to letters, digits, ".", "-", "_" or spaces (e.g. "model.onnx") and register it again.`);
+    const why = bad
+      ? bad.length === 1
+        ? `the character ${JSON.stringify(bad)}`
+        : bad
+      : `${fileName.length} characters (1-${MAX_FILE_NAME} allowed)`;
+    throw new AccelError(
+      'InvalidArgument',
+      `The model file name ${quoted(fileName)} has ${why}. Rename the file to letters, digits, ".", "-", "_" or spaces (e.g. "model.onnx") and register it again.`,
+    );
   }
   return fileName;
 }

@@ -73,7 +73,10 @@ export interface WorkspaceStore {
   read(workspace: string): Promise<WorkspaceState>;
   update<T>(workspace: string, mutate: (state: WorkspaceState) => T | Promise<T>): Promise<T>;
   /** Copies content into the content-addressed blob store (deduplicated); returns its sha256. */
-  putBlob(workspace: string, source: { path: string } | { bytes: Uint8Array }): Promise<{ sha256: string; size: number }>;
+  putBlob(
+    workspace: string,
+    source: { path: string } | { bytes: Uint8Array },
+  ): Promise<{ sha256: string; size: number }>;
   blobPath(workspace: string, sha256: string): string;
   /**
    * Under the workspace lock, removes those of `hashes` that the state no longer mentions (call after a delete

@@ -5,8 +5,20 @@ export type Framework = 'onnx' | 'tensorflow';
 
 /** ONNX-style element type names; the wire maps them to TF DataType. */
 export type TensorDType =
-  | 'float32' | 'float16' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16'
-  | 'int32' | 'int64' | 'uint32' | 'uint64' | 'bool' | 'string' | 'unknown';
+  | 'float32'
+  | 'float16'
+  | 'float64'
+  | 'int8'
+  | 'uint8'
+  | 'int16'
+  | 'uint16'
+  | 'int32'
+  | 'int64'
+  | 'uint32'
+  | 'uint64'
+  | 'bool'
+  | 'string'
+  | 'unknown';
 
 /** A dimension is a fixed size, or a symbolic name (e.g. "batch_size") when dynamic. */
 export type Dim = number | string;

@@ -96,17 +96,25 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
 export function parseHostMessage(raw: unknown): HostMessage | undefined {
   if (!isObj(raw) || raw.type !== 'show' || !isObj(raw.view)) return undefined;
   const kind = raw.view.kind;
-  return kind === 'score' || kind === 'batch' || kind === 'model' || kind === 'benchmark' ? (raw as HostMessage) : undefined;
+  return kind === 'score' || kind === 'batch' || kind === 'model' || kind === 'benchmark'
+    ? (raw as HostMessage)
+    : undefined;
 }
 
 /** The batch results as CSV (RFC 4180 quoting; cells defused against formula injection, see csv.ts). */
 export function batchCsv(rows: BatchRow[]): string {
   const lines = ['file,label,class,score,latency_ms,error'];
   for (const r of rows) {
-    lines.push(csvLine([
-      r.file, r.top1?.label ?? '', r.top1 ? String(r.top1.index) : '', r.top1 ? r.top1.score.toFixed(6) : '',
-      r.latencyMs !== undefined ? r.latencyMs.toFixed(2) : '', r.error ?? '',
-    ]));
+    lines.push(
+      csvLine([
+        r.file,
+        r.top1?.label ?? '',
+        r.top1 ? String(r.top1.index) : '',
+        r.top1 ? r.top1.score.toFixed(6) : '',
+        r.latencyMs !== undefined ? r.latencyMs.toFixed(2) : '',
+        r.error ?? '',
+      ]),
+    );
   }
   return lines.join('\n') + '\n';
 }

@@ -41,21 +41,31 @@ export async function runBenchmark(
     let firstError: string | undefined;
     let next = 0;
     const started = performance.now();
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (!cancelled() && next < plan.requestsPerLevel) {
-        next++;
-        try {
-          latencies.push(await score());
-        } catch (e) {
-          errors++;
-          firstError ??= (e as Error).message;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (!cancelled() && next < plan.requestsPerLevel) {
+          next++;
+          try {
+            latencies.push(await score());
+          } catch (e) {
+            errors++;
+            firstError ??= (e as Error).message;
+          }
         }
-      }
-    }));
+      }),
+    );
     const seconds = (performance.now() - started) / 1000;
     const sorted = latencies.slice().sort((a, b) => a - b);
     all.push(...latencies);
-    levels.push({ concurrency, requests: latencies.length + errors, throughputPerSec: latencies.length / Math.max(seconds, 1e-9), p50Ms: percentile(sorted, 50), p95Ms: percentile(sorted, 95), errors, ...(firstError ? { firstError } : {}) });
+    levels.push({
+      concurrency,
+      requests: latencies.length + errors,
+      throughputPerSec: latencies.length / Math.max(seconds, 1e-9),
+      p50Ms: percentile(sorted, 50),
+      p95Ms: percentile(sorted, 95),
+      errors,
+      ...(firstError ? { firstError } : {}),
+    });
     onProgress({ levels: [...levels], histogram: histogram(all) }, (levels.length * plan.requestsPerLevel) / total);
   }
   return { levels, histogram: histogram(all) };

@@ -34,7 +34,10 @@ export interface BatchRow {
   error?: string;
 }
 
-export function latencyBreakdown(clientMs: number, server: { queueMs?: number; preprocessMs?: number; inferenceMs?: number }): LatencyBreakdown {
+export function latencyBreakdown(
+  clientMs: number,
+  server: { queueMs?: number; preprocessMs?: number; inferenceMs?: number },
+): LatencyBreakdown {
   const serverMs = (server.queueMs ?? 0) + (server.preprocessMs ?? 0) + (server.inferenceMs ?? 0);
   return { clientMs, networkMs: Math.max(0, clientMs - serverMs), ...server };
 }

@@ -10,7 +10,10 @@ const fingerprint = (s: Service) => JSON.stringify([s.target, s.port, s.tls?.cer
 export class ScorerCache {
   private readonly open = new Map<string, { fingerprint: string; scorer: Promise<ServiceScorer> }>();
 
-  constructor(private readonly store: WorkspaceStore, private readonly ports: (workspace: string, service: Service) => ScoringPorts) {}
+  constructor(
+    private readonly store: WorkspaceStore,
+    private readonly ports: (workspace: string, service: Service) => ScoringPorts,
+  ) {}
 
   /** The open scorer of `service`, or a new one; a scorer whose service changed since is closed and replaced. */
   get(workspace: string, service: Service): Promise<ServiceScorer> {
@@ -18,7 +21,11 @@ export class ScorerCache {
     const print = fingerprint(service);
     const hit = this.open.get(key);
     if (hit?.fingerprint === print) return hit.scorer;
-    if (hit) void hit.scorer.then((s) => s.close(), () => undefined);
+    if (hit)
+      void hit.scorer.then(
+        (s) => s.close(),
+        () => undefined,
+      );
     const scorer = ServiceScorer.open(this.store, workspace, service, this.ports(workspace, service));
     this.open.set(key, { fingerprint: print, scorer });
     scorer.catch(() => this.open.get(key)?.scorer === scorer && this.open.delete(key));
@@ -30,7 +37,10 @@ export class ScorerCache {
     for (const [key, { scorer }] of this.open) {
       if (live.has(key)) continue;
       this.open.delete(key);
-      void scorer.then((s) => s.close(), () => undefined);
+      void scorer.then(
+        (s) => s.close(),
+        () => undefined,
+      );
     }
   }
 

@@ -67,29 +67,52 @@ export class ServiceScorer {
     this.client = connect(key);
   }
 
-  static async open(store: WorkspaceStore, workspace: string, service: Service, ports: ScoringPorts = {}): Promise<ServiceScorer> {
+  static async open(
+    store: WorkspaceStore,
+    workspace: string,
+    service: Service,
+    ports: ScoringPorts = {},
+  ): Promise<ServiceScorer> {
     const state = await store.read(workspace);
     const image = findImage(state, service.imageId);
     const model = state.models.find((m) => m.id === image.modelId);
-    if (!model) throw new AccelError('NotFound', `Model ${image.modelId} of image ${image.id} is missing. Recreate the image.`);
+    if (!model)
+      throw new AccelError('NotFound', `Model ${image.modelId} of image ${image.id} is missing. Recreate the image.`);
     const manifest = await readImageManifest(store, workspace, image);
-    if (!manifest.inputs.length || !manifest.outputs.length) throw new AccelError('InvalidModel', `Image ${image.id} declares no input or output tensor. Recreate the image from its model.`);
+    if (!manifest.inputs.length || !manifest.outputs.length)
+      throw new AccelError(
+        'InvalidModel',
+        `Image ${image.id} declares no input or output tensor. Recreate the image from its model.`,
+      );
     const labels = labelsFor(manifest.labels ?? model.labels);
     if (service.target === 'kubernetes') {
-      if (!ports.remoteTarget) throw new AccelError('InvalidArgument', `Service ${service.name} runs on Kubernetes; score it with \`accel score ${service.name} <file>\` (signed in to Azure).`);
+      if (!ports.remoteTarget)
+        throw new AccelError(
+          'InvalidArgument',
+          `Service ${service.name} runs on Kubernetes; score it with \`accel score ${service.name} <file>\` (signed in to Azure).`,
+        );
       const t = await ports.remoteTarget(service);
-      const connect = () => new PredictionClient(t.address, t.port, t.useSsl, t.key, t.serviceName, undefined, SCORING_CALL);
+      const connect = () =>
+        new PredictionClient(t.address, t.port, t.useSsl, t.key, t.serviceName, undefined, SCORING_CALL);
       return new ServiceScorer(service, model, manifest, connect, labels, t.key, undefined);
     }
     // A container service is served by its own container (accel service show), not by the emulator host.
     if (service.target !== 'container') await ports.ensureServing?.(service);
-    const keySource: KeySource | undefined = !service.authEnabled ? undefined
-      : ports.key ?? (async () => (await getServiceKeys(store, workspace, service.name)).primaryKey);
+    const keySource: KeySource | undefined = !service.authEnabled
+      ? undefined
+      : (ports.key ?? (async () => (await getServiceKeys(store, workspace, service.name)).primaryKey));
     const key = await keySource?.(false);
     const tls = service.tls ? readTls(store, workspace, service) : undefined;
-    const connect = (k: string | undefined) => new PredictionClient(
-      tls ? 'localhost' : '127.0.0.1', service.port, !!tls, k, service.name, tls?.certPem, SCORING_CALL,
-    );
+    const connect = (k: string | undefined) =>
+      new PredictionClient(
+        tls ? 'localhost' : '127.0.0.1',
+        service.port,
+        !!tls,
+        k,
+        service.name,
+        tls?.certPem,
+        SCORING_CALL,
+      );
     return new ServiceScorer(service, model, manifest, connect, labels, key, keySource);
   }
 
@@ -106,13 +129,17 @@ export class ServiceScorer {
    * `accel service regen-key`), re-reads the key from the store once and retries with a new client.
    */
   private async predict(file: string): Promise<Awaited<ReturnType<PredictionClient['scoreFile']>>> {
-    const options = { inputName: this.manifest.inputs[0].name, outputs: this.isDetector() ? this.manifest.outputs.map((o) => o.name) : [this.manifest.outputs[0].name] };
+    const options = {
+      inputName: this.manifest.inputs[0].name,
+      outputs: this.isDetector() ? this.manifest.outputs.map((o) => o.name) : [this.manifest.outputs[0].name],
+    };
     const client = this.client;
     try {
       return await client.scoreFile(file, options);
     } catch (e) {
       if ((e as { code?: unknown }).code !== grpc.status.UNAUTHENTICATED || !this.keySource) throw e;
-      if (this.client === client) this.refreshing ??= this.refreshKey(client).finally(() => (this.refreshing = undefined));
+      if (this.client === client)
+        this.refreshing ??= this.refreshKey(client).finally(() => (this.refreshing = undefined));
       await this.refreshing;
       if (this.client === client) throw e; // the store holds the same key: it really is refused
       return this.client.scoreFile(file, options);
@@ -130,22 +157,41 @@ export class ServiceScorer {
   async scoreFile(file: string, k = 5): Promise<ScoredFile> {
     const result = await this.predict(file);
     const t = result.timings;
-    const latency = latencyBreakdown(t.totalMs, { queueMs: t.queueMs, preprocessMs: t.preprocessMs, inferenceMs: t.inferenceMs });
+    const latency = latencyBreakdown(t.totalMs, {
+      queueMs: t.queueMs,
+      preprocessMs: t.preprocessMs,
+      inferenceMs: t.inferenceMs,
+    });
     if (this.isDetector()) {
       // Detection: the 12 SSD outputs in the manifest's order (six class-confidence tensors, then six box tensors).
-      const detections = ssdPostprocessOutputs(this.manifest.outputs.map((o) => result.outputs[o.name]?.data ?? new Float32Array()));
-      const boxes = detections.map((d) => ({ label: this.labels[d.classId] ?? `class ${d.classId}`, score: d.score, ymin: d.box[0], xmin: d.box[1], ymax: d.box[2], xmax: d.box[3] }));
+      const detections = ssdPostprocessOutputs(
+        this.manifest.outputs.map((o) => result.outputs[o.name]?.data ?? new Float32Array()),
+      );
+      const boxes = detections.map((d) => ({
+        label: this.labels[d.classId] ?? `class ${d.classId}`,
+        score: d.score,
+        ymin: d.box[0],
+        xmin: d.box[1],
+        ymax: d.box[2],
+        xmax: d.box[3],
+      }));
       const top = boxes.slice(0, k).map((b, i) => ({ index: detections[i].classId, label: b.label, score: b.score }));
       return { file, top, latency, timings: t, boxes };
     }
     const out = result.outputs[this.manifest.outputs[0].name] ?? Object.values(result.outputs)[0];
-    if (!out) throw new AccelError('Internal', `Service ${this.service.name} returned no outputs for ${path.basename(file)}.`);
+    if (!out)
+      throw new AccelError('Internal', `Service ${this.service.name} returned no outputs for ${path.basename(file)}.`);
     const classes = out.shape.length ? out.shape[out.shape.length - 1] : out.data.length;
     return { file, top: topK(out.data.subarray(0, classes), this.labels, k), latency, timings: t, boxes: [] };
   }
 
   /** Scores files with `concurrency` requests in flight; stops starting new ones once `cancelled()` is true. */
-  async scoreMany(files: string[], concurrency: number, cancelled: () => boolean, onRow: (row: BatchRow, done: number) => void): Promise<BatchRow[]> {
+  async scoreMany(
+    files: string[],
+    concurrency: number,
+    cancelled: () => boolean,
+    onRow: (row: BatchRow, done: number) => void,
+  ): Promise<BatchRow[]> {
     const rows: BatchRow[] = new Array(files.length);
     let next = 0;
     let done = 0;

@@ -9,11 +9,15 @@ import { AccelError } from '../domain/errors';
 import { PRIVATE_FILE_MODE, fsyncDir, mkdirPrivate, tempPathFor } from './atomicFile';
 
 export function blobPathIn(blobsDir: string, sha256: string): string {
-  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new AccelError('InvalidArgument', `"${sha256}" is not a sha256 hex digest.`);
+  if (!/^[0-9a-f]{64}$/.test(sha256))
+    throw new AccelError('InvalidArgument', `"${sha256}" is not a sha256 hex digest.`);
   return path.join(blobsDir, 'sha256', sha256.slice(0, 2), sha256);
 }
 
-async function copyHashing(source: { path: string } | { bytes: Uint8Array }, tmp: string): Promise<{ sha256: string; size: number }> {
+async function copyHashing(
+  source: { path: string } | { bytes: Uint8Array },
+  tmp: string,
+): Promise<{ sha256: string; size: number }> {
   const hash = crypto.createHash('sha256');
   let size = 0;
   if ('bytes' in source) {
@@ -47,7 +51,10 @@ async function copyHashing(source: { path: string } | { bytes: Uint8Array }, tmp
 }
 
 /** Stores content under `blobsDir` (which must exist) and returns its hash and size. */
-export async function putBlobIn(blobsDir: string, source: { path: string } | { bytes: Uint8Array }): Promise<{ sha256: string; size: number }> {
+export async function putBlobIn(
+  blobsDir: string,
+  source: { path: string } | { bytes: Uint8Array },
+): Promise<{ sha256: string; size: number }> {
   const tmp = tempPathFor(path.join(blobsDir, 'incoming'));
   try {
     const result = await copyHashing(source, tmp);

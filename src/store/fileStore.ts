@@ -65,7 +65,10 @@ export class FileStore implements WorkspaceStore {
   }
 
   private notFound(name: string): AccelError {
-    return new AccelError('NotFound', `Workspace "${name}" does not exist in ${this.home}. Create it with \`accel workspace create ${name}\` or list them with \`accel workspace list\`.`);
+    return new AccelError(
+      'NotFound',
+      `Workspace "${name}" does not exist in ${this.home}. Create it with \`accel workspace create ${name}\` or list them with \`accel workspace list\`.`,
+    );
   }
 
   private assertExists(name: string): void {
@@ -78,7 +81,10 @@ export class FileStore implements WorkspaceStore {
       mkdirPrivate(this.workspacesDir);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new AccelError('InvalidArgument', `Cannot write the accel home ${this.home} (${code}). Set ACCEL_HOME (or the accel.home setting) to a folder you can write, or fix its permissions.`);
+      throw new AccelError(
+        'InvalidArgument',
+        `Cannot write the accel home ${this.home} (${code}). Set ACCEL_HOME (or the accel.home setting) to a folder you can write, or fix its permissions.`,
+      );
     }
     return withLock(path.join(this.home, '.lock'), `The accel home ${this.home}`, fn);
   }
@@ -91,7 +97,8 @@ export class FileStore implements WorkspaceStore {
         return fn();
       });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(this.stateFile(name))) throw this.notFound(name);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !fs.existsSync(this.stateFile(name)))
+        throw this.notFound(name);
       throw e;
     }
   }
@@ -108,9 +115,13 @@ export class FileStore implements WorkspaceStore {
     try {
       config = JSON.parse(text);
     } catch (e) {
-      throw new AccelError('Internal', `The accel settings file ${this.configFile} is damaged (${(e as Error).message}). Delete it and choose the active workspace again with \`accel workspace use NAME\`.`);
+      throw new AccelError(
+        'Internal',
+        `The accel settings file ${this.configFile} is damaged (${(e as Error).message}). Delete it and choose the active workspace again with \`accel workspace use NAME\`.`,
+      );
     }
-    if (typeof config.schemaVersion === 'number' && config.schemaVersion > SCHEMA_VERSION) throw schemaTooNew(this.configFile, config.schemaVersion);
+    if (typeof config.schemaVersion === 'number' && config.schemaVersion > SCHEMA_VERSION)
+      throw schemaTooNew(this.configFile, config.schemaVersion);
     return config;
   }
 
@@ -128,7 +139,12 @@ export class FileStore implements WorkspaceStore {
       throw e;
     }
     return entries
-      .filter((d) => d.isDirectory() && !d.name.startsWith('.') && fs.existsSync(path.join(this.workspacesDir, d.name, 'state.json')))
+      .filter(
+        (d) =>
+          d.isDirectory() &&
+          !d.name.startsWith('.') &&
+          fs.existsSync(path.join(this.workspacesDir, d.name, 'state.json')),
+      )
       .map((d) => d.name)
       .sort((a, b) => a.localeCompare(b));
   }
@@ -145,7 +161,12 @@ export class FileStore implements WorkspaceStore {
         workspaces.push(this.readState(name).workspace);
       } catch (e) {
         if (isAccelError(e, 'NotFound')) continue; // deleted while we listed
-        damaged.push({ name, file: this.stateFile(name), code: isAccelError(e) ? e.code : 'Internal', message: (e as Error).message });
+        damaged.push({
+          name,
+          file: this.stateFile(name),
+          code: isAccelError(e) ? e.code : 'Internal',
+          message: (e as Error).message,
+        });
       }
     }
     return { workspaces, damaged };
@@ -172,12 +193,21 @@ export class FileStore implements WorkspaceStore {
       const dir = this.workspaceDir(name);
       if (fs.existsSync(dir)) {
         if (fs.existsSync(path.join(dir, 'state.json'))) {
-          throw new AccelError('AlreadyExists', `Workspace "${name}" already exists. Use it with \`accel workspace use ${name}\`, or pick another name.`);
+          throw new AccelError(
+            'AlreadyExists',
+            `Workspace "${name}" already exists. Use it with \`accel workspace use ${name}\`, or pick another name.`,
+          );
         }
-        throw new AccelError('AlreadyExists', `The folder ${dir} exists but is not a workspace (no state.json). Move or delete it, then create the workspace again.`);
+        throw new AccelError(
+          'AlreadyExists',
+          `The folder ${dir} exists but is not a workspace (no state.json). Move or delete it, then create the workspace again.`,
+        );
       }
       // Build the workspace in a temp folder and rename it into place: it appears complete or not at all.
-      const staging = path.join(this.workspacesDir, `.new-${name}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+      const staging = path.join(
+        this.workspacesDir,
+        `.new-${name}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`,
+      );
       try {
         mkdirPrivate(path.join(staging, 'blobs', 'sha256'));
         const state = emptyState(name, new Date().toISOString(), description);
@@ -190,7 +220,8 @@ export class FileStore implements WorkspaceStore {
       }
       // The first workspace becomes the active one, so commands work without --workspace.
       const config = this.readConfig();
-      if (!config.activeWorkspace || !fs.existsSync(this.stateFile(config.activeWorkspace))) this.writeConfig({ ...config, activeWorkspace: name });
+      if (!config.activeWorkspace || !fs.existsSync(this.stateFile(config.activeWorkspace)))
+        this.writeConfig({ ...config, activeWorkspace: name });
       return this.readState(name).workspace;
     });
   }
@@ -202,7 +233,10 @@ export class FileStore implements WorkspaceStore {
       this.withWorkspaceLock(name, () => {
         guard?.(this.readState(name));
         // Rename first (atomic), then remove: a crash leaves a hidden leftover folder, never half a workspace.
-        const trash = path.join(this.workspacesDir, `.deleted-${name}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+        const trash = path.join(
+          this.workspacesDir,
+          `.deleted-${name}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`,
+        );
         fs.renameSync(this.workspaceDir(name), trash);
         fsyncDir(this.workspacesDir);
         const config = this.readConfig();
@@ -256,7 +290,10 @@ export class FileStore implements WorkspaceStore {
     });
   }
 
-  async putBlob(workspace: string, source: { path: string } | { bytes: Uint8Array }): Promise<{ sha256: string; size: number }> {
+  async putBlob(
+    workspace: string,
+    source: { path: string } | { bytes: Uint8Array },
+  ): Promise<{ sha256: string; size: number }> {
     this.assertExists(workspace);
     const dir = this.blobsDir(workspace);
     removeDeadTempFiles(dir);

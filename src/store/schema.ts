@@ -24,7 +24,8 @@ export function schemaTooNew(file: string, found: number): AccelError {
 /** The problems that make a state invalid; empty when it is valid. */
 export function stateProblems(state: WorkspaceState): string[] {
   const problems: string[] = [];
-  if (state.schemaVersion !== SCHEMA_VERSION) problems.push(`schemaVersion is ${state.schemaVersion}, expected ${SCHEMA_VERSION}`);
+  if (state.schemaVersion !== SCHEMA_VERSION)
+    problems.push(`schemaVersion is ${state.schemaVersion}, expected ${SCHEMA_VERSION}`);
   if (!state.workspace || typeof state.workspace.name !== 'string') problems.push('the workspace record is missing');
   for (const key of ['models', 'images', 'services', 'computes', 'operations'] as const) {
     if (!Array.isArray(state[key])) problems.push(`"${key}" is not a list`);
@@ -38,17 +39,35 @@ export function stateProblems(state: WorkspaceState): string[] {
     }
   };
   for (const m of state.models) {
-    if (m.id !== `${m.name}:${m.version}` || !Number.isInteger(m.version) || m.version < 1) problems.push(`model id ${m.id} does not match ${m.name}:${m.version}`);
-    if (typeof m.blob !== 'string' || !/^[0-9a-f]{64}$/.test(m.blob)) problems.push(`model ${m.id} has no valid blob hash`);
+    if (m.id !== `${m.name}:${m.version}` || !Number.isInteger(m.version) || m.version < 1)
+      problems.push(`model id ${m.id} does not match ${m.name}:${m.version}`);
+    if (typeof m.blob !== 'string' || !/^[0-9a-f]{64}$/.test(m.blob))
+      problems.push(`model ${m.id} has no valid blob hash`);
   }
   for (const i of state.images) {
-    if (i.id !== `${i.name}:${i.version}` || !Number.isInteger(i.version) || i.version < 1) problems.push(`image id ${i.id} does not match ${i.name}:${i.version}`);
+    if (i.id !== `${i.name}:${i.version}` || !Number.isInteger(i.version) || i.version < 1)
+      problems.push(`image id ${i.id} does not match ${i.name}:${i.version}`);
   }
-  unique('model', state.models.map((m) => m.id));
-  unique('image', state.images.map((i) => i.id));
-  unique('service', state.services.map((s) => s.name));
-  unique('compute', state.computes.map((c) => c.name));
-  unique('operation', state.operations.map((o) => o.id));
+  unique(
+    'model',
+    state.models.map((m) => m.id),
+  );
+  unique(
+    'image',
+    state.images.map((i) => i.id),
+  );
+  unique(
+    'service',
+    state.services.map((s) => s.name),
+  );
+  unique(
+    'compute',
+    state.computes.map((c) => c.name),
+  );
+  unique(
+    'operation',
+    state.operations.map((o) => o.id),
+  );
   return problems;
 }
 
@@ -73,7 +92,10 @@ export function parseState(text: string, file: string): WorkspaceState {
 export function assertValidState(state: WorkspaceState, file: string): void {
   const problems = stateProblems(state);
   if (problems.length) {
-    throw new AccelError('Internal', `Internal error: the change would make ${file} invalid (${problems.join('; ')}). Nothing was written; please report this.`);
+    throw new AccelError(
+      'Internal',
+      `Internal error: the change would make ${file} invalid (${problems.join('; ')}). Nothing was written; please report this.`,
+    );
   }
 }
 

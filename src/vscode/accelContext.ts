@@ -28,13 +28,26 @@ export class AccelContext implements vscode.Disposable {
   private emulatorDebounce?: NodeJS.Timeout;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(readonly extension: vscode.ExtensionContext, readonly log: vscode.LogOutputChannel) {
+  constructor(
+    readonly extension: vscode.ExtensionContext,
+    readonly log: vscode.LogOutputChannel,
+  ) {
     const configured = vscode.workspace.getConfiguration('accel').get<string>('home')?.trim();
     this.store = openStore(configured || undefined);
-    this.emulator = new EmulatorController(this.store, log, () => vscode.workspace.getConfiguration('accel').get<number>('emulator.devices') ?? 4);
+    this.emulator = new EmulatorController(
+      this.store,
+      log,
+      () => vscode.workspace.getConfiguration('accel').get<number>('emulator.devices') ?? 4,
+    );
     const s = extension.secrets;
-    this.secrets = { get: async (k) => s.get(k), store: (k, v) => Promise.resolve(s.store(k, v)), delete: (k) => Promise.resolve(s.delete(k)) };
-    this.scorers = new ScorerCache(this.store, (ws, service) => ({ key: (fresh) => this.primaryKey(ws, service, fresh) }));
+    this.secrets = {
+      get: async (k) => s.get(k),
+      store: (k, v) => Promise.resolve(s.store(k, v)),
+      delete: (k) => Promise.resolve(s.delete(k)),
+    };
+    this.scorers = new ScorerCache(this.store, (ws, service) => ({
+      key: (fresh) => this.primaryKey(ws, service, fresh),
+    }));
     this.disposables.push(this.emulator, this.changed, { dispose: () => this.scorers.dispose() });
   }
 
@@ -95,7 +108,11 @@ export class AccelContext implements vscode.Disposable {
 
   async requireWorkspace(): Promise<string> {
     const ws = await this.activeWorkspace();
-    if (!ws) throw new AccelError('NotFound', 'There is no workspace yet. Create one with "Accelerated Models: Create Local Workspace…" and retry.');
+    if (!ws)
+      throw new AccelError(
+        'NotFound',
+        'There is no workspace yet. Create one with "Accelerated Models: Create Local Workspace…" and retry.',
+      );
     return ws;
   }
 

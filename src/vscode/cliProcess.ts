@@ -14,7 +14,10 @@ export function runCli(extensionPath: string, home: string, args: string[]): Pro
   const cli = path.join(extensionPath, 'dist', 'cli.js');
   return new Promise((resolve, reject) => {
     // ELECTRON_RUN_AS_NODE: in desktop VS Code process.execPath is Electron; this makes it plain Node.
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ACCEL_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, ...args], {
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ACCEL_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b) => (stdout += b));
@@ -28,7 +31,8 @@ export function runCli(extensionPath: string, home: string, args: string[]): Pro
 export async function cliJson<T>(extensionPath: string, home: string, args: string[]): Promise<T> {
   const r = await runCli(extensionPath, home, [...args, '--json']);
   if (r.code !== 0) {
-    const message = r.stderr.trim().replace(/^error:\s*/i, '') || `accel ${args[0]} ${args[1] ?? ''} exited with code ${r.code}`;
+    const message =
+      r.stderr.trim().replace(/^error:\s*/i, '') || `accel ${args[0]} ${args[1] ?? ''} exited with code ${r.code}`;
     throw new AccelError(/cancel/i.test(message) ? 'Cancelled' : 'InvalidArgument', message);
   }
   return JSON.parse(r.stdout) as T;

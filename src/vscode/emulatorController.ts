@@ -6,7 +6,16 @@ import { AccelError } from '../domain/errors';
 import type { CancellationSignal, ProgressReporter, WorkspaceStore } from '../domain/ports';
 import type { Service } from '../domain/types';
 import { deleteService, deployService, restoreService, type DeployOptions } from '../core/services';
-import { type HostClient, Supervisor, findHost, hostLogPath, stopHost, waitForService, type HostStatus, type LiveService } from '../emulator/host/hostControl';
+import {
+  type HostClient,
+  Supervisor,
+  findHost,
+  hostLogPath,
+  stopHost,
+  waitForService,
+  type HostStatus,
+  type LiveService,
+} from '../emulator/host/hostControl';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,7 +39,11 @@ export class EmulatorController implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
 
-  constructor(private readonly store: WorkspaceStore, private readonly log: vscode.LogOutputChannel, private readonly devices: () => number) {}
+  constructor(
+    private readonly store: WorkspaceStore,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly devices: () => number,
+  ) {}
 
   get home(): string {
     return this.store.home;
@@ -73,8 +86,13 @@ export class EmulatorController implements vscode.Disposable {
     await this.supervisor?.stop(); // one supervisor at a time: two would both restart the host
     this.supervisor = undefined;
     this.log.info(`starting the emulator host for ${this.home} (${this.devices()} devices)`);
-    const supervisor = new Supervisor(this.home, { devices: this.devices(), missedChecksBeforeRestart: MISSED_CHECKS_BEFORE_RESTART });
-    supervisor.on('unresponsive', (reason: string) => this.log.warn(`emulator host busy: ${reason}; it is restarted after ${MISSED_CHECKS_BEFORE_RESTART} in a row`));
+    const supervisor = new Supervisor(this.home, {
+      devices: this.devices(),
+      missedChecksBeforeRestart: MISSED_CHECKS_BEFORE_RESTART,
+    });
+    supervisor.on('unresponsive', (reason: string) =>
+      this.log.warn(`emulator host busy: ${reason}; it is restarted after ${MISSED_CHECKS_BEFORE_RESTART} in a row`),
+    );
     supervisor.on('started', (client: HostClient, restarted: boolean) => {
       this.client = client;
       this.log.info(`emulator host ${restarted ? 'restarted' : 'running'}: pid ${client.info.pid}`);
@@ -149,15 +167,26 @@ export class EmulatorController implements vscode.Disposable {
    * the deployment as the CLI's rollback does: the record is removed and the host stops the half-loaded service
    * (its port is released) before this returns, so nothing is left behind. A failure is undone the same way.
    */
-  async deploy(workspace: string, name: string, imageRef: string, options: DeployOptions, progress: ProgressReporter, token: CancellationSignal): Promise<Service> {
+  async deploy(
+    workspace: string,
+    name: string,
+    imageRef: string,
+    options: DeployOptions,
+    progress: ProgressReporter,
+    token: CancellationSignal,
+  ): Promise<Service> {
     const stopIfCancelled = () => {
-      if (token.isCancellationRequested) throw new AccelError('Cancelled', `Deployment of ${name} cancelled; the service was removed.`);
+      if (token.isCancellationRequested)
+        throw new AccelError('Cancelled', `Deployment of ${name} cancelled; the service was removed.`);
     };
     progress.report({ message: 'starting the emulator' });
     const client = await this.ensureRunning();
     stopIfCancelled();
     progress.report({ message: `recording service ${name}` });
-    const service = await deployService(this.store, workspace, name, imageRef, { deviceCount: this.status?.devices.count ?? this.devices(), ...options });
+    const service = await deployService(this.store, workspace, name, imageRef, {
+      deviceCount: this.status?.devices.count ?? this.devices(),
+      ...options,
+    });
     try {
       stopIfCancelled();
       progress.report({ message: `loading ${imageRef} on ${service.replicas} device(s)` });
@@ -170,13 +199,19 @@ export class EmulatorController implements vscode.Disposable {
         }
         stopIfCancelled(); // a cancel wins until the deployment has returned
         if (live?.state === 'Running') break;
-        if (live?.state === 'Failed') throw new AccelError('Unavailable', `Service ${name} failed to start: ${live.error ?? 'unknown error'}. See its log (Show Logs) and retry.`);
+        if (live?.state === 'Failed')
+          throw new AccelError(
+            'Unavailable',
+            `Service ${name} failed to start: ${live.error ?? 'unknown error'}. See its log (Show Logs) and retry.`,
+          );
       }
       await this.refreshStatus();
       this.changed.fire();
       return service;
     } catch (e) {
-      await deleteService(this.store, workspace, name).catch(() => restoreService(this.store, workspace, name, undefined));
+      await deleteService(this.store, workspace, name).catch(() =>
+        restoreService(this.store, workspace, name, undefined),
+      );
       await client.reconcile().catch(() => undefined);
       await this.refreshStatus();
       this.changed.fire();

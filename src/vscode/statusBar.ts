@@ -2,7 +2,12 @@
 import * as vscode from 'vscode';
 import type { AccelContext } from './accelContext';
 
-const ICON = { stopped: '$(circle-slash)', starting: '$(loading~spin)', running: '$(circuit-board)', failed: '$(error)' } as const;
+const ICON = {
+  stopped: '$(circle-slash)',
+  starting: '$(loading~spin)',
+  running: '$(circuit-board)',
+  failed: '$(error)',
+} as const;
 
 export function createStatusBar(ctx: AccelContext, subscriptions: vscode.Disposable[]): vscode.StatusBarItem {
   const item = vscode.window.createStatusBarItem('accel.status', vscode.StatusBarAlignment.Left, 50);

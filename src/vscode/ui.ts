@@ -56,7 +56,9 @@ export class UserCancelled extends AccelError {
 
 export function isUserCancelled(e: unknown): boolean {
   // Duck-typed: errors may come from another bundle's copy of AccelError.
-  return e instanceof vscode.CancellationError || (e instanceof Error && (e as { code?: unknown }).code === 'Cancelled');
+  return (
+    e instanceof vscode.CancellationError || (e instanceof Error && (e as { code?: unknown }).code === 'Cancelled')
+  );
 }
 
 function stepTitle(o: StepInfo): string {
@@ -94,7 +96,13 @@ export class VsCodeUserInput implements UserInput {
     qp.canSelectMany = many;
     qp.ignoreFocusOut = true;
     qp.matchOnDescription = true;
-    qp.items = o.items.map((i) => ({ label: i.label, description: i.description, detail: i.detail, picked: i.picked, value: i.value }));
+    qp.items = o.items.map((i) => ({
+      label: i.label,
+      description: i.description,
+      detail: i.detail,
+      picked: i.picked,
+      value: i.value,
+    }));
     if (many) qp.selectedItems = qp.items.filter((i) => i.picked);
     if (o.canGoBack) qp.buttons = [vscode.QuickInputButtons.Back];
     return new Promise((resolve, reject) => {
@@ -165,7 +173,10 @@ export function noBack<T>(v: T | Back): T {
  * Runs wizard steps in order; a step returning BACK goes to the previous step (its earlier answer stays in
  * `state` as the default). Returns the filled state.
  */
-export async function runWizard<S>(state: S, steps: Array<(state: S, info: { step: number; totalSteps: number; canGoBack: boolean }) => Promise<void | Back>>): Promise<S> {
+export async function runWizard<S>(
+  state: S,
+  steps: Array<(state: S, info: { step: number; totalSteps: number; canGoBack: boolean }) => Promise<void | Back>>,
+): Promise<S> {
   let i = 0;
   while (i < steps.length) {
     const r = await steps[i](state, { step: i + 1, totalSteps: steps.length, canGoBack: i > 0 });

@@ -7,4 +7,8 @@ export const ROUTE_HEADER = 'x-ms-aml-grpc-service-route';
 /** `tensor_content` asks for float outputs as raw little-endian bytes instead of `float_val`. */
 export const OUTPUT_ENCODING_HEADER = 'x-accel-output-encoding';
 /** Trailing metadata of every Predict: the server's own timings, ms. */
-export const TIMING_TRAILERS = { queueMs: 'x-accel-queue-ms', preprocessMs: 'x-accel-preprocess-ms', inferenceMs: 'x-accel-inference-ms' } as const;
+export const TIMING_TRAILERS = {
+  queueMs: 'x-accel-queue-ms',
+  preprocessMs: 'x-accel-preprocess-ms',
+  inferenceMs: 'x-accel-inference-ms',
+} as const;

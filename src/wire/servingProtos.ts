@@ -26,7 +26,8 @@ export function servingPackage(): protoLoader.PackageDefinition {
 export function servingRoot(): protobuf.Root {
   if (!root) {
     const r = new protobuf.Root();
-    r.resolvePath = (_origin, target) => (path.isAbsolute(target) || target.startsWith('google/') ? target : path.join(protosRoot(), target));
+    r.resolvePath = (_origin, target) =>
+      path.isAbsolute(target) || target.startsWith('google/') ? target : path.join(protosRoot(), target);
     r.loadSync(SERVICE_PROTO, { keepCase: true });
     root = r;
   }

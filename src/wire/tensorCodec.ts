@@ -2,16 +2,43 @@
 // what arrived and what to send instead.
 import { AccelError } from '../domain/errors';
 import type { Dim, TensorDType, TensorSpec } from '../domain/types';
-import { DT, WireFormatError, readValues, valueCount, type FieldValues, type ValueField, type WireTensor } from './wireCodec';
+import {
+  DT,
+  WireFormatError,
+  readValues,
+  valueCount,
+  type FieldValues,
+  type ValueField,
+  type WireTensor,
+} from './wireCodec';
 
 export type NumericArray =
-  | Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
-  | BigInt64Array | BigUint64Array;
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
 
 /** Our dtype names → TF DataType. */
 export const DTYPE_TO_TF: Partial<Record<TensorDType, number>> = {
-  float32: DT.FLOAT, float64: DT.DOUBLE, int32: DT.INT32, uint8: DT.UINT8, int16: DT.INT16, int8: DT.INT8,
-  string: DT.STRING, int64: DT.INT64, bool: DT.BOOL, uint16: DT.UINT16, float16: DT.HALF, uint32: DT.UINT32, uint64: DT.UINT64,
+  float32: DT.FLOAT,
+  float64: DT.DOUBLE,
+  int32: DT.INT32,
+  uint8: DT.UINT8,
+  int16: DT.INT16,
+  int8: DT.INT8,
+  string: DT.STRING,
+  int64: DT.INT64,
+  bool: DT.BOOL,
+  uint16: DT.UINT16,
+  float16: DT.HALF,
+  uint32: DT.UINT32,
+  uint64: DT.UINT64,
 };
 
 const TF_NAMES: Record<number, string> = Object.fromEntries(Object.entries(DT).map(([k, v]) => [v, `DT_${k}`]));
@@ -25,11 +52,23 @@ export function specTypeName(dtype: TensorDType): string {
   return tf === undefined ? dtype : tfTypeName(tf);
 }
 
-const ELEMENT: Partial<Record<TensorDType, { ctor: new (buf: ArrayBufferLike, byteOffset?: number, length?: number) => NumericArray; bytes: number }>> = {
-  float32: { ctor: Float32Array, bytes: 4 }, float64: { ctor: Float64Array, bytes: 8 }, int8: { ctor: Int8Array, bytes: 1 },
-  uint8: { ctor: Uint8Array, bytes: 1 }, int16: { ctor: Int16Array, bytes: 2 }, uint16: { ctor: Uint16Array, bytes: 2 },
-  int32: { ctor: Int32Array, bytes: 4 }, uint32: { ctor: Uint32Array, bytes: 4 }, int64: { ctor: BigInt64Array, bytes: 8 },
-  uint64: { ctor: BigUint64Array, bytes: 8 }, bool: { ctor: Uint8Array, bytes: 1 },
+const ELEMENT: Partial<
+  Record<
+    TensorDType,
+    { ctor: new (buf: ArrayBufferLike, byteOffset?: number, length?: number) => NumericArray; bytes: number }
+  >
+> = {
+  float32: { ctor: Float32Array, bytes: 4 },
+  float64: { ctor: Float64Array, bytes: 8 },
+  int8: { ctor: Int8Array, bytes: 1 },
+  uint8: { ctor: Uint8Array, bytes: 1 },
+  int16: { ctor: Int16Array, bytes: 2 },
+  uint16: { ctor: Uint16Array, bytes: 2 },
+  int32: { ctor: Int32Array, bytes: 4 },
+  uint32: { ctor: Uint32Array, bytes: 4 },
+  int64: { ctor: BigInt64Array, bytes: 8 },
+  uint64: { ctor: BigUint64Array, bytes: 8 },
+  bool: { ctor: Uint8Array, bytes: 1 },
 };
 
 export function formatShape(shape: readonly Dim[]): string {
@@ -44,9 +83,13 @@ function invalid(message: string): AccelError {
 export function elementCount(shape: readonly number[], what: string): number {
   let n = 1;
   for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw invalid(`${what} has an invalid dimension ${d} in shape ${formatShape(shape)}; every dimension must be a whole number ≥ 0.`);
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw invalid(
+        `${what} has an invalid dimension ${d} in shape ${formatShape(shape)}; every dimension must be a whole number ≥ 0.`,
+      );
     n *= d;
-    if (n > 2 ** 31) throw invalid(`${what} shape ${formatShape(shape)} has more than 2^31 elements; send smaller batches.`);
+    if (n > 2 ** 31)
+      throw invalid(`${what} shape ${formatShape(shape)} has more than 2^31 elements; send smaller batches.`);
   }
   return n;
 }
@@ -63,7 +106,9 @@ export function checkShape(spec: TensorSpec, shape: readonly number[]): void {
         : spec.shape.length === 4 && shape.length === 4 && spec.shape[3] === 3 && shape[1] === 3
           ? ' The model takes NHWC (channels last); transpose your NCHW data.'
           : '';
-    throw invalid(`Input "${spec.name}" expects shape ${expected} (named dims = any size), got ${formatShape(shape)}.${hint}`);
+    throw invalid(
+      `Input "${spec.name}" expects shape ${expected} (named dims = any size), got ${formatShape(shape)}.${hint}`,
+    );
   }
 }
 
@@ -74,19 +119,28 @@ export function checkShape(spec: TensorSpec, shape: readonly number[]): void {
 export function numericInput(spec: TensorSpec, t: WireTensor): { data: NumericArray; shape: number[] } {
   const wantTf = DTYPE_TO_TF[spec.dtype];
   const elem = ELEMENT[spec.dtype];
-  if (wantTf === undefined || !elem) throw invalid(`Input "${spec.name}" has dtype ${spec.dtype}, which the emulator cannot feed from a request.`);
+  if (wantTf === undefined || !elem)
+    throw invalid(`Input "${spec.name}" has dtype ${spec.dtype}, which the emulator cannot feed from a request.`);
   if (t.dtype !== wantTf) {
-    throw invalid(`Input "${spec.name}" expects ${tfTypeName(wantTf)}, got ${tfTypeName(t.dtype)}. Send ${tfTypeName(wantTf)} values in tensor_content or the matching *_val field.`);
+    throw invalid(
+      `Input "${spec.name}" expects ${tfTypeName(wantTf)}, got ${tfTypeName(t.dtype)}. Send ${tfTypeName(wantTf)} values in tensor_content or the matching *_val field.`,
+    );
   }
-  if (!t.shape) throw invalid(`Input "${spec.name}" has no tensor_shape; set tensor_shape to ${formatShape(spec.shape)} with concrete sizes.`);
+  if (!t.shape)
+    throw invalid(
+      `Input "${spec.name}" has no tensor_shape; set tensor_shape to ${formatShape(spec.shape)} with concrete sizes.`,
+    );
   const shape = t.shape;
   const n = elementCount(shape, `Input "${spec.name}"`);
   checkShape(spec, shape);
-  if (n === 0) throw invalid(`Input "${spec.name}" has shape ${formatShape(shape)} with no elements; send at least one example.`);
+  if (n === 0)
+    throw invalid(`Input "${spec.name}" has shape ${formatShape(shape)} with no elements; send at least one example.`);
   let data: NumericArray | undefined;
   if (t.tensorContent && t.tensorContent.length) {
     if (t.tensorContent.length !== n * elem.bytes) {
-      throw invalid(`Input "${spec.name}": tensor_content holds ${t.tensorContent.length} bytes but shape ${formatShape(shape)} of ${tfTypeName(wantTf)} needs ${n * elem.bytes}.`);
+      throw invalid(
+        `Input "${spec.name}": tensor_content holds ${t.tensorContent.length} bytes but shape ${formatShape(shape)} of ${tfTypeName(wantTf)} needs ${n * elem.bytes}.`,
+      );
     }
     // A view when the bytes happen to be aligned for the element type (the request buffer is ours alone in the
     // worker); otherwise one aligned copy.
@@ -105,7 +159,10 @@ export function numericInput(spec: TensorSpec, t: WireTensor): { data: NumericAr
     if (count !== n) {
       throw invalid(`Input "${spec.name}": ${field} holds ${count} values but shape ${formatShape(shape)} needs ${n}.`);
     }
-    data = fromValField(spec.dtype, wireChecked(() => readValues(t, field)) as Exclude<FieldValues[ValueField], Uint8Array[]>);
+    data = fromValField(
+      spec.dtype,
+      wireChecked(() => readValues(t, field)) as Exclude<FieldValues[ValueField], Uint8Array[]>,
+    );
   }
   return { data, shape };
 }
@@ -116,7 +173,9 @@ export function wireChecked<T>(read: () => T): T {
     return read();
   } catch (e) {
     if (e instanceof WireFormatError || e instanceof RangeError) {
-      throw invalid(`The request is not a valid tensorflow.serving.PredictRequest (${e.message}). Build it from the TF Serving predict.proto.`);
+      throw invalid(
+        `The request is not a valid tensorflow.serving.PredictRequest (${e.message}). Build it from the TF Serving predict.proto.`,
+      );
     }
     throw e;
   }
@@ -124,22 +183,41 @@ export function wireChecked<T>(read: () => T): T {
 
 /** The *_val field each numeric dtype travels in (TensorProto). */
 const VAL_FIELD: Partial<Record<TensorDType, Exclude<ValueField, 'string_val'>>> = {
-  float32: 'float_val', float64: 'double_val', int64: 'int64_val', uint32: 'uint32_val', uint64: 'uint64_val', bool: 'bool_val',
-  int32: 'int_val', int8: 'int_val', uint8: 'int_val', int16: 'int_val', uint16: 'int_val',
+  float32: 'float_val',
+  float64: 'double_val',
+  int64: 'int64_val',
+  uint32: 'uint32_val',
+  uint64: 'uint64_val',
+  bool: 'bool_val',
+  int32: 'int_val',
+  int8: 'int_val',
+  uint8: 'int_val',
+  int16: 'int_val',
+  uint16: 'int_val',
 };
 
 function fromValField(dtype: TensorDType, values: Exclude<FieldValues[ValueField], Uint8Array[]>): NumericArray {
   switch (dtype) {
-    case 'int8': return Int8Array.from(values as Int32Array);
-    case 'uint8': return Uint8Array.from(values as Int32Array);
-    case 'int16': return Int16Array.from(values as Int32Array);
-    case 'uint16': return Uint16Array.from(values as Int32Array);
-    default: return values;
+    case 'int8':
+      return Int8Array.from(values as Int32Array);
+    case 'uint8':
+      return Uint8Array.from(values as Int32Array);
+    case 'int16':
+      return Int16Array.from(values as Int32Array);
+    case 'uint16':
+      return Uint16Array.from(values as Int32Array);
+    default:
+      return values;
   }
 }
 
 /** A model output as a TensorProto: float_val/int_val/... by default, tensor_content when asked. */
-export function outputTensor(dtype: TensorDType, data: ArrayLike<unknown>, dims: readonly number[], asTensorContent: boolean): WireTensor {
+export function outputTensor(
+  dtype: TensorDType,
+  data: ArrayLike<unknown>,
+  dims: readonly number[],
+  asTensorContent: boolean,
+): WireTensor {
   const tf = DTYPE_TO_TF[dtype] ?? DT.FLOAT;
   const t: WireTensor = { dtype: tf, shape: [...dims] };
   if (dtype === 'string') {
@@ -152,13 +230,26 @@ export function outputTensor(dtype: TensorDType, data: ArrayLike<unknown>, dims:
     return t;
   }
   switch (dtype) {
-    case 'float32': t.floatVal = view as Float32Array; break;
-    case 'float64': t.doubleVal = view as Float64Array; break;
-    case 'int64': t.int64Val = Array.from(view as BigInt64Array); break;
-    case 'uint64': t.uint64Val = Array.from(view as BigUint64Array); break;
-    case 'uint32': t.uint32Val = Array.from(view as Uint32Array); break;
-    case 'bool': t.boolVal = Array.from(view as Uint8Array, (v) => v !== 0); break;
-    default: t.intVal = Int32Array.from(view as ArrayLike<number>);
+    case 'float32':
+      t.floatVal = view as Float32Array;
+      break;
+    case 'float64':
+      t.doubleVal = view as Float64Array;
+      break;
+    case 'int64':
+      t.int64Val = Array.from(view as BigInt64Array);
+      break;
+    case 'uint64':
+      t.uint64Val = Array.from(view as BigUint64Array);
+      break;
+    case 'uint32':
+      t.uint32Val = Array.from(view as Uint32Array);
+      break;
+    case 'bool':
+      t.boolVal = Array.from(view as Uint8Array, (v) => v !== 0);
+      break;
+    default:
+      t.intVal = Int32Array.from(view as ArrayLike<number>);
   }
   return t;
 }
@@ -166,8 +257,22 @@ export function outputTensor(dtype: TensorDType, data: ArrayLike<unknown>, dims:
 /** Client side: the float values of a response tensor, from whichever field the server filled. */
 export function tensorToFloat32(t: WireTensor): Float32Array {
   if (t.tensorContent && t.tensorContent.length) {
-    if (t.dtype === DT.FLOAT) return new Float32Array(t.tensorContent.buffer.slice(t.tensorContent.byteOffset, t.tensorContent.byteOffset + t.tensorContent.byteLength));
-    if (t.dtype === DT.DOUBLE) return Float32Array.from(new Float64Array(t.tensorContent.buffer.slice(t.tensorContent.byteOffset, t.tensorContent.byteOffset + t.tensorContent.byteLength)));
+    if (t.dtype === DT.FLOAT)
+      return new Float32Array(
+        t.tensorContent.buffer.slice(
+          t.tensorContent.byteOffset,
+          t.tensorContent.byteOffset + t.tensorContent.byteLength,
+        ),
+      );
+    if (t.dtype === DT.DOUBLE)
+      return Float32Array.from(
+        new Float64Array(
+          t.tensorContent.buffer.slice(
+            t.tensorContent.byteOffset,
+            t.tensorContent.byteOffset + t.tensorContent.byteLength,
+          ),
+        ),
+      );
   }
   if (t.floatVal) return t.floatVal;
   if (t.doubleVal) return Float32Array.from(t.doubleVal);

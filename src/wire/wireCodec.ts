@@ -6,8 +6,20 @@ import * as protobuf from 'protobufjs';
 
 /** TensorFlow DataType enum values (protos/tensorflow/core/framework/types.proto). */
 export const DT = {
-  INVALID: 0, FLOAT: 1, DOUBLE: 2, INT32: 3, UINT8: 4, INT16: 5, INT8: 6, STRING: 7, INT64: 9, BOOL: 10,
-  UINT16: 17, HALF: 19, UINT32: 22, UINT64: 23,
+  INVALID: 0,
+  FLOAT: 1,
+  DOUBLE: 2,
+  INT32: 3,
+  UINT8: 4,
+  INT16: 5,
+  INT8: 6,
+  STRING: 7,
+  INT64: 9,
+  BOOL: 10,
+  UINT16: 17,
+  HALF: 19,
+  UINT32: 22,
+  UINT64: 23,
 } as const;
 
 export interface WireTensor {
@@ -71,7 +83,17 @@ function toNumber(v: number | LongLike): number {
 }
 
 /** Tensor fields that hold values, by field number, with how one element is encoded. */
-const VALUE_KIND: Record<number, ValueKind> = { 5: 'f32', 6: 'f64', 7: 'i32', 8: 'bytes', 10: 'i64', 11: 'bool', 13: 'i32', 16: 'u32', 17: 'u64' };
+const VALUE_KIND: Record<number, ValueKind> = {
+  5: 'f32',
+  6: 'f64',
+  7: 'i32',
+  8: 'bytes',
+  10: 'i64',
+  11: 'bool',
+  13: 'i32',
+  16: 'u32',
+  17: 'u64',
+};
 type ValueKind = 'f32' | 'f64' | 'i32' | 'u32' | 'i64' | 'u64' | 'bool' | 'bytes';
 
 /** The TensorProto value fields a reader can ask for; int_val also reads half_val (field 13), as TF does for DT_HALF. */
@@ -107,7 +129,16 @@ export const MAX_RANK = 254;
  */
 export const MAX_VALUE_RUNS = 1024;
 
-const WIRE_OF: Record<ValueKind, number> = { f32: WIRE_I32, f64: WIRE_I64, i32: WIRE_VARINT, u32: WIRE_VARINT, i64: WIRE_VARINT, u64: WIRE_VARINT, bool: WIRE_VARINT, bytes: WIRE_LEN };
+const WIRE_OF: Record<ValueKind, number> = {
+  f32: WIRE_I32,
+  f64: WIRE_I64,
+  i32: WIRE_VARINT,
+  u32: WIRE_VARINT,
+  i64: WIRE_VARINT,
+  u64: WIRE_VARINT,
+  bool: WIRE_VARINT,
+  bytes: WIRE_LEN,
+};
 
 // ---- byte-level helpers over the message buffer (the protobufjs Reader is too slow for element runs) ----
 
@@ -137,7 +168,8 @@ function readVarint(buf: Uint8Array, p: number, end: number): number {
 }
 
 function fieldName(field: number): string {
-  for (const [name, f] of Object.entries(VALUE_FIELDS)) if ((f.numbers as readonly number[]).includes(field)) return field === 13 ? 'half_val' : name;
+  for (const [name, f] of Object.entries(VALUE_FIELDS))
+    if ((f.numbers as readonly number[]).includes(field)) return field === 13 ? 'half_val' : name;
   return `field ${field}`;
 }
 
@@ -184,7 +216,11 @@ function skipRun(buf: Uint8Array, start: number, tagLen: number, field: number, 
 }
 
 /** Calls visit(p, end, packed) for every occurrence of `field` in the tensor's runs, in message order. */
-function forEachOccurrence(u: UndecodedValues, numbers: readonly number[], visit: (p: number, end: number, packed: boolean, field: number) => boolean | void): void {
+function forEachOccurrence(
+  u: UndecodedValues,
+  numbers: readonly number[],
+  visit: (p: number, end: number, packed: boolean, field: number) => boolean | void,
+): void {
   const { bytes: buf, runs } = u;
   for (let i = 0; i < runs.length; i += 3) {
     const field = runs[i];
@@ -211,7 +247,8 @@ function forEachOccurrence(u: UndecodedValues, numbers: readonly number[], visit
 function packedCount(buf: Uint8Array, p: number, end: number, kind: ValueKind, field: number): number {
   if (kind === 'f32' || kind === 'f64') {
     const size = kind === 'f32' ? 4 : 8;
-    if ((end - p) % size !== 0) throw new WireFormatError(`${fieldName(field)} holds a partial ${kind === 'f32' ? 'float' : 'double'}`);
+    if ((end - p) % size !== 0)
+      throw new WireFormatError(`${fieldName(field)} holds a partial ${kind === 'f32' ? 'float' : 'double'}`);
     return (end - p) / size;
   }
   // Varints: one element ends at each byte below 0x80.
@@ -239,14 +276,22 @@ export function valueCount(t: WireTensor, field: ValueField, stopAfter = Infinit
 
 function materializedValues(t: WireTensor, field: ValueField): ArrayLike<unknown> | undefined {
   switch (field) {
-    case 'float_val': return t.floatVal;
-    case 'double_val': return t.doubleVal;
-    case 'int_val': return t.intVal;
-    case 'string_val': return t.stringVal;
-    case 'int64_val': return t.int64Val;
-    case 'bool_val': return t.boolVal;
-    case 'uint32_val': return t.uint32Val;
-    case 'uint64_val': return t.uint64Val;
+    case 'float_val':
+      return t.floatVal;
+    case 'double_val':
+      return t.doubleVal;
+    case 'int_val':
+      return t.intVal;
+    case 'string_val':
+      return t.stringVal;
+    case 'int64_val':
+      return t.int64Val;
+    case 'bool_val':
+      return t.boolVal;
+    case 'uint32_val':
+      return t.uint32Val;
+    case 'uint64_val':
+      return t.uint64Val;
   }
 }
 
@@ -288,7 +333,16 @@ export function readValues<F extends ValueField>(t: WireTensor, field: F): Field
     return out as FieldValues[F];
   }
   const wide = kind === 'i64' || kind === 'u64';
-  const out = kind === 'i32' ? new Int32Array(n) : kind === 'u32' ? new Uint32Array(n) : kind === 'bool' ? new Uint8Array(n) : kind === 'i64' ? new BigInt64Array(n) : new BigUint64Array(n);
+  const out =
+    kind === 'i32'
+      ? new Int32Array(n)
+      : kind === 'u32'
+        ? new Uint32Array(n)
+        : kind === 'bool'
+          ? new Uint8Array(n)
+          : kind === 'i64'
+            ? new BigInt64Array(n)
+            : new BigUint64Array(n);
   // 64-bit values are written as two 32-bit halves (little-endian host), so no BigInt is made per element.
   const halves = wide ? new Uint32Array(out.buffer, out.byteOffset, n * 2) : undefined;
   const narrow = wide ? undefined : (out as Int32Array | Uint32Array | Uint8Array);
@@ -308,14 +362,22 @@ export function readValues<F extends ValueField>(t: WireTensor, field: F): Field
 
 function fromMaterialized(t: WireTensor, field: ValueField): FieldValues[ValueField] {
   switch (field) {
-    case 'float_val': return t.floatVal ?? new Float32Array(0);
-    case 'double_val': return t.doubleVal ?? new Float64Array(0);
-    case 'int_val': return t.intVal ?? new Int32Array(0);
-    case 'string_val': return t.stringVal ?? [];
-    case 'int64_val': return BigInt64Array.from(t.int64Val ?? []);
-    case 'bool_val': return Uint8Array.from(t.boolVal ?? [], (b) => (b ? 1 : 0));
-    case 'uint32_val': return Uint32Array.from(t.uint32Val ?? []);
-    case 'uint64_val': return BigUint64Array.from(t.uint64Val ?? []);
+    case 'float_val':
+      return t.floatVal ?? new Float32Array(0);
+    case 'double_val':
+      return t.doubleVal ?? new Float64Array(0);
+    case 'int_val':
+      return t.intVal ?? new Int32Array(0);
+    case 'string_val':
+      return t.stringVal ?? [];
+    case 'int64_val':
+      return BigInt64Array.from(t.int64Val ?? []);
+    case 'bool_val':
+      return Uint8Array.from(t.boolVal ?? [], (b) => (b ? 1 : 0));
+    case 'uint32_val':
+      return Uint32Array.from(t.uint32Val ?? []);
+    case 'uint64_val':
+      return BigUint64Array.from(t.uint64Val ?? []);
   }
 }
 
@@ -367,7 +429,9 @@ function scanTensor(r: protobuf.Reader, end: number): WireTensor {
     const wt = tag & 7;
     if (VALUE_KIND[field] !== undefined) {
       if (runs.length === 3 * MAX_VALUE_RUNS) {
-        throw new WireFormatError(`the tensor's value fields are split into more than ${MAX_VALUE_RUNS} runs; write each repeated field in one place`);
+        throw new WireFormatError(
+          `the tensor's value fields are split into more than ${MAX_VALUE_RUNS} runs; write each repeated field in one place`,
+        );
       }
       r.pos = skipRun(r.buf, start, r.pos - start, field, wt, end);
       runs.push(field, start, r.pos);
@@ -403,7 +467,8 @@ function materialize(t: WireTensor): WireTensor {
   if (!t.undecoded) return t;
   const out: WireTensor = { dtype: t.dtype, shape: t.shape };
   if (t.tensorContent) out.tensorContent = t.tensorContent;
-  const has = (field: ValueField) => t.undecoded!.runs.some((f, i) => i % 3 === 0 && (VALUE_FIELDS[field].numbers as readonly number[]).includes(f));
+  const has = (field: ValueField) =>
+    t.undecoded!.runs.some((f, i) => i % 3 === 0 && (VALUE_FIELDS[field].numbers as readonly number[]).includes(f));
   if (has('float_val')) out.floatVal = readValues(t, 'float_val');
   if (has('double_val')) out.doubleVal = readValues(t, 'double_val');
   if (has('int_val')) out.intVal = readValues(t, 'int_val');
@@ -412,7 +477,8 @@ function materialize(t: WireTensor): WireTensor {
   if (has('bool_val')) out.boolVal = Array.from(readValues(t, 'bool_val'), (v) => v !== 0);
   if (has('uint32_val')) out.uint32Val = Array.from(readValues(t, 'uint32_val'));
   if (has('uint64_val')) out.uint64Val = Array.from(readValues(t, 'uint64_val'));
-  for (const key of Object.keys(out) as (keyof WireTensor)[]) if (out[key] === undefined && key !== 'shape') delete out[key];
+  for (const key of Object.keys(out) as (keyof WireTensor)[])
+    if (out[key] === undefined && key !== 'shape') delete out[key];
   return out;
 }
 
@@ -451,7 +517,11 @@ function decodeModelSpec(r: protobuf.Reader, end: number): WireModelSpec {
   return spec;
 }
 
-function decodeTensorMapEntry(r: protobuf.Reader, end: number, readTensor: (r: protobuf.Reader, end: number) => WireTensor): [string, WireTensor] {
+function decodeTensorMapEntry(
+  r: protobuf.Reader,
+  end: number,
+  readTensor: (r: protobuf.Reader, end: number) => WireTensor,
+): [string, WireTensor] {
   let key = '';
   let value: WireTensor = { dtype: 0 };
   while (r.pos < end) {

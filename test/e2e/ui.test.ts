@@ -30,7 +30,10 @@ async function shot(name: string): Promise<void> {
 }
 
 function cli(...args: string[]): string {
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'dist/cli.js'), ...args], { env: { ...process.env, ACCEL_HOME: home }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'dist/cli.js'), ...args], {
+    env: { ...process.env, ACCEL_HOME: home },
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, `accel ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
@@ -47,18 +50,28 @@ async function contextMenu(target: any, item: string, screenshot?: string): Prom
   await entry.waitFor(WAIT);
   await entry.hover();
   await page.locator('.monaco-menu .action-item.focused', { hasText: item }).first().waitFor(WAIT);
-  if (screenshot) await page.screenshot({ path: path.join(artifacts, `${String(++step).padStart(2, '0')}-${screenshot}.png`) });
+  if (screenshot)
+    await page.screenshot({ path: path.join(artifacts, `${String(++step).padStart(2, '0')}-${screenshot}.png`) });
   await page.keyboard.press('Enter');
-  await page.locator('.monaco-menu').first().waitFor({ state: 'detached', ...WAIT });
+  await page
+    .locator('.monaco-menu')
+    .first()
+    .waitFor({ state: 'detached', ...WAIT });
 }
 
 /** Answers the quick input once its title shows `title` (each wizard step reuses the same widget). */
 async function quickInputAccept(title: string, value?: string): Promise<void> {
-  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).first().waitFor({ state: 'visible', ...WAIT });
+  await page
+    .locator('.quick-input-widget .quick-input-title', { hasText: title })
+    .first()
+    .waitFor({ state: 'visible', ...WAIT });
   const box = page.locator('.quick-input-widget input.input').first();
   if (value !== undefined) await box.fill(value);
   await page.keyboard.press('Enter');
-  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).first().waitFor({ state: 'hidden', ...WAIT });
+  await page
+    .locator('.quick-input-widget .quick-input-title', { hasText: title })
+    .first()
+    .waitFor({ state: 'hidden', ...WAIT });
 }
 
 async function scoreResultFrame(): Promise<any> {
@@ -68,7 +81,8 @@ async function scoreResultFrame(): Promise<any> {
 /** Shows the Accelerated Models container (clicking its icon while it is shown would hide the side bar instead). */
 async function showAccelViews(): Promise<void> {
   const header = page.locator('.pane-header[aria-label^="Services"]').first();
-  if (!(await header.isVisible())) await page.locator('.activitybar [aria-label^="Accelerated Models"]').first().click();
+  if (!(await header.isVisible()))
+    await page.locator('.activitybar [aria-label^="Accelerated Models"]').first().click();
   await header.waitFor(WAIT);
 }
 
@@ -91,7 +105,12 @@ async function quickPickChoose(text: string, row: RegExp): Promise<void> {
   await box.fill(text);
   await page.locator('.quick-input-widget .monaco-list-row', { hasText: row }).first().waitFor(WAIT);
   for (let i = 0; i < 20; i++) {
-    const focused = (await page.locator('.quick-input-widget .monaco-list-row.focused').first().textContent().catch(() => '')) ?? '';
+    const focused =
+      (await page
+        .locator('.quick-input-widget .monaco-list-row.focused')
+        .first()
+        .textContent()
+        .catch(() => '')) ?? '';
     if (row.test(focused.trim())) {
       await page.keyboard.press('Enter');
       return;
@@ -115,33 +134,56 @@ async function setColorTheme(label: string, workbenchClass: string): Promise<voi
     const box = page.locator('.quick-input-widget input.input[placeholder*="Color Theme"]').first();
     await box.waitFor(WAIT);
     await box.fill(label);
-    const found = await page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first().waitFor({ timeout: 5_000 }).then(() => true, () => false);
+    const found = await page
+      .locator('.quick-input-widget .monaco-list-row', { hasText: label })
+      .first()
+      .waitFor({ timeout: 5_000 })
+      .then(
+        () => true,
+        () => false,
+      );
     if (found) break;
     if (attempt === 10) throw new Error(`the color theme picker never listed "${label}"`);
     await page.keyboard.press('Escape');
   }
   await quickPickChoose(label, new RegExp(label));
   await page.locator(`.monaco-workbench.${workbenchClass}`).first().waitFor(WAIT);
-  await page.locator('.quick-input-widget').first().waitFor({ state: 'hidden', ...WAIT });
+  await page
+    .locator('.quick-input-widget')
+    .first()
+    .waitFor({ state: 'hidden', ...WAIT });
 }
 
 /** Chooses a file in code-server's simple file dialog: its full path in the path box, then Enter once the listing shows it. */
 async function chooseFile(title: string, file: string): Promise<void> {
-  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).first().waitFor({ state: 'visible', ...WAIT });
+  await page
+    .locator('.quick-input-widget .quick-input-title', { hasText: title })
+    .first()
+    .waitFor({ state: 'visible', ...WAIT });
   const box = page.locator('.quick-input-widget input.input').first();
   // The dialog fills in its start folder once it has listed it; typing before that would be overwritten.
-  await page.waitForFunction(() => (document.querySelector('.quick-input-widget input.input') as HTMLInputElement | null)?.value.endsWith('/'), undefined, WAIT);
+  await page.waitForFunction(
+    () => (document.querySelector('.quick-input-widget input.input') as HTMLInputElement | null)?.value.endsWith('/'),
+    undefined,
+    WAIT,
+  );
   // The dialog can still rewrite the box just after that (seen in CI: its folder prepended to the typed path), so
   // fill again until the path sticks and the listing shows the file.
   const listed = page.locator('.quick-input-widget .monaco-list-row', { hasText: path.basename(file) }).first();
   for (let attempt = 1; ; attempt++) {
     await box.fill(file);
-    const shown = await listed.waitFor({ timeout: 20_000 }).then(() => true, () => false);
+    const shown = await listed.waitFor({ timeout: 20_000 }).then(
+      () => true,
+      () => false,
+    );
     if (shown && (await box.inputValue()) === file) break;
     if (attempt === 4) assert.fail(`the file dialog did not take ${file}; its box shows ${await box.inputValue()}`);
   }
   await page.keyboard.press('Enter');
-  await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).first().waitFor({ state: 'hidden', ...WAIT });
+  await page
+    .locator('.quick-input-widget .quick-input-title', { hasText: title })
+    .first()
+    .waitFor({ state: 'hidden', ...WAIT });
 }
 
 /** An `it` whose failure leaves a screenshot of the screen it failed on. */
@@ -150,7 +192,9 @@ function step_(name: string, fn: () => Promise<void>): void {
     try {
       await fn();
     } catch (e) {
-      await page?.screenshot({ path: path.join(artifacts, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`) }).catch(() => undefined);
+      await page
+        ?.screenshot({ path: path.join(artifacts, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`) })
+        .catch(() => undefined);
       throw e;
     }
   });
@@ -165,11 +209,17 @@ describe('Accelerated Models in VS Code (code-server, packaged .vsix)', { timeou
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'accel-e2e-home-'));
     workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'accel-e2e-ws-'));
     fs.mkdirSync(path.join(workspace, 'photos'));
-    for (const f of ['coffee.png', 'chelsea.png']) fs.copyFileSync(path.join(shared, 'data/images/skimage', f), path.join(workspace, 'photos', f));
-    for (const f of ['parrot.jpg', 'hot_dog.jpg']) fs.copyFileSync(path.join(shared, 'data/images/coral', f), path.join(workspace, 'photos', f));
+    for (const f of ['coffee.png', 'chelsea.png'])
+      fs.copyFileSync(path.join(shared, 'data/images/skimage', f), path.join(workspace, 'photos', f));
+    for (const f of ['parrot.jpg', 'hot_dog.jpg'])
+      fs.copyFileSync(path.join(shared, 'data/images/coral', f), path.join(workspace, 'photos', f));
     const extensionsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'accel-e2e-ext-'));
     harness.ensureTools();
-    const install = spawnSync(harness.node24, [harness.codeServerEntry, '--extensions-dir', extensionsDir, '--install-extension', vsix], { encoding: 'utf8' });
+    const install = spawnSync(
+      harness.node24,
+      [harness.codeServerEntry, '--extensions-dir', extensionsDir, '--install-extension', vsix],
+      { encoding: 'utf8' },
+    );
     assert.equal(install.status, 0, `code-server --install-extension failed: ${install.stderr}${install.stdout}`);
     assert.match(install.stdout, /successfully installed/i);
     server = await harness.startCodeServer({ workspace, extensionsDir, label: 'e2e', env: { ACCEL_HOME: home } });
@@ -182,7 +232,11 @@ describe('Accelerated Models in VS Code (code-server, packaged .vsix)', { timeou
   after(async () => {
     await browser?.close().catch(() => undefined);
     await server?.stop();
-    if (home) spawnSync(process.execPath, [path.join(repoRoot, 'dist/cli.js'), 'emulator', 'stop'], { env: { ...process.env, ACCEL_HOME: home }, stdio: 'ignore' });
+    if (home)
+      spawnSync(process.execPath, [path.join(repoRoot, 'dist/cli.js'), 'emulator', 'stop'], {
+        env: { ...process.env, ACCEL_HOME: home },
+        stdio: 'ignore',
+      });
   });
 
   step_('shows the container and its four views', async () => {
@@ -196,7 +250,15 @@ describe('Accelerated Models in VS Code (code-server, packaged .vsix)', { timeou
 
   step_('shows a model registered by the CLI (the views follow the shared store)', async () => {
     cli('workspace', 'create', 'demo');
-    cli('model', 'register', path.join(shared, 'data/models/onnx/mobilenetv2-12-int8.onnx'), '--name', 'mobilenet', '--workspace', 'demo');
+    cli(
+      'model',
+      'register',
+      path.join(shared, 'data/models/onnx/mobilenetv2-12-int8.onnx'),
+      '--name',
+      'mobilenet',
+      '--workspace',
+      'demo',
+    );
     await row('Workspaces', 'demo').waitFor(WAIT);
     await row('Models', 'mobilenet:1').waitFor(WAIT);
     await shot('model-registered');
@@ -213,7 +275,12 @@ describe('Accelerated Models in VS Code (code-server, packaged .vsix)', { timeou
     await quickInputAccept('authentication'); // keys required
     await quickInputAccept('TLS'); // none
     await row('Services', 'mobilenet-svc').waitFor(WAIT);
-    await page.locator('.pane:has(.pane-header[aria-label^="Services"]) .monaco-list-row .label-description', { hasText: 'running' }).first().waitFor(WAIT);
+    await page
+      .locator('.pane:has(.pane-header[aria-label^="Services"]) .monaco-list-row .label-description', {
+        hasText: 'running',
+      })
+      .first()
+      .waitFor(WAIT);
     await shot('service-running');
   });
 
@@ -248,7 +315,11 @@ describe('Accelerated Models in VS Code (code-server, packaged .vsix)', { timeou
       await frame.waitForFunction((cls: string) => document.body.classList.contains(cls), webviewClass, WAIT);
       backgrounds.add(await frame.evaluate(() => getComputedStyle(document.body).backgroundColor));
       if (name === 'hc') {
-        assert.equal(await frame.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(0, 0, 0)', 'the panel takes the high-contrast background');
+        assert.equal(
+          await frame.evaluate(() => getComputedStyle(document.body).backgroundColor),
+          'rgb(0, 0, 0)',
+          'the panel takes the high-contrast background',
+        );
       }
       await page.mouse.move(700, 880);
       await page.screenshot({ path: path.join(artifacts, `score-result-${name}.png`) });
@@ -264,7 +335,11 @@ describe('Accelerated Models in VS Code (code-server, packaged .vsix)', { timeou
     const frame = await webviewFrame('#bench-table');
     await frame.locator('#bench-status', { hasText: 'done' }).waitFor(WAIT);
     assert.ok((await frame.locator('#latency-histogram svg rect.hist-bar').count()) >= 2, 'histogram bars');
-    assert.equal(await frame.locator('#throughput-chart svg circle.tp-point').count(), 3, 'one point per concurrency level (1, 2, 4)');
+    assert.equal(
+      await frame.locator('#throughput-chart svg circle.tp-point').count(),
+      3,
+      'one point per concurrency level (1, 2, 4)',
+    );
     assert.equal(await frame.locator('#bench-table tbody tr').count(), 3);
     await shot('benchmark');
     await setColorTheme('Dark High Contrast', 'hc-black');
@@ -284,7 +359,10 @@ describe('Accelerated Models in VS Code (code-server, packaged .vsix)', { timeou
     await page.keyboard.press('Enter');
     // The error notification (a toast, or — when the workbench holds toasts back right after a modal — in the
     // notification center, which the bell opens).
-    await page.locator('.monaco-dialog-box').first().waitFor({ state: 'detached', ...WAIT });
+    await page
+      .locator('.monaco-dialog-box')
+      .first()
+      .waitFor({ state: 'detached', ...WAIT });
     const toast = page.locator('.notification-toast', { hasText: 'Delete in this order' }).first();
     if (!(await toast.isVisible())) {
       await page.locator('#status\\.notifications a, #status\\.notifications .statusbar-item-label').first().click();
@@ -293,7 +371,10 @@ describe('Accelerated Models in VS Code (code-server, packaged .vsix)', { timeou
     await note.waitFor(WAIT);
     assert.match(await note.textContent(), /mobilenet-image:1/);
     // Still there, and the "deleting…" placeholder is gone again.
-    await page.locator('.pane:has(.pane-header[aria-label^="Models"]) .monaco-list-row', { hasText: 'v1 · onnx' }).first().waitFor(WAIT);
+    await page
+      .locator('.pane:has(.pane-header[aria-label^="Models"]) .monaco-list-row', { hasText: 'v1 · onnx' })
+      .first()
+      .waitFor(WAIT);
     await shot('delete-refused');
   });
 });

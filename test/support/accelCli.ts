@@ -79,7 +79,11 @@ const RELATIVE: Photo[] = [
   { file: 'skimage/chelsea.png', accepts: (t) => t >= 281 && t <= 285, expected: 'a cat class 281-285' },
   { file: 'coral/cat_720p.jpg', accepts: (t) => t >= 281 && t <= 285, expected: 'a cat class 281-285' },
   { file: 'coral/pets.jpg', accepts: (t) => t >= 151 && t <= 268, expected: 'a dog breed 151-268' },
-  { file: 'coral/grace_hopper.bmp', accepts: (_t, top5) => top5.includes(652), expected: '652 military uniform in the top-5' },
+  {
+    file: 'coral/grace_hopper.bmp',
+    accepts: (_t, top5) => top5.includes(652),
+    expected: '652 military uniform in the top-5',
+  },
 ];
 
 export const PHOTOS: Photo[] = RELATIVE.map((p) => ({ ...p, file: path.join(imagesDir, p.file) }));
@@ -87,6 +91,17 @@ export const PHOTOS: Photo[] = RELATIVE.map((p) => ({ ...p, file: path.join(imag
 /** Creates workspace `ws` and image `mobilenet-image:1` of the real MobileNetV2 in `home`. */
 export async function setupImage(home: AccelHome, ws: string, modelPath: string): Promise<void> {
   await home.run(['workspace', 'create', ws, '--json']);
-  await home.run(['model', 'register', modelPath, '--name', 'mobilenet', '--preset', 'mobilenetv2', '--json', '--workspace', ws]);
+  await home.run([
+    'model',
+    'register',
+    modelPath,
+    '--name',
+    'mobilenet',
+    '--preset',
+    'mobilenetv2',
+    '--json',
+    '--workspace',
+    ws,
+  ]);
   await home.run(['image', 'create', 'mobilenet-image', '--model', 'mobilenet:1', '--json', '--workspace', ws]);
 }

@@ -24,19 +24,32 @@ export function hasCommand(name: string): boolean {
 
 /** The Debian mirror apt uses here (deb822 `URIs:` or a classic `deb` line). */
 function debianMirror(): string {
-  const files = ['/etc/apt/sources.list', ...(fs.existsSync('/etc/apt/sources.list.d') ? fs.readdirSync('/etc/apt/sources.list.d').map((f) => path.join('/etc/apt/sources.list.d', f)) : [])];
+  const files = [
+    '/etc/apt/sources.list',
+    ...(fs.existsSync('/etc/apt/sources.list.d')
+      ? fs.readdirSync('/etc/apt/sources.list.d').map((f) => path.join('/etc/apt/sources.list.d', f))
+      : []),
+  ];
   for (const file of files) {
     if (!fs.existsSync(file)) continue;
     const text = fs.readFileSync(file, 'utf8');
-    const m = /^URIs:\s*(\S+\/debian)\s*$/m.exec(text) ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\s+bookworm\b/m.exec(text);
+    const m =
+      /^URIs:\s*(\S+\/debian)\s*$/m.exec(text) ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\s+bookworm\b/m.exec(text);
     if (m) return m[1];
   }
   return 'http://deb.debian.org/debian';
 }
 
 function run(cmd: string, args: string[], options: { input?: Buffer; cwd?: string } = {}): string {
-  const r = spawnSync(cmd, args, { cwd: options.cwd, input: options.input, maxBuffer: 64 * 1024 * 1024, encoding: 'buffer', timeout: 15 * 60_000 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr?.toString().slice(-4000)}`);
+  const r = spawnSync(cmd, args, {
+    cwd: options.cwd,
+    input: options.input,
+    maxBuffer: 64 * 1024 * 1024,
+    encoding: 'buffer',
+    timeout: 15 * 60_000,
+  });
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr?.toString().slice(-4000)}`);
   return r.stdout.toString();
 }
 
@@ -56,7 +69,10 @@ export function ensureBaseImage(log: (line: string) => void = () => undefined): 
       log(`debootstrap --variant=minbase bookworm from ${mirror} (first run on this machine only)`);
       run('debootstrap', ['--variant=minbase', 'bookworm', rootfs, mirror]);
       log(`adding the Node binary of ${NODE_PACKAGE}`);
-      const packed = run('npm', ['pack', NODE_PACKAGE, '--pack-destination', cacheDir, '--silent'], { cwd: cacheDir }).trim().split('\n').pop()!;
+      const packed = run('npm', ['pack', NODE_PACKAGE, '--pack-destination', cacheDir, '--silent'], { cwd: cacheDir })
+        .trim()
+        .split('\n')
+        .pop()!;
       const unpack = fs.mkdtempSync(path.join(cacheDir, 'node-'));
       execFileSync('tar', ['-xzf', path.join(cacheDir, packed), '-C', unpack]);
       fs.copyFileSync(path.join(unpack, 'package', 'bin', 'node'), path.join(rootfs, 'usr', 'local', 'bin', 'node'));
@@ -75,7 +91,18 @@ export function ensureBaseImage(log: (line: string) => void = () => undefined): 
     }
   }
   log(`podman import ${tarball} ${BASE_IMAGE}`);
-  run('podman', podmanArgs('import', '--change', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '--change', 'CMD ["node"]', tarball, BASE_IMAGE));
+  run(
+    'podman',
+    podmanArgs(
+      'import',
+      '--change',
+      'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      '--change',
+      'CMD ["node"]',
+      tarball,
+      BASE_IMAGE,
+    ),
+  );
   return BASE_IMAGE;
 }
 

@@ -13,7 +13,9 @@ export const a = {
   s: (v: string) => ({ s: Buffer.from(v, 'utf8') }),
   type: (t: DTName) => ({ type: DT[t] }),
   ints: (v: number[]) => ({ list: { i: v } }),
-  shape: (dims: number[] | null) => ({ shape: dims === null ? { unknown_rank: true } : { dim: dims.map((size) => ({ size })) } }),
+  shape: (dims: number[] | null) => ({
+    shape: dims === null ? { unknown_rank: true } : { dim: dims.map((size) => ({ size })) },
+  }),
 };
 
 function tensorProto(dtype: DTName, dims: number[], values: ArrayLike<number>): object {
@@ -21,10 +23,17 @@ function tensorProto(dtype: DTName, dims: number[], values: ArrayLike<number>): 
   if (values.length !== n) throw new Error(`const: ${values.length} values for shape [${dims}]`);
   let content: Buffer;
   switch (dtype) {
-    case 'float': content = Buffer.from(Float32Array.from(values).buffer); break;
-    case 'int32': content = Buffer.from(Int32Array.from(values).buffer); break;
-    case 'int64': content = Buffer.from(BigInt64Array.from(Array.from(values, (v) => BigInt(v))).buffer); break;
-    default: content = Buffer.from(Uint8Array.from(values));
+    case 'float':
+      content = Buffer.from(Float32Array.from(values).buffer);
+      break;
+    case 'int32':
+      content = Buffer.from(Int32Array.from(values).buffer);
+      break;
+    case 'int64':
+      content = Buffer.from(BigInt64Array.from(Array.from(values, (v) => BigInt(v))).buffer);
+      break;
+    default:
+      content = Buffer.from(Uint8Array.from(values));
   }
   return { dtype: DT[dtype], tensor_shape: { dim: dims.map((size) => ({ size })) }, tensor_content: content };
 }
@@ -52,7 +61,11 @@ export class GraphDefWriter {
     const n = dims.reduce((p, d) => p * d, 1);
     const fanIn = dims.length >= 2 ? dims.slice(0, -1).reduce((p, d) => p * d, 1) : 1;
     const s = scale ?? Math.sqrt(2 / fanIn);
-    return this.const(name, dims, Array.from({ length: n }, () => (rng() * 2 - 1) * s));
+    return this.const(
+      name,
+      dims,
+      Array.from({ length: n }, () => (rng() * 2 - 1) * s),
+    );
   }
 
   graph(): GraphDef {

@@ -20,8 +20,14 @@ export function addPreprocessArray(g: GraphDefWriter, input: string, opts: Prepr
   const i32 = { T: a.type('int32') };
   const f32 = { T: a.type('float') };
   const ss = (name: string, x: string, b: number, e: number) => {
-    g.const(`${name}/stack`, [1], [b], 'int32'); g.const(`${name}/stack_1`, [1], [e], 'int32'); g.const(`${name}/stack_2`, [1], [1], 'int32');
-    return g.op('StridedSlice', name, [x, `${name}/stack`, `${name}/stack_1`, `${name}/stack_2`], { T: a.type('int32'), Index: a.type('int32'), shrink_axis_mask: a.i(1) });
+    g.const(`${name}/stack`, [1], [b], 'int32');
+    g.const(`${name}/stack_1`, [1], [e], 'int32');
+    g.const(`${name}/stack_2`, [1], [1], 'int32');
+    return g.op('StridedSlice', name, [x, `${name}/stack`, `${name}/stack_1`, `${name}/stack_2`], {
+      T: a.type('int32'),
+      Index: a.type('int32'),
+      shrink_axis_mask: a.i(1),
+    });
   };
 
   // Outside the loop: the TensorArrays and the batch size.
@@ -31,8 +37,18 @@ export function addPreprocessArray(g: GraphDefWriter, input: string, opts: Prepr
   g.op('TensorArrayV3', `${s}/TensorArray_1`, [n], { dtype: a.type('float'), element_shape: a.shape(null) });
   g.const(`${s}/TensorArrayUnstack/range/start`, [], [0], 'int32');
   g.const(`${s}/TensorArrayUnstack/range/delta`, [], [1], 'int32');
-  g.op('Range', `${s}/TensorArrayUnstack/range`, [`${s}/TensorArrayUnstack/range/start`, n, `${s}/TensorArrayUnstack/range/delta`], { Tidx: a.type('int32') });
-  g.op('TensorArrayScatterV3', `${s}/TensorArrayUnstack/TensorArrayScatter/TensorArrayScatterV3`, [`${s}/TensorArray`, `${s}/TensorArrayUnstack/range`, input, `${s}/TensorArray:1`], { T: a.type('string') });
+  g.op(
+    'Range',
+    `${s}/TensorArrayUnstack/range`,
+    [`${s}/TensorArrayUnstack/range/start`, n, `${s}/TensorArrayUnstack/range/delta`],
+    { Tidx: a.type('int32') },
+  );
+  g.op(
+    'TensorArrayScatterV3',
+    `${s}/TensorArrayUnstack/TensorArrayScatter/TensorArrayScatterV3`,
+    [`${s}/TensorArray`, `${s}/TensorArrayUnstack/range`, input, `${s}/TensorArray:1`],
+    { T: a.type('string') },
+  );
   g.const(`${s}/Const`, [], [0], 'int32');
 
   // The while loop.
@@ -48,9 +64,22 @@ export function addPreprocessArray(g: GraphDefWriter, input: string, opts: Prepr
   g.op('Switch', `${w}/Switch_1`, [`${w}/Merge_1`, `${w}/LoopCond`], f32);
   g.op('Identity', `${w}/Identity`, [`${w}/Switch:1`], i32);
   g.op('Identity', `${w}/Identity_1`, [`${w}/Switch_1:1`], f32);
-  g.op('Enter', `${w}/TensorArrayReadV3/Enter`, [`${s}/TensorArray`], { T: a.type('string'), frame_name: a.s(w), is_constant: a.b(true) });
-  g.op('Enter', `${w}/TensorArrayReadV3/Enter_1`, [`${s}/TensorArrayUnstack/TensorArrayScatter/TensorArrayScatterV3`], { T: a.type('float'), frame_name: a.s(w), is_constant: a.b(true) });
-  g.op('TensorArrayReadV3', `${w}/TensorArrayReadV3`, [`${w}/TensorArrayReadV3/Enter`, `${w}/Identity`, `${w}/TensorArrayReadV3/Enter_1`], { dtype: a.type('string') });
+  g.op('Enter', `${w}/TensorArrayReadV3/Enter`, [`${s}/TensorArray`], {
+    T: a.type('string'),
+    frame_name: a.s(w),
+    is_constant: a.b(true),
+  });
+  g.op('Enter', `${w}/TensorArrayReadV3/Enter_1`, [`${s}/TensorArrayUnstack/TensorArrayScatter/TensorArrayScatterV3`], {
+    T: a.type('float'),
+    frame_name: a.s(w),
+    is_constant: a.b(true),
+  });
+  g.op(
+    'TensorArrayReadV3',
+    `${w}/TensorArrayReadV3`,
+    [`${w}/TensorArrayReadV3/Enter`, `${w}/Identity`, `${w}/TensorArrayReadV3/Enter_1`],
+    { dtype: a.type('string') },
+  );
 
   // Per image.
   g.op('DecodePng', `${w}/DecodePng`, [`${w}/TensorArrayReadV3`], { channels: a.i(3), dtype: a.type('uint8') });
@@ -75,7 +104,10 @@ export function addPreprocessArray(g: GraphDefWriter, input: string, opts: Prepr
     g.op('Cast', `${w}/ToInt32`, [`${w}/mul`], { SrcT: a.type('float'), DstT: a.type('int32') });
     g.op('Cast', `${w}/ToInt32_1`, [`${w}/mul_1`], { SrcT: a.type('float'), DstT: a.type('int32') });
     g.op('Pack', `${w}/size`, [`${w}/ToInt32`, `${w}/ToInt32_1`], { T: a.type('int32'), N: a.i(2), axis: a.i(0) });
-    g.op('ResizeBilinear', `${w}/ResizeBilinear`, [`${w}/ExpandDims`, `${w}/size`], { T: a.type('float'), align_corners: a.b(false) });
+    g.op('ResizeBilinear', `${w}/ResizeBilinear`, [`${w}/ExpandDims`, `${w}/size`], {
+      T: a.type('float'),
+      align_corners: a.b(false),
+    });
     g.op('Squeeze', `${w}/Squeeze`, [`${w}/ResizeBilinear`], { T: a.type('float'), squeeze_dims: a.ints([0]) });
     // Central crop: offset = (dim - crop) / 2, truncated.
     g.op('Shape', `${w}/Shape_1`, [`${w}/Squeeze`], { T: a.type('float'), out_type: a.type('int32') });
@@ -88,28 +120,55 @@ export function addPreprocessArray(g: GraphDefWriter, input: string, opts: Prepr
     g.op('Sub', `${w}/sub_w`, [w2, `${w}/crop_size`], i32);
     g.op('FloorDiv', `${w}/offset_w`, [`${w}/sub_w`, `${w}/two`], i32);
     g.const(`${w}/zero`, [], [0], 'int32');
-    g.op('Pack', `${w}/begin`, [`${w}/offset_h`, `${w}/offset_w`, `${w}/zero`], { T: a.type('int32'), N: a.i(3), axis: a.i(0) });
+    g.op('Pack', `${w}/begin`, [`${w}/offset_h`, `${w}/offset_w`, `${w}/zero`], {
+      T: a.type('int32'),
+      N: a.i(3),
+      axis: a.i(0),
+    });
     g.const(`${w}/Slice/size`, [3], [size, size, -1], 'int32');
-    resized = g.op('Slice', `${w}/Slice`, [`${w}/Squeeze`, `${w}/begin`, `${w}/Slice/size`], { T: a.type('float'), Index: a.type('int32') });
+    resized = g.op('Slice', `${w}/Slice`, [`${w}/Squeeze`, `${w}/begin`, `${w}/Slice/size`], {
+      T: a.type('float'),
+      Index: a.type('int32'),
+    });
   } else {
     g.const(`${w}/size`, [2], [size, size], 'int32');
-    g.op('ResizeBilinear', `${w}/ResizeBilinear`, [`${w}/ExpandDims`, `${w}/size`], { T: a.type('float'), align_corners: a.b(false) });
-    resized = g.op('Squeeze', `${w}/Squeeze`, [`${w}/ResizeBilinear`], { T: a.type('float'), squeeze_dims: a.ints([0]) });
+    g.op('ResizeBilinear', `${w}/ResizeBilinear`, [`${w}/ExpandDims`, `${w}/size`], {
+      T: a.type('float'),
+      align_corners: a.b(false),
+    });
+    resized = g.op('Squeeze', `${w}/Squeeze`, [`${w}/ResizeBilinear`], {
+      T: a.type('float'),
+      squeeze_dims: a.ints([0]),
+    });
   }
   image = resized;
   g.const(`${w}/split/split_dim`, [], [2], 'int32');
   g.op('Split', `${w}/split`, [`${w}/split/split_dim`, image], { T: a.type('float'), num_split: a.i(3) });
-  g.const(`${w}/sub/y`, [], [mr]); g.const(`${w}/sub_1/y`, [], [mg]); g.const(`${w}/sub_2/y`, [], [mb]);
+  g.const(`${w}/sub/y`, [], [mr]);
+  g.const(`${w}/sub_1/y`, [], [mg]);
+  g.const(`${w}/sub_2/y`, [], [mb]);
   g.op('Sub', `${w}/sub`, [`${w}/split`, `${w}/sub/y`], f32);
   g.op('Sub', `${w}/sub_1`, [`${w}/split:1`, `${w}/sub_1/y`], f32);
   g.op('Sub', `${w}/sub_2`, [`${w}/split:2`, `${w}/sub_2/y`], f32);
   g.const(`${w}/concat/axis`, [], [2], 'int32');
-  const parts = (opts.order ?? 'RGB') === 'RGB' ? [`${w}/sub`, `${w}/sub_1`, `${w}/sub_2`] : [`${w}/sub_2`, `${w}/sub_1`, `${w}/sub`];
+  const parts =
+    (opts.order ?? 'RGB') === 'RGB'
+      ? [`${w}/sub`, `${w}/sub_1`, `${w}/sub_2`]
+      : [`${w}/sub_2`, `${w}/sub_1`, `${w}/sub`];
   g.op('ConcatV2', `${w}/concat`, [...parts, `${w}/concat/axis`], { T: a.type('float'), N: a.i(3) });
   g.const(`${w}/mul_2/y`, [], [opts.scalingFactor ?? 1]);
   g.op('Mul', `${w}/mul_2`, [`${w}/concat`, `${w}/mul_2/y`], f32);
-  g.op('Enter', `${w}/TensorArrayWrite/TensorArrayWriteV3/Enter`, [`${s}/TensorArray_1`], { T: a.type('string'), frame_name: a.s(w), is_constant: a.b(true) });
-  g.op('TensorArrayWriteV3', `${w}/TensorArrayWrite/TensorArrayWriteV3`, [`${w}/TensorArrayWrite/TensorArrayWriteV3/Enter`, `${w}/Identity`, `${w}/mul_2`, `${w}/Identity_1`], { T: a.type('float') });
+  g.op('Enter', `${w}/TensorArrayWrite/TensorArrayWriteV3/Enter`, [`${s}/TensorArray_1`], {
+    T: a.type('string'),
+    frame_name: a.s(w),
+    is_constant: a.b(true),
+  });
+  g.op(
+    'TensorArrayWriteV3',
+    `${w}/TensorArrayWrite/TensorArrayWriteV3`,
+    [`${w}/TensorArrayWrite/TensorArrayWriteV3/Enter`, `${w}/Identity`, `${w}/mul_2`, `${w}/Identity_1`],
+    { T: a.type('float') },
+  );
   g.const(`${w}/add/y`, [], [1], 'int32');
   g.op('Add', `${w}/add`, [`${w}/Identity`, `${w}/add/y`], i32);
   g.op('NextIteration', `${w}/NextIteration`, [`${w}/add`], i32);
@@ -120,8 +179,23 @@ export function addPreprocessArray(g: GraphDefWriter, input: string, opts: Prepr
   g.op('TensorArraySizeV3', `${s}/TensorArrayStack/TensorArraySizeV3`, [`${s}/TensorArray_1`, `${w}/Exit_1`]);
   g.const(`${s}/TensorArrayStack/range/start`, [], [0], 'int32');
   g.const(`${s}/TensorArrayStack/range/delta`, [], [1], 'int32');
-  g.op('Range', `${s}/TensorArrayStack/range`, [`${s}/TensorArrayStack/range/start`, `${s}/TensorArrayStack/TensorArraySizeV3`, `${s}/TensorArrayStack/range/delta`], { Tidx: a.type('int32') });
-  return g.op('TensorArrayGatherV3', `${s}/TensorArrayStack/TensorArrayGatherV3`, [`${s}/TensorArray_1`, `${s}/TensorArrayStack/range`, `${w}/Exit_1`], {
-    dtype: a.type('float'), element_shape: a.shape([size, size, 3]),
-  });
+  g.op(
+    'Range',
+    `${s}/TensorArrayStack/range`,
+    [
+      `${s}/TensorArrayStack/range/start`,
+      `${s}/TensorArrayStack/TensorArraySizeV3`,
+      `${s}/TensorArrayStack/range/delta`,
+    ],
+    { Tidx: a.type('int32') },
+  );
+  return g.op(
+    'TensorArrayGatherV3',
+    `${s}/TensorArrayStack/TensorArrayGatherV3`,
+    [`${s}/TensorArray_1`, `${s}/TensorArrayStack/range`, `${w}/Exit_1`],
+    {
+      dtype: a.type('float'),
+      element_shape: a.shape([size, size, 3]),
+    },
+  );
 }

@@ -18,15 +18,23 @@ describe('activation and manifest', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(ext.extensionPath, 'package.json'), 'utf8'));
     const contributed: string[] = manifest.contributes.commands.map((c: { command: string }) => c.command);
     const registered = new Set(await vscode.commands.getCommands(true));
-    assert.deepEqual(contributed.filter((c) => !registered.has(c)), []);
+    assert.deepEqual(
+      contributed.filter((c) => !registered.has(c)),
+      [],
+    );
     assert.ok(contributed.length >= 30);
-    for (const c of manifest.contributes.commands) assert.ok(c.category && c.icon, `${c.command} has a category and an icon`);
+    for (const c of manifest.contributes.commands)
+      assert.ok(c.category && c.icon, `${c.command} has a category and an icon`);
   });
 
   it('declares the container, the four views and welcome content for each', () => {
     const manifest = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON;
     const views = manifest.contributes.views.accelModels.map((v: { id: string }) => v.id);
     assert.deepEqual(views, ['accel.workspaces', 'accel.models', 'accel.images', 'accel.services']);
-    for (const v of views) assert.ok(manifest.contributes.viewsWelcome.some((w: { view: string }) => w.view === v), `${v} has a welcome view`);
+    for (const v of views)
+      assert.ok(
+        manifest.contributes.viewsWelcome.some((w: { view: string }) => w.view === v),
+        `${v} has a welcome view`,
+      );
   });
 });

@@ -45,17 +45,28 @@ describe('Accelerated Models commands', function () {
     assert.match(err.message, /lowercase/);
     const beta = (await (await testApi()).trees.workspaces.getChildren()).find((n) => label(n) === 'beta')!;
     await exec('accel.workspace.delete', beta);
-    assert.deepEqual((await (await testApi()).ctx.store.listWorkspaces()).map((w) => w.name), ['alpha']);
+    assert.deepEqual(
+      (await (await testApi()).ctx.store.listWorkspaces()).map((w) => w.name),
+      ['alpha'],
+    );
   });
 
   it('registers a model from the explorer (.onnx) and shows it in the Models view', async () => {
     const api = await testApi();
     input.script({ input: 'mobilenet' });
-    const model = await exec<Model>('accel.model.register', vscode.Uri.file(mobilenetPath), [vscode.Uri.file(mobilenetPath)]);
+    const model = await exec<Model>('accel.model.register', vscode.Uri.file(mobilenetPath), [
+      vscode.Uri.file(mobilenetPath),
+    ]);
     assert.equal(model.id, 'mobilenet:1');
-    assert.deepEqual(model.inputs.map((t) => t.name), ['input']);
+    assert.deepEqual(
+      model.inputs.map((t) => t.name),
+      ['input'],
+    );
     const all = await flatten(api.trees.models);
-    assert.ok(all.some((n) => label(n) === 'mobilenet'), 'name node');
+    assert.ok(
+      all.some((n) => label(n) === 'mobilenet'),
+      'name node',
+    );
     const version = all.find((n) => n.kind === 'modelVersion' && n.model?.id === 'mobilenet:1')!;
     assert.equal(version.item.contextValue, 'modelVersion;onnx');
     assert.equal(version.item.id, 'models/alpha/id/mobilenet:1', 'stable id');
@@ -66,9 +77,17 @@ describe('Accelerated Models commands', function () {
     assert.equal(model.id, 'mobilenetv2:1');
     assert.equal(model.preset, 'mobilenetv2');
     const missing = await execFailing('accel.model.addFromCatalog', 'resnet50');
-    assert.match(missing.message, /ACCEL_MIRROR\) has no resnet50-v1-7\.onnx/, 'a file the offline mirror lacks is named with the fix');
+    assert.match(
+      missing.message,
+      /ACCEL_MIRROR\) has no resnet50-v1-7\.onnx/,
+      'a file the offline mirror lacks is named with the fix',
+    );
     const refused = await execFailing('accel.model.addFromCatalog', 'ssdvgg');
-    assert.match(refused.message, /no public ONNX file/, 'a family without a download says how to bring your own graph');
+    assert.match(
+      refused.message,
+      /no public ONNX file/,
+      'a family without a download says how to bring your own graph',
+    );
   });
 
   it('shows model details in a webview and copies the id', async () => {
@@ -94,7 +113,10 @@ describe('Accelerated Models commands', function () {
       { pick: 'Default' },
     );
     const converted = await exec<Model>('accel.model.convert', node);
-    assert.deepEqual(input.asked.slice(-7).map((a) => a.split(':')[0]), ['pick', 'pickMany', 'pick', 'pickMany', 'pick', 'pick', 'pick']);
+    assert.deepEqual(
+      input.asked.slice(-7).map((a) => a.split(':')[0]),
+      ['pick', 'pickMany', 'pick', 'pickMany', 'pick', 'pick', 'pick'],
+    );
     assert.equal(converted.parentId, 'mobilenetv2:1');
     assert.equal(converted.conversion?.precision, 'fp32');
     const convertedNode = (await flatten(api.trees.models)).find((n) => n.model?.id === converted.id)!;
@@ -115,10 +137,17 @@ describe('Accelerated Models commands', function () {
     assert.equal(image.state, 'Succeeded');
     const nodes = await flatten(api.trees.images);
     assert.ok(nodes.some((n) => n.image?.id === 'mobilenet-image:1'));
-    const log = await exec<string>('accel.image.showBuildLog', nodes.find((n) => n.image)!);
+    const log = await exec<string>(
+      'accel.image.showBuildLog',
+      nodes.find((n) => n.image)!,
+    );
     assert.match(log, /Succeeded/);
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'accel-export-'));
-    await exec('accel.image.export', nodes.find((n) => n.image)!, out);
+    await exec(
+      'accel.image.export',
+      nodes.find((n) => n.image)!,
+      out,
+    );
     assert.ok(fs.readdirSync(out).length > 0, 'the build context was written');
   });
 
@@ -164,7 +193,10 @@ describe('Accelerated Models commands', function () {
     const dir = photosDir();
     const picked = ['parrot.jpg', 'hot_dog.jpg'].map((f) => vscode.Uri.file(path.join(dir, f)));
     const batch = await exec<BatchView>('accel.score.image', picked[0], picked);
-    assert.deepEqual(batch.rows.map((r) => [r.file, r.top1?.index]).sort(), [['hot_dog.jpg', 934], ['parrot.jpg', MACAW]]);
+    assert.deepEqual(batch.rows.map((r) => [r.file, r.top1?.index]).sort(), [
+      ['hot_dog.jpg', 934],
+      ['parrot.jpg', MACAW],
+    ]);
     const folder = await exec<BatchView>('accel.score.folder', vscode.Uri.file(dir));
     const images = fs.readdirSync(dir).filter((f) => /\.(jpe?g|png|gif|webp|bmp)$/i.test(f));
     assert.equal(folder.rows.length, images.length);
@@ -212,11 +244,24 @@ describe('Accelerated Models commands', function () {
   it('runs a benchmark and shows it', async () => {
     const api = await testApi();
     const [svc] = await api.trees.services.getChildren();
-    const view = await exec<BenchmarkView>('accel.service.benchmark', svc, { image: path.join(photosDir(), 'hot_dog.jpg'), levels: [1, 2], requestsPerLevel: 4 });
+    const view = await exec<BenchmarkView>('accel.service.benchmark', svc, {
+      image: path.join(photosDir(), 'hot_dog.jpg'),
+      levels: [1, 2],
+      requestsPerLevel: 4,
+    });
     assert.equal(view.levels.length, 2);
-    assert.deepEqual(view.levels.map((l) => l.requests), [4, 4]);
-    assert.deepEqual(view.levels.filter((l) => l.errors).map((l) => l.firstError), []);
-    assert.equal(view.histogram.reduce((n, h) => n + h.count, 0), 8);
+    assert.deepEqual(
+      view.levels.map((l) => l.requests),
+      [4, 4],
+    );
+    assert.deepEqual(
+      view.levels.filter((l) => l.errors).map((l) => l.firstError),
+      [],
+    );
+    assert.equal(
+      view.histogram.reduce((n, h) => n + h.count, 0),
+      8,
+    );
   });
 
   it('opens the service log and the emulator log', async () => {
@@ -307,7 +352,10 @@ describe('Accelerated Models commands', function () {
   });
 
   it('never loaded onnxruntime or sharp into the extension host (inference and conversion ran in child processes)', () => {
-    assert.deepEqual(Object.keys(require.cache).filter((k) => /onnxruntime|[\\/]sharp[\\/]/.test(k)), []);
+    assert.deepEqual(
+      Object.keys(require.cache).filter((k) => /onnxruntime|[\\/]sharp[\\/]/.test(k)),
+      [],
+    );
   });
 });
 

@@ -16,10 +16,18 @@ import { graphTensors } from '../../src/vscode/commands/convertCommand';
 import type { BatchView, ModelView } from '../../src/panels/protocol';
 import type { TreeNode } from '../../src/vscode/trees/treeNode';
 import { isProcessAlive } from '../../src/processAlive';
-import { cancelProgressAt, exec, execFailing, flatten, input, mobilenetPath, photosDir, testApi } from './support/harness';
+import {
+  cancelProgressAt,
+  exec,
+  execFailing,
+  flatten,
+  input,
+  mobilenetPath,
+  photosDir,
+  testApi,
+} from './support/harness';
 
 const WS = 'gamma';
-
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -78,7 +86,13 @@ describe('Cancellation, stale keys, TLS and dequantize', function () {
     const before = (await api.ctx.store.read(WS)).models.length;
     // Cancel once the operation runs in its own process (started and attached: it is converting).
     const cancel = await cancelProgressAt(/^Converting mobilenet:1/, /^running as operation /);
-    const result = await exec('accel.model.convert', await modelNode('mobilenet:1'), { inputTensor: 'input', outputTensors: ['output'], precision: 'fp32', dequantize: false, calibrationFolder: '' });
+    const result = await exec('accel.model.convert', await modelNode('mobilenet:1'), {
+      inputTensor: 'input',
+      outputTensors: ['output'],
+      precision: 'fp32',
+      dequantize: false,
+      calibrationFolder: '',
+    });
     assert.ok(cancel.fired, 'the progress was cancelled while the runner was converting');
     assert.equal(result, undefined, 'a cancelled command returns nothing');
     assert.equal(api.runner.lastError, undefined, 'a user cancel is not an error notification');
@@ -88,7 +102,10 @@ describe('Cancellation, stale keys, TLS and dequantize', function () {
     assert.ok(op.pid, 'the operation recorded its runner process');
     assert.equal(isProcessAlive(op.pid!), false, `the runner process ${op.pid} is gone`);
     assert.equal(state.models.length, before, 'no converted model was registered');
-    const log = fs.readFileSync(path.join(path.dirname(api.ctx.store.stateFile(WS)), 'operations', `${op.id}.log`), 'utf8');
+    const log = fs.readFileSync(
+      path.join(path.dirname(api.ctx.store.stateFile(WS)), 'operations', `${op.id}.log`),
+      'utf8',
+    );
     assert.match(log, /Cancelled/);
     assert.ok(!state.models.some((m) => m.parentId === 'mobilenet:1'));
   });
@@ -97,22 +114,38 @@ describe('Cancellation, stale keys, TLS and dequantize', function () {
     const api = await testApi();
     const port = await freePort();
     const cancel = await cancelProgressAt(/^Deploying mobilenet-image:1 as cancel-svc/, /is loading its model/);
-    const result = await exec('accel.service.deploy', undefined, { imageId: image.id, name: 'cancel-svc', port, replicas: 1, authEnabled: true, tls: 'none' });
+    const result = await exec('accel.service.deploy', undefined, {
+      imageId: image.id,
+      name: 'cancel-svc',
+      port,
+      replicas: 1,
+      authEnabled: true,
+      tls: 'none',
+    });
     assert.ok(cancel.fired, 'cancelled once the emulator had started the service');
     assert.equal(result, undefined);
     assert.equal(api.runner.lastError, undefined, 'a user cancel is not an error notification');
-    assert.ok(!(await api.ctx.store.read(WS)).services.some((s) => s.name === 'cancel-svc'), 'the service record was removed');
+    assert.ok(
+      !(await api.ctx.store.read(WS)).services.some((s) => s.name === 'cancel-svc'),
+      'the service record was removed',
+    );
     await api.ctx.emulator.refreshStatus();
     assert.equal(api.ctx.emulator.live('cancel-svc'), undefined, 'the emulator no longer runs it');
     assert.equal(await portIsFree(port), true, `port ${port} was released`);
-    assert.ok(!(await api.trees.services.getChildren()).some((n) => n.service?.name === 'cancel-svc' || n.kind === 'placeholder'), 'no node or placeholder is left');
+    assert.ok(
+      !(await api.trees.services.getChildren()).some(
+        (n) => n.service?.name === 'cancel-svc' || n.kind === 'placeholder',
+      ),
+      'no node or placeholder is left',
+    );
   });
 
   it('deploys with TLS from PEM files picked in the wizard: grpcs:// and it scores', async () => {
     const api = await testApi();
     const { generate } = await import('selfsigned');
     const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
-      keySize: 2048, algorithm: 'sha256',
+      keySize: 2048,
+      algorithm: 'sha256',
       extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }] }],
     });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accel-pem-'));
@@ -133,7 +166,9 @@ describe('Cancellation, stale keys, TLS and dequantize', function () {
     assert.equal(service.tls!.selfSigned, false);
     const node = await serviceNode('tls-svc');
     assert.match(String(node.item.description), /^running · grpcs:\/\/localhost:\d+$/);
-    const view = await exec<{ top: Array<{ label: string }>; scoringUri: string }>('accel.service.score', node, [path.join(photosDir(), 'coffee.png')]);
+    const view = await exec<{ top: Array<{ label: string }>; scoringUri: string }>('accel.service.score', node, [
+      path.join(photosDir(), 'coffee.png'),
+    ]);
     assert.equal(view.top[0].label, 'espresso');
     assert.match(view.scoringUri, /^grpcs:\/\//);
 
@@ -141,15 +176,20 @@ describe('Cancellation, stale keys, TLS and dequantize', function () {
     const other = await generate([{ name: 'commonName', value: 'localhost' }], { keySize: 2048, algorithm: 'sha256' });
     fs.writeFileSync(path.join(dir, 'other-key.pem'), other.private);
     input.script(
-      { input: 'tls-bad-svc' }, { input: '' }, { pick: '1' }, { pick: 'Off' }, { pick: 'PEM files…' },
-      { files: [path.join(dir, 'cert.pem')] }, { files: [path.join(dir, 'other-key.pem')] },
+      { input: 'tls-bad-svc' },
+      { input: '' },
+      { pick: '1' },
+      { pick: 'Off' },
+      { pick: 'PEM files…' },
+      { files: [path.join(dir, 'cert.pem')] },
+      { files: [path.join(dir, 'other-key.pem')] },
     );
     const refused = await execFailing('accel.service.deploy', imageNode);
     assert.match(refused.message, /does not belong to the certificate/);
     assert.ok(!(await api.ctx.store.read(WS)).services.some((s) => s.name === 'tls-bad-svc'));
   });
 
-  it('a key regenerated behind the extension\'s back (as `accel service regen-key` does): scoring re-reads it and works', async () => {
+  it("a key regenerated behind the extension's back (as `accel service regen-key` does): scoring re-reads it and works", async () => {
     const api = await testApi();
     const node = await serviceNode('tls-svc');
     const secretId = api.ctx.serviceKeyId(WS, 'tls-svc', 'primary');
@@ -162,11 +202,16 @@ describe('Cancellation, stale keys, TLS and dequantize', function () {
     // The stale key really is refused by the service (what the retry has to recover from).
     const stale = await ServiceScorer.open(api.ctx.store, WS, node.service!, { key: async () => cached! });
     try {
-      await assert.rejects(stale.scoreFile(path.join(photosDir(), 'coffee.png')), (e: { code?: number }) => e.code === grpc.status.UNAUTHENTICATED);
+      await assert.rejects(
+        stale.scoreFile(path.join(photosDir(), 'coffee.png')),
+        (e: { code?: number }) => e.code === grpc.status.UNAUTHENTICATED,
+      );
     } finally {
       stale.close();
     }
-    const view = await exec<{ top: Array<{ label: string }> }>('accel.service.score', node, [path.join(photosDir(), 'coffee.png')]);
+    const view = await exec<{ top: Array<{ label: string }> }>('accel.service.score', node, [
+      path.join(photosDir(), 'coffee.png'),
+    ]);
     assert.equal(view.top[0].label, 'espresso');
     assert.equal(await api.ctx.secrets.get(secretId), keys.primaryKey, 'SecretStorage holds the new key');
   });
@@ -182,8 +227,14 @@ describe('Cancellation, stale keys, TLS and dequantize', function () {
     assert.ok(cancel.fired);
     assert.equal(api.runner.lastError, undefined, 'a user cancel is not an error notification');
     assert.equal(view.cancelled, true);
-    assert.ok(view.rows.length >= 2 && view.rows.length < images.length, `${view.rows.length} of ${images.length} images scored`);
-    assert.ok(view.rows.every((r) => r.top1 && !r.error), 'only finished images are listed');
+    assert.ok(
+      view.rows.length >= 2 && view.rows.length < images.length,
+      `${view.rows.length} of ${images.length} images scored`,
+    );
+    assert.ok(
+      view.rows.every((r) => r.top1 && !r.error),
+      'only finished images are listed',
+    );
     await api.ctx.emulator.refreshStatus();
     const sent = api.ctx.emulator.live('tls-svc')!.requests - requestsBefore;
     assert.ok(sent < images.length, `the service got ${sent} requests for ${images.length} images`);
@@ -198,7 +249,8 @@ describe('Cancellation, stale keys, TLS and dequantize', function () {
   it('the convert wizard offers --dequantize for an int8 QLinear model; dequantize + msfp9 shows the accuracy deltas in Model Details', async () => {
     const api = await testApi();
     const calibration = fs.mkdtempSync(path.join(os.tmpdir(), 'accel-calib-'));
-    for (const f of ['coffee.png', 'parrot.jpg', 'hot_dog.jpg']) fs.copyFileSync(path.join(photosDir(), f), path.join(calibration, f));
+    for (const f of ['coffee.png', 'parrot.jpg', 'hot_dog.jpg'])
+      fs.copyFileSync(path.join(photosDir(), f), path.join(calibration, f));
     input.script(
       { pick: 'input' },
       { pickMany: ['output'] },
@@ -208,13 +260,22 @@ describe('Cancellation, stale keys, TLS and dequantize', function () {
       { files: [calibration] },
     );
     const converted = await exec<Model>('accel.model.convert', await modelNode('mobilenet:1'));
-    assert.ok(input.asked.some((a) => /int8 model/.test(a)), 'the int8 question was asked');
+    assert.ok(
+      input.asked.some((a) => /int8 model/.test(a)),
+      'the int8 question was asked',
+    );
     assert.equal(converted.conversion?.precision, 'msfp9');
     assert.match(converted.description ?? '', /dequantized from int8/);
     const details = await exec<ModelView>('accel.model.showDetails', await modelNode(converted.id));
-    assert.ok(details.report!.lines.some((l) => /^dequantized from int8: .*QLinearConv×\d+/.test(l)), details.report!.lines.join('\n'));
+    assert.ok(
+      details.report!.lines.some((l) => /^dequantized from int8: .*QLinearConv×\d+/.test(l)),
+      details.report!.lines.join('\n'),
+    );
     assert.equal(details.report!.accuracyDelta.length, 2, 'against the int8 source and against its fp32 rewrite');
-    assert.match(details.report!.accuracyDelta[0], /^vs mobilenet:1: top-1 agreement \d+\.\d%, top-5 \d+\.\d% over 3 images/);
+    assert.match(
+      details.report!.accuracyDelta[0],
+      /^vs mobilenet:1: top-1 agreement \d+\.\d%, top-5 \d+\.\d% over 3 images/,
+    );
     assert.match(details.report!.accuracyDelta[1], /^vs mobilenet:1 dequantized to fp32: top-1 agreement/);
     const shown = await waitForPanel<ModelView>('model', (v) => v.id === converted.id);
     assert.deepEqual(shown.report!.accuracyDelta, details.report!.accuracyDelta, 'the panel rendered the deltas');

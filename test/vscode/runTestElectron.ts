@@ -9,14 +9,18 @@ import { runTests } from '@vscode/test-electron';
 
 async function main(): Promise<void> {
   const repoRoot = path.resolve(__dirname, '../..');
-  const bundle = spawnSync(process.execPath, ['scripts/test-vscode.mjs', '--bundle-only'], { cwd: repoRoot, stdio: 'inherit' });
+  const bundle = spawnSync(process.execPath, ['scripts/test-vscode.mjs', '--bundle-only'], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  });
   if (bundle.status !== 0) throw new Error('bundling the suite failed');
   const shared = process.env.ACCEL_SHARED ?? path.resolve(repoRoot, '../shared');
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'accel-electron-home-'));
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'accel-electron-ws-'));
   fs.mkdirSync(path.join(workspace, 'photos'));
   for (const sub of ['coral', 'skimage']) {
-    for (const f of fs.readdirSync(path.join(shared, 'data/images', sub))) fs.copyFileSync(path.join(shared, 'data/images', sub, f), path.join(workspace, 'photos', f));
+    for (const f of fs.readdirSync(path.join(shared, 'data/images', sub)))
+      fs.copyFileSync(path.join(shared, 'data/images', sub, f), path.join(workspace, 'photos', f));
   }
   try {
     await runTests({
@@ -29,10 +33,18 @@ async function main(): Promise<void> {
         ACCEL_SHARED: shared,
         ACCEL_MIRROR: process.env.ACCEL_MIRROR ?? path.join(shared, 'data/models/onnx'),
       },
-      launchArgs: [workspace, '--disable-extensions', '--disable-gpu', `--user-data-dir=${fs.mkdtempSync(path.join(os.tmpdir(), 'accel-ud-'))}`],
+      launchArgs: [
+        workspace,
+        '--disable-extensions',
+        '--disable-gpu',
+        `--user-data-dir=${fs.mkdtempSync(path.join(os.tmpdir(), 'accel-ud-'))}`,
+      ],
     });
   } finally {
-    spawnSync(process.execPath, [path.join(repoRoot, 'dist/cli.js'), 'emulator', 'stop'], { env: { ...process.env, ACCEL_HOME: home }, stdio: 'ignore' });
+    spawnSync(process.execPath, [path.join(repoRoot, 'dist/cli.js'), 'emulator', 'stop'], {
+      env: { ...process.env, ACCEL_HOME: home },
+      stdio: 'ignore',
+    });
     fs.rmSync(home, { recursive: true, force: true });
     fs.rmSync(workspace, { recursive: true, force: true });
   }

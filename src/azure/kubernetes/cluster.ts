@@ -26,18 +26,27 @@ export function connectCluster(target: ClusterTarget): Cluster {
     else if (target.kubeconfigPath) kc.loadFromFile(target.kubeconfigPath);
     else kc.loadFromDefault();
   } catch (e) {
-    throw new AccelError('InvalidArgument', `Could not read the kubeconfig (${(e as Error).message}). Point --kubeconfig or KUBECONFIG at a valid file, or fetch AKS credentials with --aks-cluster <name> --resource-group <rg>.`);
+    throw new AccelError(
+      'InvalidArgument',
+      `Could not read the kubeconfig (${(e as Error).message}). Point --kubeconfig or KUBECONFIG at a valid file, or fetch AKS credentials with --aks-cluster <name> --resource-group <rg>.`,
+    );
   }
   const contexts = kc.getContexts().map((c) => c.name);
   if (target.context) {
     if (!contexts.includes(target.context)) {
-      throw new AccelError('NotFound', `The kubeconfig has no context "${target.context}"${contexts.length ? ` (contexts: ${contexts.join(', ')})` : ''}. Pick one with --context, or add it (\`az aks get-credentials\`, \`kubectl config get-contexts\`).`);
+      throw new AccelError(
+        'NotFound',
+        `The kubeconfig has no context "${target.context}"${contexts.length ? ` (contexts: ${contexts.join(', ')})` : ''}. Pick one with --context, or add it (\`az aks get-credentials\`, \`kubectl config get-contexts\`).`,
+      );
     }
     kc.setCurrentContext(target.context);
   }
   const cluster = kc.getCurrentCluster();
   if (!cluster || !kc.getCurrentContext()) {
-    throw new AccelError('NotFound', 'No Kubernetes cluster is configured (the kubeconfig has no current context). Pass --context <name>, or create one: `az aks get-credentials --resource-group <rg> --name <cluster>`, or deploy with --aks-cluster <name> --resource-group <rg>.');
+    throw new AccelError(
+      'NotFound',
+      'No Kubernetes cluster is configured (the kubeconfig has no current context). Pass --context <name>, or create one: `az aks get-credentials --resource-group <rg> --name <cluster>`, or deploy with --aks-cluster <name> --resource-group <rg>.',
+    );
   }
   return { kc, context: kc.getCurrentContext(), server: cluster.server };
 }
@@ -67,22 +76,45 @@ export function toClusterError(e: unknown, doing: string, cluster: Cluster): Acc
   const err = (e ?? {}) as KubeLikeError;
   const netCode = typeof err.code === 'string' ? err.code : err.cause?.code;
   const where = `context "${cluster.context}" (${cluster.server})`;
-  if (netCode && /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO)/.test(netCode)) {
-    return new AccelError('Unavailable', `Could not ${doing}: the cluster of ${where} is unreachable (${netCode}). Check that it is running and reachable (\`kubectl cluster-info --context ${cluster.context}\`), that your VPN is up, or fetch fresh credentials (\`az aks get-credentials\`), then retry.`);
+  if (
+    netCode &&
+    /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO)/.test(
+      netCode,
+    )
+  ) {
+    return new AccelError(
+      'Unavailable',
+      `Could not ${doing}: the cluster of ${where} is unreachable (${netCode}). Check that it is running and reachable (\`kubectl cluster-info --context ${cluster.context}\`), that your VPN is up, or fetch fresh credentials (\`az aks get-credentials\`), then retry.`,
+    );
   }
   const status = typeof err.code === 'number' ? err.code : undefined;
   const detail = statusMessage(err.body) ?? err.message?.split('\n')[0] ?? String(e);
   switch (status) {
     case 401:
-      return new AccelError('NotSignedIn', `Could not ${doing}: the cluster of ${where} rejected the credentials (401: ${detail}). Refresh them (\`az aks get-credentials --overwrite-existing\`, or sign in again) and retry.`);
+      return new AccelError(
+        'NotSignedIn',
+        `Could not ${doing}: the cluster of ${where} rejected the credentials (401: ${detail}). Refresh them (\`az aks get-credentials --overwrite-existing\`, or sign in again) and retry.`,
+      );
     case 403:
-      return new AccelError('PermissionDenied', `Could not ${doing}: your cluster user may not do this (403: ${detail}). Ask the cluster admin for a role that can manage Deployments, Services, Secrets and HorizontalPodAutoscalers in that namespace.`);
+      return new AccelError(
+        'PermissionDenied',
+        `Could not ${doing}: your cluster user may not do this (403: ${detail}). Ask the cluster admin for a role that can manage Deployments, Services, Secrets and HorizontalPodAutoscalers in that namespace.`,
+      );
     case 404:
-      return new AccelError('NotFound', `Could not ${doing}: not found in ${where} (404: ${detail}). If the namespace is missing, create it (\`kubectl create namespace <name>\`) or pick another with --namespace.`);
+      return new AccelError(
+        'NotFound',
+        `Could not ${doing}: not found in ${where} (404: ${detail}). If the namespace is missing, create it (\`kubectl create namespace <name>\`) or pick another with --namespace.`,
+      );
     case 409:
-      return new AccelError('Busy', `Could not ${doing}: another client changed the same fields (409: ${detail}). Retry; if it persists, check who else manages these objects.`);
+      return new AccelError(
+        'Busy',
+        `Could not ${doing}: another client changed the same fields (409: ${detail}). Retry; if it persists, check who else manages these objects.`,
+      );
     case 422:
-      return new AccelError('InvalidArgument', `Could not ${doing}: the cluster refused the object (422: ${detail}). Check the options given; this cluster may be older than Kubernetes 1.24 (gRPC probes and autoscaling/v2 are required).`);
+      return new AccelError(
+        'InvalidArgument',
+        `Could not ${doing}: the cluster refused the object (422: ${detail}). Check the options given; this cluster may be older than Kubernetes 1.24 (gRPC probes and autoscaling/v2 are required).`,
+      );
   }
   return new AccelError('Internal', `Could not ${doing} in ${where}: ${detail}${status ? ` (HTTP ${status})` : ''}.`);
 }
@@ -103,7 +135,9 @@ function describe(o: KubeObject): string {
 export async function applyObjects(cluster: Cluster, objects: KubeObject[]): Promise<void> {
   const api = KubernetesObjectApi.makeApiClient(cluster.kc);
   for (const o of objects) {
-    await clusterCall(cluster, `apply ${describe(o)}`, () => api.patch(structuredClone(o), undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply));
+    await clusterCall(cluster, `apply ${describe(o)}`, () =>
+      api.patch(structuredClone(o), undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply),
+    );
   }
 }
 
@@ -138,13 +172,22 @@ export interface PodLog {
   log: string;
 }
 
-export async function podLogs(cluster: Cluster, namespace: string, labelSelector: string, tailLines = 200): Promise<PodLog[]> {
+export async function podLogs(
+  cluster: Cluster,
+  namespace: string,
+  labelSelector: string,
+  tailLines = 200,
+): Promise<PodLog[]> {
   const core = cluster.kc.makeApiClient(CoreV1Api);
-  const pods = await clusterCall(cluster, `list the pods of ${labelSelector}`, () => core.listNamespacedPod({ namespace, labelSelector }));
+  const pods = await clusterCall(cluster, `list the pods of ${labelSelector}`, () =>
+    core.listNamespacedPod({ namespace, labelSelector }),
+  );
   const out: PodLog[] = [];
   for (const p of pods.items) {
     const name = p.metadata?.name ?? '';
-    const log = await clusterCall(cluster, `read the log of pod ${name}`, () => core.readNamespacedPodLog({ name, namespace, container: 'model', tailLines }));
+    const log = await clusterCall(cluster, `read the log of pod ${name}`, () =>
+      core.readNamespacedPodLog({ name, namespace, container: 'model', tailLines }),
+    );
     out.push({ pod: name, phase: p.status?.phase, log });
   }
   return out;
@@ -160,5 +203,8 @@ export function listKubeContexts(kubeconfigPath?: string): string[] {
     return [];
   }
   const current = kc.getCurrentContext();
-  return kc.getContexts().map((c) => c.name).sort((a, b) => Number(b === current) - Number(a === current) || a.localeCompare(b));
+  return kc
+    .getContexts()
+    .map((c) => c.name)
+    .sort((a, b) => Number(b === current) - Number(a === current) || a.localeCompare(b));
 }

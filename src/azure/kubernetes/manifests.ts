@@ -15,7 +15,13 @@ export const MANAGED_BY = 'accelerated-models';
 
 export const AUTOSCALE_DEFAULTS = { min: 1, max: 10, targetUtilization: 70 } as const;
 export const RESOURCE_DEFAULTS = { cpuCores: 0.1, memoryGb: 0.5 } as const;
-export const LIVENESS_DEFAULTS = { periodSeconds: 10, initialDelaySeconds: 310, timeoutSeconds: 2, successThreshold: 1, failureThreshold: 3 } as const;
+export const LIVENESS_DEFAULTS = {
+  periodSeconds: 10,
+  initialDelaySeconds: 310,
+  timeoutSeconds: 2,
+  successThreshold: 1,
+  failureThreshold: 3,
+} as const;
 
 export interface Autoscale {
   min: number;
@@ -50,23 +56,38 @@ const DNS_LABEL = /^[a-z]([-a-z0-9]{0,48}[a-z0-9])?$/;
 
 export function validateKubernetesName(name: string): void {
   if (!DNS_LABEL.test(name)) {
-    throw new AccelError('InvalidArgument', `"${name}" cannot name a Kubernetes service: use 1-50 lowercase letters, digits and '-', starting with a letter and ending with a letter or digit (e.g. "mobilenet-svc").`);
+    throw new AccelError(
+      'InvalidArgument',
+      `"${name}" cannot name a Kubernetes service: use 1-50 lowercase letters, digits and '-', starting with a letter and ending with a letter or digit (e.g. "mobilenet-svc").`,
+    );
   }
 }
 
 export function validateNamespace(ns: string): void {
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(ns)) {
-    throw new AccelError('InvalidArgument', `"${ns}" is not a valid Kubernetes namespace: use lowercase letters, digits and '-' (e.g. "default" or "models").`);
+    throw new AccelError(
+      'InvalidArgument',
+      `"${ns}" is not a valid Kubernetes namespace: use lowercase letters, digits and '-' (e.g. "default" or "models").`,
+    );
   }
 }
 
-export function resolveScaling(opts: { replicas?: number; autoscale?: Partial<Autoscale> | boolean }): { replicas?: number; autoscale?: Autoscale } {
+export function resolveScaling(opts: { replicas?: number; autoscale?: Partial<Autoscale> | boolean }): {
+  replicas?: number;
+  autoscale?: Autoscale;
+} {
   if (opts.replicas !== undefined && opts.autoscale) {
-    throw new AccelError('InvalidArgument', 'Give either --replicas N (a fixed count) or --autoscale [--min N --max N --target-utilization P], not both.');
+    throw new AccelError(
+      'InvalidArgument',
+      'Give either --replicas N (a fixed count) or --autoscale [--min N --max N --target-utilization P], not both.',
+    );
   }
   if (opts.replicas !== undefined) {
     if (!Number.isInteger(opts.replicas) || opts.replicas < 1 || opts.replicas > 1000) {
-      throw new AccelError('InvalidArgument', `--replicas must be a whole number from 1 to 1000 (got ${opts.replicas}).`);
+      throw new AccelError(
+        'InvalidArgument',
+        `--replicas must be a whole number from 1 to 1000 (got ${opts.replicas}).`,
+      );
     }
     return { replicas: opts.replicas };
   }
@@ -76,10 +97,15 @@ export function resolveScaling(opts: { replicas?: number; autoscale?: Partial<Au
     max: given.max ?? AUTOSCALE_DEFAULTS.max,
     targetUtilization: given.targetUtilization ?? AUTOSCALE_DEFAULTS.targetUtilization,
   };
-  if (!Number.isInteger(a.min) || a.min < 1) throw new AccelError('InvalidArgument', `--min must be a whole number ≥ 1 (got ${a.min}).`);
-  if (!Number.isInteger(a.max) || a.max < a.min) throw new AccelError('InvalidArgument', `--max must be a whole number ≥ --min (${a.min}) (got ${a.max}).`);
+  if (!Number.isInteger(a.min) || a.min < 1)
+    throw new AccelError('InvalidArgument', `--min must be a whole number ≥ 1 (got ${a.min}).`);
+  if (!Number.isInteger(a.max) || a.max < a.min)
+    throw new AccelError('InvalidArgument', `--max must be a whole number ≥ --min (${a.min}) (got ${a.max}).`);
   if (!Number.isInteger(a.targetUtilization) || a.targetUtilization < 1 || a.targetUtilization > 100) {
-    throw new AccelError('InvalidArgument', `--target-utilization must be a percentage from 1 to 100 (got ${a.targetUtilization}).`);
+    throw new AccelError(
+      'InvalidArgument',
+      `--target-utilization must be a percentage from 1 to 100 (got ${a.targetUtilization}).`,
+    );
   }
   return { autoscale: a };
 }
@@ -118,11 +144,21 @@ export function buildManifests(spec: KubeServiceSpec): KubeObject[] {
   const meta = (n: string) => ({ name: n, namespace, labels: labels(name) });
   const objects: KubeObject[] = [];
 
-  const env: unknown[] = [{ name: 'ACCEL_SERVICE_NAME', value: name }, { name: 'ACCEL_REPLICAS', value: '1' }, { name: 'ACCEL_DEVICES', value: '1' }];
+  const env: unknown[] = [
+    { name: 'ACCEL_SERVICE_NAME', value: name },
+    { name: 'ACCEL_REPLICAS', value: '1' },
+    { name: 'ACCEL_DEVICES', value: '1' },
+  ];
   const volumes: unknown[] = [];
   const mounts: unknown[] = [];
   if (spec.auth.enabled) {
-    objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta(keysSecretName(name)), type: 'Opaque', data: { primaryKey: b64(spec.auth.primaryKey), secondaryKey: b64(spec.auth.secondaryKey) } });
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: meta(keysSecretName(name)),
+      type: 'Opaque',
+      data: { primaryKey: b64(spec.auth.primaryKey), secondaryKey: b64(spec.auth.secondaryKey) },
+    });
     env.push(
       { name: 'ACCEL_PRIMARY_KEY', valueFrom: { secretKeyRef: { name: keysSecretName(name), key: 'primaryKey' } } },
       { name: 'ACCEL_SECONDARY_KEY', valueFrom: { secretKeyRef: { name: keysSecretName(name), key: 'secondaryKey' } } },
@@ -131,10 +167,19 @@ export function buildManifests(spec: KubeServiceSpec): KubeObject[] {
     env.push({ name: 'ACCEL_AUTH', value: 'disabled' });
   }
   if (spec.tls) {
-    objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta(tlsSecretName(name)), type: 'kubernetes.io/tls', data: { 'tls.crt': b64(spec.tls.certPem), 'tls.key': b64(spec.tls.keyPem) } });
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: meta(tlsSecretName(name)),
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': b64(spec.tls.certPem), 'tls.key': b64(spec.tls.keyPem) },
+    });
     volumes.push({ name: 'tls', secret: { secretName: tlsSecretName(name) } });
     mounts.push({ name: 'tls', mountPath: '/etc/accel/tls', readOnly: true });
-    env.push({ name: 'ACCEL_TLS_CERT_FILE', value: '/etc/accel/tls/tls.crt' }, { name: 'ACCEL_TLS_KEY_FILE', value: '/etc/accel/tls/tls.key' });
+    env.push(
+      { name: 'ACCEL_TLS_CERT_FILE', value: '/etc/accel/tls/tls.crt' },
+      { name: 'ACCEL_TLS_KEY_FILE', value: '/etc/accel/tls/tls.key' },
+    );
   }
   // The kubelet's gRPC probe (grpc.health.v1) speaks plain text only, so a TLS service is probed on the container's
   // plain-text health-only port (not exposed by the Service), asking for this service's status.
@@ -143,7 +188,9 @@ export function buildManifests(spec: KubeServiceSpec): KubeObject[] {
     env.push({ name: 'ACCEL_HEALTH_PORT', value: String(CONTAINER_HEALTH_PORT) });
     ports.push({ name: 'health', containerPort: CONTAINER_HEALTH_PORT, protocol: 'TCP' });
   }
-  const probe = spec.tls ? { grpc: { port: CONTAINER_HEALTH_PORT, service: name } } : { grpc: { port: CONTAINER_GRPC_PORT } };
+  const probe = spec.tls
+    ? { grpc: { port: CONTAINER_HEALTH_PORT, service: name } }
+    : { grpc: { port: CONTAINER_GRPC_PORT } };
   const cpu = spec.cpuCores ?? RESOURCE_DEFAULTS.cpuCores;
   const memoryGb = spec.memoryGb ?? RESOURCE_DEFAULTS.memoryGb;
 
@@ -164,7 +211,9 @@ export function buildManifests(spec: KubeServiceSpec): KubeObject[] {
               image: spec.image,
               ports,
               env,
-              resources: { requests: { cpu: `${Math.round(cpu * 1000)}m`, memory: `${Math.round(memoryGb * 1024)}Mi` } },
+              resources: {
+                requests: { cpu: `${Math.round(cpu * 1000)}m`, memory: `${Math.round(memoryGb * 1024)}Mi` },
+              },
               readinessProbe: { ...probe, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
               livenessProbe: { ...probe, ...LIVENESS_DEFAULTS },
               ...(mounts.length ? { volumeMounts: mounts } : {}),
@@ -183,7 +232,15 @@ export function buildManifests(spec: KubeServiceSpec): KubeObject[] {
     spec: {
       type: 'LoadBalancer',
       selector: labels(name),
-      ports: [{ name: spec.tls ? 'grpcs' : 'grpc', port: spec.tls ? 443 : 80, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'grpc' }],
+      ports: [
+        {
+          name: spec.tls ? 'grpcs' : 'grpc',
+          port: spec.tls ? 443 : 80,
+          targetPort: 'grpc',
+          protocol: 'TCP',
+          appProtocol: 'grpc',
+        },
+      ],
     },
   });
 
@@ -196,7 +253,15 @@ export function buildManifests(spec: KubeServiceSpec): KubeObject[] {
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
         minReplicas: spec.autoscale.min,
         maxReplicas: spec.autoscale.max,
-        metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: spec.autoscale.targetUtilization } } }],
+        metrics: [
+          {
+            type: 'Resource',
+            resource: {
+              name: 'cpu',
+              target: { type: 'Utilization', averageUtilization: spec.autoscale.targetUtilization },
+            },
+          },
+        ],
       },
     });
   }

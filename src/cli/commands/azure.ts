@@ -20,7 +20,8 @@ export async function cliArmContext(): Promise<ArmContext> {
 function wholeNumber(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new AccelError('InvalidArgument', `${flag} ${value} is not a whole number. Give e.g. ${flag} 2.`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new AccelError('InvalidArgument', `${flag} ${value} is not a whole number. Give e.g. ${flag} 2.`);
   return n;
 }
 
@@ -37,91 +38,130 @@ export function register(program: Command): void {
     .option('--registry <acr>', '[kubernetes] build the new --image in this Azure Container Registry')
     .option('--autoscale', '[kubernetes] switch to autoscaling (1-10 at 70 % CPU)');
 
-  const azure = nounCommand(program, 'azure', 'Azure: sign-in status, subscriptions, Azure ML workspaces, accelerator quota');
+  const azure = nounCommand(
+    program,
+    'azure',
+    'Azure: sign-in status, subscriptions, Azure ML workspaces, accelerator quota',
+  );
 
   azure
     .command('login-status')
     .description('Show which Azure account the CLI uses (environment, managed identity, Azure CLI, ...)')
-    .action(action(async (ctx) => {
-      const { loginStatus, requireSignedIn } = await azureLib();
-      const status = await loginStatus((await cliArmContext()).credential);
-      requireSignedIn(status);
-      if (ctx.json) printJson(status);
-      else printLine(`Signed in to Azure as ${status.account ?? 'an unnamed identity'} (tenant ${status.tenantId ?? 'unknown'}), token valid until ${status.expiresOn}.`);
-    }));
+    .action(
+      action(async (ctx) => {
+        const { loginStatus, requireSignedIn } = await azureLib();
+        const status = await loginStatus((await cliArmContext()).credential);
+        requireSignedIn(status);
+        if (ctx.json) printJson(status);
+        else
+          printLine(
+            `Signed in to Azure as ${status.account ?? 'an unnamed identity'} (tenant ${status.tenantId ?? 'unknown'}), token valid until ${status.expiresOn}.`,
+          );
+      }),
+    );
 
   azure
     .command('subscriptions')
     .description('List the subscriptions the signed-in account can use')
-    .action(action(async (ctx) => {
-      const { listSubscriptions } = await azureLib();
-      const subs = await listSubscriptions(await cliArmContext());
-      if (ctx.json) printJson(subs);
-      else printTable(subs, [
-        { header: 'NAME', value: (s) => s.name },
-        { header: 'SUBSCRIPTION ID', value: (s) => s.subscriptionId },
-        { header: 'STATE', value: (s) => s.state },
-        { header: 'TENANT', value: (s) => s.tenantId },
-      ], 'No subscriptions for this account. Create one at https://portal.azure.com, or sign in to another tenant (`az login --tenant <id>`).');
-    }));
+    .action(
+      action(async (ctx) => {
+        const { listSubscriptions } = await azureLib();
+        const subs = await listSubscriptions(await cliArmContext());
+        if (ctx.json) printJson(subs);
+        else
+          printTable(
+            subs,
+            [
+              { header: 'NAME', value: (s) => s.name },
+              { header: 'SUBSCRIPTION ID', value: (s) => s.subscriptionId },
+              { header: 'STATE', value: (s) => s.state },
+              { header: 'TENANT', value: (s) => s.tenantId },
+            ],
+            'No subscriptions for this account. Create one at https://portal.azure.com, or sign in to another tenant (`az login --tenant <id>`).',
+          );
+      }),
+    );
 
   azure
     .command('workspaces')
     .description('List Azure Machine Learning workspaces (name, region, resource group)')
     .option('--subscription <id|name>', 'only this subscription (default: every enabled one)')
-    .action(action(async (ctx, opts: { subscription?: string }) => {
-      const { listWorkspaces, requireSubscriptions, resolveSubscription } = await azureLib();
-      const arm = await cliArmContext();
-      const subs = opts.subscription ? [await resolveSubscription(arm, opts.subscription)] : await requireSubscriptions(arm);
-      const rows = [];
-      for (const sub of subs) rows.push(...(await listWorkspaces(arm, sub.subscriptionId)).map((w) => ({ ...w, subscription: sub.name })));
-      if (ctx.json) printJson(rows);
-      else printTable(rows, [
-        { header: 'WORKSPACE', value: (w) => w.name },
-        { header: 'REGION', value: (w) => w.location },
-        { header: 'RESOURCE GROUP', value: (w) => w.resourceGroup },
-        { header: 'SUBSCRIPTION', value: (w) => w.subscription },
-      ], 'No Azure Machine Learning workspaces. Create one with `az ml workspace create --name <name> --resource-group <rg>`.');
-    }));
+    .action(
+      action(async (ctx, opts: { subscription?: string }) => {
+        const { listWorkspaces, requireSubscriptions, resolveSubscription } = await azureLib();
+        const arm = await cliArmContext();
+        const subs = opts.subscription
+          ? [await resolveSubscription(arm, opts.subscription)]
+          : await requireSubscriptions(arm);
+        const rows = [];
+        for (const sub of subs)
+          rows.push(...(await listWorkspaces(arm, sub.subscriptionId)).map((w) => ({ ...w, subscription: sub.name })));
+        if (ctx.json) printJson(rows);
+        else
+          printTable(
+            rows,
+            [
+              { header: 'WORKSPACE', value: (w) => w.name },
+              { header: 'REGION', value: (w) => w.location },
+              { header: 'RESOURCE GROUP', value: (w) => w.resourceGroup },
+              { header: 'SUBSCRIPTION', value: (w) => w.subscription },
+            ],
+            'No Azure Machine Learning workspaces. Create one with `az ml workspace create --name <name> --resource-group <rg>`.',
+          );
+      }),
+    );
 
   azure
     .command('quota')
-    .description('Accelerator quota (FPGA PBS/NP, GPU NC/ND/NV families), the sizes a region offers, and whether a deployment fits')
+    .description(
+      'Accelerator quota (FPGA PBS/NP, GPU NC/ND/NV families), the sizes a region offers, and whether a deployment fits',
+    )
     .requiredOption('--location <region>', 'Azure region, e.g. eastus')
     .option('--size <vm size>', 'VM size to judge', 'Standard_PB6s')
     .option('--replicas <n>', 'replicas wanted (one VM each)', '1')
     .option('--subscription <id|name>', 'subscription (default: the only enabled one, or AZURE_SUBSCRIPTION_ID)')
-    .action(action(async (ctx, opts: { location: string; size: string; replicas: string; subscription?: string }) => {
-      const { acceleratorQuota, quotaVerdict, resolveSubscription } = await azureLib();
-      const arm = await cliArmContext();
-      const sub = await resolveSubscription(arm, opts.subscription);
-      const report = await acceleratorQuota(arm, sub.subscriptionId, opts.location);
-      const verdict = quotaVerdict(report, opts.size, wholeNumber(opts.replicas, '--replicas') || 1);
-      if (ctx.json) {
-        printJson({ ...report, verdict });
-        return;
-      }
-      printLine(`Accelerator quota in ${report.location} (subscription ${sub.name})`);
-      if (report.regionalVcpus) printLine(`Total regional vCPUs: ${report.regionalVcpus.used} used of ${report.regionalVcpus.limit}`);
-      printLine();
-      printTable(report.families, [
-        { header: 'KIND', value: (f) => f.kind },
-        { header: 'FAMILY', value: (f) => f.localName },
-        { header: 'USED', value: (f) => f.used },
-        { header: 'LIMIT', value: (f) => f.limit },
-        { header: 'AVAILABLE', value: (f) => f.available },
-      ], 'No accelerator VM families have quota entries in this region.');
-      printLine();
-      printTable(report.sizes, [
-        { header: 'SIZE', value: (s) => s.name },
-        { header: 'KIND', value: (s) => s.kind },
-        { header: 'VCPUS', value: (s) => s.vCPUs },
-        { header: 'ACCELERATORS', value: (s) => s.accelerators },
-        { header: 'AVAILABILITY', value: (s) => s.restriction ?? 'available' },
-      ], 'This region offers no accelerator VM sizes.');
-      printLine();
-      printLine(verdict.message);
-    }));
+    .action(
+      action(async (ctx, opts: { location: string; size: string; replicas: string; subscription?: string }) => {
+        const { acceleratorQuota, quotaVerdict, resolveSubscription } = await azureLib();
+        const arm = await cliArmContext();
+        const sub = await resolveSubscription(arm, opts.subscription);
+        const report = await acceleratorQuota(arm, sub.subscriptionId, opts.location);
+        const verdict = quotaVerdict(report, opts.size, wholeNumber(opts.replicas, '--replicas') || 1);
+        if (ctx.json) {
+          printJson({ ...report, verdict });
+          return;
+        }
+        printLine(`Accelerator quota in ${report.location} (subscription ${sub.name})`);
+        if (report.regionalVcpus)
+          printLine(`Total regional vCPUs: ${report.regionalVcpus.used} used of ${report.regionalVcpus.limit}`);
+        printLine();
+        printTable(
+          report.families,
+          [
+            { header: 'KIND', value: (f) => f.kind },
+            { header: 'FAMILY', value: (f) => f.localName },
+            { header: 'USED', value: (f) => f.used },
+            { header: 'LIMIT', value: (f) => f.limit },
+            { header: 'AVAILABLE', value: (f) => f.available },
+          ],
+          'No accelerator VM families have quota entries in this region.',
+        );
+        printLine();
+        printTable(
+          report.sizes,
+          [
+            { header: 'SIZE', value: (s) => s.name },
+            { header: 'KIND', value: (s) => s.kind },
+            { header: 'VCPUS', value: (s) => s.vCPUs },
+            { header: 'ACCELERATORS', value: (s) => s.accelerators },
+            { header: 'AVAILABILITY', value: (s) => s.restriction ?? 'available' },
+          ],
+          'This region offers no accelerator VM sizes.',
+        );
+        printLine();
+        printLine(verdict.message);
+      }),
+    );
 }
 
 // ---- accel service ... --target kubernetes -------------------------------------------------------------
@@ -151,15 +191,31 @@ export interface KubernetesDeployCliOptions {
 /** Adds the Kubernetes options to `accel service deploy`. */
 export function addKubernetesDeployOptions(deploy: Command): Command {
   return deploy
-    .addOption(new Option('--target <where>', 'where to run it: the local emulator, a local container engine (a built image), or a Kubernetes cluster such as AKS').choices(['local', 'container', 'kubernetes']).default('local'))
+    .addOption(
+      new Option(
+        '--target <where>',
+        'where to run it: the local emulator, a local container engine (a built image), or a Kubernetes cluster such as AKS',
+      )
+        .choices(['local', 'container', 'kubernetes'])
+        .default('local'),
+    )
     .option('--context <name>', '[kubernetes] kubeconfig context (default: the current one)')
     .option('--namespace <name>', '[kubernetes] namespace', 'default')
     .option('--kubeconfig <file>', '[kubernetes] kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
-    .option('--aks-cluster <name>', '[kubernetes] AKS cluster: fetch its user credentials through Azure (with --resource-group)')
+    .option(
+      '--aks-cluster <name>',
+      '[kubernetes] AKS cluster: fetch its user credentials through Azure (with --resource-group)',
+    )
     .option('--resource-group <rg>', '[kubernetes] resource group of --aks-cluster')
     .option('--subscription <id|name>', '[kubernetes] subscription of --aks-cluster and --registry')
-    .option('--registry <acr>', '[kubernetes] build the image in this Azure Container Registry with ACR Tasks (no local Docker)')
-    .option('--image-ref <ref>', '[kubernetes] run an image already pushed (e.g. myacr.azurecr.io/mobilenet:1) instead of building')
+    .option(
+      '--registry <acr>',
+      '[kubernetes] build the image in this Azure Container Registry with ACR Tasks (no local Docker)',
+    )
+    .option(
+      '--image-ref <ref>',
+      '[kubernetes] run an image already pushed (e.g. myacr.azurecr.io/mobilenet:1) instead of building',
+    )
     .option('--autoscale', '[kubernetes] autoscale (the default when --replicas is not given)')
     .option('--min <n>', '[kubernetes] autoscale minimum replicas (default 1)')
     .option('--max <n>', '[kubernetes] autoscale maximum replicas (default 10)')
@@ -174,39 +230,67 @@ function printKubeService(v: KubeServiceView): void {
   printLine(`${v.name}  ${v.state} on Kubernetes (${v.context}/${v.namespace})`);
   printLine(`  scoring URI  ${v.scoringUri ?? `pending: ${v.pending}`}`);
   printLine(`  image        ${v.imageId} as ${v.imageRef}`);
-  printLine(`  replicas     ${v.replicas.ready} ready of ${v.replicas.desired}${v.autoscale ? ` (autoscale ${v.autoscale.min}-${v.autoscale.max} at ${v.autoscale.targetUtilization}% CPU)` : ''}`);
+  printLine(
+    `  replicas     ${v.replicas.ready} ready of ${v.replicas.desired}${v.autoscale ? ` (autoscale ${v.autoscale.min}-${v.autoscale.max} at ${v.autoscale.targetUtilization}% CPU)` : ''}`,
+  );
   printLine(`  auth         ${v.authEnabled ? `on (keys: accel service keys ${v.name})` : 'off'}`);
   printLine(`  TLS          ${v.tls ? 'on (port 443)' : 'off (port 80)'}`);
 }
 
 /** `accel service deploy <name> --target kubernetes ...`. */
-export async function deployToKubernetes(ctx: CliContext, name: string, opts: KubernetesDeployCliOptions): Promise<void> {
+export async function deployToKubernetes(
+  ctx: CliContext,
+  name: string,
+  opts: KubernetesDeployCliOptions,
+): Promise<void> {
   const workspace = await ctx.workspace();
   const { deployKubernetesService, resolveSubscription } = await azureLib();
   const arm = await cliArmContext();
   // service.ts defaults --replicas to 1; on Kubernetes an unset count means autoscale, as on the original service.
-  const explicitReplicas = deployCommand?.getOptionValueSource('replicas') === 'cli' ? wholeNumber(opts.replicas, '--replicas') : undefined;
-  const autoscaleGiven = opts.autoscale || opts.min !== undefined || opts.max !== undefined || opts.targetUtilization !== undefined;
-  if (!!opts.aksCluster !== !!opts.resourceGroup) throw new AccelError('InvalidArgument', '--aks-cluster needs --resource-group (and the other way round).');
-  if (!!opts.sslCert !== !!opts.sslKey) throw new AccelError('InvalidArgument', 'TLS needs both --ssl-cert <file> and --ssl-key <file> (PEM).');
+  const explicitReplicas =
+    deployCommand?.getOptionValueSource('replicas') === 'cli' ? wholeNumber(opts.replicas, '--replicas') : undefined;
+  const autoscaleGiven =
+    opts.autoscale || opts.min !== undefined || opts.max !== undefined || opts.targetUtilization !== undefined;
+  if (!!opts.aksCluster !== !!opts.resourceGroup)
+    throw new AccelError('InvalidArgument', '--aks-cluster needs --resource-group (and the other way round).');
+  if (!!opts.sslCert !== !!opts.sslKey)
+    throw new AccelError('InvalidArgument', 'TLS needs both --ssl-cert <file> and --ssl-key <file> (PEM).');
   const needsSubscription = !!opts.aksCluster || (!!opts.registry && !opts.imageRef);
-  const subscriptionId = needsSubscription ? (await resolveSubscription(arm, opts.subscription)).subscriptionId : undefined;
+  const subscriptionId = needsSubscription
+    ? (await resolveSubscription(arm, opts.subscription)).subscriptionId
+    : undefined;
   if (!ctx.json) process.stderr.write(`Deploying ${name} from ${opts.image} to Kubernetes ...\n`);
-  const view = await deployKubernetesService(ctx.store, workspace, {
-    name,
-    image: opts.image,
-    imageRef: opts.imageRef,
-    registry: opts.registry,
-    context: opts.aksCluster ? undefined : opts.context,
-    namespace: opts.namespace,
-    aks: opts.aksCluster ? { subscriptionId: subscriptionId!, resourceGroup: opts.resourceGroup!, name: opts.aksCluster } : undefined,
-    subscriptionId,
-    replicas: explicitReplicas,
-    autoscale: autoscaleGiven ? { min: wholeNumber(opts.min, '--min'), max: wholeNumber(opts.max, '--max'), targetUtilization: wholeNumber(opts.targetUtilization, '--target-utilization') } : undefined,
-    authEnabled: opts.auth,
-    tls: opts.sslCert && opts.sslKey ? { certPem: fs.readFileSync(opts.sslCert, 'utf8'), keyPem: fs.readFileSync(opts.sslKey, 'utf8') } : undefined,
-    description: opts.description,
-  }, await kubeDeps(ctx, opts));
+  const view = await deployKubernetesService(
+    ctx.store,
+    workspace,
+    {
+      name,
+      image: opts.image,
+      imageRef: opts.imageRef,
+      registry: opts.registry,
+      context: opts.aksCluster ? undefined : opts.context,
+      namespace: opts.namespace,
+      aks: opts.aksCluster
+        ? { subscriptionId: subscriptionId!, resourceGroup: opts.resourceGroup!, name: opts.aksCluster }
+        : undefined,
+      subscriptionId,
+      replicas: explicitReplicas,
+      autoscale: autoscaleGiven
+        ? {
+            min: wholeNumber(opts.min, '--min'),
+            max: wholeNumber(opts.max, '--max'),
+            targetUtilization: wholeNumber(opts.targetUtilization, '--target-utilization'),
+          }
+        : undefined,
+      authEnabled: opts.auth,
+      tls:
+        opts.sslCert && opts.sslKey
+          ? { certPem: fs.readFileSync(opts.sslCert, 'utf8'), keyPem: fs.readFileSync(opts.sslKey, 'utf8') }
+          : undefined,
+      description: opts.description,
+    },
+    await kubeDeps(ctx, opts),
+  );
   if (ctx.json) printJson(view);
   else {
     printKubeService(view);
@@ -224,7 +308,16 @@ export type KubernetesVerb =
   | { verb: 'show' }
   | { verb: 'keys' }
   | { verb: 'regen-key'; which: 'primary' | 'secondary' }
-  | { verb: 'update'; image?: string; imageRef?: string; registry?: string; replicas?: number; autoscale?: boolean; auth?: boolean; description?: string }
+  | {
+      verb: 'update';
+      image?: string;
+      imageRef?: string;
+      registry?: string;
+      replicas?: number;
+      autoscale?: boolean;
+      auth?: boolean;
+      description?: string;
+    }
   | { verb: 'logs'; tail?: number }
   | { verb: 'delete' };
 
@@ -233,7 +326,12 @@ export async function runKubernetesVerb(ctx: CliContext, name: string, request: 
   const workspace = await ctx.workspace();
   const deps = await kubeDeps(ctx);
   const {
-    deleteKubernetesService, kubernetesServiceKeys, kubernetesServiceLogs, regenerateKubernetesKey, showKubernetesService, updateKubernetesService,
+    deleteKubernetesService,
+    kubernetesServiceKeys,
+    kubernetesServiceLogs,
+    regenerateKubernetesKey,
+    showKubernetesService,
+    updateKubernetesService,
   } = await azureLib();
   switch (request.verb) {
     case 'show': {
@@ -251,14 +349,28 @@ export async function runKubernetesVerb(ctx: CliContext, name: string, request: 
     case 'regen-key': {
       const keys = await regenerateKubernetesKey(ctx.store, workspace, name, request.which, deps);
       if (ctx.json) printJson(keys);
-      else printLine(`Regenerated the ${request.which} key of ${name}; the pods roll over to it one at a time. New ${request.which} key: ${request.which === 'primary' ? keys.primaryKey : keys.secondaryKey}`);
+      else
+        printLine(
+          `Regenerated the ${request.which} key of ${name}; the pods roll over to it one at a time. New ${request.which} key: ${request.which === 'primary' ? keys.primaryKey : keys.secondaryKey}`,
+        );
       return;
     }
     case 'update': {
-      const view = await updateKubernetesService(ctx.store, workspace, name, {
-        image: request.image, imageRef: request.imageRef, registry: request.registry, replicas: request.replicas,
-        autoscale: request.autoscale, authEnabled: request.auth, description: request.description,
-      }, deps);
+      const view = await updateKubernetesService(
+        ctx.store,
+        workspace,
+        name,
+        {
+          image: request.image,
+          imageRef: request.imageRef,
+          registry: request.registry,
+          replicas: request.replicas,
+          autoscale: request.autoscale,
+          authEnabled: request.auth,
+          description: request.description,
+        },
+        deps,
+      );
       if (ctx.json) printJson(view);
       else printKubeService(view);
       return;
@@ -280,6 +392,8 @@ export async function runKubernetesVerb(ctx: CliContext, name: string, request: 
 
 /** Where a Kubernetes service is scored: the load balancer's address, the primary key from the store. */
 export async function kubernetesScoringTarget(ctx: CliContext, name: string): Promise<RemoteTarget> {
-  const t = await (await azureLib()).kubernetesScoringTarget(ctx.store, await ctx.workspace(), name, await kubeDeps(ctx));
+  const t = await (
+    await azureLib()
+  ).kubernetesScoringTarget(ctx.store, await ctx.workspace(), name, await kubeDeps(ctx));
   return { address: t.address, port: t.port, useSsl: t.useSsl, key: t.accessToken, serviceName: t.serviceName };
 }

@@ -39,11 +39,24 @@ export function printModel(model: Model): void {
     ['preset', model.preprocessing ? describePreset(model.preprocessing) : model.preset],
     ['labels', labelSetText(model.labels)],
     ['parent', model.parentId],
-    ['tags', Object.entries(model.tags).map(([k, v]) => (v === '' ? k : `${k}=${v}`)).join(' ')],
-    ['properties', Object.entries(model.properties).map(([k, v]) => `${k}=${v}`).join(' ')],
+    [
+      'tags',
+      Object.entries(model.tags)
+        .map(([k, v]) => (v === '' ? k : `${k}=${v}`))
+        .join(' '),
+    ],
+    [
+      'properties',
+      Object.entries(model.properties)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+    ],
   ];
   for (const [k, v] of rows) if (v !== undefined && v !== '') printLine(`${`${k}:`.padEnd(13)}${v}`);
-  for (const [title, list] of [['inputs', model.inputs], ['outputs', model.outputs]] as const) {
+  for (const [title, list] of [
+    ['inputs', model.inputs],
+    ['outputs', model.outputs],
+  ] as const) {
     printLine(`${title}:`);
     for (const t of list) printLine(`  ${t.name}  ${t.dtype}  ${shape(t.shape)}`);
   }
@@ -64,20 +77,37 @@ export function register(program: Command): void {
 
   model
     .command('register [path]')
-    .description('register a model file (.onnx or TensorFlow frozen .pb) or a folder holding exactly one; each registration of a name adds a version')
+    .description(
+      'register a model file (.onnx or TensorFlow frozen .pb) or a folder holding exactly one; each registration of a name adds a version',
+    )
     .option('-n, --name <name>', 'model name (lowercase letters, digits, ".", "-", "_")')
     .option('-t, --tag <key[=value]>', 'a tag (repeatable)', collect)
     .option('-p, --property <key=value>', 'a property (repeatable)', collect)
     .option('-d, --description <text>', 'a description')
     .option('--framework <framework>', 'onnx or tensorflow (default: detected; must match the file)')
-    .option('--preset <preset>', `preprocessing preset: ${PRESET_NAMES.join(', ')} (default: inferred from the input shape)`)
+    .option(
+      '--preset <preset>',
+      `preprocessing preset: ${PRESET_NAMES.join(', ')} (default: inferred from the input shape)`,
+    )
     .option('--labels <set>', `label set: ${LABEL_SETS.join(', ')} (default: inferred from the output width)`)
-    .option('--sample', `register the sample model (${SAMPLE_MODEL.fileName}, ONNX Model Zoo), downloaded with checksum verification or taken from ACCEL_MIRROR; the name defaults to "mobilenet"`)
+    .option(
+      '--sample',
+      `register the sample model (${SAMPLE_MODEL.fileName}, ONNX Model Zoo), downloaded with checksum verification or taken from ACCEL_MIRROR; the name defaults to "mobilenet"`,
+    )
     .action(
       action(async (ctx, modelPath: string | undefined, opts: RegisterOptions) => {
-        if (opts.sample && modelPath) throw new AccelError('InvalidArgument', 'Pass either a model path or --sample, not both.');
-        if (!opts.sample && !modelPath) throw new AccelError('InvalidArgument', 'Pass the model file or folder to register (e.g. `accel model register ./model.onnx --name mymodel`), or --sample for the sample model.');
-        if (!opts.name && !opts.sample) throw new AccelError('InvalidArgument', 'Give the model a name with --name NAME (lowercase letters, digits, ".", "-", "_").');
+        if (opts.sample && modelPath)
+          throw new AccelError('InvalidArgument', 'Pass either a model path or --sample, not both.');
+        if (!opts.sample && !modelPath)
+          throw new AccelError(
+            'InvalidArgument',
+            'Pass the model file or folder to register (e.g. `accel model register ./model.onnx --name mymodel`), or --sample for the sample model.',
+          );
+        if (!opts.name && !opts.sample)
+          throw new AccelError(
+            'InvalidArgument',
+            'Give the model a name with --name NAME (lowercase letters, digits, ".", "-", "_").',
+          );
         const workspace = await ctx.workspace();
         const tags = parseKeyValues(opts.tag);
         const properties = parseKeyValues(opts.property, 'property');
@@ -112,9 +142,18 @@ export function register(program: Command): void {
     .action(
       action(async (ctx, opts: { name?: string; tag?: string[]; property?: string[]; latest?: boolean }) => {
         const workspace = await ctx.workspace();
-        const models = await listModels(ctx.store, workspace, { name: opts.name, tags: opts.tag, properties: opts.property, latest: opts.latest });
+        const models = await listModels(ctx.store, workspace, {
+          name: opts.name,
+          tags: opts.tag,
+          properties: opts.property,
+          latest: opts.latest,
+        });
         if (ctx.json) return printJson(models);
-        printTable(models, MODEL_COLUMNS, `No models${opts.name || opts.tag || opts.property ? ' match' : ''} in workspace ${workspace}. Register one with \`accel model register <path> --name NAME\`.`);
+        printTable(
+          models,
+          MODEL_COLUMNS,
+          `No models${opts.name || opts.tag || opts.property ? ' match' : ''} in workspace ${workspace}. Register one with \`accel model register <path> --name NAME\`.`,
+        );
       }),
     );
 
@@ -134,28 +173,38 @@ export function register(program: Command): void {
 
   model
     .command('update <model>')
-    .description('change the tags, properties or description of a model version (<name> for the latest, or <name>:<version>)')
+    .description(
+      'change the tags, properties or description of a model version (<name> for the latest, or <name>:<version>)',
+    )
     .option('--add-tag <key[=value]>', 'add or change a tag (repeatable)', collect)
     .option('--remove-tag <key>', 'remove a tag (repeatable)', collect)
     .option('--add-property <key=value>', 'add a property; properties cannot change once set (repeatable)', collect)
     .option('-d, --description <text>', 'replace the description ("" removes it)')
     .action(
-      action(async (ctx, ref: string, opts: { addTag?: string[]; removeTag?: string[]; addProperty?: string[]; description?: string }) => {
-        const updated = await updateModel(ctx.store, await ctx.workspace(), ref, {
-          addTags: parseKeyValues(opts.addTag),
-          removeTags: opts.removeTag,
-          addProperties: parseKeyValues(opts.addProperty, 'property'),
-          description: opts.description,
-        });
-        if (ctx.json) return printJson(updated);
-        printLine(`Updated model ${updated.id}.`);
-        printModel(updated);
-      }),
+      action(
+        async (
+          ctx,
+          ref: string,
+          opts: { addTag?: string[]; removeTag?: string[]; addProperty?: string[]; description?: string },
+        ) => {
+          const updated = await updateModel(ctx.store, await ctx.workspace(), ref, {
+            addTags: parseKeyValues(opts.addTag),
+            removeTags: opts.removeTag,
+            addProperties: parseKeyValues(opts.addProperty, 'property'),
+            description: opts.description,
+          });
+          if (ctx.json) return printJson(updated);
+          printLine(`Updated model ${updated.id}.`);
+          printModel(updated);
+        },
+      ),
     );
 
   model
     .command('delete <model>')
-    .description('delete a model version <name>:<version>; refused while converted models or images use it (delete service → image → converted model → model)')
+    .description(
+      'delete a model version <name>:<version>; refused while converted models or images use it (delete service → image → converted model → model)',
+    )
     .action(
       action(async (ctx, ref: string) => {
         const workspace = await ctx.workspace();

@@ -28,10 +28,26 @@ export function register(program: Command): void {
         const list = await listWorkspaces(ctx.store);
         // A damaged workspace is listed (and explained on stderr), never hidden and never rewritten.
         const damaged = await ctx.store.listDamagedWorkspaces();
-        if (ctx.json) return printJson([...list, ...damaged.map((d) => ({ name: d.name, damaged: true, code: d.code, error: d.message, file: d.file }))]);
+        if (ctx.json)
+          return printJson([
+            ...list,
+            ...damaged.map((d) => ({ name: d.name, damaged: true, code: d.code, error: d.message, file: d.file })),
+          ]);
         const rows = [
-          ...list.map((w) => ({ mark: w.active ? '*' : '', name: w.name, state: 'ok', created: w.createdTime, description: w.description })),
-          ...damaged.map((d) => ({ mark: '!', name: d.name, state: d.code === 'SchemaTooNew' ? 'NEWER SCHEMA' : 'DAMAGED', created: undefined, description: undefined })),
+          ...list.map((w) => ({
+            mark: w.active ? '*' : '',
+            name: w.name,
+            state: 'ok',
+            created: w.createdTime,
+            description: w.description,
+          })),
+          ...damaged.map((d) => ({
+            mark: '!',
+            name: d.name,
+            state: d.code === 'SchemaTooNew' ? 'NEWER SCHEMA' : 'DAMAGED',
+            created: undefined,
+            description: undefined,
+          })),
         ].sort((a, b) => a.name.localeCompare(b.name));
         printTable(
           rows,
@@ -45,7 +61,9 @@ export function register(program: Command): void {
           `No workspaces in ${ctx.store.home}. Create one with \`accel workspace create NAME\`.`,
         );
         for (const d of damaged) {
-          process.stderr.write(`warning: workspace ${d.name} cannot be read and is skipped (the others work; it is left unchanged): ${d.message}\n`);
+          process.stderr.write(
+            `warning: workspace ${d.name} cannot be read and is skipped (the others work; it is left unchanged): ${d.message}\n`,
+          );
         }
       }),
     );
@@ -61,7 +79,9 @@ export function register(program: Command): void {
     );
 
   ws.command('delete <name>')
-    .description('delete a workspace; refused while it has services, and needs --force while it holds models, images or computes')
+    .description(
+      'delete a workspace; refused while it has services, and needs --force while it holds models, images or computes',
+    )
     .option('--force', 'also delete the models, images and computes it holds')
     .action(
       action(async (ctx, name: string, opts: { force?: boolean }) => {

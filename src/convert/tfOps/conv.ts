@@ -13,12 +13,23 @@ export interface Window {
 }
 
 /** TF output size and padding along one spatial axis (SAME pads the extra pixel at the end, as ONNX SAME_UPPER). */
-export function window(size: number, k: number, stride: number, dilation: number, padding: string, explicit?: [number, number]): Window {
+export function window(
+  size: number,
+  k: number,
+  stride: number,
+  dilation: number,
+  padding: string,
+  explicit?: [number, number],
+): Window {
   const span = (k - 1) * dilation + 1;
   if (size < 0) return { out: -1, before: 0, after: 0 };
   if (padding === 'VALID') return { out: Math.ceil((size - span + 1) / stride), before: 0, after: 0 };
   if (padding === 'EXPLICIT' && explicit) {
-    return { out: Math.floor((size + explicit[0] + explicit[1] - span) / stride) + 1, before: explicit[0], after: explicit[1] };
+    return {
+      out: Math.floor((size + explicit[0] + explicit[1] - span) / stride) + 1,
+      before: explicit[0],
+      after: explicit[1],
+    };
   }
   const out = Math.ceil(size / stride);
   const total = Math.max((out - 1) * stride + span - size, 0);
@@ -27,15 +38,22 @@ export function window(size: number, k: number, stride: number, dilation: number
 
 export function requireNhwc(node: TfNode): void {
   const fmt = attrs.string(node, 'data_format', 'NHWC');
-  if (fmt !== 'NHWC') throw unsupported(node, `data_format ${fmt} is not supported (only NHWC, the TF default for CPU-exported graphs)`);
+  if (fmt !== 'NHWC')
+    throw unsupported(node, `data_format ${fmt} is not supported (only NHWC, the TF default for CPU-exported graphs)`);
 }
 
-export function spatialAttrs(node: TfNode, x: Value, kh: number, kw: number): { h: Window; w: Window; a: Record<string, ReturnType<typeof attr.ints>> ; autoPad: boolean } {
+export function spatialAttrs(
+  node: TfNode,
+  x: Value,
+  kh: number,
+  kw: number,
+): { h: Window; w: Window; a: Record<string, ReturnType<typeof attr.ints>>; autoPad: boolean } {
   const strides = attrs.ints(node, 'strides', [1, 1, 1, 1]);
   const dil = attrs.ints(node, 'dilations', [1, 1, 1, 1]);
   const padding = attrs.string(node, 'padding', 'VALID');
   const ex = padding === 'EXPLICIT' ? attrs.ints(node, 'explicit_paddings') : undefined;
-  if (!x.shape || x.shape.length !== 4) throw unsupported(node, `its input must be a rank-4 NHWC tensor (shape ${x.shape ? `[${x.shape}]` : 'unknown'})`);
+  if (!x.shape || x.shape.length !== 4)
+    throw unsupported(node, `its input must be a rank-4 NHWC tensor (shape ${x.shape ? `[${x.shape}]` : 'unknown'})`);
   const h = window(x.shape[1], kh, strides[1], dil[1], padding, ex && [ex[2], ex[3]]);
   const w = window(x.shape[2], kw, strides[2], dil[2], padding, ex && [ex[4], ex[5]]);
   const autoPad = padding === 'SAME' && (x.shape[1] < 0 || x.shape[2] < 0);
@@ -67,7 +85,8 @@ function convolution(cx: TfConverter, node: TfNode, depthwise: boolean): void {
   } else {
     weight = transposeConst(filter, [3, 2, 0, 1]);
     group = channels > 0 && channels !== cin ? channels / cin : 1;
-    if (!Number.isInteger(group)) throw unsupported(node, `its input has ${channels} channels but the filter expects ${cin}`);
+    if (!Number.isInteger(group))
+      throw unsupported(node, `its input has ${channels} channels but the filter expects ${cin}`);
     cout = m;
   }
   const bias = makeConst('float32', [cout], new Array(cout).fill(0));
@@ -87,12 +106,19 @@ function convolution(cx: TfConverter, node: TfNode, depthwise: boolean): void {
  * Folds y = x*scale + shift (per output channel) into the convolution that produced x, when nothing else
  * reads x. Returns false when it cannot, and the caller emits the op.
  */
-export function foldIntoConv(cx: TfConverter, node: TfNode, x: Value, scale: ArrayLike<number> | null, shift: ArrayLike<number> | null): boolean {
+export function foldIntoConv(
+  cx: TfConverter,
+  node: TfNode,
+  x: Value,
+  scale: ArrayLike<number> | null,
+  shift: ArrayLike<number> | null,
+): boolean {
   const xTensor = dataInputs(node)[0];
   const conv = cx.convs.get(x.name);
   if (!conv || cx.consumerCount(xTensor) !== 1 || cx.isRequestedOutput(xTensor)) return false;
   const cout = conv.bias.dims[0];
-  if ((scale && scale.length !== cout && scale.length !== 1) || (shift && shift.length !== cout && shift.length !== 1)) return false;
+  if ((scale && scale.length !== cout && scale.length !== 1) || (shift && shift.length !== cout && shift.length !== 1))
+    return false;
   const per = conv.weight.data.length / cout;
   const wData = Float32Array.from(conv.weight.data);
   const bData = Float32Array.from(conv.bias.data);
@@ -121,7 +147,11 @@ function fusedBatchNorm(cx: TfConverter, node: TfNode): void {
   const mean = cx.constInput(node, 3, 'mean');
   const variance = cx.constInput(node, 4, 'variance');
   if (attrs.bool(node, 'is_training', false) || mean.data.length === 0) {
-    throw unsupported(node, 'it is in training mode (is_training=true, batch statistics)', 'Export the graph for inference (is_training=False) and freeze it again.');
+    throw unsupported(
+      node,
+      'it is in training mode (is_training=true, batch statistics)',
+      'Export the graph for inference (is_training=False) and freeze it again.',
+    );
   }
   const eps = attrs.float(node, 'epsilon', 1e-3);
   const c = gamma.data.length;
@@ -135,9 +165,20 @@ function fusedBatchNorm(cx: TfConverter, node: TfNode): void {
   const rank4 = x.shape?.length === 4;
   const out = cx.out(node);
   const init = (n: string, t: ConstTensor) => cx.initializer(`${node.name}/${n}`, t);
-  cx.emit('BatchNormalization', [cx.use(x, rank4 ? 'nchw' : 'plain'), init('scale', gamma), init('offset', beta), init('mean', mean), init('variance', variance)], [out], {
-    epsilon: attr.float(eps),
-  });
+  cx.emit(
+    'BatchNormalization',
+    [
+      cx.use(x, rank4 ? 'nchw' : 'plain'),
+      init('scale', gamma),
+      init('offset', beta),
+      init('mean', mean),
+      init('variance', variance),
+    ],
+    [out],
+    {
+      epsilon: attr.float(eps),
+    },
+  );
   cx.define(out, { name: out, dtype: 'float32', shape: x.shape, layout: rank4 ? 'nchw' : 'plain' });
 }
 

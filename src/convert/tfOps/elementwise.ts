@@ -7,7 +7,14 @@ import type { Layout, TfConverter, Value } from '../tfToOnnx';
 import { foldIntoConv } from './conv';
 
 const ONNX_BINARY: Record<string, string> = {
-  Add: 'Add', AddV2: 'Add', BiasAdd: 'Add', Sub: 'Sub', Mul: 'Mul', RealDiv: 'Div', Maximum: 'Max', Minimum: 'Min',
+  Add: 'Add',
+  AddV2: 'Add',
+  BiasAdd: 'Add',
+  Sub: 'Sub',
+  Mul: 'Mul',
+  RealDiv: 'Div',
+  Maximum: 'Max',
+  Minimum: 'Min',
 };
 
 /** A constant broadcast against an NHWC tensor, rewritten to broadcast against the same tensor in NCHW. */
@@ -28,13 +35,28 @@ function binary(cx: TfConverter, node: TfNode): void {
   // x + per-channel bias, x * per-channel scale right after a convolution: fold into it.
   const vec = b.konst && !a.konst ? b.konst : undefined;
   if (vec && vec.dims.length <= 1 && a.layout === 'nchw') {
-    if ((node.op === 'BiasAdd' || node.op === 'Add' || node.op === 'AddV2') && foldIntoConv(cx, node, a, null, vec.data)) return;
+    if (
+      (node.op === 'BiasAdd' || node.op === 'Add' || node.op === 'AddV2') &&
+      foldIntoConv(cx, node, a, null, vec.data)
+    )
+      return;
     if (node.op === 'Mul' && foldIntoConv(cx, node, a, vec.data, null)) return;
-    if (node.op === 'Sub' && foldIntoConv(cx, node, a, null, Array.from(vec.data, (v) => -v))) return;
+    if (
+      node.op === 'Sub' &&
+      foldIntoConv(
+        cx,
+        node,
+        a,
+        null,
+        Array.from(vec.data, (v) => -v),
+      )
+    )
+      return;
   }
   const shape = a.shape && b.shape ? broadcastDims(a.shape, b.shape) : null;
   const dynamic = [a, b].filter((v) => !v.konst);
-  const wantNchw = shape?.length === 4 && dynamic.some((v) => v.layout === 'nchw') && dynamic.every((v) => v.shape?.length === 4);
+  const wantNchw =
+    shape?.length === 4 && dynamic.some((v) => v.layout === 'nchw') && dynamic.every((v) => v.shape?.length === 4);
   const layout: Layout = wantNchw ? 'nchw' : 'plain';
   const operand = (v: Value): string => {
     if (!v.konst) return cx.use(v, layout);
@@ -71,7 +93,10 @@ const scalar = (v: number) => makeConst('float32', [], [v]);
 export const ELEMENTWISE_HANDLERS: Record<string, (cx: TfConverter, node: TfNode) => void> = {
   ...Object.fromEntries(Object.keys(ONNX_BINARY).map((op) => [op, binary])),
   Relu: unary('Relu'),
-  Relu6: unary('Clip', (cx, node) => [cx.initializer(`${node.name}/min`, scalar(0)), cx.initializer(`${node.name}/max`, scalar(6))]),
+  Relu6: unary('Clip', (cx, node) => [
+    cx.initializer(`${node.name}/min`, scalar(0)),
+    cx.initializer(`${node.name}/max`, scalar(6)),
+  ]),
   Sigmoid: unary('Sigmoid'),
   Tanh: unary('Tanh'),
   Identity: alias,

@@ -31,7 +31,9 @@ function mean(cx: TfConverter, node: TfNode): void {
   if (!x.shape) throw unsupported(node, 'its input has an unknown rank');
   const rank = x.shape.length;
   const axes = [...new Set(Array.from(axesConst.data, (a) => (a < 0 ? a + rank : a)))].sort();
-  const outShape = keep ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+  const outShape = keep
+    ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+    : x.shape.filter((_, i) => !axes.includes(i));
   let layout = x.layout;
   let physAxes = axes;
   if (x.layout === 'nchw') {

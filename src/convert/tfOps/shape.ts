@@ -17,11 +17,15 @@ function dtypeAttr(node: TfNode, key: string, fallback: ConstDType): ConstDType 
   return d;
 }
 
-function constOnly(name: string, f: (cx: TfConverter, node: TfNode, inputs: ConstTensor[]) => ConstTensor | ConstTensor[]) {
+function constOnly(
+  name: string,
+  f: (cx: TfConverter, node: TfNode, inputs: ConstTensor[]) => ConstTensor | ConstTensor[],
+) {
   return (cx: TfConverter, node: TfNode): void => {
     const vals = cx.inputValues(node);
     const inputs = vals.map((v, i) => {
-      if (!v.konst) throw unsupported(node, `${name} is supported on constants only, and input ${i} is computed at run time`);
+      if (!v.konst)
+        throw unsupported(node, `${name} is supported on constants only, and input ${i} is computed at run time`);
       return v.konst;
     });
     const r = f(cx, node, inputs);
@@ -86,7 +90,8 @@ function expandDims(cx: TfConverter, node: TfNode): void {
 function shapeOf(cx: TfConverter, node: TfNode): void {
   const [x] = cx.inputValues(node);
   if (!x.shape) throw unsupported(node, 'the shape of its input is unknown');
-  if (x.shape.filter((d) => d < 0).length > 1) throw unsupported(node, `the shape of its input [${x.shape}] has more than one dynamic dimension`);
+  if (x.shape.filter((d) => d < 0).length > 1)
+    throw unsupported(node, `the shape of its input [${x.shape}] has more than one dynamic dimension`);
   cx.defineConst(cx.out(node), makeConst(dtypeAttr(node, 'out_type', 'int32'), [x.shape.length], x.shape));
   cx.foldedNodes++;
 }
@@ -99,14 +104,28 @@ function concat(cx: TfConverter, node: TfNode): void {
   const rank = vals[0].shape?.length ?? 0;
   const axis = axisV.konst.data[0] < 0 ? axisV.konst.data[0] + rank : axisV.konst.data[0];
   if (vals.every((v) => v.konst)) {
-    cx.defineConst(out, fold.concat(vals.map((v) => v.konst!), axis));
+    cx.defineConst(
+      out,
+      fold.concat(
+        vals.map((v) => v.konst!),
+        axis,
+      ),
+    );
     cx.foldedNodes++;
     return;
   }
   const nchw = rank === 4 && vals.some((v) => v.layout === 'nchw');
-  const inputs = vals.map((v) => (v.konst ? cx.initializer(`${node.name}/part`, nchw ? transposeConst(v.konst, [0, 3, 1, 2]) : v.konst) : cx.use(v, nchw ? 'nchw' : 'plain')));
+  const inputs = vals.map((v) =>
+    v.konst
+      ? cx.initializer(`${node.name}/part`, nchw ? transposeConst(v.konst, [0, 3, 1, 2]) : v.konst)
+      : cx.use(v, nchw ? 'nchw' : 'plain'),
+  );
   cx.emit('Concat', inputs, [out], { axis: attr.int(nchw ? NHWC_TO_NCHW_AXIS[axis] : axis) });
-  const shape = vals.every((v) => v.shape) ? vals[0].shape!.map((d, i) => (i === axis ? (vals.some((v) => v.shape![i] < 0) ? -1 : vals.reduce((s, v) => s + v.shape![i], 0)) : d)) : null;
+  const shape = vals.every((v) => v.shape)
+    ? vals[0].shape!.map((d, i) =>
+        i === axis ? (vals.some((v) => v.shape![i] < 0) ? -1 : vals.reduce((s, v) => s + v.shape![i], 0)) : d,
+      )
+    : null;
   cx.define(out, { name: out, dtype: vals[0].dtype, shape, layout: nchw ? 'nchw' : 'plain' });
 }
 
@@ -133,7 +152,8 @@ function matmul(cx: TfConverter, node: TfNode): void {
   const out = cx.out(node);
   if (attrs.bool(node, 'transpose_a', false)) throw unsupported(node, 'transpose_a=true is not supported');
   const tb = attrs.bool(node, 'transpose_b', false);
-  if (a.shape?.length !== 2) throw unsupported(node, `its first input must be 2-D (shape ${a.shape ? `[${a.shape}]` : 'unknown'})`);
+  if (a.shape?.length !== 2)
+    throw unsupported(node, `its first input must be 2-D (shape ${a.shape ? `[${a.shape}]` : 'unknown'})`);
   let bName: string;
   let n: number;
   if (b.konst) {
@@ -188,12 +208,16 @@ export const SHAPE_HANDLERS: Record<string, (cx: TfConverter, node: TfNode) => v
   PadV2: pad,
   MatMul: matmul,
   Cast: cast,
-  StridedSlice: constOnly('StridedSlice', (_cx, node, [t, b, e, s]) => fold.stridedSlice(t, arr(b), arr(e), arr(s), masks(node))),
+  StridedSlice: constOnly('StridedSlice', (_cx, node, [t, b, e, s]) =>
+    fold.stridedSlice(t, arr(b), arr(e), arr(s), masks(node)),
+  ),
   Slice: constOnly('Slice', (_cx, _node, [t, b, s]) => fold.slice(t, arr(b), arr(s))),
   Pack: constOnly('Pack', (_cx, node, ts) => fold.pack(ts, attrs.int(node, 'axis', 0))),
   Unpack: constOnly('Unpack', (_cx, node, [t]) => fold.unpack(t, attrs.int(node, 'axis', 0))),
   Fill: constOnly('Fill', (_cx, _node, [dims, v]) => fold.fill(arr(dims), v.data[0], v.dtype)),
   Range: constOnly('Range', (_cx, _node, [s, l, d]) => fold.range(s.data[0], l.data[0], d.data[0], s.dtype)),
-  Prod: constOnly('Prod', (_cx, node, [t, ax]) => fold.reduce(t, arr(ax), attrs.bool(node, 'keep_dims', false), 'prod')),
+  Prod: constOnly('Prod', (_cx, node, [t, ax]) =>
+    fold.reduce(t, arr(ax), attrs.bool(node, 'keep_dims', false), 'prod'),
+  ),
   Transpose: constOnly('Transpose', (_cx, _node, [t, p]) => transposeConst(t, arr(p))),
 };

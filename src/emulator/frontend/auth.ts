@@ -33,7 +33,11 @@ export function keyMatches(key: string, keyHashes: readonly string[]): boolean {
 }
 
 /** `header(name)` returns the first value of a request header/metadata key (lower-case names), if any. */
-export function authorize(header: (name: string) => string | undefined, auth: EndpointAuth, serviceName: string): AuthFailure | undefined {
+export function authorize(
+  header: (name: string) => string | undefined,
+  auth: EndpointAuth,
+  serviceName: string,
+): AuthFailure | undefined {
   const route = header(ROUTE_HEADER);
   if (route !== undefined && route !== `/api/v1/service/${serviceName}` && route !== serviceName) {
     return {

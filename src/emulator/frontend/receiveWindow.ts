@@ -19,10 +19,17 @@ interface ServerInternals {
 }
 
 /** bindAsync with the larger window: advertised per stream in every session's SETTINGS, and per connection. */
-export function bindWithReceiveWindow(server: grpc.Server, address: string, creds: grpc.ServerCredentials, bytes = RECEIVE_WINDOW_BYTES): Promise<number> {
+export function bindWithReceiveWindow(
+  server: grpc.Server,
+  address: string,
+  creds: grpc.ServerCredentials,
+  bytes = RECEIVE_WINDOW_BYTES,
+): Promise<number> {
   const internals = server as unknown as ServerInternals;
   if (!internals.commonServerOptions || !internals.http2Servers) {
-    throw new Error('This grpc-js version keeps no commonServerOptions/http2Servers: update src/emulator/receiveWindow.ts');
+    throw new Error(
+      'This grpc-js version keeps no commonServerOptions/http2Servers: update src/emulator/receiveWindow.ts',
+    );
   }
   internals.commonServerOptions.settings = { ...internals.commonServerOptions.settings, initialWindowSize: bytes };
   const before = new Set(internals.http2Servers.keys());

@@ -115,7 +115,10 @@ export function defaultMaxReceiveBytes(env: NodeJS.ProcessEnv = process.env): nu
   if (raw === undefined || raw === '') return DEFAULT_MAX_RECEIVE_BYTES;
   const mb = Number(raw);
   if (!Number.isInteger(mb) || mb < 1 || mb > 2047) {
-    throw new AccelError('InvalidArgument', `ACCEL_MAX_RECEIVE_MB="${raw}" is not a whole number of MiB between 1 and 2047. Fix or unset it (default 64).`);
+    throw new AccelError(
+      'InvalidArgument',
+      `ACCEL_MAX_RECEIVE_MB="${raw}" is not a whole number of MiB between 1 and 2047. Fix or unset it (default 64).`,
+    );
   }
   return mb * 1024 * 1024;
 }
@@ -145,7 +148,9 @@ function firstHeader(metadata: grpc.Metadata): (name: string) => string | undefi
 }
 
 function bind(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
-  return new Promise((resolve, reject) => server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port))));
+  return new Promise((resolve, reject) =>
+    server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port))),
+  );
 }
 
 /** Lets calls in flight finish for up to 2 s, then closes what is left. */
@@ -172,15 +177,24 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
   const logger = config.logger;
   const host = config.host ?? '127.0.0.1';
   const served: ServedModel = {
-    serviceName: model.serviceName, modelName: model.modelName, modelVersion: model.modelVersion,
-    inputs: model.inputs, outputs: model.outputs, preset: model.preset, preprocessing: model.preprocessing,
+    serviceName: model.serviceName,
+    modelName: model.modelName,
+    modelVersion: model.modelVersion,
+    inputs: model.inputs,
+    outputs: model.outputs,
+    preset: model.preset,
+    preprocessing: model.preprocessing,
   };
   const deviceIds = devices.acquire(model.serviceName, config.replicas);
   let auth = config.auth;
   let requests = 0;
   let errors = 0;
   const cpus = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  const health = new HealthImplementation({ '': 'NOT_SERVING', [PREDICTION_SERVICE]: 'NOT_SERVING', [model.serviceName]: 'NOT_SERVING' });
+  const health = new HealthImplementation({
+    '': 'NOT_SERVING',
+    [PREDICTION_SERVICE]: 'NOT_SERVING',
+    [model.serviceName]: 'NOT_SERVING',
+  });
   const probeHealth = new HealthImplementation({ '': 'NOT_SERVING', [model.serviceName]: 'NOT_SERVING' });
   const setHealth = (status: 'SERVING' | 'NOT_SERVING') => {
     for (const name of ['', PREDICTION_SERVICE, model.serviceName]) health.setStatus(name, status);
@@ -226,7 +240,10 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
   const authFailure = (metadata: grpc.Metadata) => {
     const failure = authorize(firstHeader(metadata), auth, model.serviceName);
     if (!failure) return undefined;
-    return { code: failure.kind === 'unauthenticated' ? grpc.status.UNAUTHENTICATED : grpc.status.NOT_FOUND, details: failure.message };
+    return {
+      code: failure.kind === 'unauthenticated' ? grpc.status.UNAUTHENTICATED : grpc.status.NOT_FOUND,
+      details: failure.message,
+    };
   };
 
   const definition = servingPackage()[PREDICTION_SERVICE] as grpc.ServiceDefinition;
@@ -245,12 +262,20 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
       requests++;
       const encoding = String(call.metadata.get(OUTPUT_ENCODING_HEADER)[0] ?? 'float_val');
       if (encoding !== 'float_val' && encoding !== 'tensor_content') {
-        return fail(callback, grpc.status.INVALID_ARGUMENT, `Metadata ${OUTPUT_ENCODING_HEADER} must be "float_val" or "tensor_content", got "${encoding}".`);
+        return fail(
+          callback,
+          grpc.status.INVALID_ARGUMENT,
+          `Metadata ${OUTPUT_ENCODING_HEADER} must be "float_val" or "tensor_content", got "${encoding}".`,
+        );
       }
       const size = call.request.length;
       if (held + size > maxHeld) {
         const mib = (n: number) => (n / 1048576).toFixed(1);
-        return fail(callback, grpc.status.RESOURCE_EXHAUSTED, `Service "${model.serviceName}" already holds ${mib(held)} MiB of requests in flight; this ${mib(size)} MiB one would pass its ${mib(maxHeld)} MiB limit. Retry after a moment, or send smaller batches.`);
+        return fail(
+          callback,
+          grpc.status.RESOURCE_EXHAUSTED,
+          `Service "${model.serviceName}" already holds ${mib(held)} MiB of requests in flight; this ${mib(size)} MiB one would pass its ${mib(maxHeld)} MiB limit. Retry after a moment, or send smaller batches.`,
+        );
       }
       held += size;
       // grpc-js is done with the request buffer once the handler has it, so the pool may move it to the worker.
@@ -269,7 +294,10 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
         },
       );
     },
-    GetModelMetadata: (call: grpc.ServerUnaryCall<{ metadata_field?: string[] }, object>, callback: grpc.sendUnaryData<object>) => {
+    GetModelMetadata: (
+      call: grpc.ServerUnaryCall<{ metadata_field?: string[] }, object>,
+      callback: grpc.sendUnaryData<object>,
+    ) => {
       requests++;
       try {
         const fields = call.request.metadata_field?.length ? call.request.metadata_field : ['signature_def'];
@@ -283,7 +311,11 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
   new ReflectionService(servingPackage()).addToServer(server);
 
   const creds = config.tls
-    ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(config.tls.certPem), private_key: Buffer.from(config.tls.keyPem) }], false)
+    ? grpc.ServerCredentials.createSsl(
+        null,
+        [{ cert_chain: Buffer.from(config.tls.certPem), private_key: Buffer.from(config.tls.keyPem) }],
+        false,
+      )
     : grpc.ServerCredentials.createInsecure();
   let port: number;
   let healthPort: number | undefined;
@@ -304,10 +336,17 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
     });
     if (config.restPort !== undefined) {
       rest = await startRestServer({
-        host, port: config.restPort, tls: config.tls, model: served, pool,
+        host,
+        port: config.restPort,
+        tls: config.tls,
+        model: served,
+        pool,
         maxBodyBytes: maxReceive,
         authorize: (header) => authorize(header, auth, model.serviceName),
-        count: (ok) => { requests++; if (!ok) errors++; },
+        count: (ok) => {
+          requests++;
+          if (!ok) errors++;
+        },
         logger,
       });
     }
@@ -318,9 +357,15 @@ export async function startServiceEndpoint(config: EndpointConfig, devices: Devi
     devices.release(model.serviceName);
     const message = (e as Error).message;
     if (/EADDRINUSE|address already in use|No address added/i.test(message)) {
-      throw new AccelError('Busy', `Port ${binding.port} on ${host} is already in use, so service "${model.serviceName}" cannot listen there. Deploy with another ${binding.flag}, or free the port.`);
+      throw new AccelError(
+        'Busy',
+        `Port ${binding.port} on ${host} is already in use, so service "${model.serviceName}" cannot listen there. Deploy with another ${binding.flag}, or free the port.`,
+      );
     }
-    throw new AccelError('Unavailable', `Service "${model.serviceName}" could not listen on ${host}:${binding.port}: ${message}`);
+    throw new AccelError(
+      'Unavailable',
+      `Service "${model.serviceName}" could not listen on ${host}:${binding.port}: ${message}`,
+    );
   }
   const workers = pool;
   const ready = workers.ready.then(

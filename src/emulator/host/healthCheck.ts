@@ -9,7 +9,11 @@ import * as fs from 'node:fs';
  * when ACCEL_TLS_CERT_FILE is set). Resolves to the exit code: 0 SERVING, 1 anything else. Needs no curl and no
  * .proto files: the request is the empty message and the answer one varint field.
  */
-export async function runHealthCheck(env: NodeJS.ProcessEnv = process.env, timeoutMs = 5000, quiet = false): Promise<number> {
+export async function runHealthCheck(
+  env: NodeJS.ProcessEnv = process.env,
+  timeoutMs = 5000,
+  quiet = false,
+): Promise<number> {
   const say = (line: string) => (quiet ? undefined : console.log(line));
   const grpc = await import('@grpc/grpc-js');
   const healthPort = (env.ACCEL_HEALTH_PORT ?? '').trim();
@@ -23,7 +27,11 @@ export async function runHealthCheck(env: NodeJS.ProcessEnv = process.env, timeo
   try {
     const reply = await new Promise<Buffer>((resolve, reject) => {
       client.makeUnaryRequest(
-        '/grpc.health.v1.Health/Check', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), new grpc.Metadata(),
+        '/grpc.health.v1.Health/Check',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.alloc(0),
+        new grpc.Metadata(),
         { deadline: Date.now() + timeoutMs },
         (err, value) => (err ? reject(err) : resolve(value as Buffer)),
       );

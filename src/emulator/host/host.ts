@@ -17,8 +17,24 @@ import { isValidName } from '../../domain/names';
 import { selfIdentity } from '../../processAlive';
 import { writeFileAtomic } from '../../store/atomicFile';
 import { releaseOwnLockFile, tryLockFile } from '../../store/lock';
-import { HOST_INFO_FILE, HOST_LOCK_FILE, EXIT_ALREADY_RUNNING, hostLogPath, keyId, readLogTail, serviceLogPath, type HostInfo, type HostStatus, type LiveService } from './hostControl';
-import { startServiceEndpoint, type EndpointAuth, type EndpointConfig, type ServiceEndpoint } from '../frontend/serviceEndpoint';
+import {
+  HOST_INFO_FILE,
+  HOST_LOCK_FILE,
+  EXIT_ALREADY_RUNNING,
+  hostLogPath,
+  keyId,
+  readLogTail,
+  serviceLogPath,
+  type HostInfo,
+  type HostStatus,
+  type LiveService,
+} from './hostControl';
+import {
+  startServiceEndpoint,
+  type EndpointAuth,
+  type EndpointConfig,
+  type ServiceEndpoint,
+} from '../frontend/serviceEndpoint';
 
 interface Desired {
   workspace: string;
@@ -56,7 +72,9 @@ export function acquireHostLock(home: string): void {
   const attempt = tryLockFile(file);
   if ('content' in attempt) return;
   const holder = attempt.holder.pid;
-  throw new HostAlreadyRunning(`An emulator host is already running for ${home} (pid ${holder}). Use \`accel emulator status\`, or \`accel emulator stop\` first.`);
+  throw new HostAlreadyRunning(
+    `An emulator host is already running for ${home} (pid ${holder}). Use \`accel emulator status\`, or \`accel emulator stop\` first.`,
+  );
 }
 
 export class EmulatorHost {
@@ -74,16 +92,31 @@ export class EmulatorHost {
   private readonly startTime = new Date().toISOString();
   private stopping?: Promise<void>;
 
-  constructor(private readonly store: WorkspaceStore, private readonly home: string, deviceCount: number) {
+  constructor(
+    private readonly store: WorkspaceStore,
+    private readonly home: string,
+    deviceCount: number,
+  ) {
     this.pool = new DevicePool(deviceCount);
     this.log = fileLogger(hostLogPath(home));
   }
 
   async start(): Promise<HostInfo> {
     acquireHostLock(this.home);
-    this.log.info(`emulator host pid ${process.pid} starting for ${this.home} with ${this.pool.count} devices (node ${process.version}, onnxruntime-node ${runtimeVersions().onnxruntime})`);
+    this.log.info(
+      `emulator host pid ${process.pid} starting for ${this.home} with ${this.pool.count} devices (node ${process.version}, onnxruntime-node ${runtimeVersions().onnxruntime})`,
+    );
     const port = await this.listenControl();
-    const info: HostInfo = { pid: process.pid, controlPort: port, token: this.token, startTime: this.startTime, version: runtimeVersions().emulator, devices: this.pool.count, home: this.home, identity: selfIdentity() };
+    const info: HostInfo = {
+      pid: process.pid,
+      controlPort: port,
+      token: this.token,
+      startTime: this.startTime,
+      version: runtimeVersions().emulator,
+      devices: this.pool.count,
+      home: this.home,
+      identity: selfIdentity(),
+    };
     // A unique 0600 temp file renamed into place: the token is never readable by others, whatever was left before
     // (older versions wrote through a fixed `emulator.json.tmp` and kept the mode of a stale one: it goes).
     fs.rmSync(path.join(this.home, `${HOST_INFO_FILE}.tmp`), { force: true });
@@ -111,17 +144,30 @@ export class EmulatorHost {
       const s = desired.service;
       const live = endpoint?.status();
       return {
-        workspace: desired.workspace, name: s.name, imageId: s.imageId,
-        state: live?.state ?? 'Failed', error: live?.error ?? error,
-        port: endpoint?.port ?? s.port, restPort: endpoint?.restPort ?? s.restPort, replicas: s.replicas,
-        devices: live?.devices ?? [], requests: live?.requests ?? 0, errors: live?.errors ?? 0,
-        tls: !!s.tls, authEnabled: s.authEnabled,
+        workspace: desired.workspace,
+        name: s.name,
+        imageId: s.imageId,
+        state: live?.state ?? 'Failed',
+        error: live?.error ?? error,
+        port: endpoint?.port ?? s.port,
+        restPort: endpoint?.restPort ?? s.restPort,
+        replicas: s.replicas,
+        devices: live?.devices ?? [],
+        requests: live?.requests ?? 0,
+        errors: live?.errors ?? 0,
+        tls: !!s.tls,
+        authEnabled: s.authEnabled,
         ...(endpoint ? { keyIds: desired.auth.keyHashes.map(keyId) } : {}),
       };
     });
     return {
-      pid: process.pid, startTime: this.startTime, version: runtimeVersions().emulator, home: this.home,
-      devices: this.pool.snapshot(), services, lastReconcile: this.lastReconcile,
+      pid: process.pid,
+      startTime: this.startTime,
+      version: runtimeVersions().emulator,
+      home: this.home,
+      devices: this.pool.snapshot(),
+      services,
+      lastReconcile: this.lastReconcile,
     };
   }
 
@@ -160,13 +206,31 @@ export class EmulatorHost {
           const modelPath = this.store.blobPath(ws.name, manifest.model.sha256);
           d.config = {
             model: {
-              serviceName: service.name, modelName: manifest.model.name, modelVersion: manifest.model.version, modelPath,
-              inputs: manifest.inputs, outputs: manifest.outputs, preset: manifest.preset, preprocessing: manifest.preprocessing, labels: manifest.labels,
+              serviceName: service.name,
+              modelName: manifest.model.name,
+              modelVersion: manifest.model.version,
+              modelPath,
+              inputs: manifest.inputs,
+              outputs: manifest.outputs,
+              preset: manifest.preset,
+              preprocessing: manifest.preprocessing,
+              labels: manifest.labels,
             },
-            port: service.port, restPort: service.restPort, replicas: service.replicas, auth: d.auth,
+            port: service.port,
+            restPort: service.restPort,
+            replicas: service.replicas,
+            auth: d.auth,
             tls: readTls(this.store, ws.name, service),
           };
-          d.fingerprint = JSON.stringify([ws.name, image.digest, service.port, service.restPort, service.replicas, service.tls?.certBlob, service.tls?.keyBlob]);
+          d.fingerprint = JSON.stringify([
+            ws.name,
+            image.digest,
+            service.port,
+            service.restPort,
+            service.replicas,
+            service.tls?.certBlob,
+            service.tls?.keyBlob,
+          ]);
         } catch (e) {
           d.problem = `cannot be started: ${(e as Error).message}`;
           d.fingerprint = JSON.stringify([ws.name, service.imageId, 'problem']);
@@ -180,7 +244,11 @@ export class EmulatorHost {
       // A service of an unreadable workspace keeps its name; otherwise the running one, else the oldest, wins.
       const winner = unreadable.has(holder ?? '')
         ? undefined
-        : (list.find((d) => d.workspace === holder) ?? [...list].sort((a, b) => a.service.createdTime.localeCompare(b.service.createdTime) || a.workspace.localeCompare(b.workspace))[0]);
+        : (list.find((d) => d.workspace === holder) ??
+          [...list].sort(
+            (a, b) =>
+              a.service.createdTime.localeCompare(b.service.createdTime) || a.workspace.localeCompare(b.workspace),
+          )[0]);
       if (winner) desired.set(name, winner);
       for (const d of list) {
         if (d === winner) continue;
@@ -199,7 +267,8 @@ export class EmulatorHost {
     const key = lines.join('\n');
     if (key === this.lastDamaged) return;
     this.lastDamaged = key;
-    for (const line of lines) this.log.error(`workspace ${line} It is skipped and left unchanged; the other workspaces are served.`);
+    for (const line of lines)
+      this.log.error(`workspace ${line} It is skipped and left unchanged; the other workspaces are served.`);
     if (!lines.length) this.log.info('every workspace is readable again');
   }
 
@@ -222,7 +291,9 @@ export class EmulatorHost {
       return `${name}: ${d.problem}`;
     }
     const logger = fileLogger(serviceLogPath(this.home, name), { logger: this.log, prefix: `[${name}] ` });
-    logger.info(`starting ${name} (workspace ${d.workspace}, image ${d.service.imageId}) on port ${d.config.port}${d.config.tls ? ' with TLS' : ''}, ${d.service.replicas} replica(s), auth ${d.auth.enabled ? 'on' : 'off'}`);
+    logger.info(
+      `starting ${name} (workspace ${d.workspace}, image ${d.service.imageId}) on port ${d.config.port}${d.config.tls ? ' with TLS' : ''}, ${d.service.replicas} replica(s), auth ${d.auth.enabled ? 'on' : 'off'}`,
+    );
     try {
       const endpoint = await startServiceEndpoint({ ...d.config, logger }, this.pool);
       this.running.set(name, { desired: d, endpoint });
@@ -247,11 +318,13 @@ export class EmulatorHost {
       if (unreadable.has(r.desired.workspace)) continue;
       const d = desired.get(name);
       if (!d) await this.stopOne(name, 'deleted');
-      else if (d.fingerprint !== r.desired.fingerprint || d.workspace !== r.desired.workspace) await this.stopOne(name, 'changed');
+      else if (d.fingerprint !== r.desired.fingerprint || d.workspace !== r.desired.workspace)
+        await this.stopOne(name, 'changed');
     }
     for (const [name, d] of desired) {
       const r = this.running.get(name);
-      if (r?.endpoint && r.endpoint.status().state === 'Failed') await this.stopOne(name, 'failed before: trying again');
+      if (r?.endpoint && r.endpoint.status().state === 'Failed')
+        await this.stopOne(name, 'failed before: trying again');
       else if (r?.endpoint) {
         if (JSON.stringify(d.auth) !== JSON.stringify(r.desired.auth)) {
           r.endpoint.setAuth(d.auth);
@@ -291,7 +364,12 @@ export class EmulatorHost {
       if (this.watchers.has(dir) || !fs.existsSync(dir)) continue;
       try {
         const watcher = fs.watch(dir, (_event, changed) => {
-          if (dir === this.home ? !['logs', HOST_INFO_FILE, HOST_LOCK_FILE].some((n) => String(changed).startsWith(n)) : !changed || String(changed) === file) trigger();
+          if (
+            dir === this.home
+              ? !['logs', HOST_INFO_FILE, HOST_LOCK_FILE].some((n) => String(changed).startsWith(n))
+              : !changed || String(changed) === file
+          )
+            trigger();
         });
         watcher.on('error', () => {
           watcher.close();
@@ -321,7 +399,10 @@ export class EmulatorHost {
     const token = Buffer.from(String(req.headers['x-accel-token'] ?? ''));
     const expected = Buffer.from(this.token);
     if (token.length !== expected.length || !crypto.timingSafeEqual(token, expected)) {
-      send(401, { error: 'Missing or wrong control token (read it from emulator.json in the home).', code: 'InvalidArgument' });
+      send(401, {
+        error: 'Missing or wrong control token (read it from emulator.json in the home).',
+        code: 'InvalidArgument',
+      });
       return;
     }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -333,10 +414,21 @@ export class EmulatorHost {
         const service = url.searchParams.get('service');
         const lines = Number(url.searchParams.get('lines') ?? 200);
         if (service !== null && !isValidName('service', service)) {
-          send(400, { error: `${JSON.stringify(service.slice(0, 80))} is not a service name, so it has no log. Give the name of a deployed service (accel service list).`, code: 'InvalidArgument' });
+          send(400, {
+            error: `${JSON.stringify(service.slice(0, 80))} is not a service name, so it has no log. Give the name of a deployed service (accel service list).`,
+            code: 'InvalidArgument',
+          });
         } else if (!Number.isInteger(lines) || lines < 1 || lines > MAX_LOG_LINES) {
-          send(400, { error: `lines=${JSON.stringify(url.searchParams.get('lines')?.slice(0, 20))} is not valid. Give a whole number from 1 to ${MAX_LOG_LINES}.`, code: 'InvalidArgument' });
-        } else send(200, readLogTail(service ? serviceLogPath(this.home, service) : hostLogPath(this.home), lines), 'text/plain');
+          send(400, {
+            error: `lines=${JSON.stringify(url.searchParams.get('lines')?.slice(0, 20))} is not valid. Give a whole number from 1 to ${MAX_LOG_LINES}.`,
+            code: 'InvalidArgument',
+          });
+        } else
+          send(
+            200,
+            readLogTail(service ? serviceLogPath(this.home, service) : hostLogPath(this.home), lines),
+            'text/plain',
+          );
       } else if (req.method === 'POST' && url.pathname === '/shutdown') {
         send(200, { ok: true, pid: process.pid });
         void this.shutdown('control request').then(() => process.exit(0));

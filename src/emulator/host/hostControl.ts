@@ -10,7 +10,14 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { AccelError } from '../../domain/errors';
 import { validateName } from '../../domain/names';
-import { describeMismatch, identityOf, isProcessAlive, matchProcess, type ProcessIdentity, type ProcessMatch } from '../../processAlive';
+import {
+  describeMismatch,
+  identityOf,
+  isProcessAlive,
+  matchProcess,
+  type ProcessIdentity,
+  type ProcessMatch,
+} from '../../processAlive';
 import { PRIVATE_FILE_MODE, mkdirPrivate } from '../../store/atomicFile';
 import { emulatorScript } from '../runtime/bundles';
 import type { DeviceSnapshot } from '../runtime/devicePool';
@@ -81,20 +88,27 @@ export function hostLogPath(home: string): string {
 export function serviceLogPath(home: string, service: string): string {
   const dir = path.join(logsDir(home), 'services');
   const file = path.join(dir, `${validateName('service', service)}.log`);
-  if (path.dirname(file) !== dir) throw new AccelError('InvalidArgument', `${JSON.stringify(service)} is not a valid service name.`);
+  if (path.dirname(file) !== dir)
+    throw new AccelError('InvalidArgument', `${JSON.stringify(service)} is not a valid service name.`);
   return file;
 }
 
 /** The identity a host record names (its pid alone when the record predates identities). */
 function recordedIdentity(info: HostInfo): ProcessIdentity {
-  return (info.identity && identityOf(info.identity)?.pid === info.pid ? identityOf(info.identity) : undefined) ?? { pid: info.pid };
+  return (
+    (info.identity && identityOf(info.identity)?.pid === info.pid ? identityOf(info.identity) : undefined) ?? {
+      pid: info.pid,
+    }
+  );
 }
 
 /** The record in emulator.json as written, whether or not its process still runs (undefined if none or unreadable). */
 export function readHostRecord(home: string): HostInfo | undefined {
   try {
     const info = JSON.parse(fs.readFileSync(path.join(home, HOST_INFO_FILE), 'utf8')) as HostInfo;
-    return identityOf(info) && typeof info.controlPort === 'number' && typeof info.token === 'string' ? info : undefined;
+    return identityOf(info) && typeof info.controlPort === 'number' && typeof info.token === 'string'
+      ? info
+      : undefined;
   } catch {
     return undefined;
   }
@@ -123,7 +137,14 @@ export class HostClient {
   request<T>(method: 'GET' | 'POST', route: string, timeoutMs = 120_000): Promise<T> {
     return new Promise((resolve, reject) => {
       const req = http.request(
-        { host: '127.0.0.1', port: this.info.controlPort, method, path: route, headers: { 'x-accel-token': this.info.token }, timeout: timeoutMs },
+        {
+          host: '127.0.0.1',
+          port: this.info.controlPort,
+          method,
+          path: route,
+          headers: { 'x-accel-token': this.info.token },
+          timeout: timeoutMs,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -138,8 +159,19 @@ export class HostClient {
           });
         },
       );
-      req.on('timeout', () => req.destroy(new Error(`the emulator host (pid ${this.info.pid}) did not answer ${route} within ${timeoutMs} ms`)));
-      req.on('error', (e) => reject(new AccelError('Unavailable', `The emulator host (pid ${this.info.pid}) cannot be reached: ${e.message}. Check \`accel emulator status\` and \`accel emulator logs\`.`)));
+      req.on('timeout', () =>
+        req.destroy(
+          new Error(`the emulator host (pid ${this.info.pid}) did not answer ${route} within ${timeoutMs} ms`),
+        ),
+      );
+      req.on('error', (e) =>
+        reject(
+          new AccelError(
+            'Unavailable',
+            `The emulator host (pid ${this.info.pid}) cannot be reached: ${e.message}. Check \`accel emulator status\` and \`accel emulator logs\`.`,
+          ),
+        ),
+      );
       req.end();
     });
   }
@@ -228,7 +260,11 @@ export async function startHost(home: string, options: StartOptions = {}): Promi
   let child: ChildProcess;
   try {
     // ELECTRON_RUN_AS_NODE makes process.execPath behave as plain Node when it is VS Code's Electron binary.
-    child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ACCEL_HOME: home } });
+    child = spawn(process.execPath, args, {
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ACCEL_HOME: home },
+    });
   } finally {
     fs.closeSync(out);
   }
@@ -242,18 +278,28 @@ export async function startHost(home: string, options: StartOptions = {}): Promi
     const info = readHostInfo(home);
     if (info && (info.pid === child.pid || exit)) {
       const client = new HostClient(info);
-      if (await client.healthy()) return { client, started: info.pid === child.pid, child: info.pid === child.pid ? child : undefined };
+      if (await client.healthy())
+        return { client, started: info.pid === child.pid, child: info.pid === child.pid ? child : undefined };
     }
     if (exit?.code === EXIT_ALREADY_RUNNING && !readHostInfo(home) && Date.now() > (exitedAt ??= Date.now()) + 10_000) {
-      throw new AccelError('Unavailable', `Another emulator host holds ${path.join(home, HOST_LOCK_FILE)} but does not answer. Stop it (accel emulator stop) or remove the lock file if its process is gone, then retry.`);
+      throw new AccelError(
+        'Unavailable',
+        `Another emulator host holds ${path.join(home, HOST_LOCK_FILE)} but does not answer. Stop it (accel emulator stop) or remove the lock file if its process is gone, then retry.`,
+      );
     }
     if (exit && exit.code !== EXIT_ALREADY_RUNNING) {
-      throw new AccelError('Unavailable', `The emulator host exited while starting (${exit.signal ?? `code ${exit.code}`}):\n${readLogTail(hostLogPath(home), 15)}See ${hostLogPath(home)}.`);
+      throw new AccelError(
+        'Unavailable',
+        `The emulator host exited while starting (${exit.signal ?? `code ${exit.code}`}):\n${readLogTail(hostLogPath(home), 15)}See ${hostLogPath(home)}.`,
+      );
     }
     await sleep(100);
   }
   if (!exit) child.kill('SIGKILL');
-  throw new AccelError('Unavailable', `The emulator host did not become healthy within ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s. See ${hostLogPath(home)}.`);
+  throw new AccelError(
+    'Unavailable',
+    `The emulator host did not become healthy within ${Math.round((options.timeoutMs ?? 60_000) / 1000)} s. See ${hostLogPath(home)}.`,
+  );
 }
 
 export type StopOutcome =
@@ -286,7 +332,11 @@ export async function stopRecordedHost(home: string, timeoutMs = 20_000): Promis
   const answers = await client.answersAsRecordedHost();
   const match = matchHostProcess(info);
   if (!answers && match === 'unproven') {
-    return { result: 'unproven', pid: info.pid, reason: `${describeMismatch(info.pid, match)}, and it does not answer on the recorded control port ${info.controlPort}` };
+    return {
+      result: 'unproven',
+      pid: info.pid,
+      reason: `${describeMismatch(info.pid, match)}, and it does not answer on the recorded control port ${info.controlPort}`,
+    };
   }
   if (!answers && match !== 'same') {
     removeStaleRecord(home, info);
@@ -317,7 +367,11 @@ export async function stopRecordedHost(home: string, timeoutMs = 20_000): Promis
   while (running() && Date.now() < deadline) await sleep(50);
   if (running()) {
     if (!(await proven())) {
-      return { result: 'stillRunning', pid: info.pid, reason: `process ${info.pid} did not exit within ${Math.round(timeoutMs / 1000)} s and can no longer be proven to be the host; check it with \`ps -p ${info.pid} -o pid,lstart,args\` and stop it yourself if it is` };
+      return {
+        result: 'stillRunning',
+        pid: info.pid,
+        reason: `process ${info.pid} did not exit within ${Math.round(timeoutMs / 1000)} s and can no longer be proven to be the host; check it with \`ps -p ${info.pid} -o pid,lstart,args\` and stop it yourself if it is`,
+      };
     }
     process.kill(info.pid, 'SIGKILL');
     while (running()) await sleep(20);
@@ -332,21 +386,32 @@ export async function stopHost(home: string, timeoutMs = 20_000): Promise<number
 }
 
 /** Waits until the host reports the service Running (resolves) or Failed (rejects with the host's reason). */
-export async function waitForService(client: HostClient, name: string, timeoutMs = 120_000, workspace?: string): Promise<LiveService> {
+export async function waitForService(
+  client: HostClient,
+  name: string,
+  timeoutMs = 120_000,
+  workspace?: string,
+): Promise<LiveService> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const status = await client.status();
     const live = status.services.find((s) => s.name === name);
     if (live && workspace && live.workspace !== workspace) {
       // Names are home-wide; the host keeps the one it runs (e.g. of a damaged workspace no deploy could read).
-      throw new AccelError('AlreadyExists', `The emulator already runs a service named "${name}" from workspace "${live.workspace}", so the one of workspace "${workspace}" was not started. Deploy under another name, or delete the other service first.`);
+      throw new AccelError(
+        'AlreadyExists',
+        `The emulator already runs a service named "${name}" from workspace "${live.workspace}", so the one of workspace "${workspace}" was not started. Deploy under another name, or delete the other service first.`,
+      );
     }
     if (live?.state === 'Running') return live;
     if (live?.state === 'Failed') {
       throw new AccelError('Unavailable', `Service "${name}" failed to start: ${live.error ?? 'unknown error'}`, live);
     }
     if (Date.now() > deadline) {
-      throw new AccelError('Unavailable', `Service "${name}" is still ${live?.state ?? 'not started'} after ${Math.round(timeoutMs / 1000)} s. Check \`accel service logs ${name}\`.`);
+      throw new AccelError(
+        'Unavailable',
+        `Service "${name}" is still ${live?.state ?? 'not started'} after ${Math.round(timeoutMs / 1000)} s. Check \`accel service logs ${name}\`.`,
+      );
     }
     await sleep(150);
   }
@@ -380,7 +445,10 @@ export class Supervisor extends EventEmitter {
   private stopped = false;
   restarts = 0;
 
-  constructor(readonly home: string, private readonly options: SupervisorOptions = {}) {
+  constructor(
+    readonly home: string,
+    private readonly options: SupervisorOptions = {},
+  ) {
     super();
   }
 
@@ -405,7 +473,10 @@ export class Supervisor extends EventEmitter {
 
   private async launch(restarted: boolean): Promise<HostClient> {
     // A restarted host gets the device count of the one it replaces.
-    const { client, child } = await startHost(this.home, { ...this.options, devices: this.options.devices ?? this.current?.info.devices });
+    const { client, child } = await startHost(this.home, {
+      ...this.options,
+      devices: this.options.devices ?? this.current?.info.devices,
+    });
     this.current = client;
     if (restarted) this.restarts++;
     child?.once('exit', () => void this.onDown(`host pid ${client.info.pid} exited`));
@@ -447,7 +518,10 @@ export class Supervisor extends EventEmitter {
     this.emit('down', reason);
     try {
       while (!this.stopped) {
-        const delay = Math.min(this.options.maxBackoffMs ?? 10_000, (this.options.initialBackoffMs ?? 250) * 2 ** this.failures);
+        const delay = Math.min(
+          this.options.maxBackoffMs ?? 10_000,
+          (this.options.initialBackoffMs ?? 250) * 2 ** this.failures,
+        );
         await sleep(delay);
         if (this.stopped) return;
         try {

@@ -3,12 +3,29 @@
 // run is rolled back, so the store never keeps a service that does not work. Used by the CLI and the extension.
 import type { WorkspaceStore } from '../../domain/ports';
 import {
-  deleteService, deployService, getService, regenerateKey, restoreService, updateService,
-  type DeployOptions, type KeyName, type ServiceKeysPlain, type UpdateOptions,
+  deleteService,
+  deployService,
+  getService,
+  regenerateKey,
+  restoreService,
+  updateService,
+  type DeployOptions,
+  type KeyName,
+  type ServiceKeysPlain,
+  type UpdateOptions,
 } from '../../core/services';
 import { AccelError } from '../../domain/errors';
 import type { Service } from '../../domain/types';
-import { findHost, keyId, startHost, waitForService, type HostClient, type HostStatus, type LiveService, type StartOptions } from './hostControl';
+import {
+  findHost,
+  keyId,
+  startHost,
+  waitForService,
+  type HostClient,
+  type HostStatus,
+  type LiveService,
+  type StartOptions,
+} from './hostControl';
 
 export interface LocalOptions {
   host?: StartOptions;
@@ -21,10 +38,18 @@ async function host(store: WorkspaceStore, options: LocalOptions): Promise<HostC
 }
 
 export async function deployLocalService(
-  store: WorkspaceStore, workspace: string, name: string, imageRef: string, deploy: DeployOptions = {}, options: LocalOptions = {},
+  store: WorkspaceStore,
+  workspace: string,
+  name: string,
+  imageRef: string,
+  deploy: DeployOptions = {},
+  options: LocalOptions = {},
 ): Promise<{ service: Service; live: LiveService }> {
   const client = await host(store, options);
-  const service = await deployService(store, workspace, name, imageRef, { ...deploy, deviceCount: deploy.deviceCount ?? client.info.devices });
+  const service = await deployService(store, workspace, name, imageRef, {
+    ...deploy,
+    deviceCount: deploy.deviceCount ?? client.info.devices,
+  });
   try {
     await client.reconcile();
     return { service, live: await waitForService(client, name, options.timeoutMs, workspace) };
@@ -36,10 +61,17 @@ export async function deployLocalService(
 }
 
 export async function updateLocalService(
-  store: WorkspaceStore, workspace: string, name: string, update: UpdateOptions, options: LocalOptions = {},
+  store: WorkspaceStore,
+  workspace: string,
+  name: string,
+  update: UpdateOptions,
+  options: LocalOptions = {},
 ): Promise<{ service: Service; live: LiveService }> {
   const client = await host(store, options);
-  const { before, after } = await updateService(store, workspace, name, { ...update, deviceCount: update.deviceCount ?? client.info.devices });
+  const { before, after } = await updateService(store, workspace, name, {
+    ...update,
+    deviceCount: update.deviceCount ?? client.info.devices,
+  });
   try {
     await client.reconcile();
     return { service: after, live: await waitForService(client, name, options.timeoutMs, workspace) };
@@ -68,12 +100,20 @@ function reconcileErrors(status: HostStatus): string {
  * Replaces a key. When the host runs the service, returns only once the host reports that the running endpoint
  * accepts the new key and no longer the old one; otherwise says that only the store changed.
  */
-export async function regenerateLocalKey(store: WorkspaceStore, workspace: string, name: string, which: KeyName): Promise<RegeneratedKeys> {
+export async function regenerateLocalKey(
+  store: WorkspaceStore,
+  workspace: string,
+  name: string,
+  which: KeyName,
+): Promise<RegeneratedKeys> {
   const keys = await regenerateKey(store, workspace, name, which);
   const client = await findHost(store.home);
   if (!client) return { ...keys, effect: 'host-not-running' };
   const notApplied = (why: string) =>
-    new AccelError('Unavailable', `The new ${which} key of service "${name}" is saved, but the running service still accepts the old one: ${why} Retry \`accel service regen-key ${name} ${which}\`; if it fails again, check \`accel emulator status\` and \`accel emulator logs\`, or restart the emulator (accel emulator stop, then accel emulator start).`);
+    new AccelError(
+      'Unavailable',
+      `The new ${which} key of service "${name}" is saved, but the running service still accepts the old one: ${why} Retry \`accel service regen-key ${name} ${which}\`; if it fails again, check \`accel emulator status\` and \`accel emulator logs\`, or restart the emulator (accel emulator stop, then accel emulator start).`,
+    );
   let status: HostStatus;
   try {
     status = await client.reconcile();
@@ -83,12 +123,16 @@ export async function regenerateLocalKey(store: WorkspaceStore, workspace: strin
   const live = status.services.find((s) => s.name === name && s.workspace === workspace);
   if (!live?.keyIds) {
     const other = status.services.find((s) => s.name === name && s.workspace !== workspace);
-    if (other) throw notApplied(`the emulator runs a service of that name from workspace "${other.workspace}" instead.${reconcileErrors(status)}`);
+    if (other)
+      throw notApplied(
+        `the emulator runs a service of that name from workspace "${other.workspace}" instead.${reconcileErrors(status)}`,
+      );
     return { ...keys, effect: 'service-not-running' };
   }
   const stored = (await getService(store, workspace, name)).keys;
   const want = stored ? [keyId(stored.primaryHash), keyId(stored.secondaryHash)] : [];
-  if (JSON.stringify(live.keyIds) !== JSON.stringify(want)) throw notApplied(`the emulator has not applied the change.${reconcileErrors(status)}`);
+  if (JSON.stringify(live.keyIds) !== JSON.stringify(want))
+    throw notApplied(`the emulator has not applied the change.${reconcileErrors(status)}`);
   return { ...keys, effect: 'applied' };
 }
 
@@ -99,7 +143,10 @@ export async function deleteLocalService(store: WorkspaceStore, workspace: strin
   if (!client) return service;
   const status = await client.reconcile();
   if (status.services.some((s) => s.name === name && s.workspace === workspace)) {
-    throw new AccelError('Unavailable', `Service "${name}" is deleted from the store, but the emulator still runs it.${reconcileErrors(status)} Check \`accel emulator status\` and \`accel emulator logs\`, or restart the emulator (accel emulator stop, then accel emulator start).`);
+    throw new AccelError(
+      'Unavailable',
+      `Service "${name}" is deleted from the store, but the emulator still runs it.${reconcileErrors(status)} Check \`accel emulator status\` and \`accel emulator logs\`, or restart the emulator (accel emulator stop, then accel emulator start).`,
+    );
   }
   return service;
 }

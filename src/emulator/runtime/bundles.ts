@@ -6,10 +6,18 @@ import { AccelError } from '../../domain/errors';
 
 /** The folder holding dist/emulator.js: next to a bundle (dist/cli.js, dist/extension.js), or <repo>/dist from sources. */
 export function distDir(): string {
-  const candidates = [process.env.ACCEL_DIST, __dirname, path.join(__dirname, '..', 'dist'), path.join(__dirname, '..', '..', '..', 'dist')];
+  const candidates = [
+    process.env.ACCEL_DIST,
+    __dirname,
+    path.join(__dirname, '..', 'dist'),
+    path.join(__dirname, '..', '..', '..', 'dist'),
+  ];
   const found = candidates.find((dir): dir is string => !!dir && fs.existsSync(path.join(dir, 'emulator.js')));
   if (!found) {
-    throw new AccelError('Unavailable', `The bundled emulator (dist/emulator.js) is missing next to ${__dirname}. Run \`npm run build\` and retry.`);
+    throw new AccelError(
+      'Unavailable',
+      `The bundled emulator (dist/emulator.js) is missing next to ${__dirname}. Run \`npm run build\` and retry.`,
+    );
   }
   return found;
 }
@@ -57,11 +65,22 @@ export interface RuntimeVersions {
 }
 
 /** Packages the bundled emulator loads from node_modules at run time (see scripts/build.mjs `external`). */
-export const RUNTIME_PACKAGES = ['onnxruntime-node', 'sharp', '@julusian/jpeg-turbo', 'grpc-health-check', '@grpc/reflection', '@grpc/grpc-js'];
+export const RUNTIME_PACKAGES = [
+  'onnxruntime-node',
+  'sharp',
+  '@julusian/jpeg-turbo',
+  'grpc-health-check',
+  '@grpc/reflection',
+  '@grpc/grpc-js',
+];
 
 let versions: RuntimeVersions | undefined;
 
 export function runtimeVersions(): RuntimeVersions {
-  versions ??= { emulator: ownVersion(), onnxruntime: packageVersion('onnxruntime-node'), sharp: packageVersion('sharp') };
+  versions ??= {
+    emulator: ownVersion(),
+    onnxruntime: packageVersion('onnxruntime-node'),
+    sharp: packageVersion('sharp'),
+  };
   return versions;
 }

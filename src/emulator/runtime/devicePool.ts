@@ -13,7 +13,10 @@ export class DevicePool {
 
   constructor(readonly count: number) {
     if (!Number.isInteger(count) || count < 1) {
-      throw new AccelError('InvalidArgument', `The emulator needs at least 1 accelerator device (got ${count}). Set the device count to a whole number ≥ 1.`);
+      throw new AccelError(
+        'InvalidArgument',
+        `The emulator needs at least 1 accelerator device (got ${count}). Set the device count to a whole number ≥ 1.`,
+      );
     }
     this.owners = new Array(count).fill(undefined);
   }
@@ -24,7 +27,10 @@ export class DevicePool {
       throw new AccelError('InvalidArgument', `Service "${owner}" asks for ${n} replicas; use a whole number ≥ 1.`);
     }
     if (this.owners.includes(owner)) {
-      throw new AccelError('Busy', `Service "${owner}" already holds devices ${this.held(owner).join(', ')}; stop it before starting it again.`);
+      throw new AccelError(
+        'Busy',
+        `Service "${owner}" already holds devices ${this.held(owner).join(', ')}; stop it before starting it again.`,
+      );
     }
     if (n > this.count) {
       throw new AccelError(
@@ -35,7 +41,9 @@ export class DevicePool {
     }
     const free = this.owners.flatMap((o, id) => (o === undefined ? [id] : []));
     if (free.length < n) {
-      const holders = this.holders().map(([svc, ids]) => `"${svc}" (device${ids.length > 1 ? 's' : ''} ${ids.join(', ')})`);
+      const holders = this.holders().map(
+        ([svc, ids]) => `"${svc}" (device${ids.length > 1 ? 's' : ''} ${ids.join(', ')})`,
+      );
       throw new AccelError(
         'Busy',
         `No free accelerator device for service "${owner}": it needs ${n}, ${free.length} of ${this.count} free. ` +
@@ -59,7 +67,10 @@ export class DevicePool {
   }
 
   snapshot(): DeviceSnapshot {
-    return { count: this.count, devices: this.owners.map((owner, id) => (owner === undefined ? { id } : { id, owner })) };
+    return {
+      count: this.count,
+      devices: this.owners.map((owner, id) => (owner === undefined ? { id } : { id, owner })),
+    };
   }
 
   private holders(): Array<[string, number[]]> {

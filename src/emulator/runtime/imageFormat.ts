@@ -7,7 +7,8 @@ export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'bmp';
 
 export const SUPPORTED_FORMATS = 'JPEG, PNG, GIF, WebP or BMP';
 
-const ascii = (bytes: Uint8Array, start: number, end: number) => Buffer.from(bytes.subarray(start, end)).toString('latin1');
+const ascii = (bytes: Uint8Array, start: number, end: number) =>
+  Buffer.from(bytes.subarray(start, end)).toString('latin1');
 
 /** The documented format the bytes start with, or undefined. */
 export function sniffImageFormat(bytes: Uint8Array): ImageFormat | undefined {

@@ -37,7 +37,9 @@ useNativeState(init.nativeState);
 
 async function load(): Promise<ort.InferenceSession> {
   lowerThisThreadPriority(); // before the session exists, so its threads inherit it
-  const session = await nativeAsync(() => ort.InferenceSession.create(init.modelPath, replicaSessionOptions(init.intraOpThreads)));
+  const session = await nativeAsync(() =>
+    ort.InferenceSession.create(init.modelPath, replicaSessionOptions(init.intraOpThreads)),
+  );
   const missing = [
     ...init.model.inputs.filter((s) => !session.inputNames.includes(s.name)).map((s) => `input "${s.name}"`),
     ...init.model.outputs.filter((s) => !session.outputNames.includes(s.name)).map((s) => `output "${s.name}"`),
@@ -103,7 +105,8 @@ function checkStillWanted(job: WorkerRequest, image?: number, count?: number): v
   if (Atomics.load(init.cancelFlags, job.id % init.cancelFlags.length) === job.id) {
     throw new AccelError('Cancelled', `The client cancelled the call; the request was abandoned ${where}.`);
   }
-  if (Date.now() > job.deadline) throw new AccelError('Cancelled', `The call's deadline passed; the request was abandoned ${where}.`);
+  if (Date.now() > job.deadline)
+    throw new AccelError('Cancelled', `The call's deadline passed; the request was abandoned ${where}.`);
 }
 
 async function serve(session: ort.InferenceSession, job: WorkerRequest, arrived: number): Promise<void> {
@@ -111,9 +114,21 @@ async function serve(session: ort.InferenceSession, job: WorkerRequest, arrived:
   try {
     checkStillWanted(job);
     setDecodeCheckpoint((image, count) => checkStillWanted(job, image, count));
-    const r = await runPredict(init.model, session, ort, job.bytes, job.tensorContent).finally(() => setDecodeCheckpoint(undefined));
+    const r = await runPredict(init.model, session, ort, job.bytes, job.tensorContent).finally(() =>
+      setDecodeCheckpoint(undefined),
+    );
     const bytes = new Uint8Array(r.bytes); // own buffer, safe to transfer
-    port.postMessage({ id: job.id, ok: true, bytes, preprocessMs: r.preprocessMs, inferenceMs: r.inferenceMs, waitMs } satisfies WorkerReply, [bytes.buffer]);
+    port.postMessage(
+      {
+        id: job.id,
+        ok: true,
+        bytes,
+        preprocessMs: r.preprocessMs,
+        inferenceMs: r.inferenceMs,
+        waitMs,
+      } satisfies WorkerReply,
+      [bytes.buffer],
+    );
   } catch (e) {
     const code = isAccelError(e) ? e.code : 'Internal';
     const message = (e as Error)?.message ?? String(e);

@@ -73,7 +73,11 @@ export function jpegFrame(bytes: Uint8Array): JpegFrame | undefined {
     if (marker === 0xda) return false; // scan data before any frame header
     if (!isFrameMarker(marker)) return true;
     if (p + 9 <= bytes.length) {
-      frame = { height: (bytes[p + 5] << 8) | bytes[p + 6], width: (bytes[p + 7] << 8) | bytes[p + 8], progressive: (marker & 0x03) === 0x02 };
+      frame = {
+        height: (bytes[p + 5] << 8) | bytes[p + 6],
+        width: (bytes[p + 7] << 8) | bytes[p + 8],
+        progressive: (marker & 0x03) === 0x02,
+      };
     }
     return false;
   });

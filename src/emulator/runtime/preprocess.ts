@@ -48,7 +48,9 @@ export function setDecodeCheckpoint(check: DecodeCheckpoint | undefined): void {
 
 function overBudget(label: string, ms?: number): AccelError {
   const took = ms === undefined ? '' : ` (${Math.round(ms)} ms)`;
-  return invalid(`${label} took longer to decode${took} than the ${decodeBudgetMs()} ms per-image budget. Send a smaller or simpler image (a baseline JPEG or PNG).`);
+  return invalid(
+    `${label} took longer to decode${took} than the ${decodeBudgetMs()} ms per-image budget. Send a smaller or simpler image (a baseline JPEG or PNG).`,
+  );
 }
 
 sharp.cache(false);
@@ -75,8 +77,10 @@ function invalid(message: string): AccelError {
 export function imageLayoutFor(spec: TensorSpec, preset: PreprocessingPreset): ImageLayout {
   const s = spec.shape;
   const fixed = (d: unknown, fallback: number) => (typeof d === 'number' && d > 0 ? d : fallback);
-  if (s.length === 4 && s[1] === 3) return { layout: 'NCHW', height: fixed(s[2], preset.height), width: fixed(s[3], preset.width) };
-  if (s.length === 4 && s[3] === 3) return { layout: 'NHWC', height: fixed(s[1], preset.height), width: fixed(s[2], preset.width) };
+  if (s.length === 4 && s[1] === 3)
+    return { layout: 'NCHW', height: fixed(s[2], preset.height), width: fixed(s[3], preset.width) };
+  if (s.length === 4 && s[3] === 3)
+    return { layout: 'NHWC', height: fixed(s[1], preset.height), width: fixed(s[2], preset.width) };
   throw invalid(
     `Input "${spec.name}" has shape [${s.join(',')}], which is not an image batch (NCHW or NHWC with 3 channels), ` +
       `so it cannot take DT_STRING image bytes. Send a DT_FLOAT tensor instead.`,
@@ -86,13 +90,16 @@ export function imageLayoutFor(spec: TensorSpec, preset: PreprocessingPreset): I
 function describeBytes(bytes: Uint8Array): string {
   const head = Buffer.from(bytes.subarray(0, 16)).toString('latin1');
   if (/^[A-Za-z0-9+/]{16}$/.test(head)) return ' The bytes look like base64 text: send the raw file bytes, not base64.';
-  if (/^(\/|[A-Za-z]:\\|\.\/|file:)/.test(head)) return ' The bytes look like a file path: send the file\'s contents, not its name.';
+  if (/^(\/|[A-Za-z]:\\|\.\/|file:)/.test(head))
+    return " The bytes look like a file path: send the file's contents, not its name.";
   return '';
 }
 
 function tooLarge(label: string, size?: { width: number; height: number }): AccelError {
   const dims = size ? ` is ${size.width}×${size.height},` : ' is';
-  return invalid(`${label}${dims} larger than the ${MAX_IMAGE_PIXELS.toLocaleString('en-US')}-pixel limit. Downscale it before scoring.`);
+  return invalid(
+    `${label}${dims} larger than the ${MAX_IMAGE_PIXELS.toLocaleString('en-US')}-pixel limit. Downscale it before scoring.`,
+  );
 }
 
 /** A JPEG's width and height from its frame header; undefined when the bytes are not a JPEG or have none. */
@@ -111,7 +118,15 @@ export function syntheticJpeg(width = 320, height = 240): Buffer {
       rgb[o + 2] = ((x + y) * 127) / (width + height);
     }
   }
-  return nativeSync(() => jpegTurbo.compressSync(rgb, { format: jpegTurbo.FORMAT_RGB, width, height, quality: 90, subsampling: jpegTurbo.SAMP_420 }));
+  return nativeSync(() =>
+    jpegTurbo.compressSync(rgb, {
+      format: jpegTurbo.FORMAT_RGB,
+      width,
+      height,
+      quality: 90,
+      subsampling: jpegTurbo.SAMP_420,
+    }),
+  );
 }
 
 /** libjpeg-turbo decode to RGB (grey is replicated); undefined when it cannot, so sharp gets to try (and to explain). */
@@ -129,9 +144,13 @@ function decodeJpeg(bytes: Uint8Array): RgbImage | undefined {
 function unsupportedFormat(label: string, bytes: Uint8Array): AccelError {
   const foreign = foreignFormatName(bytes);
   if (foreign) {
-    return invalid(`${label} is in ${foreign} format; this server decodes only ${SUPPORTED_FORMATS} images. Convert it to JPEG or PNG before scoring.`);
+    return invalid(
+      `${label} is in ${foreign} format; this server decodes only ${SUPPORTED_FORMATS} images. Convert it to JPEG or PNG before scoring.`,
+    );
   }
-  return invalid(`${label} (${bytes.length} bytes) could not be decoded as ${SUPPORTED_FORMATS}: its first bytes match none of these formats.${describeBytes(bytes)} Send the image file's bytes unchanged.`);
+  return invalid(
+    `${label} (${bytes.length} bytes) could not be decoded as ${SUPPORTED_FORMATS}: its first bytes match none of these formats.${describeBytes(bytes)} Send the image file's bytes unchanged.`,
+  );
 }
 
 /**
@@ -180,7 +199,9 @@ export async function decodeImage(bytes: Uint8Array, label = 'image'): Promise<R
     const reason = (e as Error).message;
     if (/pixel limit/i.test(reason)) throw tooLarge(label);
     if (/timeout/i.test(reason)) throw overBudget(label);
-    throw invalid(`${label} (${bytes.length} bytes) could not be decoded as ${SUPPORTED_FORMATS}: ${reason}.${describeBytes(bytes)} Send the image file's bytes unchanged.`);
+    throw invalid(
+      `${label} (${bytes.length} bytes) could not be decoded as ${SUPPORTED_FORMATS}: ${reason}.${describeBytes(bytes)} Send the image file's bytes unchanged.`,
+    );
   }
   const { width, height, channels } = out.info;
   if (channels === 3) return { width, height, data: out.data };
@@ -197,7 +218,8 @@ export async function decodeImage(bytes: Uint8Array, label = 'image'): Promise<R
 
 /** Uncompressed 24/32-bit BMP (BI_RGB or BI_BITFIELDS), bottom-up or top-down. */
 export function decodeBmp(bytes: Uint8Array, label = 'image'): RgbImage {
-  const fail = (why: string) => invalid(`${label} is not a BMP this server can read: ${why}. Convert it to PNG, JPEG or 24-bit BMP.`);
+  const fail = (why: string) =>
+    invalid(`${label} is not a BMP this server can read: ${why}. Convert it to PNG, JPEG or 24-bit BMP.`);
   if (bytes.length < 54) throw fail('the file is shorter than a BMP header');
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const pixelOffset = v.getUint32(10, true);
@@ -219,7 +241,8 @@ export function decodeBmp(bytes: Uint8Array, label = 'image'): RgbImage {
     throw fail(`compressed BMPs (compression ${compression}) are not supported`);
   }
   const stride = Math.floor((bpp * width + 31) / 32) * 4;
-  if (pixelOffset + stride * height > bytes.length) throw fail(`the pixel data is truncated (${bytes.length} bytes, needs ${pixelOffset + stride * height})`);
+  if (pixelOffset + stride * height > bytes.length)
+    throw fail(`the pixel data is truncated (${bytes.length} bytes, needs ${pixelOffset + stride * height})`);
   const data = new Uint8Array(width * height * 3);
   const shifts = masks.map((m) => (m === 0 ? 0 : Math.clz32(m & -m) ^ 31));
   const scales = masks.map((m, i) => (m === 0 ? 0 : 255 / (m >>> shifts[i])));
@@ -254,7 +277,13 @@ export function resizedSize(width: number, height: number, side: number): { widt
  * Writes one preprocessed image into `out` at `offset` (elements): TF1 legacy bilinear resize to the preset size,
  * centre crop, normalise, reorder channels, lay out. Pure function of the pixels and the preset.
  */
-export function resizeCropNormalize(img: RgbImage, preset: PreprocessingPreset, layout: ImageLayout, out: Float32Array, offset: number): void {
+export function resizeCropNormalize(
+  img: RgbImage,
+  preset: PreprocessingPreset,
+  layout: ImageLayout,
+  out: Float32Array,
+  offset: number,
+): void {
   const { height: outH, width: outW } = layout;
   let rh: number;
   let rw: number;
@@ -263,7 +292,9 @@ export function resizeCropNormalize(img: RgbImage, preset: PreprocessingPreset, 
   if (preset.resizeShortestSide) {
     ({ width: rw, height: rh } = resizedSize(img.width, img.height, preset.resizeShortestSide));
     if (rh < outH || rw < outW) {
-      throw invalid(`The image resizes to ${rw}×${rh}, smaller than the ${outW}×${outH} crop of preset ${preset.name}.`);
+      throw invalid(
+        `The image resizes to ${rw}×${rh}, smaller than the ${outW}×${outH} crop of preset ${preset.name}.`,
+      );
     }
     offY = Math.trunc((rh - outH) / 2);
     offX = Math.trunc((rw - outW) / 2);
@@ -324,9 +355,15 @@ export function resizeCropNormalize(img: RgbImage, preset: PreprocessingPreset, 
 }
 
 /** A batch of image files → one Float32Array shaped [N,3,H,W] or [N,H,W,3]. */
-export async function preprocessImages(images: Uint8Array[], preset: PreprocessingPreset, layout: ImageLayout): Promise<{ data: Float32Array; shape: number[] }> {
+export async function preprocessImages(
+  images: Uint8Array[],
+  preset: PreprocessingPreset,
+  layout: ImageLayout,
+): Promise<{ data: Float32Array; shape: number[] }> {
   if (preset.name === 'none' || preset.height === 0) {
-    throw invalid('This model has no image preprocessing (preset "none"), so it cannot take DT_STRING image bytes. Send a DT_FLOAT tensor, or package the model with an image preset.');
+    throw invalid(
+      'This model has no image preprocessing (preset "none"), so it cannot take DT_STRING image bytes. Send a DT_FLOAT tensor, or package the model with an image preset.',
+    );
   }
   const per = 3 * layout.height * layout.width;
   const out = new Float32Array(images.length * per);
@@ -339,6 +376,9 @@ export async function preprocessImages(images: Uint8Array[], preset: Preprocessi
     if (took > decodeBudgetMs()) throw overBudget(label, took);
     resizeCropNormalize(img, preset, layout, out, i * per);
   }
-  const shape = layout.layout === 'NCHW' ? [images.length, 3, layout.height, layout.width] : [images.length, layout.height, layout.width, 3];
+  const shape =
+    layout.layout === 'NCHW'
+      ? [images.length, 3, layout.height, layout.width]
+      : [images.length, layout.height, layout.width, 3];
   return { data: out, shape };
 }

@@ -104,7 +104,9 @@ export function workerFile(): string {
  * large allocation per request on the gRPC thread: those drive V8's full GCs, whose pauses delay every RPC.
  */
 function ownsItsMemory(bytes: Uint8Array): boolean {
-  return bytes.buffer instanceof ArrayBuffer && bytes.byteLength >= 4096 && bytes.buffer.byteLength - bytes.byteLength <= 8;
+  return (
+    bytes.buffer instanceof ArrayBuffer && bytes.byteLength >= 4096 && bytes.buffer.byteLength - bytes.byteLength <= 8
+  );
 }
 
 export class WorkerPool {
@@ -124,7 +126,12 @@ export class WorkerPool {
     this.graceMs = opts.graceMs ?? 1000;
     this.budgetMs = opts.jobBudgetMs ?? jobBudgetMs();
     this.replicas = opts.devices.map((device) => ({
-      device, ready: false, inflight: new Map(), restarts: 0, cancelFlags: new Int32Array(new SharedArrayBuffer(4 * CANCEL_SLOTS)), nativeState: newNativeState(),
+      device,
+      ready: false,
+      inflight: new Map(),
+      restarts: 0,
+      cancelFlags: new Int32Array(new SharedArrayBuffer(4 * CANCEL_SLOTS)),
+      nativeState: newNativeState(),
     }));
     this.ready = Promise.all(this.replicas.map((r) => this.spawn(r))).then(() => {
       if (!this.stopped) this.state = 'Running';
@@ -139,8 +146,12 @@ export class WorkerPool {
     replica.cancelFlags = new Int32Array(new SharedArrayBuffer(4 * CANCEL_SLOTS));
     replica.nativeState = newNativeState();
     const init: WorkerInit = {
-      model: this.opts.model, modelPath: this.opts.modelPath, device: replica.device, intraOpThreads: this.opts.intraOpThreads,
-      cancelFlags: replica.cancelFlags, nativeState: replica.nativeState,
+      model: this.opts.model,
+      modelPath: this.opts.modelPath,
+      device: replica.device,
+      intraOpThreads: this.opts.intraOpThreads,
+      cancelFlags: replica.cancelFlags,
+      nativeState: replica.nativeState,
     };
     const file = workerFile();
     // Under tsx (tests, bench) the worker needs the TypeScript loader registered inside the worker itself.
@@ -154,11 +165,18 @@ export class WorkerPool {
         if ('type' in msg) {
           if (msg.type === 'ready') {
             replica.ready = true;
-            this.opts.logger?.info(`${this.opts.model.serviceName}: replica on device ${replica.device} loaded in ${msg.loadMs.toFixed(0)} ms`);
+            this.opts.logger?.info(
+              `${this.opts.model.serviceName}: replica on device ${replica.device} loaded in ${msg.loadMs.toFixed(0)} ms`,
+            );
             resolve();
             this.pump();
           } else {
-            reject(new AccelError('InvalidModel' as ErrorCode, `Service "${this.opts.model.serviceName}" could not load its model on device ${replica.device}: ${msg.message}`));
+            reject(
+              new AccelError(
+                'InvalidModel' as ErrorCode,
+                `Service "${this.opts.model.serviceName}" could not load its model on device ${replica.device}: ${msg.message}`,
+              ),
+            );
             void worker.terminate();
           }
           return;
@@ -168,7 +186,9 @@ export class WorkerPool {
         replica.inflight.delete(msg.id);
         this.watch(replica);
         if (!msg.ok && msg.code === 'Cancelled') {
-          this.opts.logger?.info(`${this.opts.model.serviceName}: request ${job.id} on device ${replica.device}: ${msg.message}`);
+          this.opts.logger?.info(
+            `${this.opts.model.serviceName}: request ${job.id} on device ${replica.device}: ${msg.message}`,
+          );
         }
         if (job.settled) {
           this.pump();
@@ -188,8 +208,15 @@ export class WorkerPool {
         this.pump();
       });
       worker.on('error', (e) => {
-        this.opts.logger?.error(`${this.opts.model.serviceName}: replica on device ${replica.device} failed: ${e.message}`);
-        reject(new AccelError('Internal', `Service "${this.opts.model.serviceName}" replica on device ${replica.device} failed while loading: ${e.message}`));
+        this.opts.logger?.error(
+          `${this.opts.model.serviceName}: replica on device ${replica.device} failed: ${e.message}`,
+        );
+        reject(
+          new AccelError(
+            'Internal',
+            `Service "${this.opts.model.serviceName}" replica on device ${replica.device} failed while loading: ${e.message}`,
+          ),
+        );
       });
       worker.on('exit', (code) => this.onExit(replica, worker, code));
     });
@@ -201,14 +228,22 @@ export class WorkerPool {
     replica.worker = undefined;
     this.unwatch(replica);
     for (const job of replica.inflight.values()) {
-      this.settle(job, new AccelError('Unavailable', `The replica on device ${replica.device} stopped while serving this request; retry.`));
+      this.settle(
+        job,
+        new AccelError(
+          'Unavailable',
+          `The replica on device ${replica.device} stopped while serving this request; retry.`,
+        ),
+      );
     }
     replica.inflight.clear();
     if (this.stopped || this.state !== 'Running') return;
     // A crashed replica comes back (with back-off) so one bad moment does not take the device away for good.
     replica.restarts++;
     const delay = Math.min(30_000, 250 * 2 ** Math.min(replica.restarts, 7));
-    this.opts.logger?.warn(`${this.opts.model.serviceName}: replica on device ${replica.device} exited (code ${code}); restarting in ${delay} ms`);
+    this.opts.logger?.warn(
+      `${this.opts.model.serviceName}: replica on device ${replica.device} exited (code ${code}); restarting in ${delay} ms`,
+    );
     setTimeout(() => {
       if (!this.stopped) this.spawn(replica).catch((e: Error) => this.opts.logger?.error(e.message));
     }, delay).unref();
@@ -219,24 +254,53 @@ export class WorkerPool {
    * not touch `bytes` again, so a buffer that is theirs alone is moved to the worker rather than copied.
    * `control`: the call's deadline and cancellation (or just a cancellation check).
    */
-  submit(bytes: Uint8Array, tensorContent: boolean, control: JobControl | (() => boolean) = {}, owned = false): Promise<JobResult> {
+  submit(
+    bytes: Uint8Array,
+    tensorContent: boolean,
+    control: JobControl | (() => boolean) = {},
+    owned = false,
+  ): Promise<JobResult> {
     if (typeof control === 'function') control = { cancelled: control };
-    if (this.stopped) return Promise.reject(new AccelError('Unavailable', `Service "${this.opts.model.serviceName}" is stopping; retry once it is redeployed.`));
+    if (this.stopped)
+      return Promise.reject(
+        new AccelError(
+          'Unavailable',
+          `Service "${this.opts.model.serviceName}" is stopping; retry once it is redeployed.`,
+        ),
+      );
     if (this.state === 'Loading') {
-      return Promise.reject(new AccelError('Unavailable', `Service "${this.opts.model.serviceName}" is still loading its model onto its devices; retry in a moment.`));
+      return Promise.reject(
+        new AccelError(
+          'Unavailable',
+          `Service "${this.opts.model.serviceName}" is still loading its model onto its devices; retry in a moment.`,
+        ),
+      );
     }
     if (this.state === 'Failed') {
-      return Promise.reject(new AccelError('Unavailable', `Service "${this.opts.model.serviceName}" failed to start: ${this.error}`));
+      return Promise.reject(
+        new AccelError('Unavailable', `Service "${this.opts.model.serviceName}" failed to start: ${this.error}`),
+      );
     }
     if (this.queue.length >= this.opts.maxQueue) {
       return Promise.reject(
-        new AccelError('Busy', `Service "${this.opts.model.serviceName}" has ${this.queue.length} requests waiting (the limit). Retry with back-off, or deploy it with more replicas.`),
+        new AccelError(
+          'Busy',
+          `Service "${this.opts.model.serviceName}" has ${this.queue.length} requests waiting (the limit). Retry with back-off, or deploy it with more replicas.`,
+        ),
       );
     }
     return new Promise<JobResult>((resolve, reject) => {
       const job: Job = {
-        id: this.nextId++, bytes, owned, tensorContent, enqueued: performance.now(), deadline: control.deadline ?? Infinity,
-        cancelled: control.cancelled ?? (() => false), settled: false, resolve, reject,
+        id: this.nextId++,
+        bytes,
+        owned,
+        tensorContent,
+        enqueued: performance.now(),
+        deadline: control.deadline ?? Infinity,
+        cancelled: control.cancelled ?? (() => false),
+        settled: false,
+        resolve,
+        reject,
       };
       this.queue.push(job);
       control.onCancel?.(() => this.cancel(job));
@@ -253,7 +317,11 @@ export class WorkerPool {
   /** Why a job should no longer run, or undefined while its client still waits. */
   private gone(job: Job, now = Date.now()): AccelError | undefined {
     if (job.cancelled()) return new AccelError('Cancelled', 'The client cancelled the call.');
-    if (now > job.deadline) return new AccelError('Cancelled', `The call's deadline passed ${now - job.deadline} ms ago; the request was abandoned.`);
+    if (now > job.deadline)
+      return new AccelError(
+        'Cancelled',
+        `The call's deadline passed ${now - job.deadline} ms ago; the request was abandoned.`,
+      );
     return undefined;
   }
 
@@ -305,11 +373,16 @@ export class WorkerPool {
     if (replica.watched !== job || !replica.inflight.has(job.id) || !replica.worker) return;
     const ranMs = Math.round(performance.now() - job.started!);
     const overBudget = ranMs >= this.budgetMs;
-    const why = overBudget ? `used its ${this.budgetMs} ms budget` : `outlived its call (${job.cancelled() ? 'cancelled' : 'deadline passed'}) by more than ${this.graceMs} ms`;
+    const why = overBudget
+      ? `used its ${this.budgetMs} ms budget`
+      : `outlived its call (${job.cancelled() ? 'cancelled' : 'deadline passed'}) by more than ${this.graceMs} ms`;
     this.settle(
       job,
       overBudget
-        ? new AccelError('InvalidArgument', `The request ran for more than ${this.budgetMs} ms on the replica (the per-request budget) and was abandoned. Send smaller images, or fewer per request.`)
+        ? new AccelError(
+            'InvalidArgument',
+            `The request ran for more than ${this.budgetMs} ms on the replica (the per-request budget) and was abandoned. Send smaller images, or fewer per request.`,
+          )
         : new AccelError('Cancelled', 'The call ended before the request finished; it was abandoned.'),
     );
     this.opts.logger?.warn(
@@ -325,7 +398,13 @@ export class WorkerPool {
     replica.worker = undefined;
     this.unwatch(replica);
     for (const job of replica.inflight.values()) {
-      this.settle(job, new AccelError('Unavailable', `The replica on device ${replica.device} was restarted while this request waited for it; retry.`));
+      this.settle(
+        job,
+        new AccelError(
+          'Unavailable',
+          `The replica on device ${replica.device} was restarted while this request waited for it; retry.`,
+        ),
+      );
     }
     replica.inflight.clear();
     void terminateSafely(old, replica.nativeState);
@@ -337,7 +416,8 @@ export class WorkerPool {
     while (this.queue.length) {
       let best: Replica | undefined;
       for (const r of this.replicas) {
-        if (r.ready && r.worker && r.inflight.size < this.depth && (!best || r.inflight.size < best.inflight.size)) best = r;
+        if (r.ready && r.worker && r.inflight.size < this.depth && (!best || r.inflight.size < best.inflight.size))
+          best = r;
       }
       if (!best) return;
       const job = this.queue.shift()!;
@@ -361,11 +441,15 @@ export class WorkerPool {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const job of this.queue.splice(0)) this.settle(job, new AccelError('Unavailable', `Service "${this.opts.model.serviceName}" is stopping.`));
+    for (const job of this.queue.splice(0))
+      this.settle(job, new AccelError('Unavailable', `Service "${this.opts.model.serviceName}" is stopping.`));
     for (const r of this.replicas) this.unwatch(r);
-    await Promise.all(this.replicas.map((r) => (r.worker ? terminateSafely(r.worker, r.nativeState) : Promise.resolve())));
+    await Promise.all(
+      this.replicas.map((r) => (r.worker ? terminateSafely(r.worker, r.nativeState) : Promise.resolve())),
+    );
     for (const r of this.replicas) {
-      for (const job of r.inflight.values()) this.settle(job, new AccelError('Unavailable', `Service "${this.opts.model.serviceName}" stopped.`));
+      for (const job of r.inflight.values())
+        this.settle(job, new AccelError('Unavailable', `Service "${this.opts.model.serviceName}" stopped.`));
       r.inflight.clear();
     }
   }
@@ -377,12 +461,21 @@ export class WorkerPool {
  */
 export async function terminateSafely(worker: Worker, nativeState: Int32Array): Promise<void> {
   // threadId is -1 once the thread has stopped (a crash inside a native call leaves the count above 0).
-  while (worker.threadId !== -1 && !claimForTermination(nativeState)) await new Promise((resolve) => setTimeout(resolve, 10));
+  while (worker.threadId !== -1 && !claimForTermination(nativeState))
+    await new Promise((resolve) => setTimeout(resolve, 10));
   await worker.terminate();
 }
 
 /** A gRPC call's deadline and cancellation, for `submit`. */
-export function callControl(call: { getDeadline(): Date | number; readonly cancelled: boolean; once(event: 'cancelled', listener: () => void): unknown }): JobControl {
+export function callControl(call: {
+  getDeadline(): Date | number;
+  readonly cancelled: boolean;
+  once(event: 'cancelled', listener: () => void): unknown;
+}): JobControl {
   const d = call.getDeadline();
-  return { deadline: typeof d === 'number' ? d : d.getTime(), cancelled: () => call.cancelled, onCancel: (callback) => call.once('cancelled', callback) };
+  return {
+    deadline: typeof d === 'number' ? d : d.getTime(),
+    cancelled: () => call.cancelled,
+    onCancel: (callback) => call.once('cancelled', callback),
+  };
 }

@@ -34,7 +34,11 @@ export class AzureSession implements vscode.Disposable {
   }
 
   private readonly getSession: GetSession = async (scopes, options) => {
-    const session = await vscode.authentication.getSession(PROVIDER, scopes, options.createIfNone ? { createIfNone: true } : { silent: true });
+    const session = await vscode.authentication.getSession(
+      PROVIDER,
+      scopes,
+      options.createIfNone ? { createIfNone: true } : { silent: true },
+    );
     return session ?? undefined;
   };
 
@@ -52,7 +56,10 @@ export class AzureSession implements vscode.Disposable {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 3000)));
     try {
-      const s = await Promise.race([this.getSession(sessionScopes(ARM_SCOPE, this.tenantId), { createIfNone: false, silent: true }), timeout]);
+      const s = await Promise.race([
+        this.getSession(sessionScopes(ARM_SCOPE, this.tenantId), { createIfNone: false, silent: true }),
+        timeout,
+      ]);
       return s?.account.label;
     } finally {
       clearTimeout(timer);

@@ -18,8 +18,18 @@ export interface AzureNodeData {
 
 export type AzureTreeNode = TreeNode & { azure?: AzureNodeData };
 
-function node(id: string, label: string, collapsible: boolean, icon: string, contextValue: string, description?: string): vscode.TreeItem {
-  const item = new vscode.TreeItem(label, collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+function node(
+  id: string,
+  label: string,
+  collapsible: boolean,
+  icon: string,
+  contextValue: string,
+  description?: string,
+): vscode.TreeItem {
+  const item = new vscode.TreeItem(
+    label,
+    collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+  );
   item.id = id;
   item.description = description;
   item.iconPath = new vscode.ThemeIcon(icon);
@@ -41,8 +51,24 @@ export function azureModelNodes(session: AzureSession, ws: AzureMlWorkspace): Pr
     const models = await (await azureLib()).listRegisteredModels(session.armContext(), ws);
     if (models.length === 0) return [leaf(`${base}/none`, 'No registered models', undefined, 'info')];
     return models.map((m) => {
-      const item = node(`${base}/${m.name}`, m.name, false, 'symbol-class', 'azureModel', m.latestVersion ? `v${m.latestVersion}` : undefined);
-      item.tooltip = tooltipTable(m.name, [['latest version', m.latestVersion], ['description', m.description], ['tags', Object.entries(m.tags).map(([k, v]) => `${k}=${v}`).join(', ')]]);
+      const item = node(
+        `${base}/${m.name}`,
+        m.name,
+        false,
+        'symbol-class',
+        'azureModel',
+        m.latestVersion ? `v${m.latestVersion}` : undefined,
+      );
+      item.tooltip = tooltipTable(m.name, [
+        ['latest version', m.latestVersion],
+        ['description', m.description],
+        [
+          'tags',
+          Object.entries(m.tags)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', '),
+        ],
+      ]);
       return { kind: 'detail' as const, item, azure: { workspace: ws, modelName: m.name } };
     });
   });
@@ -55,7 +81,12 @@ export function azureEndpointNodes(session: AzureSession, ws: AzureMlWorkspace):
     if (endpoints.length === 0) return [leaf(`${base}/none`, 'No online endpoints', undefined, 'info')];
     return endpoints.map((e) => {
       const item = node(`${base}/${e.name}`, e.name, false, 'cloud', 'azureEndpoint', e.provisioningState);
-      item.tooltip = tooltipTable(e.name, [['state', e.provisioningState], ['auth', e.authMode], ['scoring URI', e.scoringUri], ['region', e.location]]);
+      item.tooltip = tooltipTable(e.name, [
+        ['state', e.provisioningState],
+        ['auth', e.authMode],
+        ['scoring URI', e.scoringUri],
+        ['region', e.location],
+      ]);
       return { kind: 'detail' as const, item, azure: { workspace: ws, endpointName: e.name } };
     });
   });
@@ -63,12 +94,26 @@ export function azureEndpointNodes(session: AzureSession, ws: AzureMlWorkspace):
 
 function workspaceNode(session: AzureSession, ws: AzureMlWorkspace): AzureTreeNode {
   const item = node(`azure/${ws.id}`, ws.name, true, 'azure', 'azureWorkspace', `${ws.location} · ${ws.resourceGroup}`);
-  item.tooltip = tooltipTable(ws.name, [['region', ws.location], ['resource group', ws.resourceGroup], ['subscription', ws.subscriptionId]]);
+  item.tooltip = tooltipTable(ws.name, [
+    ['region', ws.location],
+    ['resource group', ws.resourceGroup],
+    ['subscription', ws.subscriptionId],
+  ]);
   return {
-    kind: 'detail', item, azure: { workspace: ws },
+    kind: 'detail',
+    item,
+    azure: { workspace: ws },
     children: async () => [
-      { kind: 'detail', item: node(`azure/${ws.id}/models`, 'Registered models', true, 'library', 'azureGroup'), children: () => azureModelNodes(session, ws) },
-      { kind: 'detail', item: node(`azure/${ws.id}/endpoints`, 'Online endpoints', true, 'radio-tower', 'azureGroup'), children: () => azureEndpointNodes(session, ws) },
+      {
+        kind: 'detail',
+        item: node(`azure/${ws.id}/models`, 'Registered models', true, 'library', 'azureGroup'),
+        children: () => azureModelNodes(session, ws),
+      },
+      {
+        kind: 'detail',
+        item: node(`azure/${ws.id}/endpoints`, 'Online endpoints', true, 'radio-tower', 'azureGroup'),
+        children: () => azureEndpointNodes(session, ws),
+      },
     ],
   };
 }
@@ -89,19 +134,30 @@ export function azureSectionNode(session: AzureSession): TreeNode {
       item.description = account;
       return guarded('azure', async () => {
         const subs = await (await azureLib()).listSubscriptions(session.armContext());
-        if (subs.length === 0) return [leaf('azure/no-subscription', 'No subscriptions for this account', account, 'warning')];
+        if (subs.length === 0)
+          return [leaf('azure/no-subscription', 'No subscriptions for this account', account, 'warning')];
         return subs.map((sub) => {
-          const subItem = node(`azure/sub/${sub.subscriptionId}`, sub.name, true, 'key', 'azureSubscription', sub.state === 'Enabled' ? undefined : sub.state);
+          const subItem = node(
+            `azure/sub/${sub.subscriptionId}`,
+            sub.name,
+            true,
+            'key',
+            'azureSubscription',
+            sub.state === 'Enabled' ? undefined : sub.state,
+          );
           return {
-            kind: 'detail' as const, item: subItem,
-            children: () => guarded(`azure/sub/${sub.subscriptionId}`, async () => {
-              const list = await (await azureLib()).listWorkspaces(session.armContext(), sub.subscriptionId);
-              return list.length ? list.map((ws) => workspaceNode(session, ws)) : [leaf(`azure/sub/${sub.subscriptionId}/none`, 'No Azure ML workspaces', undefined, 'info')];
-            }),
+            kind: 'detail' as const,
+            item: subItem,
+            children: () =>
+              guarded(`azure/sub/${sub.subscriptionId}`, async () => {
+                const list = await (await azureLib()).listWorkspaces(session.armContext(), sub.subscriptionId);
+                return list.length
+                  ? list.map((ws) => workspaceNode(session, ws))
+                  : [leaf(`azure/sub/${sub.subscriptionId}/none`, 'No Azure ML workspaces', undefined, 'info')];
+              }),
           };
         });
       });
     },
   };
 }
-

@@ -8,8 +8,15 @@ type VerdictFn = (report: QuotaReport, size: string, replicas: number) => Verdic
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function quotaHtml(report: QuotaReport, quotaVerdict: VerdictFn, subscriptionName: string, nonce: string, cspSource: string): string {
-  const rows = (cells: unknown[][]) => cells.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('');
+export function quotaHtml(
+  report: QuotaReport,
+  quotaVerdict: VerdictFn,
+  subscriptionName: string,
+  nonce: string,
+  cspSource: string,
+): string {
+  const rows = (cells: unknown[][]) =>
+    cells.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('');
   const sizes = report.sizes.map((s) => {
     const v = quotaVerdict(report, s.name, 1);
     return [s.name, s.kind, s.vCPUs, s.accelerators, s.restriction ?? (v.ok ? `${v.maxReplicas}` : '0'), v.message];
@@ -32,8 +39,23 @@ th{color:var(--vscode-descriptionForeground);font-weight:600}.hint{color:var(--v
 </body></html>`;
 }
 
-export function showQuotaPanel(report: QuotaReport, quotaVerdict: VerdictFn, subscriptionName: string): vscode.WebviewPanel {
-  const panel = vscode.window.createWebviewPanel('accel.azureQuota', `Quota: ${report.location}`, vscode.ViewColumn.Active, { enableScripts: false, localResourceRoots: [] });
-  panel.webview.html = quotaHtml(report, quotaVerdict, subscriptionName, crypto.randomBytes(16).toString('base64'), panel.webview.cspSource);
+export function showQuotaPanel(
+  report: QuotaReport,
+  quotaVerdict: VerdictFn,
+  subscriptionName: string,
+): vscode.WebviewPanel {
+  const panel = vscode.window.createWebviewPanel(
+    'accel.azureQuota',
+    `Quota: ${report.location}`,
+    vscode.ViewColumn.Active,
+    { enableScripts: false, localResourceRoots: [] },
+  );
+  panel.webview.html = quotaHtml(
+    report,
+    quotaVerdict,
+    subscriptionName,
+    crypto.randomBytes(16).toString('base64'),
+    panel.webview.cspSource,
+  );
   return panel;
 }

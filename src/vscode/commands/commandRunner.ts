@@ -16,7 +16,10 @@ export class CommandRunner {
   /** The last error a command ended with (read by the extension-host tests through the test API). */
   lastError?: { command: string; message: string; code?: string };
 
-  constructor(private readonly ctx: AccelContext, private readonly subscriptions: vscode.Disposable[]) {}
+  constructor(
+    private readonly ctx: AccelContext,
+    private readonly subscriptions: vscode.Disposable[],
+  ) {}
 
   register(id: string, handler: Handler): void {
     this.subscriptions.push(vscode.commands.registerCommand(id, (...args: unknown[]) => this.run(id, handler, args)));
@@ -34,7 +37,9 @@ export class CommandRunner {
       }
       const message = e instanceof Error ? e.message : String(e);
       this.lastError = { command: id, message, code: isAccelError(e) ? e.code : undefined };
-      this.ctx.log.error(`${id} failed: ${message}${!isAccelError(e) && e instanceof Error && e.stack ? `\n${e.stack}` : ''}`);
+      this.ctx.log.error(
+        `${id} failed: ${message}${!isAccelError(e) && e instanceof Error && e.stack ? `\n${e.stack}` : ''}`,
+      );
       void vscode.window.showErrorMessage(message.split('\n')[0], ...errorActions(e), 'Show Log').then((action) => {
         if (action === 'Show Log') this.ctx.log.show(true);
         if (action === RETRY) void vscode.commands.executeCommand(id, ...args);
@@ -51,7 +56,11 @@ export class CommandRunner {
  * button does. Only the extension-host tests set one (through the test API): they cancel at a known step
  * instead of after a delay.
  */
-export type ProgressObserver = (title: string, update: { message?: string; fraction?: number }, cancel: () => void) => void;
+export type ProgressObserver = (
+  title: string,
+  update: { message?: string; fraction?: number },
+  cancel: () => void,
+) => void;
 let observer: ProgressObserver | undefined;
 
 export function setProgressObserver(o: ProgressObserver | undefined): void {
@@ -59,32 +68,39 @@ export function setProgressObserver(o: ProgressObserver | undefined): void {
 }
 
 /** Runs `work` under a cancellable progress notification, adapting VS Code's progress and token to the core ports. */
-export async function withProgress<T>(title: string, work: (progress: ProgressReporter, signal: CancellationSignal) => Promise<T>, cancellable = true): Promise<T> {
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable }, async (progress, token) => {
-    // One source for both ways to cancel: the notification's button and the test observer.
-    const source = new vscode.CancellationTokenSource();
-    const linked = token.onCancellationRequested(() => source.cancel());
-    const cancel = () => cancellable && source.cancel();
-    let last = 0;
-    const reporter: ProgressReporter = {
-      report: ({ message, fraction }) => {
-        const increment = fraction === undefined ? undefined : Math.max(0, fraction * 100 - last);
-        if (fraction !== undefined) last = fraction * 100;
-        progress.report({ message, increment });
-        observer?.(title, { message, fraction }, cancel);
-      },
-    };
-    const signal: CancellationSignal = {
-      get isCancellationRequested() {
-        return source.token.isCancellationRequested;
-      },
-      onCancellationRequested: (listener) => source.token.onCancellationRequested(listener),
-    };
-    try {
-      return await work(reporter, signal);
-    } finally {
-      linked.dispose();
-      source.dispose();
-    }
-  });
+export async function withProgress<T>(
+  title: string,
+  work: (progress: ProgressReporter, signal: CancellationSignal) => Promise<T>,
+  cancellable = true,
+): Promise<T> {
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title, cancellable },
+    async (progress, token) => {
+      // One source for both ways to cancel: the notification's button and the test observer.
+      const source = new vscode.CancellationTokenSource();
+      const linked = token.onCancellationRequested(() => source.cancel());
+      const cancel = () => cancellable && source.cancel();
+      let last = 0;
+      const reporter: ProgressReporter = {
+        report: ({ message, fraction }) => {
+          const increment = fraction === undefined ? undefined : Math.max(0, fraction * 100 - last);
+          if (fraction !== undefined) last = fraction * 100;
+          progress.report({ message, increment });
+          observer?.(title, { message, fraction }, cancel);
+        },
+      };
+      const signal: CancellationSignal = {
+        get isCancellationRequested() {
+          return source.token.isCancellationRequested;
+        },
+        onCancellationRequested: (listener) => source.token.onCancellationRequested(listener),
+      };
+      try {
+        return await work(reporter, signal);
+      } finally {
+        linked.dispose();
+        source.dispose();
+      }
+    },
+  );
 }

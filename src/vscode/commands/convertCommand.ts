@@ -34,7 +34,9 @@ export function graphTensors(file: string, model: Model): { inputs: string[]; ou
   if (model.framework === 'tensorflow') {
     const graph = decodeGraphDef(bytes, model.fileName);
     const placeholders = graph.node.filter((n) => n.op === 'Placeholder').map((n) => tensorName(n.name));
-    const produced = graph.node.filter((n) => n.op !== 'Const' && n.op !== 'Placeholder').map((n) => tensorName(n.name));
+    const produced = graph.node
+      .filter((n) => n.op !== 'Const' && n.op !== 'Placeholder')
+      .map((n) => tensorName(n.name));
     return { inputs: placeholders, outputs: produced.reverse(), qlinear: false };
   }
   const onnx = decodeOnnx(bytes, model.fileName);
@@ -54,55 +56,140 @@ export function registerConvertCommand(run: CommandRunner, ctx: AccelContext, tr
     const { ws, value: model } = await pickModel(ctx, node, 'Convert Model', (m) => !m.parentId);
     const tensors = graphTensors(ctx.store.blobPath(ws, model.blob), model);
     const a: ConvertAnswers = {
-      inputTensor: preset?.inputTensor, outputTensors: preset?.outputTensors, precision: preset?.precision, calibrationFolder: preset?.calibrationFolder,
+      inputTensor: preset?.inputTensor,
+      outputTensors: preset?.outputTensors,
+      precision: preset?.precision,
+      calibrationFolder: preset?.calibrationFolder,
       dequantize: preset?.dequantize,
     };
     const declared = new Set(model.outputs.map((t) => t.name));
     const steps = [];
-    if (!preset?.inputTensor) steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
-      const r = await ctx.ui.pick({ title: `Convert ${model.id}: input tensor`, ...i, placeholder: 'The tensor that receives the preprocessed image',
-        items: tensors.inputs.map((t) => ({ label: t, description: model.inputs.find((m) => m.name === t)?.shape.join('×'), value: t, picked: t === s.inputTensor })) });
-      if (r === BACK) return BACK;
-      s.inputTensor = r;
-    });
-    if (!preset?.outputTensors) steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
-      const r = await ctx.ui.pickMany({ title: `Convert ${model.id}: output tensors`, ...i, placeholder: 'Graph outputs are preselected; pick any tensor to cut the graph there',
-        items: [...new Set([...model.outputs.map((t) => t.name), ...tensors.outputs])].map((t) => ({ label: t, description: declared.has(t) ? 'graph output' : undefined, value: t, picked: (s.outputTensors ?? [...declared]).includes(t) })) });
-      if (r === BACK) return BACK;
-      if (!r.length) throw new AccelError('InvalidArgument', 'Pick at least one output tensor.');
-      s.outputTensors = r;
-    });
-    if (!preset?.precision) steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
-      const r = await ctx.ui.pick<Precision>({ title: `Convert ${model.id}: precision`, ...i, items: [
-        { label: 'fp32', description: 'no accuracy change', value: 'fp32' },
-        { label: 'msfp9', description: 'accelerator block floating point, 9 bits (1 sign, 5 shared exponent, 3 mantissa)', value: 'msfp9' },
-        { label: 'msfp8', description: 'accelerator block floating point, 8 bits (smaller, less accurate)', value: 'msfp8' },
-      ] });
-      if (r === BACK) return BACK;
-      s.precision = r;
-    });
-    if (tensors.qlinear && preset?.dequantize === undefined) steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
-      const narrow = s.precision !== 'fp32';
-      const r = await ctx.ui.pick({ title: `Convert ${model.id}: int8 model`, ...i, placeholder: 'The model is quantized to int8 (QLinear operators)', items: [
-        { label: 'Dequantize to fp32 first', description: narrow ? `so ${s.precision} applies to its weights (--dequantize)` : 'an fp32 graph (--dequantize)', value: true, picked: s.dequantize ?? narrow },
-        { label: 'Keep the int8 graph', description: narrow ? `${s.precision} leaves int8 weights unchanged` : 'converted as it is', value: false, picked: s.dequantize === false || (s.dequantize === undefined && !narrow) },
-      ] });
-      if (r === BACK) return BACK;
-      s.dequantize = r;
-    });
-    if (preset?.calibrationFolder === undefined) steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
-      const r = await ctx.ui.pick<'none' | 'folder'>({ title: `Convert ${model.id}: calibration images`, ...i, items: [
-        { label: 'Default', description: 'ACCEL_CALIBRATION or the sample photos, when present', value: 'none' },
-        { label: 'Choose a folder…', description: 'images to measure the precision\'s accuracy delta', value: 'folder' },
-      ] });
-      if (r === BACK) return BACK;
-      s.calibrationFolder = r === 'none' ? '' : (await ctx.ui.openDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Calibration images' }))[0].fsPath;
-    });
+    if (!preset?.inputTensor)
+      steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
+        const r = await ctx.ui.pick({
+          title: `Convert ${model.id}: input tensor`,
+          ...i,
+          placeholder: 'The tensor that receives the preprocessed image',
+          items: tensors.inputs.map((t) => ({
+            label: t,
+            description: model.inputs.find((m) => m.name === t)?.shape.join('×'),
+            value: t,
+            picked: t === s.inputTensor,
+          })),
+        });
+        if (r === BACK) return BACK;
+        s.inputTensor = r;
+      });
+    if (!preset?.outputTensors)
+      steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
+        const r = await ctx.ui.pickMany({
+          title: `Convert ${model.id}: output tensors`,
+          ...i,
+          placeholder: 'Graph outputs are preselected; pick any tensor to cut the graph there',
+          items: [...new Set([...model.outputs.map((t) => t.name), ...tensors.outputs])].map((t) => ({
+            label: t,
+            description: declared.has(t) ? 'graph output' : undefined,
+            value: t,
+            picked: (s.outputTensors ?? [...declared]).includes(t),
+          })),
+        });
+        if (r === BACK) return BACK;
+        if (!r.length) throw new AccelError('InvalidArgument', 'Pick at least one output tensor.');
+        s.outputTensors = r;
+      });
+    if (!preset?.precision)
+      steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
+        const r = await ctx.ui.pick<Precision>({
+          title: `Convert ${model.id}: precision`,
+          ...i,
+          items: [
+            { label: 'fp32', description: 'no accuracy change', value: 'fp32' },
+            {
+              label: 'msfp9',
+              description: 'accelerator block floating point, 9 bits (1 sign, 5 shared exponent, 3 mantissa)',
+              value: 'msfp9',
+            },
+            {
+              label: 'msfp8',
+              description: 'accelerator block floating point, 8 bits (smaller, less accurate)',
+              value: 'msfp8',
+            },
+          ],
+        });
+        if (r === BACK) return BACK;
+        s.precision = r;
+      });
+    if (tensors.qlinear && preset?.dequantize === undefined)
+      steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
+        const narrow = s.precision !== 'fp32';
+        const r = await ctx.ui.pick({
+          title: `Convert ${model.id}: int8 model`,
+          ...i,
+          placeholder: 'The model is quantized to int8 (QLinear operators)',
+          items: [
+            {
+              label: 'Dequantize to fp32 first',
+              description: narrow
+                ? `so ${s.precision} applies to its weights (--dequantize)`
+                : 'an fp32 graph (--dequantize)',
+              value: true,
+              picked: s.dequantize ?? narrow,
+            },
+            {
+              label: 'Keep the int8 graph',
+              description: narrow ? `${s.precision} leaves int8 weights unchanged` : 'converted as it is',
+              value: false,
+              picked: s.dequantize === false || (s.dequantize === undefined && !narrow),
+            },
+          ],
+        });
+        if (r === BACK) return BACK;
+        s.dequantize = r;
+      });
+    if (preset?.calibrationFolder === undefined)
+      steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
+        const r = await ctx.ui.pick<'none' | 'folder'>({
+          title: `Convert ${model.id}: calibration images`,
+          ...i,
+          items: [
+            { label: 'Default', description: 'ACCEL_CALIBRATION or the sample photos, when present', value: 'none' },
+            {
+              label: 'Choose a folder…',
+              description: "images to measure the precision's accuracy delta",
+              value: 'folder',
+            },
+          ],
+        });
+        if (r === BACK) return BACK;
+        s.calibrationFolder =
+          r === 'none'
+            ? ''
+            : (
+                await ctx.ui.openDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Calibration images' })
+              )[0].fsPath;
+      });
     await runWizard(a, steps);
     const converted = await trees.models.whileCreating(`${model.name}.${model.version}.accelonnx`, () =>
-      withProgress(`Converting ${model.id} (${a.precision}${a.dequantize ? ', dequantized' : ''})`, (progress, cancel) => convertInProcess(ctx.extension.extensionPath, ctx.store, ws, model, {
-        inputTensor: a.inputTensor!, outputTensors: a.outputTensors!, precision: a.precision!, calibrationFolder: a.calibrationFolder || undefined, dequantize: a.dequantize,
-      }, progress, cancel)));
+      withProgress(
+        `Converting ${model.id} (${a.precision}${a.dequantize ? ', dequantized' : ''})`,
+        (progress, cancel) =>
+          convertInProcess(
+            ctx.extension.extensionPath,
+            ctx.store,
+            ws,
+            model,
+            {
+              inputTensor: a.inputTensor!,
+              outputTensors: a.outputTensors!,
+              precision: a.precision!,
+              calibrationFolder: a.calibrationFolder || undefined,
+              dequantize: a.dequantize,
+            },
+            progress,
+            cancel,
+          ),
+      ),
+    );
     ctx.log.info(`model ${model.id} converted to ${converted.id}`);
     ctx.fireSoon();
     return converted;

@@ -25,14 +25,39 @@ function operationLogFile(store: WorkspaceStore, ws: string, id: string): string
 
 function lastLine(file: string): string | undefined {
   try {
-    return fs.readFileSync(file, 'utf8').trim().split('\n').pop()?.replace(/^\S+Z\s+/, '');
+    return fs
+      .readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .pop()
+      ?.replace(/^\S+Z\s+/, '');
   } catch {
     return undefined;
   }
 }
 
-export async function convertInProcess(extensionPath: string, store: WorkspaceStore, ws: string, model: Model, req: ConvertRequest, progress: ProgressReporter, cancel: CancellationSignal): Promise<Model> {
-  const args = ['model', 'convert', model.id, '--input', req.inputTensor, '--output', req.outputTensors.join(','), '--precision', req.precision, '--workspace', ws];
+export async function convertInProcess(
+  extensionPath: string,
+  store: WorkspaceStore,
+  ws: string,
+  model: Model,
+  req: ConvertRequest,
+  progress: ProgressReporter,
+  cancel: CancellationSignal,
+): Promise<Model> {
+  const args = [
+    'model',
+    'convert',
+    model.id,
+    '--input',
+    req.inputTensor,
+    '--output',
+    req.outputTensors.join(','),
+    '--precision',
+    req.precision,
+    '--workspace',
+    ws,
+  ];
   if (req.calibrationFolder) args.push('--calibration', req.calibrationFolder);
   if (req.dequantize) args.push('--dequantize');
   progress.report({ message: 'validating the tensors' });
@@ -43,7 +68,9 @@ export async function convertInProcess(extensionPath: string, store: WorkspaceSt
   const requestCancel = () => {
     if (cancelling) return;
     progress.report({ message: 'cancelling' });
-    cancelling = cliJson(extensionPath, store.home, ['operation', 'cancel', started.id, '--workspace', ws]).catch(() => undefined);
+    cancelling = cliJson(extensionPath, store.home, ['operation', 'cancel', started.id, '--workspace', ws]).catch(
+      () => undefined,
+    );
   };
   const sub = cancel.onCancellationRequested(requestCancel);
   progress.report({ message: `running as operation ${started.id}` });
@@ -52,9 +79,20 @@ export async function convertInProcess(extensionPath: string, store: WorkspaceSt
     for (;;) {
       if (cancelling) await cancelling;
       // `operation show` also records a runner that died as Failed (or Cancelled, when a cancel was requested).
-      const op = await cliJson<Operation>(extensionPath, store.home, ['operation', 'show', started.id, '--workspace', ws]);
-      if (op.state === 'Cancelled') throw new AccelError('Cancelled', `Conversion of ${model.id} cancelled; nothing was registered.`);
-      if (op.state === 'Failed') throw new AccelError('InvalidModel', `Conversion of ${model.id} failed: ${op.error ?? 'unknown error'} (operation ${op.id}; log ${operationLogFile(store, ws, op.id)}).`);
+      const op = await cliJson<Operation>(extensionPath, store.home, [
+        'operation',
+        'show',
+        started.id,
+        '--workspace',
+        ws,
+      ]);
+      if (op.state === 'Cancelled')
+        throw new AccelError('Cancelled', `Conversion of ${model.id} cancelled; nothing was registered.`);
+      if (op.state === 'Failed')
+        throw new AccelError(
+          'InvalidModel',
+          `Conversion of ${model.id} failed: ${op.error ?? 'unknown error'} (operation ${op.id}; log ${operationLogFile(store, ws, op.id)}).`,
+        );
       if (op.state === 'Succeeded') {
         const converted = (await store.read(ws)).models.find((m) => m.id === op.resultId);
         if (!converted) throw new AccelError('NotFound', `Converted model ${op.resultId} is not in workspace ${ws}.`);

@@ -20,7 +20,8 @@ export function registerEmulatorCommands(run: CommandRunner, ctx: AccelContext, 
 
   run.register('accel.emulator.showLog', async () => {
     const file = ctx.emulator.logPath;
-    if (!fs.existsSync(file)) throw new Error(`The emulator has not written a log yet (${file}). Start it with "Start Emulator".`);
+    if (!fs.existsSync(file))
+      throw new Error(`The emulator has not written a log yet (${file}). Start it with "Start Emulator".`);
     await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
     return file;
   });
@@ -34,17 +35,21 @@ export function registerEmulatorCommands(run: CommandRunner, ctx: AccelContext, 
 
   run.register('accel.showQuickActions', async () => {
     const running = ctx.emulator.state === 'running';
-    const action = noBack(await ctx.ui.pick<string>({
-      title: 'Accelerated Models',
-      items: [
-        running ? { label: '$(debug-stop) Stop Emulator', value: 'accel.emulator.stop' } : { label: '$(debug-start) Start Emulator', value: 'accel.emulator.start' },
-        { label: '$(folder-library) Select Workspace…', value: 'accel.workspace.select' },
-        { label: '$(rocket) Deploy the Sample Model', value: 'accel.sample.deploy' },
-        { label: '$(sparkle) Score Image…', value: 'accel.score.image' },
-        { label: '$(output) Show Emulator Log', value: 'accel.emulator.showLog' },
-        { label: '$(output) Show Extension Log', value: 'accel.showLog' },
-      ],
-    }));
+    const action = noBack(
+      await ctx.ui.pick<string>({
+        title: 'Accelerated Models',
+        items: [
+          running
+            ? { label: '$(debug-stop) Stop Emulator', value: 'accel.emulator.stop' }
+            : { label: '$(debug-start) Start Emulator', value: 'accel.emulator.start' },
+          { label: '$(folder-library) Select Workspace…', value: 'accel.workspace.select' },
+          { label: '$(rocket) Deploy the Sample Model', value: 'accel.sample.deploy' },
+          { label: '$(sparkle) Score Image…', value: 'accel.score.image' },
+          { label: '$(output) Show Emulator Log', value: 'accel.emulator.showLog' },
+          { label: '$(output) Show Extension Log', value: 'accel.showLog' },
+        ],
+      }),
+    );
     return vscode.commands.executeCommand(action);
   });
 }

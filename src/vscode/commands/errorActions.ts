@@ -6,7 +6,17 @@ import { isAccelError, type ErrorCode } from '../../domain/errors';
 
 const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['Busy', 'Unavailable', 'Cancelled']);
 /** Node system errors of a network or a momentarily exhausted machine. */
-const TRANSIENT_ERRNO = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'EBUSY', 'EAGAIN', 'EMFILE', 'ENFILE']);
+const TRANSIENT_ERRNO = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'EBUSY',
+  'EAGAIN',
+  'EMFILE',
+  'ENFILE',
+]);
 /** gRPC status codes (numbers, as grpc-js ServiceError carries them): DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, UNAVAILABLE. */
 const TRANSIENT_GRPC = new Set([4, 8, 10, 14]);
 
@@ -30,7 +40,8 @@ export function isTransient(e: unknown): boolean {
 
 /** The buttons of the error notification, in order; 'Show Log' is always added after them. */
 export function errorActions(e: unknown): string[] {
-  if (isAccelError(e, 'PermissionDenied') && (e.detail as Partial<TrustDetail> | undefined)?.needsWorkspaceTrust) return [MANAGE_TRUST];
+  if (isAccelError(e, 'PermissionDenied') && (e.detail as Partial<TrustDetail> | undefined)?.needsWorkspaceTrust)
+    return [MANAGE_TRUST];
   if (isAccelError(e, 'NotSignedIn')) return [SIGN_IN];
   return isTransient(e) ? [RETRY] : [];
 }

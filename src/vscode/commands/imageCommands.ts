@@ -12,24 +12,39 @@ import { withProgress, type CommandRunner } from './commandRunner';
 import { pickImage, pickModel } from './pickers';
 
 export function defaultImageName(modelName: string): string {
-  const base = modelName.replace(/\.accelonnx$/, '').replace(/[^a-z0-9._-]/g, '-').slice(0, 56);
+  const base = modelName
+    .replace(/\.accelonnx$/, '')
+    .replace(/[^a-z0-9._-]/g, '-')
+    .slice(0, 56);
   return `${base}-image`;
 }
 
 export function registerImageCommands(run: CommandRunner, ctx: AccelContext, trees: Trees): void {
   run.register('accel.image.create', async (node?: TreeNode, options?: { name?: string }) => {
     const { ws, value: model } = await pickModel(ctx, node, 'Create Image: model', (m) => m.framework === 'onnx');
-    const name = options?.name ?? noBack(await ctx.ui.input({
-      title: `Create Image from ${model.id}`,
-      prompt: 'Image name',
-      value: defaultImageName(model.name),
-      validate: (v) => (isValidName('image', v) ? undefined : 'Use 1-63 lowercase letters, digits, ".", "-" or "_", starting with a letter or digit.'),
-    }));
+    const name =
+      options?.name ??
+      noBack(
+        await ctx.ui.input({
+          title: `Create Image from ${model.id}`,
+          prompt: 'Image name',
+          value: defaultImageName(model.name),
+          validate: (v) =>
+            isValidName('image', v)
+              ? undefined
+              : 'Use 1-63 lowercase letters, digits, ".", "-" or "_", starting with a letter or digit.',
+        }),
+      );
     const image = await trees.images.whileCreating(name, () =>
-      withProgress(`Creating image ${name} from ${model.id}`, async (p) => {
-        p.report({ message: 'verifying the model and writing the runtime manifest' });
-        return createImage(ctx.store, ws, name, model.id);
-      }, false));
+      withProgress(
+        `Creating image ${name} from ${model.id}`,
+        async (p) => {
+          p.report({ message: 'verifying the model and writing the runtime manifest' });
+          return createImage(ctx.store, ws, name, model.id);
+        },
+        false,
+      ),
+    );
     ctx.log.info(`image ${image.id} created from ${model.id}`);
     ctx.fireSoon();
     return image;
@@ -38,7 +53,11 @@ export function registerImageCommands(run: CommandRunner, ctx: AccelContext, tre
   run.register('accel.image.showBuildLog', async (node?: TreeNode) => {
     const { ws, value: image } = await pickImage(ctx, node, 'Show Build Log');
     // The image's own log, then the container engine's log of its last `accel image build`, if any.
-    const text = (await readImageLog(ctx.store, ws, image.id)) + (image.build ? `\n--- container build (${image.build.engine}, ${image.build.state}) ---\n${await readBuildLog(ctx.store, ws, image.id)}` : '');
+    const text =
+      (await readImageLog(ctx.store, ws, image.id)) +
+      (image.build
+        ? `\n--- container build (${image.build.engine}, ${image.build.state}) ---\n${await readBuildLog(ctx.store, ws, image.id)}`
+        : '');
     const doc = await vscode.workspace.openTextDocument({ content: text, language: 'log' });
     await vscode.window.showTextDocument(doc, { preview: true });
     return text;
@@ -46,22 +65,37 @@ export function registerImageCommands(run: CommandRunner, ctx: AccelContext, tre
 
   run.register('accel.image.build', async (node?: TreeNode) => {
     const { ws, value: image } = await pickImage(ctx, node, 'Build Container Image');
-    const built = await withProgress(`Building container image of ${image.id}`, (progress) =>
-      buildImage(ctx.store, ws, image.id, {
-        onLine: (line) => {
-          ctx.log.info(`build ${image.id}: ${line}`);
-          if (/^STEP \d+\/\d+/.test(line)) progress.report({ message: line.slice(0, 80) });
-        },
-      }), false);
+    const built = await withProgress(
+      `Building container image of ${image.id}`,
+      (progress) =>
+        buildImage(ctx.store, ws, image.id, {
+          onLine: (line) => {
+            ctx.log.info(`build ${image.id}: ${line}`);
+            if (/^STEP \d+\/\d+/.test(line)) progress.report({ message: line.slice(0, 80) });
+          },
+        }),
+      false,
+    );
     const location = built.image.build?.location;
     ctx.log.info(`image ${image.id} built as ${location}`);
-    void vscode.window.showInformationMessage(`Built ${image.id} as ${location} (${(built.durationMs / 1000).toFixed(1)} s).`);
+    void vscode.window.showInformationMessage(
+      `Built ${image.id} as ${location} (${(built.durationMs / 1000).toFixed(1)} s).`,
+    );
     return location;
   });
 
   run.register('accel.image.export', async (node?: TreeNode, target?: string) => {
     const { ws, value: image } = await pickImage(ctx, node, 'Export Build Context');
-    const dir = target ?? (await ctx.ui.openDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Export Here', title: `Export build context of ${image.id}` }))[0].fsPath;
+    const dir =
+      target ??
+      (
+        await ctx.ui.openDialog({
+          canSelectFolders: true,
+          canSelectFiles: false,
+          openLabel: 'Export Here',
+          title: `Export build context of ${image.id}`,
+        })
+      )[0].fsPath;
     const result = await withProgress(`Exporting ${image.id}`, () => exportImage(ctx.store, ws, image.id, dir), false);
     ctx.log.info(`image ${image.id} exported to ${dir}`);
     void vscode.window.showInformationMessage(`Exported the build context of ${image.id} to ${dir}.`);
@@ -70,7 +104,11 @@ export function registerImageCommands(run: CommandRunner, ctx: AccelContext, tre
 
   run.register('accel.image.delete', async (node?: TreeNode, options?: { confirmed?: boolean }) => {
     const { ws, value: image } = await pickImage(ctx, node, 'Delete Image');
-    if (!options?.confirmed && !(await ctx.ui.confirm(`Delete image ${image.id}?`, 'Services using it must be deleted first.', 'Delete'))) return undefined;
+    if (
+      !options?.confirmed &&
+      !(await ctx.ui.confirm(`Delete image ${image.id}?`, 'Services using it must be deleted first.', 'Delete'))
+    )
+      return undefined;
     await trees.images.whileBusy(node, 'deleting…', () => deleteImage(ctx.store, ws, image.id));
     ctx.log.info(`image ${image.id} deleted`);
     ctx.fireSoon();

@@ -14,50 +14,91 @@ export interface InWorkspace<T> {
 export async function pickWorkspace(ctx: AccelContext, node: TreeNode | undefined, title: string): Promise<Workspace> {
   if (node?.workspace) return node.workspace;
   const all = await ctx.store.listWorkspaces();
-  if (!all.length) throw new AccelError('NotFound', 'There is no workspace yet. Create one with "Create Local Workspace…".');
+  if (!all.length)
+    throw new AccelError('NotFound', 'There is no workspace yet. Create one with "Create Local Workspace…".');
   const active = await ctx.activeWorkspace();
-  return noBack(await ctx.ui.pick({
-    title,
-    placeholder: 'Workspace',
-    items: all.map((w) => ({ label: w.name, description: w.name === active ? 'active' : w.backend, value: w })),
-  }));
+  return noBack(
+    await ctx.ui.pick({
+      title,
+      placeholder: 'Workspace',
+      items: all.map((w) => ({ label: w.name, description: w.name === active ? 'active' : w.backend, value: w })),
+    }),
+  );
 }
 
-export async function pickModel(ctx: AccelContext, node: TreeNode | undefined, title: string, filter: (m: Model) => boolean = () => true): Promise<InWorkspace<Model>> {
+export async function pickModel(
+  ctx: AccelContext,
+  node: TreeNode | undefined,
+  title: string,
+  filter: (m: Model) => boolean = () => true,
+): Promise<InWorkspace<Model>> {
   if (node?.model && node.ws) return { ws: node.ws, value: node.model };
   const ws = await ctx.requireWorkspace();
   const models = (await ctx.store.read(ws)).models.filter(filter);
-  if (!models.length) throw new AccelError('NotFound', `Workspace "${ws}" has no model for this. Register one with "Register Model…" or "Add Model from Catalog…".`);
-  const value = noBack(await ctx.ui.pick({
-    title,
-    placeholder: 'Model',
-    items: models.map((m) => ({ label: m.id, description: m.parentId ? `converted · ${m.conversion?.precision ?? ''}` : `${m.framework} · ${m.preset}`, detail: m.description, value: m })),
-  }));
+  if (!models.length)
+    throw new AccelError(
+      'NotFound',
+      `Workspace "${ws}" has no model for this. Register one with "Register Model…" or "Add Model from Catalog…".`,
+    );
+  const value = noBack(
+    await ctx.ui.pick({
+      title,
+      placeholder: 'Model',
+      items: models.map((m) => ({
+        label: m.id,
+        description: m.parentId ? `converted · ${m.conversion?.precision ?? ''}` : `${m.framework} · ${m.preset}`,
+        detail: m.description,
+        value: m,
+      })),
+    }),
+  );
   return { ws, value };
 }
 
-export async function pickImage(ctx: AccelContext, node: TreeNode | undefined, title: string): Promise<InWorkspace<Image>> {
+export async function pickImage(
+  ctx: AccelContext,
+  node: TreeNode | undefined,
+  title: string,
+): Promise<InWorkspace<Image>> {
   if (node?.image && node.ws) return { ws: node.ws, value: node.image };
   const ws = await ctx.requireWorkspace();
   const images = (await ctx.store.read(ws)).images;
-  if (!images.length) throw new AccelError('NotFound', `Workspace "${ws}" has no image. Create one from a model with "Create Image…".`);
-  const value = noBack(await ctx.ui.pick({
-    title,
-    placeholder: 'Image',
-    items: images.map((i) => ({ label: i.id, description: `${i.state} · ${i.modelId}`, value: i })),
-  }));
+  if (!images.length)
+    throw new AccelError('NotFound', `Workspace "${ws}" has no image. Create one from a model with "Create Image…".`);
+  const value = noBack(
+    await ctx.ui.pick({
+      title,
+      placeholder: 'Image',
+      items: images.map((i) => ({ label: i.id, description: `${i.state} · ${i.modelId}`, value: i })),
+    }),
+  );
   return { ws, value };
 }
 
-export async function pickService(ctx: AccelContext, node: TreeNode | undefined, title: string): Promise<InWorkspace<Service>> {
+export async function pickService(
+  ctx: AccelContext,
+  node: TreeNode | undefined,
+  title: string,
+): Promise<InWorkspace<Service>> {
   if (node?.service && node.ws) return { ws: node.ws, value: node.service };
   const ws = await ctx.requireWorkspace();
   const services = (await ctx.store.read(ws)).services;
-  if (!services.length) throw new AccelError('NotFound', `Workspace "${ws}" has no service. Deploy an image with "Deploy Image as Service…".`);
-  const value = noBack(await ctx.ui.pick({
-    title,
-    placeholder: 'Service',
-    items: services.map((s) => ({ label: s.name, description: scoringUri(s), detail: `image ${s.imageId} · ${s.replicas} replica(s)`, value: s })),
-  }));
+  if (!services.length)
+    throw new AccelError(
+      'NotFound',
+      `Workspace "${ws}" has no service. Deploy an image with "Deploy Image as Service…".`,
+    );
+  const value = noBack(
+    await ctx.ui.pick({
+      title,
+      placeholder: 'Service',
+      items: services.map((s) => ({
+        label: s.name,
+        description: scoringUri(s),
+        detail: `image ${s.imageId} · ${s.replicas} replica(s)`,
+        value: s,
+      })),
+    }),
+  );
   return { ws, value };
 }

@@ -20,7 +20,8 @@ export const IMAGE_FILE = /\.(jpe?g|png|gif|webp|bmp)$/i;
 const PREVIEWABLE = /\.(jpe?g|png|gif|webp|bmp)$/i;
 
 export function imagesIn(folder: string): string[] {
-  return fs.readdirSync(folder, { withFileTypes: true })
+  return fs
+    .readdirSync(folder, { withFileTypes: true })
     .filter((e) => e.isFile() && IMAGE_FILE.test(e.name))
     .map((e) => path.join(folder, e.name))
     .sort();
@@ -33,7 +34,11 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
     const ws = await ctx.requireWorkspace();
     let services = (await ctx.store.read(ws)).services;
     if (!services.length) {
-      const deploy = await ctx.ui.confirm('No service is deployed in this workspace.', 'Deploy the sample image classifier (MobileNetV2) to the local emulator and score with it?', 'Deploy Sample');
+      const deploy = await ctx.ui.confirm(
+        'No service is deployed in this workspace.',
+        'Deploy the sample image classifier (MobileNetV2) to the local emulator and score with it?',
+        'Deploy Sample',
+      );
       if (!deploy) throw new UserCancelled();
       await vscode.commands.executeCommand('accel.sample.deploy');
       services = (await ctx.store.read(ws)).services;
@@ -41,10 +46,21 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
     }
     const last = ctx.extension.workspaceState.get<string>('accel.lastService');
     const remembered = services.find((s) => `${ws}/${s.name}` === last);
-    const service = remembered ?? (services.length === 1 ? services[0] : noBack(await ctx.ui.pick({
-      title: 'Score with which service?',
-      items: services.map((s) => ({ label: s.name, description: scoringUri(s), detail: `image ${s.imageId}`, value: s })),
-    })));
+    const service =
+      remembered ??
+      (services.length === 1
+        ? services[0]
+        : noBack(
+            await ctx.ui.pick({
+              title: 'Score with which service?',
+              items: services.map((s) => ({
+                label: s.name,
+                description: scoringUri(s),
+                detail: `image ${s.imageId}`,
+                value: s,
+              })),
+            }),
+          ));
     await ctx.extension.workspaceState.update('accel.lastService', `${ws}/${service.name}`);
     return { ws, service };
   }
@@ -56,29 +72,53 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
   }
 
   async function scoreFiles(files: string[], node?: TreeNode): Promise<ScoreView | BatchView> {
-    if (!files.length) throw new AccelError('InvalidArgument', 'Nothing to score: choose .jpg, .jpeg, .png, .gif, .webp or .bmp files.');
+    if (!files.length)
+      throw new AccelError('InvalidArgument', 'Nothing to score: choose .jpg, .jpeg, .png, .gif, .webp or .bmp files.');
     const { ws, service } = await chooseService(node);
     if (files.length > 1) return scoreBatch(files, path.dirname(files[0]), ws, service);
     const file = files[0];
     const k = vscode.workspace.getConfiguration('accel').get<number>('score.topK') ?? 5;
-    const { scorer, r } = await withProgress(`Scoring ${path.basename(file)} with ${service.name}`, async (p) => {
-      p.report({ message: 'connecting' });
-      const s = await open(ws, service);
-      p.report({ message: 'scoring' });
-      return { scorer: s, r: await s.scoreFile(file, k) };
-    }, false);
+    const { scorer, r } = await withProgress(
+      `Scoring ${path.basename(file)} with ${service.name}`,
+      async (p) => {
+        p.report({ message: 'connecting' });
+        const s = await open(ws, service);
+        p.report({ message: 'scoring' });
+        return { scorer: s, r: await s.scoreFile(file, k) };
+      },
+      false,
+    );
     const panelRoot = path.dirname(file);
-    const panel = ResultPanel.show(ctx.extension.extensionUri, {
-      kind: 'score', fileName: path.basename(file), imageUri: '', service: service.name, scoringUri: scorer.uri, modelId: scorer.model.id,
-      top: r.top, latency: r.latency, boxes: r.boxes,
-    }, panelRoot);
+    const panel = ResultPanel.show(
+      ctx.extension.extensionUri,
+      {
+        kind: 'score',
+        fileName: path.basename(file),
+        imageUri: '',
+        service: service.name,
+        scoringUri: scorer.uri,
+        modelId: scorer.model.id,
+        top: r.top,
+        latency: r.latency,
+        boxes: r.boxes,
+      },
+      panelRoot,
+    );
     const view: ScoreView = {
-      kind: 'score', fileName: path.basename(file),
+      kind: 'score',
+      fileName: path.basename(file),
       imageUri: PREVIEWABLE.test(file) ? panel.webview.asWebviewUri(vscode.Uri.file(file)).toString() : '',
-      service: service.name, scoringUri: scorer.uri, modelId: scorer.model.id, top: r.top, latency: r.latency, boxes: r.boxes,
+      service: service.name,
+      scoringUri: scorer.uri,
+      modelId: scorer.model.id,
+      top: r.top,
+      latency: r.latency,
+      boxes: r.boxes,
     };
     panel.update(view);
-    ctx.log.info(`scored ${file} with ${service.name}: ${r.top[0]?.label} (${(r.top[0]?.score * 100).toFixed(1)}%), ${r.latency.clientMs.toFixed(1)} ms`);
+    ctx.log.info(
+      `scored ${file} with ${service.name}: ${r.top[0]?.label} (${(r.top[0]?.score * 100).toFixed(1)}%), ${r.latency.clientMs.toFixed(1)} ms`,
+    );
     return view;
   }
 
@@ -94,11 +134,16 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
     try {
       await withProgress(`Scoring ${files.length} images with ${service.name}`, async (progress, cancel) => {
         const concurrency = vscode.workspace.getConfiguration('accel').get<number>('score.batchConcurrency') ?? 4;
-        await scorer.scoreMany(files, concurrency, () => cancel.isCancellationRequested || cancelledFromPanel, (row, done) => {
-          view.rows.push(row);
-          progress.report({ message: `${done}/${files.length} ${row.file}`, fraction: done / files.length });
-          panel.update({ ...view, rows: [...view.rows] });
-        });
+        await scorer.scoreMany(
+          files,
+          concurrency,
+          () => cancel.isCancellationRequested || cancelledFromPanel,
+          (row, done) => {
+            view.rows.push(row);
+            progress.report({ message: `${done}/${files.length} ${row.file}`, fraction: done / files.length });
+            panel.update({ ...view, rows: [...view.rows] });
+          },
+        );
         view.cancelled = cancel.isCancellationRequested || cancelledFromPanel;
       });
     } finally {
@@ -106,19 +151,35 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
       panel.update({ ...view, rows: [...view.rows] });
       setTimeout(() => sub.dispose(), 60 * 60_000).unref?.();
     }
-    ctx.log.info(`scored ${view.rows.length}/${files.length} images in ${folder}${view.cancelled ? ' (cancelled)' : ''}`);
+    ctx.log.info(
+      `scored ${view.rows.length}/${files.length} images in ${folder}${view.cancelled ? ' (cancelled)' : ''}`,
+    );
     return view;
   }
 
   async function exportCsv(view: BatchView, target?: vscode.Uri): Promise<string> {
-    const uri = target ?? (await ctx.ui.saveDialog({ title: 'Export scores as CSV', defaultUri: vscode.Uri.file(path.join(view.folder, 'scores.csv')), filters: { CSV: ['csv'] } }));
+    const uri =
+      target ??
+      (await ctx.ui.saveDialog({
+        title: 'Export scores as CSV',
+        defaultUri: vscode.Uri.file(path.join(view.folder, 'scores.csv')),
+        filters: { CSV: ['csv'] },
+      }));
     fs.writeFileSync(uri.fsPath, batchCsv(view.rows));
     void vscode.window.showInformationMessage(`Saved ${view.rows.length} scores to ${uri.fsPath}.`);
     return uri.fsPath;
   }
 
   run.register('accel.score.image', async (uri?: vscode.Uri, uris?: vscode.Uri[]) => {
-    const chosen = uris?.length ? uris : uri ? [uri] : await ctx.ui.openDialog({ canSelectMany: true, title: 'Score images', filters: { Images: ['jpg', 'jpeg', 'png', 'gif', 'webp', 'bmp'] } });
+    const chosen = uris?.length
+      ? uris
+      : uri
+        ? [uri]
+        : await ctx.ui.openDialog({
+            canSelectMany: true,
+            title: 'Score images',
+            filters: { Images: ['jpg', 'jpeg', 'png', 'gif', 'webp', 'bmp'] },
+          });
     const files = chosen.map((u) => u.fsPath);
     const folders = files.filter((f) => fs.statSync(f).isDirectory());
     const all = [...files.filter((f) => !folders.includes(f) && IMAGE_FILE.test(f)), ...folders.flatMap(imagesIn)];
@@ -126,21 +187,42 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
   });
 
   run.register('accel.score.folder', async (uri?: vscode.Uri) => {
-    const folder = uri?.fsPath ?? (await ctx.ui.openDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Score every image in a folder' }))[0].fsPath;
+    const folder =
+      uri?.fsPath ??
+      (
+        await ctx.ui.openDialog({
+          canSelectFolders: true,
+          canSelectFiles: false,
+          title: 'Score every image in a folder',
+        })
+      )[0].fsPath;
     const files = imagesIn(folder);
-    if (!files.length) throw new AccelError('InvalidArgument', `${folder} has no .jpg, .jpeg, .png, .gif, .webp or .bmp files. Choose a folder of photos.`);
+    if (!files.length)
+      throw new AccelError(
+        'InvalidArgument',
+        `${folder} has no .jpg, .jpeg, .png, .gif, .webp or .bmp files. Choose a folder of photos.`,
+      );
     const { ws, service } = await chooseService();
     return scoreBatch(files, folder, ws, service);
   });
 
   run.register('accel.service.score', async (node?: TreeNode, files?: string[]) => {
-    const chosen = files ?? (await ctx.ui.openDialog({ canSelectMany: true, title: 'Score images', filters: { Images: ['jpg', 'jpeg', 'png', 'gif', 'webp', 'bmp'] } })).map((u) => u.fsPath);
+    const chosen =
+      files ??
+      (
+        await ctx.ui.openDialog({
+          canSelectMany: true,
+          title: 'Score images',
+          filters: { Images: ['jpg', 'jpeg', 'png', 'gif', 'webp', 'bmp'] },
+        })
+      ).map((u) => u.fsPath);
     return scoreFiles(chosen, node);
   });
 
   run.register('accel.score.exportCsv', async (target?: string) => {
     const view = ResultPanel.get('batch')?.lastShown;
-    if (!view || view.kind !== 'batch') throw new AccelError('NotFound', 'There are no batch scores to export. Score a folder first.');
+    if (!view || view.kind !== 'batch')
+      throw new AccelError('NotFound', 'There are no batch scores to export. Score a folder first.');
     return exportCsv(view, target ? vscode.Uri.file(target) : undefined);
   });
 }

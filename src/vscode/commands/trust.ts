@@ -9,5 +9,9 @@ export const TRUST_REQUIRED: ReadonlySet<string> = new Set(['accel.model.registe
 export function untrustedRefusal(id: string): AccelError {
   const what = id === 'accel.model.convert' ? 'Converting a model' : 'Registering a model';
   const detail: TrustDetail = { needsWorkspaceTrust: true };
-  return new AccelError('PermissionDenied', `${what} needs a trusted workspace: it parses model files, which may come from this folder. Trust the folder (Manage Workspace Trust) and run the command again.`, detail);
+  return new AccelError(
+    'PermissionDenied',
+    `${what} needs a trusted workspace: it parses model files, which may come from this folder. Trust the folder (Manage Workspace Trust) and run the command again.`,
+    detail,
+  );
 }

@@ -21,7 +21,10 @@ export class ResultPanel {
   /** The last view the webview acknowledged rendering (for tests and the e2e suite). */
   lastShown?: PanelView;
 
-  private constructor(private readonly panel: vscode.WebviewPanel, private readonly extensionUri: vscode.Uri) {
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly extensionUri: vscode.Uri,
+  ) {
     panel.onDidDispose(() => {
       for (const [k, p] of ResultPanel.open) if (p === this) ResultPanel.open.delete(k);
     });
@@ -46,11 +49,16 @@ export class ResultPanel {
     if (extraRoot) roots.push(vscode.Uri.file(extraRoot));
     let p = ResultPanel.open.get(view.kind);
     if (!p) {
-      const panel = vscode.window.createWebviewPanel(`accel.${view.kind}`, TITLES[view.kind], { viewColumn: vscode.ViewColumn.Active, preserveFocus: false }, {
-        enableScripts: true,
-        retainContextWhenHidden: true,
-        localResourceRoots: roots,
-      });
+      const panel = vscode.window.createWebviewPanel(
+        `accel.${view.kind}`,
+        TITLES[view.kind],
+        { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
+        {
+          enableScripts: true,
+          retainContextWhenHidden: true,
+          localResourceRoots: roots,
+        },
+      );
       panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'accel.svg');
       p = new ResultPanel(panel, extensionUri);
       ResultPanel.open.set(view.kind, p);
@@ -59,7 +67,12 @@ export class ResultPanel {
       p.panel.webview.options = { ...p.panel.webview.options, localResourceRoots: roots };
       p.panel.reveal(undefined, false);
     }
-    p.panel.title = view.kind === 'score' ? `Score: ${view.fileName}` : view.kind === 'model' ? `Model ${view.id}` : TITLES[view.kind];
+    p.panel.title =
+      view.kind === 'score'
+        ? `Score: ${view.fileName}`
+        : view.kind === 'model'
+          ? `Model ${view.id}`
+          : TITLES[view.kind];
     p.update(view);
     return p;
   }

@@ -11,7 +11,10 @@ export abstract class BaseTree implements vscode.TreeDataProvider<TreeNode>, vsc
   private readonly busy = new Map<string, string>();
   protected readonly disposables: vscode.Disposable[] = [this.changed];
 
-  constructor(readonly viewId: string, protected readonly ctx: AccelContext) {
+  constructor(
+    readonly viewId: string,
+    protected readonly ctx: AccelContext,
+  ) {
     this.disposables.push(ctx.onDidChangeStore(() => this.refresh()));
   }
 

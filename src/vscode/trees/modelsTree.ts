@@ -20,7 +20,13 @@ export class ModelsTree extends BaseTree {
       item.description = `${versions.length} version${versions.length === 1 ? '' : 's'}`;
       item.iconPath = new vscode.ThemeIcon('symbol-class');
       item.contextValue = 'modelName';
-      return { kind: 'modelName' as const, ws, name, item, children: async () => versions.map((m) => this.versionNode(ws, m, state.models)) };
+      return {
+        kind: 'modelName' as const,
+        ws,
+        name,
+        item,
+        children: async () => versions.map((m) => this.versionNode(ws, m, state.models)),
+      };
     });
   }
 
@@ -28,24 +34,44 @@ export class ModelsTree extends BaseTree {
     const converted = all.filter((m) => m.parentId === model.id);
     const isConverted = !!model.parentId;
     const label = isConverted ? model.name : `${model.name}:${model.version}`;
-    const item = new vscode.TreeItem(label, converted.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      label,
+      converted.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
     item.id = `models/${ws}/id/${model.id}`;
     item.description = isConverted
       ? `v${model.version} · ${model.conversion?.precision ?? 'converted'} · Succeeded`
       : `v${model.version} · ${model.framework} · ${presetLabel(model)}`;
-    item.iconPath = new vscode.ThemeIcon(isConverted ? 'circuit-board' : model.framework === 'onnx' ? 'symbol-namespace' : 'symbol-misc');
+    item.iconPath = new vscode.ThemeIcon(
+      isConverted ? 'circuit-board' : model.framework === 'onnx' ? 'symbol-namespace' : 'symbol-misc',
+    );
     item.contextValue = isConverted ? 'modelVersion;converted' : `modelVersion;${model.framework}`;
-    const tags = Object.entries(model.tags).map(([k, v]) => (v ? `${k}=${v}` : k)).join(', ');
+    const tags = Object.entries(model.tags)
+      .map(([k, v]) => (v ? `${k}=${v}` : k))
+      .join(', ');
     item.tooltip = tooltipTable(model.id, [
-      ['framework', model.framework], ['file', `${model.fileName} (${model.sizeBytes} bytes)`],
+      ['framework', model.framework],
+      ['file', `${model.fileName} (${model.sizeBytes} bytes)`],
       ['inputs', model.inputs.map((t) => `${t.name} ${t.dtype} [${t.shape.join(',')}]`).join('; ')],
       ['outputs', model.outputs.map((t) => `${t.name} ${t.dtype} [${t.shape.join(',')}]`).join('; ')],
-      ['preset', model.preprocessing ? describePreset(model.preprocessing) : model.preset], ['labels', labelSetText(model.labels)], ['tags', tags], ['description', model.description],
-      ['converted from', model.parentId], ['precision', model.conversion?.precision], ['created', model.createdTime],
+      ['preset', model.preprocessing ? describePreset(model.preprocessing) : model.preset],
+      ['labels', labelSetText(model.labels)],
+      ['tags', tags],
+      ['description', model.description],
+      ['converted from', model.parentId],
+      ['precision', model.conversion?.precision],
+      ['created', model.createdTime],
     ]);
-    item.command = { command: 'accel.model.showDetails', title: 'Show Model Details', arguments: [{ kind: 'modelVersion', ws, model, item }] };
+    item.command = {
+      command: 'accel.model.showDetails',
+      title: 'Show Model Details',
+      arguments: [{ kind: 'modelVersion', ws, model, item }],
+    };
     return {
-      kind: 'modelVersion', ws, model, item,
+      kind: 'modelVersion',
+      ws,
+      model,
+      item,
       children: converted.length ? async () => converted.map((c) => this.versionNode(ws, c, all)) : undefined,
     };
   }

@@ -31,7 +31,11 @@ export class ServicesTree extends BaseTree {
 
   /** A container service's state comes from its engine, not from the emulator host. */
   private static containerState(containers: ContainerState[]): ServiceState {
-    if (!containers.length || containers.some((c) => c.state === 'missing' || c.state === 'exited' || c.health === 'unhealthy')) return 'failed';
+    if (
+      !containers.length ||
+      containers.some((c) => c.state === 'missing' || c.state === 'exited' || c.health === 'unhealthy')
+    )
+      return 'failed';
     return containers.every((c) => c.state === 'running') ? 'running' : 'starting';
   }
 
@@ -49,7 +53,8 @@ export class ServicesTree extends BaseTree {
     const services = (await this.ctx.store.read(ws)).services.slice().sort((a, b) => a.name.localeCompare(b.name));
     if (services.length && this.ctx.emulator.state === 'running') await this.ctx.emulator.refreshStatus();
     const containers = new Map<string, ContainerState[]>();
-    for (const service of services) if (service.target === 'container') containers.set(service.name, await containerStates(service).catch(() => []));
+    for (const service of services)
+      if (service.target === 'container') containers.set(service.name, await containerStates(service).catch(() => []));
     return services.map((service) => {
       const ctr = containers.get(service.name);
       const state = ctr ? ServicesTree.containerState(ctr) : this.serviceState(service, ws);
@@ -62,20 +67,56 @@ export class ServicesTree extends BaseTree {
       item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
       item.contextValue = `service;${state};${service.authEnabled ? 'auth' : 'noauth'}`;
       item.tooltip = tooltipTable(service.name, [
-        ['state', state + (live?.error ? ` (${live.error})` : '')], ['scoring URI', scoringUri(service)], ['image', service.imageId],
-        ['replicas', String(service.replicas)], ['auth', service.authEnabled ? 'keys required' : 'off'], ['TLS', service.tls ? (service.tls.selfSigned ? 'self-signed' : 'PEM files') : 'none'],
+        ['state', state + (live?.error ? ` (${live.error})` : '')],
+        ['scoring URI', scoringUri(service)],
+        ['image', service.imageId],
+        ['replicas', String(service.replicas)],
+        ['auth', service.authEnabled ? 'keys required' : 'off'],
+        ['TLS', service.tls ? (service.tls.selfSigned ? 'self-signed' : 'PEM files') : 'none'],
         ['updated', service.updatedTime],
       ]);
       const base = `services/${ws}/${service.name}`;
       const children = async (): Promise<TreeNode[]> => [
-        leaf(`${base}/endpoint`, 'Endpoint', scoringUri(service), 'globe', `gRPC tensorflow.serving.PredictionService on ${scoringUri(service)}${service.restPort ? `; REST on port ${service.restPort}` : ''}`),
+        leaf(
+          `${base}/endpoint`,
+          'Endpoint',
+          scoringUri(service),
+          'globe',
+          `gRPC tensorflow.serving.PredictionService on ${scoringUri(service)}${service.restPort ? `; REST on port ${service.restPort}` : ''}`,
+        ),
         leaf(`${base}/image`, 'Image', service.imageId, 'package'),
         ctr
-          ? leaf(`${base}/replicas`, 'Containers', ctr.map((c) => `${c.name} :${c.port} ${c.state}`).join(', '), 'vm', `${service.container?.engine} runs ${service.container?.location}`)
-          : leaf(`${base}/replicas`, 'Replicas', `${service.replicas}${live ? ` on device${live.devices.length === 1 ? '' : 's'} ${live.devices.join(', ')}` : ''}`, 'layers'),
-        leaf(`${base}/requests`, 'Requests', live ? `${live.requests} (${live.errors} errors)` : 'not running', 'pulse'),
-        leaf(`${base}/auth`, 'Auth', service.authEnabled ? 'primary ••••••••  secondary ••••••••' : 'off', service.authEnabled ? 'key' : 'unlock'),
-        leaf(`${base}/tls`, 'TLS', service.tls ? (service.tls.selfSigned ? 'self-signed' : 'PEM files') : 'none', service.tls ? 'lock' : 'unlock'),
+          ? leaf(
+              `${base}/replicas`,
+              'Containers',
+              ctr.map((c) => `${c.name} :${c.port} ${c.state}`).join(', '),
+              'vm',
+              `${service.container?.engine} runs ${service.container?.location}`,
+            )
+          : leaf(
+              `${base}/replicas`,
+              'Replicas',
+              `${service.replicas}${live ? ` on device${live.devices.length === 1 ? '' : 's'} ${live.devices.join(', ')}` : ''}`,
+              'layers',
+            ),
+        leaf(
+          `${base}/requests`,
+          'Requests',
+          live ? `${live.requests} (${live.errors} errors)` : 'not running',
+          'pulse',
+        ),
+        leaf(
+          `${base}/auth`,
+          'Auth',
+          service.authEnabled ? 'primary ••••••••  secondary ••••••••' : 'off',
+          service.authEnabled ? 'key' : 'unlock',
+        ),
+        leaf(
+          `${base}/tls`,
+          'TLS',
+          service.tls ? (service.tls.selfSigned ? 'self-signed' : 'PEM files') : 'none',
+          service.tls ? 'lock' : 'unlock',
+        ),
       ];
       return { kind: 'service' as const, ws, service, item, children };
     });

@@ -5,7 +5,15 @@ import type { DamagedWorkspace } from '../../domain/ports';
 import type { Image, Model, Service, Workspace } from '../../domain/types';
 
 export type NodeKind =
-  | 'workspace' | 'modelName' | 'modelVersion' | 'imageName' | 'imageVersion' | 'service' | 'detail' | 'error' | 'placeholder';
+  | 'workspace'
+  | 'modelName'
+  | 'modelVersion'
+  | 'imageName'
+  | 'imageVersion'
+  | 'service'
+  | 'detail'
+  | 'error'
+  | 'placeholder';
 
 export interface TreeNode {
   kind: NodeKind;
@@ -50,7 +58,9 @@ export function damagedWorkspaceNode(damaged: DamagedWorkspace): TreeNode {
   const item = new vscode.TreeItem(damaged.name, vscode.TreeItemCollapsibleState.None);
   item.id = `workspace/${damaged.name}/damaged`;
   item.description = newer ? 'newer schema: skipped' : 'damaged: skipped';
-  const tooltip = new vscode.MarkdownString(`**${escapeMd(damaged.name)}** cannot be read, so it is skipped and left unchanged; the other workspaces keep working.\n\n`);
+  const tooltip = new vscode.MarkdownString(
+    `**${escapeMd(damaged.name)}** cannot be read, so it is skipped and left unchanged; the other workspaces keep working.\n\n`,
+  );
   tooltip.appendText(damaged.message);
   item.tooltip = tooltip;
   item.contextValue = 'error;damagedWorkspace';
@@ -71,7 +81,12 @@ export function placeholderNode(id: string, label: string): TreeNode {
 
 export function tooltipTable(title: string, rows: Array<[string, string | undefined]>): vscode.MarkdownString {
   const md = new vscode.MarkdownString(`**${escapeMd(title)}**\n\n`);
-  md.appendMarkdown(rows.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `- ${escapeMd(k)}: ${escapeMd(v!)}`).join('\n'));
+  md.appendMarkdown(
+    rows
+      .filter(([, v]) => v !== undefined && v !== '')
+      .map(([k, v]) => `- ${escapeMd(k)}: ${escapeMd(v!)}`)
+      .join('\n'),
+  );
   return md;
 }
 

@@ -20,7 +20,20 @@ export function createTrees(ctx: AccelContext, subscriptions: vscode.Disposable[
   const images = new ImagesTree('accel.images', ctx);
   const services = new ServicesTree('accel.services', ctx);
   for (const tree of [workspaces, models, images, services]) {
-    subscriptions.push(tree, vscode.window.createTreeView(tree.viewId, { treeDataProvider: tree, showCollapseAll: tree !== workspaces, canSelectMany: false }));
+    subscriptions.push(
+      tree,
+      vscode.window.createTreeView(tree.viewId, {
+        treeDataProvider: tree,
+        showCollapseAll: tree !== workspaces,
+        canSelectMany: false,
+      }),
+    );
   }
-  return { workspaces, models, images, services, refreshAll: () => [workspaces, models, images, services].forEach((t) => t.refresh()) };
+  return {
+    workspaces,
+    models,
+    images,
+    services,
+    refreshAll: () => [workspaces, models, images, services].forEach((t) => t.refresh()),
+  };
 }

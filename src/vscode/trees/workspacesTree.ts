@@ -19,9 +19,17 @@ export class WorkspacesTree extends BaseTree {
       item.iconPath = new vscode.ThemeIcon(isActive ? 'pass-filled' : 'folder-library');
       item.contextValue = isActive ? 'workspace;active' : 'workspace;';
       item.tooltip = tooltipTable(workspace.name, [
-        ['backend', workspace.backend], ['created', workspace.createdTime], ['description', workspace.description], ['store', this.ctx.home],
+        ['backend', workspace.backend],
+        ['created', workspace.createdTime],
+        ['description', workspace.description],
+        ['store', this.ctx.home],
       ]);
-      if (!isActive) item.command = { command: 'accel.workspace.select', title: 'Select Workspace', arguments: [{ kind: 'workspace', workspace, item }] };
+      if (!isActive)
+        item.command = {
+          command: 'accel.workspace.select',
+          title: 'Select Workspace',
+          arguments: [{ kind: 'workspace', workspace, item }],
+        };
       return { kind: 'workspace' as const, workspace, item };
     });
     // A damaged workspace gets an error node (what is wrong, what to do) instead of hiding itself or the others.

@@ -33,13 +33,14 @@ describe('accel azure (CLI, real DefaultAzureCredential)', () => {
   const token = testToken({ upn: 'ops@contoso.example', tid: '72f988bf-0000-4000-8000-000000000001' });
 
   function writeAz(mode: 'signed-in' | 'signed-out'): void {
-    const script = mode === 'signed-in'
-      ? `#!/usr/bin/env node
+    const script =
+      mode === 'signed-in'
+        ? `#!/usr/bin/env node
 require('fs').appendFileSync(process.env.FAKE_AZ_LOG, JSON.stringify(process.argv.slice(2)) + '\\n');
 const exp = Math.floor(Date.now() / 1000) + 3600;
 process.stdout.write(JSON.stringify({ accessToken: ${JSON.stringify(token)}, expiresOn: new Date(exp * 1000).toISOString().replace('T', ' ').replace('Z', ''), expires_on: exp, subscription: '${SUB_ID}', tenant: '72f988bf-0000-4000-8000-000000000001', tokenType: 'Bearer' }));
 `
-      : `#!/usr/bin/env node
+        : `#!/usr/bin/env node
 process.stderr.write("ERROR: Please run 'az login' to setup account.\\n");
 process.exit(1);
 `;
@@ -64,7 +65,9 @@ process.exit(1);
     kube = await FakeKube.start();
     fs.writeFileSync(path.join(tmp, 'ca.pem'), arm.ca);
     fs.writeFileSync(path.join(tmp, 'kubeconfig'), kube.kubeconfig('dev-cluster'));
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AZURE_|MSI_|IDENTITY_|ACCEL_)/.test(k))) as Record<string, string>;
+    const clean = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !/^(AZURE_|MSI_|IDENTITY_|ACCEL_)/.test(k)),
+    ) as Record<string, string>;
     env = {
       ...clean,
       PATH: [bin, path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter),
@@ -74,19 +77,71 @@ process.exit(1);
       AZURE_TOKEN_CREDENTIALS: 'dev',
       FAKE_AZ_LOG: path.join(tmp, 'az.log'),
     };
-    arm.route('GET', /^\/subscriptions$/, () => ({ json: { value: [{ id: `/subscriptions/${SUB_ID}`, subscriptionId: SUB_ID, displayName: 'Contoso Dev', state: 'Enabled', tenantId: '72f988bf-0000-4000-8000-000000000001' }] } }));
-    arm.route('GET', new RegExp(`^/subscriptions/${SUB_ID}/providers/Microsoft.Compute/locations/westus2/usages$`), () => ({
-      json: { value: [
-        { unit: 'Count', currentValue: 0, limit: 350, name: { value: 'cores', localizedValue: 'Total Regional vCPUs' } },
-        { unit: 'Count', currentValue: 6, limit: 6, name: { value: 'standardPBSFamily', localizedValue: 'Standard PBS Family vCPUs' } },
-      ] },
+    arm.route('GET', /^\/subscriptions$/, () => ({
+      json: {
+        value: [
+          {
+            id: `/subscriptions/${SUB_ID}`,
+            subscriptionId: SUB_ID,
+            displayName: 'Contoso Dev',
+            state: 'Enabled',
+            tenantId: '72f988bf-0000-4000-8000-000000000001',
+          },
+        ],
+      },
     }));
+    arm.route(
+      'GET',
+      new RegExp(`^/subscriptions/${SUB_ID}/providers/Microsoft.Compute/locations/westus2/usages$`),
+      () => ({
+        json: {
+          value: [
+            {
+              unit: 'Count',
+              currentValue: 0,
+              limit: 350,
+              name: { value: 'cores', localizedValue: 'Total Regional vCPUs' },
+            },
+            {
+              unit: 'Count',
+              currentValue: 6,
+              limit: 6,
+              name: { value: 'standardPBSFamily', localizedValue: 'Standard PBS Family vCPUs' },
+            },
+          ],
+        },
+      }),
+    );
     arm.route('GET', new RegExp(`^/subscriptions/${SUB_ID}/providers/Microsoft.Compute/skus$`), () => ({
-      json: { value: [{ resourceType: 'virtualMachines', name: 'Standard_PB6s', family: 'standardPBSFamily', locations: ['westus2'], capabilities: [{ name: 'vCPUs', value: '6' }], restrictions: [] }] },
+      json: {
+        value: [
+          {
+            resourceType: 'virtualMachines',
+            name: 'Standard_PB6s',
+            family: 'standardPBSFamily',
+            locations: ['westus2'],
+            capabilities: [{ name: 'vCPUs', value: '6' }],
+            restrictions: [],
+          },
+        ],
+      },
     }));
-    arm.route('GET', new RegExp(`^/subscriptions/${SUB_ID}/providers/Microsoft.MachineLearningServices/workspaces$`), () => ({
-      json: { value: [{ id: `/subscriptions/${SUB_ID}/resourceGroups/rg-vision/providers/Microsoft.MachineLearningServices/workspaces/vision`, name: 'vision', location: 'westus2', properties: {} }] },
-    }));
+    arm.route(
+      'GET',
+      new RegExp(`^/subscriptions/${SUB_ID}/providers/Microsoft.MachineLearningServices/workspaces$`),
+      () => ({
+        json: {
+          value: [
+            {
+              id: `/subscriptions/${SUB_ID}/resourceGroups/rg-vision/providers/Microsoft.MachineLearningServices/workspaces/vision`,
+              name: 'vision',
+              location: 'westus2',
+              properties: {},
+            },
+          ],
+        },
+      }),
+    );
   });
   after(async () => {
     await arm.close();
@@ -111,7 +166,11 @@ process.exit(1);
     assert.equal(status.signedIn, true);
     assert.equal(status.account, 'ops@contoso.example');
     assert.equal(status.tenantId, '72f988bf-0000-4000-8000-000000000001');
-    const calls = fs.readFileSync(env.FAKE_AZ_LOG, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const calls = fs
+      .readFileSync(env.FAKE_AZ_LOG, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.deepEqual(calls.at(-1).slice(0, 5), ['account', 'get-access-token', '--output', 'json', '--resource']);
     assert.equal(calls.at(-1)[5], 'https://management.azure.com');
   });
@@ -119,11 +178,17 @@ process.exit(1);
   it('subscriptions and workspaces use the token against ARM', async () => {
     const subs = await accel(['azure', 'subscriptions', '--json']);
     assert.equal(subs.code, 0, subs.stderr);
-    assert.deepEqual(JSON.parse(subs.stdout).map((s: { name: string }) => s.name), ['Contoso Dev']);
+    assert.deepEqual(
+      JSON.parse(subs.stdout).map((s: { name: string }) => s.name),
+      ['Contoso Dev'],
+    );
     assert.equal(arm.find('GET', /^\/subscriptions$/).at(-1)!.headers.authorization, `Bearer ${token}`);
     const ws = await accel(['azure', 'workspaces']);
     assert.equal(ws.code, 0, ws.stderr);
-    assert.match(ws.stdout, /^WORKSPACE\s+REGION\s+RESOURCE GROUP\s+SUBSCRIPTION\nvision\s+westus2\s+rg-vision\s+Contoso Dev$/m);
+    assert.match(
+      ws.stdout,
+      /^WORKSPACE\s+REGION\s+RESOURCE GROUP\s+SUBSCRIPTION\nvision\s+westus2\s+rg-vision\s+Contoso Dev$/m,
+    );
   });
 
   it('quota exhausted → the table and "request quota" with the link', async () => {
@@ -131,7 +196,10 @@ process.exit(1);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /FPGA\s+Standard PBS Family vCPUs\s+6\s+6\s+0/);
     assert.match(r.stdout, /Standard_PB6s\s+FPGA\s+6\s+1\s+available/);
-    assert.match(r.stdout, /Request quota: "Standard PBS Family vCPUs" in westus2 has limit 6 with 6 used, and 1 × Standard_PB6s needs 6 vCPUs\. Ask for a limit of at least 12 at https:\/\/aka\.ms\/accelerateAI\./);
+    assert.match(
+      r.stdout,
+      /Request quota: "Standard PBS Family vCPUs" in westus2 has limit 6 with 6 used, and 1 × Standard_PB6s needs 6 vCPUs\. Ask for a limit of at least 12 at https:\/\/aka\.ms\/accelerateAI\./,
+    );
     const j = await accel(['azure', 'quota', '--location', 'westus2', '--json']);
     const report = JSON.parse(j.stdout);
     assert.equal(report.verdict.ok, false);
@@ -147,18 +215,48 @@ process.exit(1);
     const kc = ['--kubeconfig', path.join(tmp, 'kubeconfig')];
     const w = ['--workspace', 'k8s'];
 
-    const deployed = await accel(['service', 'deploy', 'mnet', '--image', 'mobilenet', '--target', 'kubernetes', ...kc, '--namespace', 'models', '--image-ref', 'myacr.azurecr.io/mobilenet:1', '--max', '4', '--json', ...w]);
+    const deployed = await accel([
+      'service',
+      'deploy',
+      'mnet',
+      '--image',
+      'mobilenet',
+      '--target',
+      'kubernetes',
+      ...kc,
+      '--namespace',
+      'models',
+      '--image-ref',
+      'myacr.azurecr.io/mobilenet:1',
+      '--max',
+      '4',
+      '--json',
+      ...w,
+    ]);
     assert.equal(deployed.code, 0, deployed.stderr);
     const view = JSON.parse(deployed.stdout);
-    assert.deepEqual([view.target, view.context, view.namespace, view.state, view.scoringUri], ['kubernetes', 'dev-cluster', 'models', 'Running', 'grpc://127.0.0.1:80']);
-    assert.deepEqual(view.autoscale, { min: 1, max: 4, targetUtilization: 70 }, 'no --replicas: autoscale, as the original service');
-    assert.equal((kube.get('HorizontalPodAutoscaler', 'models', 'mnet')?.spec as { maxReplicas: number }).maxReplicas, 4);
+    assert.deepEqual(
+      [view.target, view.context, view.namespace, view.state, view.scoringUri],
+      ['kubernetes', 'dev-cluster', 'models', 'Running', 'grpc://127.0.0.1:80'],
+    );
+    assert.deepEqual(
+      view.autoscale,
+      { min: 1, max: 4, targetUtilization: 70 },
+      'no --replicas: autoscale, as the original service',
+    );
+    assert.equal(
+      (kube.get('HorizontalPodAutoscaler', 'models', 'mnet')?.spec as { maxReplicas: number }).maxReplicas,
+      4,
+    );
 
     const shown = await accel(['service', 'show', 'mnet', '--json', ...w]);
     assert.equal(JSON.parse(shown.stdout).imageRef, 'myacr.azurecr.io/mobilenet:1');
     const listed = JSON.parse((await accel(['service', 'list', '--json', ...w])).stdout);
-    assert.deepEqual(listed.map((s: { name: string; target: string; state: string }) => [s.name, s.target, s.state]),
-      [['mnet', 'kubernetes', 'Deployed to Kubernetes (dev-cluster/models)']], 'list must not report a cluster service as a stopped local one');
+    assert.deepEqual(
+      listed.map((s: { name: string; target: string; state: string }) => [s.name, s.target, s.state]),
+      [['mnet', 'kubernetes', 'Deployed to Kubernetes (dev-cluster/models)']],
+      'list must not report a cluster service as a stopped local one',
+    );
     const keys = JSON.parse((await accel(['service', 'keys', 'mnet', '--json', ...w])).stdout);
     const regen = await accel(['service', 'regen-key', 'mnet', 'secondary', '--json', ...w]);
     assert.equal(regen.code, 0, regen.stderr);

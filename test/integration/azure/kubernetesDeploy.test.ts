@@ -8,8 +8,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  deleteKubernetesService, deployKubernetesService, kubernetesScoringTarget, kubernetesServiceKeys, kubernetesServiceLogs,
-  regenerateKubernetesKey, showKubernetesService, updateKubernetesService,
+  deleteKubernetesService,
+  deployKubernetesService,
+  kubernetesScoringTarget,
+  kubernetesServiceKeys,
+  kubernetesServiceLogs,
+  regenerateKubernetesKey,
+  showKubernetesService,
+  updateKubernetesService,
 } from '../../../src/azure/kubernetesServices';
 import { createImage } from '../../../src/core/images';
 import { registerModel } from '../../../src/core/models';
@@ -20,7 +26,10 @@ import { FakeKube } from './support/fakeKube';
 
 const WS = 'scale';
 const secretValue = (kube: FakeKube, name: string, key: string) =>
-  Buffer.from(String((kube.get('Secret', 'models', name) as unknown as { data: Record<string, string> }).data[key]), 'base64').toString('utf8');
+  Buffer.from(
+    String((kube.get('Secret', 'models', name) as unknown as { data: Record<string, string> }).data[key]),
+    'base64',
+  ).toString('utf8');
 
 async function closedPort(): Promise<number> {
   const srv = net.createServer();
@@ -52,30 +61,63 @@ describe('deploy to Kubernetes (local API server)', () => {
 
   it('deploys: server-side applies Secret, Deployment, Service, HPA (schema-valid) and records the service', async () => {
     const start = kube.requests.length;
-    const view = await deployKubernetesService(store, WS, { name: 'mobilenet-svc', image: 'mobilenet', imageRef: 'myacr.azurecr.io/mobilenet:1', namespace: 'models', context: 'aks-westus2' }, { kubeconfigPath });
+    const view = await deployKubernetesService(
+      store,
+      WS,
+      {
+        name: 'mobilenet-svc',
+        image: 'mobilenet',
+        imageRef: 'myacr.azurecr.io/mobilenet:1',
+        namespace: 'models',
+        context: 'aks-westus2',
+      },
+      { kubeconfigPath },
+    );
     const patches = kube.requests.slice(start).filter((r) => r.method === 'PATCH');
-    assert.deepEqual(patches.map((r) => r.path), [
-      '/api/v1/namespaces/models/secrets/mobilenet-svc-keys',
-      '/apis/apps/v1/namespaces/models/deployments/mobilenet-svc',
-      '/api/v1/namespaces/models/services/mobilenet-svc',
-      '/apis/autoscaling/v2/namespaces/models/horizontalpodautoscalers/mobilenet-svc',
-    ]);
+    assert.deepEqual(
+      patches.map((r) => r.path),
+      [
+        '/api/v1/namespaces/models/secrets/mobilenet-svc-keys',
+        '/apis/apps/v1/namespaces/models/deployments/mobilenet-svc',
+        '/api/v1/namespaces/models/services/mobilenet-svc',
+        '/apis/autoscaling/v2/namespaces/models/horizontalpodautoscalers/mobilenet-svc',
+      ],
+    );
     for (const p of patches) {
       assert.equal(p.headers['content-type'], 'application/apply-patch+yaml');
       assert.deepEqual([p.query.fieldManager, p.query.force], ['accelerated-models', 'true']);
       assert.equal(p.headers.authorization, 'Bearer kube-token');
     }
-    const dep = kube.get('Deployment', 'models', 'mobilenet-svc') as unknown as { spec: { template: { spec: { containers: { image: string }[] } } } };
+    const dep = kube.get('Deployment', 'models', 'mobilenet-svc') as unknown as {
+      spec: { template: { spec: { containers: { image: string }[] } } };
+    };
     assert.equal(dep.spec.template.spec.containers[0].image, 'myacr.azurecr.io/mobilenet:1');
-    assert.deepEqual((kube.get('HorizontalPodAutoscaler', 'models', 'mobilenet-svc')?.spec as { minReplicas: number; maxReplicas: number }).maxReplicas, 10);
+    assert.deepEqual(
+      (
+        kube.get('HorizontalPodAutoscaler', 'models', 'mobilenet-svc')?.spec as {
+          minReplicas: number;
+          maxReplicas: number;
+        }
+      ).maxReplicas,
+      10,
+    );
 
     assert.equal(view.state, 'Running');
     assert.equal(view.scoringUri, 'grpc://127.0.0.1:80');
     assert.deepEqual(view.autoscale, { min: 1, max: 10, targetUtilization: 70 });
     const svc = (await store.read(WS)).services.find((s) => s.name === 'mobilenet-svc')!;
     assert.equal(svc.target, 'kubernetes');
-    assert.deepEqual(svc.kubernetes, { context: 'aks-westus2', namespace: 'models', imageRef: 'myacr.azurecr.io/mobilenet:1', autoscale: { min: 1, max: 10, targetUtilization: 70 }, kubeconfig: kubeconfigPath });
-    assert.ok(svc.keys && !JSON.stringify(svc).includes(secretValue(kube, 'mobilenet-svc-keys', 'primaryKey')), 'keys are sealed in the store');
+    assert.deepEqual(svc.kubernetes, {
+      context: 'aks-westus2',
+      namespace: 'models',
+      imageRef: 'myacr.azurecr.io/mobilenet:1',
+      autoscale: { min: 1, max: 10, targetUtilization: 70 },
+      kubeconfig: kubeconfigPath,
+    });
+    assert.ok(
+      svc.keys && !JSON.stringify(svc).includes(secretValue(kube, 'mobilenet-svc-keys', 'primaryKey')),
+      'keys are sealed in the store',
+    );
   });
 
   it('show, keys and the scoring target read the cluster and the store', async () => {
@@ -83,14 +125,25 @@ describe('deploy to Kubernetes (local API server)', () => {
     assert.equal(keys.primaryKey, secretValue(kube, 'mobilenet-svc-keys', 'primaryKey'));
     assert.equal(keys.secondaryKey, secretValue(kube, 'mobilenet-svc-keys', 'secondaryKey'));
     const target = await kubernetesScoringTarget(store, WS, 'mobilenet-svc', { kubeconfigPath });
-    assert.deepEqual(target, { address: '127.0.0.1', port: 80, useSsl: false, accessToken: keys.primaryKey, serviceName: 'mobilenet-svc' });
+    assert.deepEqual(target, {
+      address: '127.0.0.1',
+      port: 80,
+      useSsl: false,
+      accessToken: keys.primaryKey,
+      serviceName: 'mobilenet-svc',
+    });
     const view = await showKubernetesService(store, WS, 'mobilenet-svc', { kubeconfigPath });
     assert.deepEqual(view.replicas, { desired: 1, ready: 1, available: 1 });
   });
 
   it('regen-key replaces one key in the Secret and rolls the pods', async () => {
     const before = await kubernetesServiceKeys(store, WS, 'mobilenet-svc');
-    const digest = () => (kube.get('Deployment', 'models', 'mobilenet-svc') as unknown as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata.annotations['accel.models/secrets-digest'];
+    const digest = () =>
+      (
+        kube.get('Deployment', 'models', 'mobilenet-svc') as unknown as {
+          spec: { template: { metadata: { annotations: Record<string, string> } } };
+        }
+      ).spec.template.metadata.annotations['accel.models/secrets-digest'];
     const d0 = digest();
     const after = await regenerateKubernetesKey(store, WS, 'mobilenet-svc', 'primary', { kubeconfigPath });
     assert.notEqual(after.primaryKey, before.primaryKey);
@@ -107,8 +160,14 @@ describe('deploy to Kubernetes (local API server)', () => {
     assert.deepEqual(view.replicas, { desired: 3, ready: 3, available: 3 });
     await updateKubernetesService(store, WS, 'mobilenet-svc', { authEnabled: false }, { kubeconfigPath });
     assert.equal(kube.get('Secret', 'models', 'mobilenet-svc-keys'), undefined);
-    await assert.rejects(kubernetesServiceKeys(store, WS, 'mobilenet-svc'), (e) => isAccelError(e, 'InvalidArgument') && /--auth/.test(e.message));
-    await assert.rejects(updateKubernetesService(store, WS, 'mobilenet-svc', {}, { kubeconfigPath }), (e) => isAccelError(e, 'InvalidArgument') && /Nothing to update/.test(e.message));
+    await assert.rejects(
+      kubernetesServiceKeys(store, WS, 'mobilenet-svc'),
+      (e) => isAccelError(e, 'InvalidArgument') && /--auth/.test(e.message),
+    );
+    await assert.rejects(
+      updateKubernetesService(store, WS, 'mobilenet-svc', {}, { kubeconfigPath }),
+      (e) => isAccelError(e, 'InvalidArgument') && /Nothing to update/.test(e.message),
+    );
   });
 
   it('logs come from every pod of the service', async () => {
@@ -116,7 +175,10 @@ describe('deploy to Kubernetes (local API server)', () => {
     assert.equal(logs.length, 3);
     assert.match(logs[0].log, /container model tail 50/);
     const list = kube.requests.filter((r) => r.method === 'GET' && r.path === '/api/v1/namespaces/models/pods').at(-1)!;
-    assert.equal(list.query.labelSelector, 'app.kubernetes.io/name=mobilenet-svc,app.kubernetes.io/managed-by=accelerated-models');
+    assert.equal(
+      list.query.labelSelector,
+      'app.kubernetes.io/name=mobilenet-svc,app.kubernetes.io/managed-by=accelerated-models',
+    );
   });
 
   it('delete removes every object and the record', async () => {
@@ -127,15 +189,43 @@ describe('deploy to Kubernetes (local API server)', () => {
   });
 
   it('a TLS service is probed with grpc.health.v1 on the plain-text health port, asking for its own name (schema-valid)', async () => {
-    const tls = { certPem: '-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n', keyPem: '-----BEGIN PRIVATE KEY-----\nY\n-----END PRIVATE KEY-----\n' };
-    const view = await deployKubernetesService(store, WS, { name: 'mobilenet-tls', image: 'mobilenet', imageRef: 'r/m:1', namespace: 'models', context: 'aks-westus2', replicas: 1, tls }, { kubeconfigPath });
+    const tls = {
+      certPem: '-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n',
+      keyPem: '-----BEGIN PRIVATE KEY-----\nY\n-----END PRIVATE KEY-----\n',
+    };
+    const view = await deployKubernetesService(
+      store,
+      WS,
+      {
+        name: 'mobilenet-tls',
+        image: 'mobilenet',
+        imageRef: 'r/m:1',
+        namespace: 'models',
+        context: 'aks-westus2',
+        replicas: 1,
+        tls,
+      },
+      { kubeconfigPath },
+    );
     assert.equal(view.scoringUri, 'grpcs://127.0.0.1:443');
-    type Container = { ports: unknown[]; env: { name: string; value?: string }[]; readinessProbe: Record<string, unknown>; livenessProbe: Record<string, unknown> };
-    const c = (kube.get('Deployment', 'models', 'mobilenet-tls') as unknown as { spec: { template: { spec: { containers: Container[] } } } }).spec.template.spec.containers[0];
+    type Container = {
+      ports: unknown[];
+      env: { name: string; value?: string }[];
+      readinessProbe: Record<string, unknown>;
+      livenessProbe: Record<string, unknown>;
+    };
+    const c = (
+      kube.get('Deployment', 'models', 'mobilenet-tls') as unknown as {
+        spec: { template: { spec: { containers: Container[] } } };
+      }
+    ).spec.template.spec.containers[0];
     assert.deepEqual(c.readinessProbe.grpc, { port: 50052, service: 'mobilenet-tls' });
     assert.deepEqual(c.livenessProbe.grpc, { port: 50052, service: 'mobilenet-tls' });
     assert.equal(c.readinessProbe.tcpSocket, undefined);
-    assert.deepEqual(c.env.find((e) => e.name === 'ACCEL_HEALTH_PORT'), { name: 'ACCEL_HEALTH_PORT', value: '50052' });
+    assert.deepEqual(
+      c.env.find((e) => e.name === 'ACCEL_HEALTH_PORT'),
+      { name: 'ACCEL_HEALTH_PORT', value: '50052' },
+    );
     await deleteKubernetesService(store, WS, 'mobilenet-tls', { kubeconfigPath });
     assert.equal(kube.get('Deployment', 'models', 'mobilenet-tls'), undefined);
   });
@@ -144,7 +234,12 @@ describe('deploy to Kubernetes (local API server)', () => {
     kube.rejectKinds.add('HorizontalPodAutoscaler');
     try {
       await assert.rejects(
-        deployKubernetesService(store, WS, { name: 'rollback', image: 'mobilenet', imageRef: 'r/m:1', namespace: 'models', context: 'aks-westus2' }, { kubeconfigPath }),
+        deployKubernetesService(
+          store,
+          WS,
+          { name: 'rollback', image: 'mobilenet', imageRef: 'r/m:1', namespace: 'models', context: 'aks-westus2' },
+          { kubeconfigPath },
+        ),
         (e) => isAccelError(e, 'InvalidArgument') && /refused the object \(422/.test(e.message),
       );
     } finally {
@@ -156,7 +251,12 @@ describe('deploy to Kubernetes (local API server)', () => {
 
   it('missing namespace → says to create it; nothing recorded', async () => {
     await assert.rejects(
-      deployKubernetesService(store, WS, { name: 'ns-missing', image: 'mobilenet', imageRef: 'r/m:1', namespace: 'nope', context: 'aks-westus2' }, { kubeconfigPath }),
+      deployKubernetesService(
+        store,
+        WS,
+        { name: 'ns-missing', image: 'mobilenet', imageRef: 'r/m:1', namespace: 'nope', context: 'aks-westus2' },
+        { kubeconfigPath },
+      ),
       (e) => isAccelError(e, 'NotFound') && /kubectl create namespace/.test(e.message),
     );
     assert.equal((await store.read(WS)).services.length, 0);
@@ -167,8 +267,17 @@ describe('deploy to Kubernetes (local API server)', () => {
     const file = path.join(tmp, 'kubeconfig-down');
     fs.writeFileSync(file, kube.kubeconfig('down').replace(kube.url, `https://127.0.0.1:${port}`));
     await assert.rejects(
-      deployKubernetesService(store, WS, { name: 'down', image: 'mobilenet', imageRef: 'r/m:1' }, { kubeconfigPath: file }),
-      (e) => isAccelError(e, 'Unavailable') && /context "down"/.test(e.message) && /unreachable \(ECONNREFUSED\)/.test(e.message) && /kubectl cluster-info --context down/.test(e.message),
+      deployKubernetesService(
+        store,
+        WS,
+        { name: 'down', image: 'mobilenet', imageRef: 'r/m:1' },
+        { kubeconfigPath: file },
+      ),
+      (e) =>
+        isAccelError(e, 'Unavailable') &&
+        /context "down"/.test(e.message) &&
+        /unreachable \(ECONNREFUSED\)/.test(e.message) &&
+        /kubectl cluster-info --context down/.test(e.message),
     );
   });
 
@@ -176,14 +285,24 @@ describe('deploy to Kubernetes (local API server)', () => {
     const file = path.join(tmp, 'kubeconfig-stale');
     fs.writeFileSync(file, kube.kubeconfig('stale', 'expired-token'));
     await assert.rejects(
-      deployKubernetesService(store, WS, { name: 'stale', image: 'mobilenet', imageRef: 'r/m:1' }, { kubeconfigPath: file }),
+      deployKubernetesService(
+        store,
+        WS,
+        { name: 'stale', image: 'mobilenet', imageRef: 'r/m:1' },
+        { kubeconfigPath: file },
+      ),
       (e) => isAccelError(e, 'NotSignedIn') && /az aks get-credentials/.test(e.message),
     );
   });
 
   it('unknown context and missing image source are explained', async () => {
     await assert.rejects(
-      deployKubernetesService(store, WS, { name: 'ctx', image: 'mobilenet', imageRef: 'r/m:1', context: 'prod' }, { kubeconfigPath }),
+      deployKubernetesService(
+        store,
+        WS,
+        { name: 'ctx', image: 'mobilenet', imageRef: 'r/m:1', context: 'prod' },
+        { kubeconfigPath },
+      ),
       (e) => isAccelError(e, 'NotFound') && /no context "prod" \(contexts: aks-westus2\)/.test(e.message),
     );
     await assert.rejects(

@@ -66,11 +66,18 @@ describe('catalog downloads stop at the declared size (accel CLI)', { timeout: 1
   async function leftovers(h: AccelHome): Promise<{ models: unknown[]; cache: string[] }> {
     const models = (await h.run(['model', 'list', '--json'])).json;
     const dir = path.join(h.home, 'cache', 'models');
-    const cache = fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && !e.name.endsWith('.lock')).map((e) => e.name) : [];
+    const cache = fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir, { recursive: true, withFileTypes: true })
+          .filter((e) => e.isFile() && !e.name.endsWith('.lock'))
+          .map((e) => e.name)
+      : [];
     return { models, cache };
   }
 
-  const declared = new RegExp(`holds more than the 3655033 bytes declared for ${FILE.replace(/\./g, '\\.')} .*the download was stopped and its partial file deleted`);
+  const declared = new RegExp(
+    `holds more than the 3655033 bytes declared for ${FILE.replace(/\./g, '\\.')} .*the download was stopped and its partial file deleted`,
+  );
 
   for (const [route, args] of [
     ['endless', ['model', 'add', 'mobilenetv2']],

@@ -56,7 +56,12 @@ describe('accel model add (catalog download)', () => {
   async function leftovers(h: AccelHome): Promise<{ models: unknown[]; cache: string[] }> {
     const models = (await h.run(['model', 'list', '--json'])).json;
     const dir = path.join(h.home, 'cache', 'models');
-    const cache = fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name) : [];
+    const cache = fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir, { recursive: true, withFileTypes: true })
+          .filter((e) => e.isFile())
+          .map((e) => e.name)
+      : [];
     return { models, cache };
   }
 
@@ -83,7 +88,9 @@ describe('accel model add (catalog download)', () => {
     assert.equal(res.code, 2);
     assert.match(
       res.stderr,
-      new RegExp(`Checksum mismatch for ${FILE.replace(/\./g, '\\.')} from ${base}/corrupt/${FILE.replace(/\./g, '\\.')}: expected sha256 cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f, got [0-9a-f]{64}\\. The copy is corrupt or the file changed upstream, and was discarded\\. Retry, or set ACCEL_MIRROR to a folder holding a verified copy\\.`),
+      new RegExp(
+        `Checksum mismatch for ${FILE.replace(/\./g, '\\.')} from ${base}/corrupt/${FILE.replace(/\./g, '\\.')}: expected sha256 cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f, got [0-9a-f]{64}\\. The copy is corrupt or the file changed upstream, and was discarded\\. Retry, or set ACCEL_MIRROR to a folder holding a verified copy\\.`,
+      ),
     );
     assert.deepEqual(await leftovers(h), { models: [], cache: [] });
   });
@@ -94,7 +101,9 @@ describe('accel model add (catalog download)', () => {
     assert.equal(res.code, 2);
     assert.match(
       res.stderr,
-      new RegExp(`Checksum mismatch for resnet50-v1-7\\.onnx from ${base}/good/resnet50-v1-7\\.onnx: expected sha256 af16a04a6ec48ac494065d4439fe9dea590d337b9ca6dc328160ccf04a217b9c, got cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f\\.`),
+      new RegExp(
+        `Checksum mismatch for resnet50-v1-7\\.onnx from ${base}/good/resnet50-v1-7\\.onnx: expected sha256 af16a04a6ec48ac494065d4439fe9dea590d337b9ca6dc328160ccf04a217b9c, got cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f\\.`,
+      ),
     );
     assert.ok(requests.includes(`/good/${RESNET}`));
     assert.deepEqual(await leftovers(h), { models: [], cache: [] });
@@ -105,9 +114,15 @@ describe('accel model add (catalog download)', () => {
     const before = requests.length;
     const ssd = await h.run(['model', 'add', 'ssdvgg'], { expectFailure: true });
     assert.equal(ssd.code, 3);
-    assert.match(ssd.stderr, /SSD-VGG-300 \(PASCAL VOC\) has no public ONNX file to download\. Register your own frozen graph with `accel model register <file\.pb> --name ssdvgg` and convert it with --input Placeholder:0 --output ssd_300_vgg\/block4_box\/Reshape_1:0,.*ssd_300_vgg\/block11_box\/Reshape:0\./);
+    assert.match(
+      ssd.stderr,
+      /SSD-VGG-300 \(PASCAL VOC\) has no public ONNX file to download\. Register your own frozen graph with `accel model register <file\.pb> --name ssdvgg` and convert it with --input Placeholder:0 --output ssd_300_vgg\/block4_box\/Reshape_1:0,.*ssd_300_vgg\/block11_box\/Reshape:0\./,
+    );
     const unknown = await h.run(['model', 'add', 'alexnet'], { expectFailure: true });
-    assert.match(unknown.stderr, /Unknown model family "alexnet"\. Use one of: resnet50, resnet152, densenet121, vgg16, ssdvgg, mobilenetv2\./);
+    assert.match(
+      unknown.stderr,
+      /Unknown model family "alexnet"\. Use one of: resnet50, resnet152, densenet121, vgg16, ssdvgg, mobilenetv2\./,
+    );
     assert.equal(requests.length, before, 'nothing was requested');
     assert.deepEqual(await leftovers(h), { models: [], cache: [] });
   });
@@ -121,9 +136,17 @@ describe('accel model add (catalog download)', () => {
     const h = await home(`http://127.0.0.1:${port}/`);
     const res = await h.run(['model', 'add', 'mobilenetv2'], { expectFailure: true });
     assert.equal(res.code, 5);
-    assert.match(res.stderr, new RegExp(`Cannot download ${FILE.replace(/\./g, '\\.')} from http://127\\.0\\.0\\.1:${port}/${FILE.replace(/\./g, '\\.')} \\(ECONNREFUSED\\): this machine looks offline\\. Set ACCEL_MIRROR to a folder holding ${FILE.replace(/\./g, '\\.')} \\(or to the base URL of a mirror\\) and retry\\.`));
+    assert.match(
+      res.stderr,
+      new RegExp(
+        `Cannot download ${FILE.replace(/\./g, '\\.')} from http://127\\.0\\.0\\.1:${port}/${FILE.replace(/\./g, '\\.')} \\(ECONNREFUSED\\): this machine looks offline\\. Set ACCEL_MIRROR to a folder holding ${FILE.replace(/\./g, '\\.')} \\(or to the base URL of a mirror\\) and retry\\.`,
+      ),
+    );
     const left = await leftovers(h);
     assert.deepEqual(left.models, []);
-    assert.deepEqual(left.cache.filter((f) => !f.endsWith('.lock')), []);
+    assert.deepEqual(
+      left.cache.filter((f) => !f.endsWith('.lock')),
+      [],
+    );
   });
 });

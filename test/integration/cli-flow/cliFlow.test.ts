@@ -19,7 +19,9 @@ function clientFor(port: number, key: string | undefined): PredictionClient {
 }
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<number | undefined> {
@@ -40,10 +42,34 @@ after(async () => {
 });
 
 test('register, package and deploy the real MobileNetV2, then score every photo', async () => {
-  const model = (await home.run(['model', 'register', mobilenetPath, '--name', 'mobilenet', '--preset', 'mobilenetv2', '--json', ...W])).json;
+  const model = (
+    await home.run([
+      'model',
+      'register',
+      mobilenetPath,
+      '--name',
+      'mobilenet',
+      '--preset',
+      'mobilenetv2',
+      '--json',
+      ...W,
+    ])
+  ).json;
   assert.equal(model.id, 'mobilenet:1');
 
-  const image = (await home.run(['image', 'create', 'mobilenet-image', '--model', 'mobilenet:1', '--tag', 'stage=test', '--json', ...W])).json;
+  const image = (
+    await home.run([
+      'image',
+      'create',
+      'mobilenet-image',
+      '--model',
+      'mobilenet:1',
+      '--tag',
+      'stage=test',
+      '--json',
+      ...W,
+    ])
+  ).json;
   assert.equal(image.id, 'mobilenet-image:1');
   assert.match(image.digest, /^[0-9a-f]{64}$/);
   const again = (await home.run(['image', 'create', 'mobilenet-image', '--model', 'mobilenet:1', '--json', ...W])).json;
@@ -53,7 +79,8 @@ test('register, package and deploy the real MobileNetV2, then score every photo'
   assert.match(log, /sha256 cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f \(verified\)/);
   assert.match(log, /layout NCHW matches input input float32/);
 
-  const deployed = (await home.run(['service', 'deploy', 'classifier', '--image', 'mobilenet-image:1', '--json', ...W])).json;
+  const deployed = (await home.run(['service', 'deploy', 'classifier', '--image', 'mobilenet-image:1', '--json', ...W]))
+    .json;
   assert.equal(deployed.state, 'Running');
   assert.equal(deployed.authEnabled, true);
   assert.equal(deployed.scoringUri, `grpc://127.0.0.1:${deployed.port}`);
@@ -61,12 +88,16 @@ test('register, package and deploy the real MobileNetV2, then score every photo'
   const hostPid = readHostInfo(home.home)?.pid;
   assert.ok(hostPid && isProcessAlive(hostPid), 'the host outlives the deploy command');
 
-  const scored = (await home.run(['score', 'classifier', ...PHOTOS.map((p) => p.file), '--top', '5', '--json', ...W])).json;
+  const scored = (await home.run(['score', 'classifier', ...PHOTOS.map((p) => p.file), '--top', '5', '--json', ...W]))
+    .json;
   assert.equal(scored.results.length, PHOTOS.length);
   for (const [i, photo] of PHOTOS.entries()) {
     const r = scored.results[i];
     const top5 = r.top.map((p: { index: number }) => p.index);
-    assert.ok(photo.accepts(top5[0], top5), `${photo.file}: expected ${photo.expected}, got top-5 ${JSON.stringify(r.top)}`);
+    assert.ok(
+      photo.accepts(top5[0], top5),
+      `${photo.file}: expected ${photo.expected}, got top-5 ${JSON.stringify(r.top)}`,
+    );
     assert.ok(r.timings.totalMs > 0 && r.timings.inferenceMs >= 0);
   }
   const human = (await home.run(['score', 'classifier', PHOTOS[1].file, ...W])).stdout;
@@ -84,14 +115,24 @@ test('keys, regenerated keys and the service staying up', async () => {
   const withSecondary = clientFor(show.port, keys.secondaryKey);
   await withPrimary.scoreFile(photo, { inputName: 'input' });
   await withSecondary.scoreFile(photo, { inputName: 'input' });
-  assert.equal(await codeOf(clientFor(show.port, undefined).scoreFile(photo, { inputName: 'input' })), grpc.status.UNAUTHENTICATED);
-  assert.equal(await codeOf(clientFor(show.port, 'wrong-key').scoreFile(photo, { inputName: 'input' })), grpc.status.UNAUTHENTICATED);
+  assert.equal(
+    await codeOf(clientFor(show.port, undefined).scoreFile(photo, { inputName: 'input' })),
+    grpc.status.UNAUTHENTICATED,
+  );
+  assert.equal(
+    await codeOf(clientFor(show.port, 'wrong-key').scoreFile(photo, { inputName: 'input' })),
+    grpc.status.UNAUTHENTICATED,
+  );
 
   const requestsBefore = show.requests;
   const regen = (await home.run(['service', 'regen-key', 'classifier', 'primary', '--json', ...W])).json;
   assert.notEqual(regen.primaryKey, keys.primaryKey);
   assert.equal(regen.secondaryKey, keys.secondaryKey);
-  assert.equal(await codeOf(withPrimary.scoreFile(photo, { inputName: 'input' })), grpc.status.UNAUTHENTICATED, 'the old primary key is refused at once');
+  assert.equal(
+    await codeOf(withPrimary.scoreFile(photo, { inputName: 'input' })),
+    grpc.status.UNAUTHENTICATED,
+    'the old primary key is refused at once',
+  );
   await withSecondary.scoreFile(photo, { inputName: 'input' }); // same open channel, other key: still served
   await clientFor(show.port, regen.primaryKey).scoreFile(photo, { inputName: 'input' });
   const after = (await home.run(['service', 'show', 'classifier', '--json', ...W])).json;
@@ -102,7 +143,8 @@ test('keys, regenerated keys and the service staying up', async () => {
 
   for (const file of filesUnder(home.home)) {
     const text = fs.readFileSync(file, 'latin1');
-    for (const k of [regen.primaryKey, regen.secondaryKey, keys.primaryKey]) assert.ok(!text.includes(k), `a key is stored in plain text in ${file}`);
+    for (const k of [regen.primaryKey, regen.secondaryKey, keys.primaryKey])
+      assert.ok(!text.includes(k), `a key is stored in plain text in ${file}`);
   }
 });
 
@@ -127,8 +169,15 @@ test('update replicas, then delete in dependency order', async () => {
   await home.run(['service', 'delete', 'classifier', ...W]);
   const status = (await home.run(['emulator', 'status', '--json'])).json;
   assert.equal(status.services.length, 0);
-  assert.ok(status.devices.devices.every((d: { owner?: string }) => d.owner === undefined), 'devices released');
-  assert.notEqual(await codeOf(clientFor(port, undefined).scoreFile(PHOTOS[0].file, { inputName: 'input' })), undefined, 'port no longer served');
+  assert.ok(
+    status.devices.devices.every((d: { owner?: string }) => d.owner === undefined),
+    'devices released',
+  );
+  assert.notEqual(
+    await codeOf(clientFor(port, undefined).scoreFile(PHOTOS[0].file, { inputName: 'input' })),
+    undefined,
+    'port no longer served',
+  );
 
   await home.run(['image', 'delete', 'mobilenet-image:1', ...W]);
   await home.run(['image', 'delete', 'mobilenet-image:2', ...W]);

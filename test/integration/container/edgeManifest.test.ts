@@ -11,10 +11,16 @@ import { mobilenetPath, repoRoot } from '../../support/paths';
 
 const home = new AccelHome();
 const W = ['--workspace', 'edge'];
-const schema = JSON.parse(fs.readFileSync(path.join(repoRoot, 'test', 'fixtures', 'iotedge', 'deployment.schema.json'), 'utf8'));
+const schema = JSON.parse(
+  fs.readFileSync(path.join(repoRoot, 'test', 'fixtures', 'iotedge', 'deployment.schema.json'), 'utf8'),
+);
 const compiled = new Ajv({ allErrors: true, strict: false }).compile(schema);
 // A plain boolean check (the compiled function is a type guard that would narrow the manifest to unknown).
-const validate = Object.assign((data: unknown): boolean => compiled(data) as boolean, { get errors() { return compiled.errors; } });
+const validate = Object.assign((data: unknown): boolean => compiled(data) as boolean, {
+  get errors() {
+    return compiled.errors;
+  },
+});
 
 before(async () => {
   await setupImage(home, 'edge', mobilenetPath);
@@ -26,7 +32,21 @@ after(async () => {
 
 test('edge-manifest writes a deployment the IoT Edge schema accepts, with the model module on 50051 and its keys', async () => {
   const file = path.join(home.home, 'deployment.json');
-  const out = (await home.run(['image', 'edge-manifest', 'mobilenet-image:1', '--registry', 'myacr.azurecr.io', '--device', 'databox-1', '-o', file, '--json', ...W])).json;
+  const out = (
+    await home.run([
+      'image',
+      'edge-manifest',
+      'mobilenet-image:1',
+      '--registry',
+      'myacr.azurecr.io',
+      '--device',
+      'databox-1',
+      '-o',
+      file,
+      '--json',
+      ...W,
+    ])
+  ).json;
   const manifest = JSON.parse(fs.readFileSync(file, 'utf8'));
   assert.ok(validate(manifest), JSON.stringify(validate.errors, null, 2));
   assert.equal(fs.statSync(file).mode & 0o777, 0o600, 'the manifest holds keys');
@@ -58,16 +78,49 @@ test('edge-manifest with registry credentials (password from the environment); b
   const withCreds = new AccelHome({ ACCEL_REGISTRY_PASSWORD: 'p4ss' });
   try {
     await setupImage(withCreds, 'edge', mobilenetPath);
-    const out = (await withCreds.run(['image', 'edge-manifest', 'mobilenet-image', '--registry', 'myacr.azurecr.io', '--registry-username', 'myacr', '--json', ...W])).json;
+    const out = (
+      await withCreds.run([
+        'image',
+        'edge-manifest',
+        'mobilenet-image',
+        '--registry',
+        'myacr.azurecr.io',
+        '--registry-username',
+        'myacr',
+        '--json',
+        ...W,
+      ])
+    ).json;
     assert.ok(validate(out.manifest), JSON.stringify(validate.errors, null, 2));
-    assert.deepEqual(out.manifest.modulesContent.$edgeAgent['properties.desired'].runtime.settings.registryCredentials, { myacr: { username: 'myacr', password: 'p4ss', address: 'myacr.azurecr.io' } });
+    assert.deepEqual(
+      out.manifest.modulesContent.$edgeAgent['properties.desired'].runtime.settings.registryCredentials,
+      { myacr: { username: 'myacr', password: 'p4ss', address: 'myacr.azurecr.io' } },
+    );
   } finally {
     await withCreds.cleanup();
   }
-  const noPassword = await home.run(['image', 'edge-manifest', 'mobilenet-image', '--registry', 'myacr.azurecr.io', '--registry-username', 'myacr', ...W], { expectFailure: true });
+  const noPassword = await home.run(
+    [
+      'image',
+      'edge-manifest',
+      'mobilenet-image',
+      '--registry',
+      'myacr.azurecr.io',
+      '--registry-username',
+      'myacr',
+      ...W,
+    ],
+    { expectFailure: true },
+  );
   assert.match(noPassword.stderr, /ACCEL_REGISTRY_PASSWORD/);
-  const badRegistry = await home.run(['image', 'edge-manifest', 'mobilenet-image', '--registry', 'https://myacr.azurecr.io/x', ...W], { expectFailure: true });
+  const badRegistry = await home.run(
+    ['image', 'edge-manifest', 'mobilenet-image', '--registry', 'https://myacr.azurecr.io/x', ...W],
+    { expectFailure: true },
+  );
   assert.match(badRegistry.stderr, /is not a registry host\. Give e\.g\. myacr\.azurecr\.io/);
-  const badModule = await home.run(['image', 'edge-manifest', 'mobilenet-image', '--registry', 'myacr.azurecr.io', '--module', '$edgeHub', ...W], { expectFailure: true });
+  const badModule = await home.run(
+    ['image', 'edge-manifest', 'mobilenet-image', '--registry', 'myacr.azurecr.io', '--module', '$edgeHub', ...W],
+    { expectFailure: true },
+  );
   assert.match(badModule.stderr, /Module name "\$edgeHub" is not valid/);
 });

@@ -12,7 +12,13 @@ import { calibrationImages } from '../../../src/convert/accuracy';
 import { dequantizeModel } from '../../../src/convert/dequantize';
 import { decodeOnnx, encodeOnnx, summarizeOnnx } from '../../../src/convert/onnxModel';
 import { quantizedReason } from '../../../src/convert/precision';
-import { convertModel, operationLog, readConversionReport, startConversion, type ConversionReport } from '../../../src/core/conversions';
+import {
+  convertModel,
+  operationLog,
+  readConversionReport,
+  startConversion,
+  type ConversionReport,
+} from '../../../src/core/conversions';
 import { isAccelError } from '../../../src/domain/errors';
 import { getModel, registerModel } from '../../../src/core/models';
 import { PRESETS } from '../../../src/domain/presets';
@@ -49,15 +55,24 @@ describe('dequantizeModel on the int8 MobileNetV2', () => {
     const { model } = dequantized();
     const s = summarizeOnnx(model);
     assert.equal(quantizedReason(model), null);
-    assert.deepEqual(s.inputs.map((i) => i.name), ['input']);
-    assert.deepEqual(s.outputs.map((o) => o.name), ['output']);
+    assert.deepEqual(
+      s.inputs.map((i) => i.name),
+      ['input'],
+    );
+    assert.deepEqual(
+      s.outputs.map((o) => o.name),
+      ['output'],
+    );
     assert.equal(s.opTypes.Conv, 52);
     assert.equal(s.opTypes.Add, 11);
     assert.equal(s.opTypes.MatMul, 1);
     assert.equal(s.opTypes.GlobalAveragePool, 1);
     // One saturation per quantized activation: the input, 52 convs, 11 adds, the pool and the matmul.
     assert.equal(s.opTypes.Clip, 66);
-    assert.ok(model.graph.initializer.every((t: any) => t.data_type === 1 || t.data_type === 7), 'only fp32 weights (and int64 shape constants) remain');
+    assert.ok(
+      model.graph.initializer.every((t: any) => t.data_type === 1 || t.data_type === 7),
+      'only fp32 weights (and int64 shape constants) remain',
+    );
   });
 
   test('with the 8-bit activation rounding kept, the first layers are bit-identical to the int8 model', async () => {
@@ -65,7 +80,13 @@ describe('dequantizeModel on the int8 MobileNetV2', () => {
     const q = decodeOnnx(int8Bytes);
     const convs = q.graph.node.filter((n: any) => n.op_type === 'QLinearConv').slice(0, 5);
     for (const n of convs) {
-      q.graph.node.push({ name: `probe_${n.output[0]}`, op_type: 'DequantizeLinear', input: [n.output[0], n.input[6], n.input[7]], output: [`probe_${n.output[0]}`], attribute: [] });
+      q.graph.node.push({
+        name: `probe_${n.output[0]}`,
+        op_type: 'DequantizeLinear',
+        input: [n.output[0], n.input[6], n.input[7]],
+        output: [`probe_${n.output[0]}`],
+        attribute: [],
+      });
       q.graph.output.push({ name: `probe_${n.output[0]}` });
     }
     const { model } = dequantized(true);
@@ -75,7 +96,11 @@ describe('dequantizeModel on the int8 MobileNetV2', () => {
     const a = await ort.InferenceSession.create(encodeOnnx(q), { graphOptimizationLevel: 'disabled' });
     const b = await ort.InferenceSession.create(encodeOnnx(model), { graphOptimizationLevel: 'disabled' });
     try {
-      const x = await preprocessImages([fs.readFileSync(path.join(imagesDir, 'coral', 'grace_hopper.bmp'))], PRESETS.mobilenetv2, imageLayoutFor(SPEC, PRESETS.mobilenetv2));
+      const x = await preprocessImages(
+        [fs.readFileSync(path.join(imagesDir, 'coral', 'grace_hopper.bmp'))],
+        PRESETS.mobilenetv2,
+        imageLayoutFor(SPEC, PRESETS.mobilenetv2),
+      );
       const feeds = { input: new ort.Tensor('float32', x.data, x.shape) };
       const ra = await a.run(feeds);
       const rb = await b.run(feeds);
@@ -103,19 +128,31 @@ describe('dequantizeModel on the int8 MobileNetV2', () => {
     const a = await ort.InferenceSession.create(int8Bytes);
     const b = await ort.InferenceSession.create(dequantized().bytes);
     try {
-      let same = 0, maxDiff = 0;
+      let same = 0,
+        maxDiff = 0;
       const rows: string[] = [];
       for (const photo of PHOTOS) {
-        const x = await preprocessImages([fs.readFileSync(photo.file)], PRESETS.mobilenetv2, imageLayoutFor(SPEC, PRESETS.mobilenetv2));
+        const x = await preprocessImages(
+          [fs.readFileSync(photo.file)],
+          PRESETS.mobilenetv2,
+          imageLayoutFor(SPEC, PRESETS.mobilenetv2),
+        );
         const feeds = { input: new ort.Tensor('float32', x.data, x.shape) };
         const p = softmax((await a.run(feeds)).output.data as Float32Array);
         const q = softmax((await b.run(feeds)).output.data as Float32Array);
         if (top(p, 1)[0] === top(q, 1)[0]) same++;
         for (let k = 0; k < p.length; k++) maxDiff = Math.max(maxDiff, Math.abs(p[k] - q[k]));
-        assert.ok(photo.accepts(top(q, 1)[0], top(q, 5)), `${path.basename(photo.file)}: fp32 top-1 ${top(q, 1)[0]}, expected ${photo.expected}`);
-        rows.push(`${path.basename(photo.file)} int8 ${top(p, 1)[0]} (${p[top(p, 1)[0]].toFixed(3)}) fp32 ${top(q, 1)[0]} (${q[top(q, 1)[0]].toFixed(3)})`);
+        assert.ok(
+          photo.accepts(top(q, 1)[0], top(q, 5)),
+          `${path.basename(photo.file)}: fp32 top-1 ${top(q, 1)[0]}, expected ${photo.expected}`,
+        );
+        rows.push(
+          `${path.basename(photo.file)} int8 ${top(p, 1)[0]} (${p[top(p, 1)[0]].toFixed(3)}) fp32 ${top(q, 1)[0]} (${q[top(q, 1)[0]].toFixed(3)})`,
+        );
       }
-      console.log(`dequantized vs int8: top-1 equal on ${same}/9, max |Δp| ${maxDiff.toFixed(4)}\n  ${rows.join('\n  ')}`);
+      console.log(
+        `dequantized vs int8: top-1 equal on ${same}/9, max |Δp| ${maxDiff.toFixed(4)}\n  ${rows.join('\n  ')}`,
+      );
       // Measured: 8/9 (pets.jpg: 180 vs 179, two Staffordshire terrier classes a few points apart in both),
       // max |Δp| 0.159. The int8 model's activation rounding is the whole difference (see the bit-exact test).
       assert.ok(same >= 8, `top-1 equal on ${same}/9`);
@@ -129,7 +166,13 @@ describe('dequantizeModel on the int8 MobileNetV2', () => {
   test('an int8 operator it cannot rewrite fails with the node and what to do', () => {
     const model = decodeOnnx(int8Bytes);
     model.graph.node[3].op_type = 'QLinearConcat';
-    assert.throws(() => dequantizeModel(model), (e) => isAccelError(e, 'InvalidModel') && e.message === `Cannot dequantize node "${model.graph.node[3].name}" (QLinearConcat): the rewrite handles QuantizeLinear, DequantizeLinear, QLinearConv, QLinearMatMul, QLinearAdd, QLinearMul, QLinearGlobalAveragePool. Convert without --dequantize to keep the model as it is.`);
+    assert.throws(
+      () => dequantizeModel(model),
+      (e) =>
+        isAccelError(e, 'InvalidModel') &&
+        e.message ===
+          `Cannot dequantize node "${model.graph.node[3].name}" (QLinearConcat): the rewrite handles QuantizeLinear, DequantizeLinear, QLinearConv, QLinearMatMul, QLinearAdd, QLinearMul, QLinearGlobalAveragePool. Convert without --dequantize to keep the model as it is.`,
+    );
   });
 });
 
@@ -149,7 +192,13 @@ describe('model convert --dequantize', () => {
   test('fp32, msfp9 and msfp8 record their accuracy deltas against the int8 source and the fp32 rewrite', async () => {
     assert.equal(calibrationImages(imagesDir).length, 9);
     for (const precision of ['fp32', 'msfp9', 'msfp8'] as const) {
-      const op = await convertModel(store, ws, 'mobilenetv2:1', { inputTensor: 'input', outputTensors: 'output', precision, dequantize: true, calibrationDir: imagesDir });
+      const op = await convertModel(store, ws, 'mobilenetv2:1', {
+        inputTensor: 'input',
+        outputTensors: 'output',
+        precision,
+        dequantize: true,
+        calibrationDir: imagesDir,
+      });
       assert.equal(op.state, 'Succeeded', op.error);
       const m = await getModel(store, ws, op.resultId!);
       assert.equal(m.description, `mobilenetv2:1 converted for the accelerator (${precision}, dequantized from int8)`);
@@ -160,10 +209,16 @@ describe('model convert --dequantize', () => {
       if (precision === 'fp32') assert.equal(r.accuracyVsDequantized, undefined);
       else assert.equal(r.accuracyVsDequantized!.reference, 'mobilenetv2:1 dequantized to fp32');
       const log = await operationLog(store, ws, op.id);
-      assert.match(log, /Dequantized: QuantizeLinear×1, QLinearConv×52, QLinearAdd×11, QLinearGlobalAveragePool×1, DequantizeLinear×2, QLinearMatMul×1 rewritten; \d+ weights and biases now fp32; 66 activation ranges kept as Clip\./);
-      if (precision !== 'fp32') assert.match(log, new RegExp(`${precision}: rounded \\d+ weights in 53 Conv/MatMul/Gemm tensors`));
+      assert.match(
+        log,
+        /Dequantized: QuantizeLinear×1, QLinearConv×52, QLinearAdd×11, QLinearGlobalAveragePool×1, DequantizeLinear×2, QLinearMatMul×1 rewritten; \d+ weights and biases now fp32; 66 activation ranges kept as Clip\./,
+      );
+      if (precision !== 'fp32')
+        assert.match(log, new RegExp(`${precision}: rounded \\d+ weights in 53 Conv/MatMul/Gemm tensors`));
       reports[precision] = r;
-      console.log(`MobileNetV2 --dequantize ${precision}: vs int8 ${JSON.stringify(r.accuracy)}${r.accuracyVsDequantized ? `; vs fp32 rewrite ${JSON.stringify(r.accuracyVsDequantized)}` : ''}`);
+      console.log(
+        `MobileNetV2 --dequantize ${precision}: vs int8 ${JSON.stringify(r.accuracy)}${r.accuracyVsDequantized ? `; vs fp32 rewrite ${JSON.stringify(r.accuracyVsDequantized)}` : ''}`,
+      );
     }
     const [fp32, m9, m8] = [reports.fp32.accuracy!, reports.msfp9.accuracy!, reports.msfp8.accuracy!];
     // fp32: the rewrite itself (8/9 top-1, max |Δp| 0.159 measured).
@@ -171,14 +226,22 @@ describe('model convert --dequantize', () => {
     // Weight-only block floating point with 3 (msfp9) or 2 (msfp8) mantissa bits, no retraining: measured top-1
     // agreement 2/9 and 0/9, mean |Δp| 1.7e-3 and 2.0e-3 (over 1000 classes; 2e-3 is total disagreement).
     // The bounds pin the order (fewer bits, larger delta) and that the rounding really reached the weights.
-    for (const [a, v] of [[m9, reports.msfp9.accuracyVsDequantized!], [m8, reports.msfp8.accuracyVsDequantized!]]) {
-      assert.ok(a.meanAbsProbDiff > 5 * fp32.meanAbsProbDiff, `msfp delta ${a.meanAbsProbDiff} vs fp32 ${fp32.meanAbsProbDiff}`);
+    for (const [a, v] of [
+      [m9, reports.msfp9.accuracyVsDequantized!],
+      [m8, reports.msfp8.accuracyVsDequantized!],
+    ]) {
+      assert.ok(
+        a.meanAbsProbDiff > 5 * fp32.meanAbsProbDiff,
+        `msfp delta ${a.meanAbsProbDiff} vs fp32 ${fp32.meanAbsProbDiff}`,
+      );
       assert.ok(v.meanAbsProbDiff > 5 * fp32.meanAbsProbDiff);
       assert.ok(a.top1Agreement < fp32.top1Agreement);
     }
     assert.ok(m8.meanAbsProbDiff >= m9.meanAbsProbDiff, `msfp8 ${m8.meanAbsProbDiff} < msfp9 ${m9.meanAbsProbDiff}`);
     assert.ok(m8.top1Agreement <= m9.top1Agreement);
-    assert.ok(reports.msfp8.accuracyVsDequantized!.meanAbsProbDiff >= reports.msfp9.accuracyVsDequantized!.meanAbsProbDiff);
+    assert.ok(
+      reports.msfp8.accuracyVsDequantized!.meanAbsProbDiff >= reports.msfp9.accuracyVsDequantized!.meanAbsProbDiff,
+    );
   });
 
   test('--dequantize on a model that is not int8 is refused up front', async () => {
@@ -188,21 +251,46 @@ describe('model convert --dequantize', () => {
     const before = (await store.read(ws)).operations.length;
     await assert.rejects(
       startConversion(store, ws, fp.id, { inputTensor: 'input', outputTensors: 'output', dequantize: true }),
-      (e) => isAccelError(e, 'InvalidArgument') && e.message === '--dequantize rewrites int8-quantized ONNX models (QLinearConv/QuantizeLinear...) to fp32, but mobilenet-fp32:1 is not one. Drop --dequantize.',
+      (e) =>
+        isAccelError(e, 'InvalidArgument') &&
+        e.message ===
+          '--dequantize rewrites int8-quantized ONNX models (QLinearConv/QuantizeLinear...) to fp32, but mobilenet-fp32:1 is not one. Drop --dequantize.',
     );
     assert.equal((await store.read(ws)).operations.length, before, 'no operation recorded');
   });
 
   test('the CLI takes --dequantize and model show prints both deltas', () => {
     const env = { ...process.env, ACCEL_HOME: home };
-    const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), ...args, '--workspace', ws], { env, encoding: 'utf8' });
-    const res = cli('model', 'convert', 'mobilenetv2:1', '--input', 'input', '--output', 'output', '--dequantize', '--precision', 'msfp9', '--calibration', imagesDir, '--wait', '--json');
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), ...args, '--workspace', ws], {
+        env,
+        encoding: 'utf8',
+      });
+    const res = cli(
+      'model',
+      'convert',
+      'mobilenetv2:1',
+      '--input',
+      'input',
+      '--output',
+      'output',
+      '--dequantize',
+      '--precision',
+      'msfp9',
+      '--calibration',
+      imagesDir,
+      '--wait',
+      '--json',
+    );
     assert.equal(res.status, 0, res.stderr);
     const op = JSON.parse(res.stdout);
     assert.equal(op.state, 'Succeeded');
     const show = cli('model', 'show', op.resultId);
     assert.equal(show.status, 0, show.stderr);
-    assert.match(show.stdout, /dequantized +QuantizeLinear×1 QLinearConv×52 .* → fp32 \(66 activation ranges kept as Clip\)/);
+    assert.match(
+      show.stdout,
+      /dequantized +QuantizeLinear×1 QLinearConv×52 .* → fp32 \(66 activation ranges kept as Clip\)/,
+    );
     assert.match(show.stdout, /accuracy +vs mobilenetv2:1 on 9 images: top-1 [\d.]+%/);
     assert.match(show.stdout, /accuracy +vs mobilenetv2:1 dequantized to fp32 on 9 images: top-1 [\d.]+%/);
   });

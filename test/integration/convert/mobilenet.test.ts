@@ -22,7 +22,12 @@ describe('convert the real MobileNetV2 (ONNX int8)', () => {
     const store = openStore(home);
     await store.createWorkspace(ws);
     const src = await registerModel(store, ws, { path: mobilenetPath, name: 'mobilenetv2' });
-    const op = await convertModel(store, ws, src.id, { inputTensor: 'input', outputTensors: 'output', precision: 'fp32', calibrationDir: imagesDir });
+    const op = await convertModel(store, ws, src.id, {
+      inputTensor: 'input',
+      outputTensors: 'output',
+      precision: 'fp32',
+      calibrationDir: imagesDir,
+    });
     assert.equal(op.state, 'Succeeded', op.error);
     assert.equal(op.resultId, 'mobilenetv2.1.accelonnx:1');
     const converted = await getModel(store, ws, op.resultId!);
@@ -35,9 +40,17 @@ describe('convert the real MobileNetV2 (ONNX int8)', () => {
     assert.equal(report.accuracy!.top5Agreement, 1);
     assert.equal(report.accuracy!.maxAbsProbDiff, 0);
     assert.equal(report.compatibility.opHistogram.QLinearConv, 52);
-    assert.ok(report.compatibility.macsPerImage > 290e6 && report.compatibility.macsPerImage < 310e6, `${report.compatibility.macsPerImage}`);
+    assert.ok(
+      report.compatibility.macsPerImage > 290e6 && report.compatibility.macsPerImage < 310e6,
+      `${report.compatibility.macsPerImage}`,
+    );
 
-    const op8 = await convertModel(store, ws, src.id, { inputTensor: 'input', outputTensors: ['output'], precision: 'msfp8', calibrationDir: imagesDir });
+    const op8 = await convertModel(store, ws, src.id, {
+      inputTensor: 'input',
+      outputTensors: ['output'],
+      precision: 'msfp8',
+      calibrationDir: imagesDir,
+    });
     assert.equal(op8.state, 'Succeeded', op8.error);
     const log = await operationLog(store, ws, op8.id);
     assert.match(log, /msfp8 not applied: the model is already quantized \(.*QLinearConv×52/);

@@ -18,8 +18,12 @@ const SOFTMAX = 'classifier/resnet_v1_50/predictions/Softmax:0';
 
 function run(home: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ACCEL_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
+    const child = spawn(process.execPath, [cli, ...args], {
+      env: { ...process.env, ACCEL_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '',
+      stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
@@ -46,7 +50,12 @@ describe('TF-slim shaped graphs', () => {
     const src = await registerModel(store, 'w', { path: file, name: 'resnet50-cd-tl' });
     const results: Record<string, any> = {};
     for (const precision of ['fp32', 'msfp9', 'msfp8'] as const) {
-      const op = await convertModel(store, 'w', src.id, { inputTensor: 'Placeholder:0', outputTensors: SOFTMAX, precision, calibrationDir: imagesDir });
+      const op = await convertModel(store, 'w', src.id, {
+        inputTensor: 'Placeholder:0',
+        outputTensors: SOFTMAX,
+        precision,
+        calibrationDir: imagesDir,
+      });
       assert.equal(op.state, 'Succeeded', op.error);
       const m = await getModel(store, 'w', op.resultId!);
       assert.equal(m.name, 'resnet50-cd-tl.1.accelonnx');
@@ -57,7 +66,10 @@ describe('TF-slim shaped graphs', () => {
       results[precision] = readConversionReport(store, 'w', m);
     }
     assert.equal(results.fp32.preprocessing.preset, 'resnet50');
-    assert.equal(results.fp32.preprocessing.boundaryTensor, 'map_normalize_jpeg/TensorArrayStack/TensorArrayGatherV3:0');
+    assert.equal(
+      results.fp32.preprocessing.boundaryTensor,
+      'map_normalize_jpeg/TensorArrayStack/TensorArrayGatherV3:0',
+    );
     assert.match(results.fp32.accuracyNote, /fp32 conversion of a TensorFlow graph/);
     for (const p of ['msfp9', 'msfp8']) {
       const acc = results[p].accuracy;
@@ -77,7 +89,18 @@ describe('TF-slim shaped graphs', () => {
     assert.equal((await run(home, ['workspace', 'create', 'cli'])).code, 0);
     const reg = await run(home, ['model', 'register', file, '--name', 'vgg16', '--workspace', 'cli', '--json']);
     assert.equal(reg.code, 0, reg.stderr);
-    const started = await run(home, ['model', 'convert', 'vgg16', '--input', 'Placeholder:0', '--output', 'classifier/vgg_16/fc8/squeezed:0', '--workspace', 'cli', '--json']);
+    const started = await run(home, [
+      'model',
+      'convert',
+      'vgg16',
+      '--input',
+      'Placeholder:0',
+      '--output',
+      'classifier/vgg_16/fc8/squeezed:0',
+      '--workspace',
+      'cli',
+      '--json',
+    ]);
     assert.equal(started.code, 0, started.stderr);
     const id = JSON.parse(started.stdout).id;
     let op: any;
@@ -97,19 +120,44 @@ describe('TF-slim shaped graphs', () => {
     const blob = state.models.find((m: any) => m.id === op.resultId).blob;
     const blobPath = openStore(home).blobPath('cli', blob);
     const session = await ort.InferenceSession.create(blobPath);
-    const out = await session.run({ 'Placeholder:0': new ort.Tensor('float32', new Float32Array(2 * 224 * 224 * 3).fill(1), [2, 224, 224, 3]) });
+    const out = await session.run({
+      'Placeholder:0': new ort.Tensor('float32', new Float32Array(2 * 224 * 224 * 3).fill(1), [2, 224, 224, 3]),
+    });
     assert.deepEqual(out['classifier/vgg_16/fc8/squeezed:0'].dims, [2, 1000]);
     await session.release();
   });
 
   test('conversion errors: wrong input, wrong output, unsupported op — exact messages, nothing registered', async () => {
     const w = ['--workspace', 'cli'];
-    const badIn = await run(home, ['model', 'convert', 'vgg16:1', '--input', 'Nope:0', '--output', 'classifier/vgg_16/fc8/squeezed:0', '--wait', ...w]);
+    const badIn = await run(home, [
+      'model',
+      'convert',
+      'vgg16:1',
+      '--input',
+      'Nope:0',
+      '--output',
+      'classifier/vgg_16/fc8/squeezed:0',
+      '--wait',
+      ...w,
+    ]);
     assert.equal(badIn.code, 2);
     assert.match(badIn.stderr, /Input tensor "Nope:0" is not in vgg16:1\. Candidate input tensors: Placeholder:0\./);
-    const badOut = await run(home, ['model', 'convert', 'vgg16:1', '--input', 'Placeholder:0', '--output', 'classifier/vgg_16/fc8/squeezed:0,vgg_16/fc9:0', '--wait', ...w]);
+    const badOut = await run(home, [
+      'model',
+      'convert',
+      'vgg16:1',
+      '--input',
+      'Placeholder:0',
+      '--output',
+      'classifier/vgg_16/fc8/squeezed:0,vgg_16/fc9:0',
+      '--wait',
+      ...w,
+    ]);
     assert.equal(badOut.code, 2);
-    assert.match(badOut.stderr, /Output tensor "vgg_16\/fc9:0" not in vgg16:1\. Candidate output tensors: classifier\/vgg_16\/fc8\/squeezed:0\. Separate several outputs with commas\./);
+    assert.match(
+      badOut.stderr,
+      /Output tensor "vgg_16\/fc9:0" not in vgg16:1\. Candidate output tensors: classifier\/vgg_16\/fc8\/squeezed:0\. Separate several outputs with commas\./,
+    );
 
     const g = vgg16Graph();
     g.op('Erf', 'classifier/vgg_16/erf/Erf', ['classifier/vgg_16/fc8/squeezed'], { T: { type: 1 } });
@@ -117,9 +165,22 @@ describe('TF-slim shaped graphs', () => {
     fs.writeFileSync(file, g.encode());
     assert.equal((await run(home, ['model', 'register', file, '--name', 'erf', ...w])).code, 0);
     const before = (await run(home, ['model', 'list', '--json', ...w])).stdout;
-    const res = await run(home, ['model', 'convert', 'erf', '--input', 'Placeholder:0', '--output', 'classifier/vgg_16/erf/Erf:0', '--wait', ...w]);
+    const res = await run(home, [
+      'model',
+      'convert',
+      'erf',
+      '--input',
+      'Placeholder:0',
+      '--output',
+      'classifier/vgg_16/erf/Erf:0',
+      '--wait',
+      ...w,
+    ]);
     assert.notEqual(res.code, 0);
-    assert.match(res.stderr, /Cannot convert operator "Erf" of type Erf at node path "classifier\/vgg_16\/erf\/Erf": this operator type is not supported by the converter\. Remove it from the graph or pick output tensors before it \(--output\)\./);
+    assert.match(
+      res.stderr,
+      /Cannot convert operator "Erf" of type Erf at node path "classifier\/vgg_16\/erf\/Erf": this operator type is not supported by the converter\. Remove it from the graph or pick output tensors before it \(--output\)\./,
+    );
     assert.equal((await run(home, ['model', 'list', '--json', ...w])).stdout, before, 'nothing registered');
   });
 });

@@ -16,7 +16,8 @@ describe('keys', () => {
     endpoint = await startMobilenet();
   });
   after(() => endpoint.stop());
-  const client = (key?: string, service = 'mnv2') => new PredictionClient('127.0.0.1', endpoint.port, false, key, service, undefined, { attempts: 1 });
+  const client = (key?: string, service = 'mnv2') =>
+    new PredictionClient('127.0.0.1', endpoint.port, false, key, service, undefined, { attempts: 1 });
 
   it('accepts the primary and the secondary key, with any case of "Bearer"', async () => {
     for (const key of [PRIMARY_KEY, SECONDARY_KEY]) {
@@ -28,7 +29,14 @@ describe('keys', () => {
     const md = new grpc.Metadata();
     md.set('authorization', `bEaReR ${PRIMARY_KEY}`);
     const status = await new Promise<number>((resolve) =>
-      raw.makeUnaryRequest('/tensorflow.serving.PredictionService/Predict', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), md, (err) => resolve(err ? err.code : 0)),
+      raw.makeUnaryRequest(
+        '/tensorflow.serving.PredictionService/Predict',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.alloc(0),
+        md,
+        (err) => resolve(err ? err.code : 0),
+      ),
     );
     raw.close();
     assert.equal(status, grpc.status.INVALID_ARGUMENT, 'authenticated, then rejected for having no inputs');
@@ -79,7 +87,15 @@ describe('TLS', () => {
   before(async () => {
     const pems = await selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
       keySize: 2048,
-      extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+      extensions: [
+        {
+          name: 'subjectAltName',
+          altNames: [
+            { type: 2, value: 'localhost' },
+            { type: 7, ip: '127.0.0.1' },
+          ],
+        },
+      ],
     });
     certPem = pems.cert;
     endpoint = await startMobilenet({ tls: { certPem: pems.cert, keyPem: pems.private } });
@@ -94,10 +110,18 @@ describe('TLS', () => {
   });
 
   it('a plaintext client cannot talk to the TLS port, and an untrusting TLS client fails with UNAVAILABLE', async () => {
-    const plain = new PredictionClient('127.0.0.1', endpoint.port, false, PRIMARY_KEY, 'mnv2', undefined, { attempts: 1, deadlineMs: 3000 });
-    await assert.rejects(plain.scoreFile(photo('coral/hot_dog.jpg')), (e) => [grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.INTERNAL].includes(code(e)));
+    const plain = new PredictionClient('127.0.0.1', endpoint.port, false, PRIMARY_KEY, 'mnv2', undefined, {
+      attempts: 1,
+      deadlineMs: 3000,
+    });
+    await assert.rejects(plain.scoreFile(photo('coral/hot_dog.jpg')), (e) =>
+      [grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.INTERNAL].includes(code(e)),
+    );
     plain.close();
-    const untrusting = new PredictionClient('localhost', endpoint.port, true, PRIMARY_KEY, 'mnv2', undefined, { attempts: 1, deadlineMs: 3000 });
+    const untrusting = new PredictionClient('localhost', endpoint.port, true, PRIMARY_KEY, 'mnv2', undefined, {
+      attempts: 1,
+      deadlineMs: 3000,
+    });
     await assert.rejects(untrusting.scoreFile(photo('coral/hot_dog.jpg')), (e) => code(e) === grpc.status.UNAVAILABLE);
     untrusting.close();
   });

@@ -3,7 +3,11 @@ import * as path from 'node:path';
 import { labelsFor } from '../../../src/catalog/labels';
 import { sha256Hex } from '../../../src/emulator/frontend/auth';
 import { DevicePool } from '../../../src/emulator/runtime/devicePool';
-import { startServiceEndpoint, type EndpointConfig, type ServiceEndpoint } from '../../../src/emulator/frontend/serviceEndpoint';
+import {
+  startServiceEndpoint,
+  type EndpointConfig,
+  type ServiceEndpoint,
+} from '../../../src/emulator/frontend/serviceEndpoint';
 import { imagesDir, mobilenetPath } from '../../support/paths';
 
 export const PRIMARY_KEY = 'primary-key-for-tests-0123456789';
@@ -25,7 +29,10 @@ export const mobilenetModel = (serviceName = 'mnv2'): EndpointConfig['model'] =>
   labels: 'imagenet-1000',
 });
 
-export async function startMobilenet(overrides: Partial<EndpointConfig> = {}, pool = new DevicePool(4)): Promise<ServiceEndpoint> {
+export async function startMobilenet(
+  overrides: Partial<EndpointConfig> = {},
+  pool = new DevicePool(4),
+): Promise<ServiceEndpoint> {
   const endpoint = await startServiceEndpoint(
     {
       model: mobilenetModel(),

@@ -17,7 +17,10 @@ describe('load', () => {
   after(() => endpoint.stop());
 
   it('2,000 requests at concurrency 16: zero errors, every answer right', async () => {
-    const client = new PredictionClient('127.0.0.1', endpoint.port, false, PRIMARY_KEY, 'mnv2', undefined, { attempts: 1, deadlineMs: 60_000 });
+    const client = new PredictionClient('127.0.0.1', endpoint.port, false, PRIMARY_KEY, 'mnv2', undefined, {
+      attempts: 1,
+      deadlineMs: 60_000,
+    });
     const images: Array<[Buffer, number]> = [
       [fs.readFileSync(photo('coral/parrot.jpg')), 88],
       [fs.readFileSync(photo('skimage/coffee.png')), 967],
@@ -43,7 +46,10 @@ describe('load', () => {
   });
 
   it('the health RPC answers while an inference backlog is still running', async () => {
-    const client = new PredictionClient('127.0.0.1', endpoint.port, false, PRIMARY_KEY, 'mnv2', undefined, { attempts: 1, deadlineMs: 60_000 });
+    const client = new PredictionClient('127.0.0.1', endpoint.port, false, PRIMARY_KEY, 'mnv2', undefined, {
+      attempts: 1,
+      deadlineMs: 60_000,
+    });
     const jpeg = fs.readFileSync(photo('coral/cat_720p.jpg'));
     await client.scoreImage(jpeg); // channel and metadata warm
     let finished = 0;

@@ -27,7 +27,11 @@ describe('scoring the shared photos with MobileNetV2', () => {
   });
 
   const exact: Array<[string, number]> = [
-    ['skimage/coffee.png', 967], ['coral/parrot.jpg', 88], ['coral/hot_dog.jpg', 934], ['coral/bird.bmp', 19], ['coral/dragonfly.bmp', 319],
+    ['skimage/coffee.png', 967],
+    ['coral/parrot.jpg', 88],
+    ['coral/hot_dog.jpg', 934],
+    ['coral/bird.bmp', 19],
+    ['coral/dragonfly.bmp', 319],
   ];
   for (const [file, cls] of exact) {
     it(`${file} → class ${cls}`, async () => {
@@ -52,12 +56,19 @@ describe('scoring the shared photos with MobileNetV2', () => {
     const r = await client.scoreImage(files.map((f) => fs.readFileSync(photo(f))));
     assert.deepEqual(r.outputs[OUTPUT].shape, [3, 1000]);
     const d = r.outputs[OUTPUT].data;
-    assert.deepEqual([0, 1, 2].map((i) => top1(d.subarray(i * 1000, (i + 1) * 1000))), [88, 967, 19]);
+    assert.deepEqual(
+      [0, 1, 2].map((i) => top1(d.subarray(i * 1000, (i + 1) * 1000))),
+      [88, 967, 19],
+    );
   });
 
   it('a DT_FLOAT tensor (tensor_content) gives the same scores as the server-side image path', async () => {
     const preset = PRESETS.mobilenetv2;
-    const { data, shape } = await preprocessImages([fs.readFileSync(photo('coral/hot_dog.jpg'))], preset, imageLayoutFor(mobilenetModel().inputs[0], preset));
+    const { data, shape } = await preprocessImages(
+      [fs.readFileSync(photo('coral/hot_dog.jpg'))],
+      preset,
+      imageLayoutFor(mobilenetModel().inputs[0], preset),
+    );
     const viaFloat = await client.scoreTensors({ [INPUT]: { data, shape } });
     const viaJpeg = await client.scoreFile(photo('coral/hot_dog.jpg'));
     assert.deepEqual(Array.from(viaFloat.outputs[OUTPUT].data), Array.from(viaJpeg.outputs[OUTPUT].data));
@@ -67,13 +78,21 @@ describe('scoring the shared photos with MobileNetV2', () => {
     const stub = tfServingStub(endpoint.port);
     try {
       const jpeg = fs.readFileSync(photo('coral/cat_720p.jpg'));
-      const res = await unary(stub, 'Predict', {
-        model_spec: { name: 'mnv2', signature_name: 'serving_default' },
-        inputs: { [INPUT]: { dtype: 'DT_STRING', tensor_shape: { dim: [{ size: 1 }] }, string_val: [jpeg] } },
-      }, bearer(PRIMARY_KEY));
+      const res = await unary(
+        stub,
+        'Predict',
+        {
+          model_spec: { name: 'mnv2', signature_name: 'serving_default' },
+          inputs: { [INPUT]: { dtype: 'DT_STRING', tensor_shape: { dim: [{ size: 1 }] }, string_val: [jpeg] } },
+        },
+        bearer(PRIMARY_KEY),
+      );
       const out = res.outputs[OUTPUT];
       assert.equal(out.dtype, 'DT_FLOAT');
-      assert.deepEqual(out.tensor_shape.dim.map((d: { size: string }) => Number(d.size)), [1, 1000]);
+      assert.deepEqual(
+        out.tensor_shape.dim.map((d: { size: string }) => Number(d.size)),
+        [1, 1000],
+      );
       assert.equal(out.float_val.length, 1000, 'float outputs travel in float_val by default');
       const ours = await client.scoreFile(photo('coral/cat_720p.jpg'));
       assert.deepEqual(top5(out.float_val), top5(ours.outputs[OUTPUT].data));
@@ -81,10 +100,21 @@ describe('scoring the shared photos with MobileNetV2', () => {
       // float_val input, tensor_content output on request
       const preset = PRESETS.mobilenetv2;
       const { data } = await preprocessImages([jpeg], preset, imageLayoutFor(mobilenetModel().inputs[0], preset));
-      const res2 = await unary(stub, 'Predict', {
-        inputs: { [INPUT]: { dtype: 'DT_FLOAT', tensor_shape: { dim: [{ size: 1 }, { size: 3 }, { size: 224 }, { size: 224 }] }, float_val: Array.from(data) } },
-        output_filter: [OUTPUT],
-      }, bearer(PRIMARY_KEY, { 'x-accel-output-encoding': 'tensor_content' }));
+      const res2 = await unary(
+        stub,
+        'Predict',
+        {
+          inputs: {
+            [INPUT]: {
+              dtype: 'DT_FLOAT',
+              tensor_shape: { dim: [{ size: 1 }, { size: 3 }, { size: 224 }, { size: 224 }] },
+              float_val: Array.from(data),
+            },
+          },
+          output_filter: [OUTPUT],
+        },
+        bearer(PRIMARY_KEY, { 'x-accel-output-encoding': 'tensor_content' }),
+      );
       const tc: Buffer = res2.outputs[OUTPUT].tensor_content;
       assert.equal(tc.length, 4000);
       const floats = new Float32Array(tc.buffer.slice(tc.byteOffset, tc.byteOffset + tc.length));
@@ -106,7 +136,8 @@ describe('scoring the shared photos with MobileNetV2', () => {
   });
 
   it('health reports SERVING for "", the service name and PredictionService', async () => {
-    for (const name of ['', 'mnv2', 'tensorflow.serving.PredictionService']) assert.equal(await healthCheck(endpoint.port, name), 'SERVING');
+    for (const name of ['', 'mnv2', 'tensorflow.serving.PredictionService'])
+      assert.equal(await healthCheck(endpoint.port, name), 'SERVING');
   });
 
   it('REST: POST /v1/models/<name>:predict with {"b64"} instances', async () => {
@@ -120,10 +151,15 @@ describe('scoring the shared photos with MobileNetV2', () => {
     const body = (await res.json()) as { predictions: number[][] };
     assert.equal(body.predictions.length, 1);
     assert.equal(top1(Float32Array.from(body.predictions[0])), 88);
-    const denied = await fetch(`http://127.0.0.1:${endpoint.restPort}/v1/models/mnv2:predict`, { method: 'POST', body: JSON.stringify({ instances: [{ b64 }] }) });
+    const denied = await fetch(`http://127.0.0.1:${endpoint.restPort}/v1/models/mnv2:predict`, {
+      method: 'POST',
+      body: JSON.stringify({ instances: [{ b64 }] }),
+    });
     assert.equal(denied.status, 401);
     const wrongInput = await fetch(`http://127.0.0.1:${endpoint.restPort}/v1/models/mnv2:predict`, {
-      method: 'POST', headers: { authorization: `Bearer ${PRIMARY_KEY}` }, body: JSON.stringify({ instances: [{ images: { b64 } }] }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${PRIMARY_KEY}` },
+      body: JSON.stringify({ instances: [{ images: { b64 } }] }),
     });
     assert.equal(wrongInput.status, 400);
   });

@@ -22,7 +22,8 @@ describe('ServiceScorer against the real emulator host', () => {
       await waitForService(client, service.name);
     },
   };
-  const service = async (name: string): Promise<Service> => (await store().read(ws)).services.find((s) => s.name === name)!;
+  const service = async (name: string): Promise<Service> =>
+    (await store().read(ws)).services.find((s) => s.name === name)!;
 
   before(async () => {
     await setupImage(home, ws, mobilenetPath);
@@ -36,10 +37,19 @@ describe('ServiceScorer against the real emulator host', () => {
       for (const photo of PHOTOS) {
         const r = await scorer.scoreFile(photo.file, 5);
         assert.equal(r.top.length, 5);
-        assert.ok(photo.accepts(r.top[0].index, r.top.map((p) => p.index)), `${path.basename(photo.file)}: expected ${photo.expected}, got ${r.top[0].index} ${r.top[0].label}`);
+        assert.ok(
+          photo.accepts(
+            r.top[0].index,
+            r.top.map((p) => p.index),
+          ),
+          `${path.basename(photo.file)}: expected ${photo.expected}, got ${r.top[0].index} ${r.top[0].label}`,
+        );
         assert.equal(r.boxes.length, 0, 'a classifier has no boxes');
         const server = (r.latency.queueMs ?? 0) + (r.latency.preprocessMs ?? 0) + (r.latency.inferenceMs ?? 0);
-        assert.ok(r.latency.inferenceMs !== undefined && r.latency.preprocessMs !== undefined, 'the server reports its timings');
+        assert.ok(
+          r.latency.inferenceMs !== undefined && r.latency.preprocessMs !== undefined,
+          'the server reports its timings',
+        );
         assert.ok(server <= r.latency.clientMs + 0.5, 'server time fits inside the client total');
         assert.equal(r.timings.attempts, 1);
       }
@@ -62,7 +72,10 @@ describe('ServiceScorer against the real emulator host', () => {
   });
 
   it('a scorer given a stale key that the store also holds fails with UNAUTHENTICATED, not a retry loop', async () => {
-    const scorer = await ServiceScorer.open(store(), ws, await service('keyed'), { ...ports, key: async () => 'not-the-key' });
+    const scorer = await ServiceScorer.open(store(), ws, await service('keyed'), {
+      ...ports,
+      key: async () => 'not-the-key',
+    });
     try {
       await assert.rejects(scorer.scoreFile(PHOTOS[0].file, 1), (e: { code?: number }) => e.code === 16);
     } finally {
@@ -89,6 +102,9 @@ describe('ServiceScorer against the real emulator host', () => {
   it('refuses a Kubernetes service when the face gives no remote target, and says how to score it', async () => {
     const local = await service('keyed');
     const remote: Service = { ...local, target: 'kubernetes' };
-    await assert.rejects(ServiceScorer.open(store(), ws, remote, ports), /runs on Kubernetes; score it with `accel score keyed/);
+    await assert.rejects(
+      ServiceScorer.open(store(), ws, remote, ports),
+      /runs on Kubernetes; score it with `accel score keyed/,
+    );
   });
 });

@@ -8,7 +8,15 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { readHostInfo } from '../../../src/emulator/host/hostControl';
 import { AccelHome, PHOTOS, setupImage } from '../../support/accelCli';
-import { animated, avifFile, heicHeader, pngClaiming, progressiveScanBomb, slowSvg, tiffFile } from '../../support/hostileImages';
+import {
+  animated,
+  avifFile,
+  heicHeader,
+  pngClaiming,
+  progressiveScanBomb,
+  slowSvg,
+  tiffFile,
+} from '../../support/hostileImages';
 import { mobilenetPath } from '../../support/paths';
 import { bearer, tfServingStub } from '../emulator/wireClients';
 
@@ -18,7 +26,9 @@ const home = new AccelHome({ ACCEL_JOB_BUDGET_MS: String(JOB_BUDGET_MS) });
 const W = ['--workspace', 'dec'];
 const parrot = fs.readFileSync(PHOTOS.find((p) => p.file.endsWith('parrot.jpg'))!.file);
 
-const images = (...files: Buffer[]) => ({ inputs: { input: { dtype: 'DT_STRING', tensor_shape: { dim: [{ size: files.length }] }, string_val: files } } });
+const images = (...files: Buffer[]) => ({
+  inputs: { input: { dtype: 'DT_STRING', tensor_shape: { dim: [{ size: files.length }] }, string_val: files } },
+});
 
 /** Server CPU of a process (user + system), ms, from /proc. */
 function cpuMs(pid: number): number {
@@ -31,13 +41,21 @@ describe('hostile images through the real emulator', { timeout: 240_000 }, () =>
   let key: string;
   let pid: number;
 
-  const predict = (request: object, deadlineMs = 60_000): Promise<{ code: grpc.status; details: string; top?: number }> =>
+  const predict = (
+    request: object,
+    deadlineMs = 60_000,
+  ): Promise<{ code: grpc.status; details: string; top?: number }> =>
     new Promise((resolve) =>
-      stub.Predict(request, bearer(key), { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, res: any) => {
-        if (err) return resolve({ code: err.code, details: err.details });
-        const scores: number[] = res.outputs.output.float_val;
-        resolve({ code: grpc.status.OK, details: '', top: scores.indexOf(Math.max(...scores)) });
-      }),
+      stub.Predict(
+        request,
+        bearer(key),
+        { deadline: Date.now() + deadlineMs },
+        (err: grpc.ServiceError | null, res: any) => {
+          if (err) return resolve({ code: err.code, details: err.details });
+          const scores: number[] = res.outputs.output.float_val;
+          resolve({ code: grpc.status.OK, details: '', top: scores.indexOf(Math.max(...scores)) });
+        },
+      ),
     );
 
   let logFile: string;
@@ -97,7 +115,11 @@ describe('hostile images through the real emulator', { timeout: 240_000 }, () =>
     await refused('tiff', await tiffFile(), /is in TIFF format/);
     await refused('avif', await avifFile(), /is in AVIF format/);
     await refused('heic', heicHeader(), /is in HEIF format/);
-    await refused('unknown', Buffer.from('\x00\x01\x02 certainly no image at all'), /could not be decoded as JPEG, PNG, GIF, WebP or BMP.*first bytes/);
+    await refused(
+      'unknown',
+      Buffer.from('\x00\x01\x02 certainly no image at all'),
+      /could not be decoded as JPEG, PNG, GIF, WebP or BMP.*first bytes/,
+    );
     await servesTheNextPhoto();
   });
 
@@ -112,7 +134,9 @@ describe('hostile images through the real emulator', { timeout: 240_000 }, () =>
 
   // 64 legitimate 36-megapixel JPEGs: each decodes in a few hundred ms, the batch in well over the budget.
   const slowBatch = async () => {
-    const big = await sharp({ create: { width: 6000, height: 6000, channels: 3, background: '#468' } }).jpeg().toBuffer();
+    const big = await sharp({ create: { width: 6000, height: 6000, channels: 3, background: '#468' } })
+      .jpeg()
+      .toBuffer();
     return images(...new Array(64).fill(big));
   };
 
@@ -121,7 +145,9 @@ describe('hostile images through the real emulator', { timeout: 240_000 }, () =>
     assert.equal(r.code, grpc.status.DEADLINE_EXCEEDED, `${grpc.status[r.code]} ${r.details}`);
     // Either the worker stops before its next image, or (an image still decoding past the grace) it is replaced.
     // grpc-js ends the call at its deadline, so the worker sees it cancelled (or past its deadline, whichever first).
-    const text = await logShows(/(cancelled the call|deadline passed); the request was abandoned before image \d+ of 64|outlived its call.*replacing the worker/);
+    const text = await logShows(
+      /(cancelled the call|deadline passed); the request was abandoned before image \d+ of 64|outlived its call.*replacing the worker/,
+    );
     const stoppedAt = /abandoned before image (\d+) of 64/.exec(text);
     if (stoppedAt) assert.ok(Number(stoppedAt[1]) < 64, 'the worker did not decode the whole batch');
     await servesTheNextPhoto();
@@ -131,7 +157,12 @@ describe('hostile images through the real emulator', { timeout: 240_000 }, () =>
     const loadedBefore = (await log()).match(/replica on device \d+ loaded/g)?.length ?? 0;
     const r = await predict(await slowBatch(), 120_000);
     assert.equal(r.code, grpc.status.INVALID_ARGUMENT, `${grpc.status[r.code]} ${r.details}`);
-    assert.match(r.details, new RegExp(`ran for more than ${JOB_BUDGET_MS} ms on the replica \\(the per-request budget\\).*Send smaller images`));
+    assert.match(
+      r.details,
+      new RegExp(
+        `ran for more than ${JOB_BUDGET_MS} ms on the replica \\(the per-request budget\\).*Send smaller images`,
+      ),
+    );
     const text = await logShows(new RegExp(`used its ${JOB_BUDGET_MS} ms budget.*replacing the worker`));
     assert.match(text, /replacing the worker/);
     await servesTheNextPhoto();

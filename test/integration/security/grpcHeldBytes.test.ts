@@ -13,10 +13,13 @@ const BUDGET = 1024 * 1024;
 let endpoint: ServiceEndpoint;
 let client: grpc.Client;
 
-const jpegRequest = () => encodePredictRequest({
-  inputs: new Map([[INPUT, { dtype: DT.STRING, shape: [1], stringVal: [fs.readFileSync(photo('coral/parrot.jpg'))] }]]),
-  outputFilter: [],
-});
+const jpegRequest = () =>
+  encodePredictRequest({
+    inputs: new Map([
+      [INPUT, { dtype: DT.STRING, shape: [1], stringVal: [fs.readFileSync(photo('coral/parrot.jpg'))] }],
+    ]),
+    outputFilter: [],
+  });
 
 before(async () => {
   endpoint = await startMobilenet({ maxHeldBytes: BUDGET });
@@ -28,18 +31,24 @@ after(async () => {
   await endpoint.stop();
 });
 
-test('a request larger than the held-bytes budget is refused with RESOURCE_EXHAUSTED; smaller ones keep being served', { timeout: 60_000 }, async () => {
-  const big = encodePredictRequest({
-    inputs: new Map([[INPUT, { dtype: DT.FLOAT, shape: [2, 3, 224, 224], tensorContent: new Uint8Array(2 * 3 * 224 * 224 * 4) }]]),
-    outputFilter: [],
-  });
-  assert.ok(big.length > BUDGET && jpegRequest().length < BUDGET);
-  const refused = await rawPredict(client, big, bearer(PRIMARY_KEY));
-  assert.equal(refused.code, grpc.status.RESOURCE_EXHAUSTED, refused.details);
-  assert.match(refused.details, /would pass its 1\.0 MiB limit.*Retry after a moment, or send smaller batches/);
-  // Served calls give their bytes back: calls in a row that together hold more than the budget all pass.
-  for (let i = 0; i < 4; i++) {
-    const ok = await rawPredict(client, jpegRequest(), bearer(PRIMARY_KEY));
-    assert.equal(ok.code, grpc.status.OK, ok.details);
-  }
-});
+test(
+  'a request larger than the held-bytes budget is refused with RESOURCE_EXHAUSTED; smaller ones keep being served',
+  { timeout: 60_000 },
+  async () => {
+    const big = encodePredictRequest({
+      inputs: new Map([
+        [INPUT, { dtype: DT.FLOAT, shape: [2, 3, 224, 224], tensorContent: new Uint8Array(2 * 3 * 224 * 224 * 4) }],
+      ]),
+      outputFilter: [],
+    });
+    assert.ok(big.length > BUDGET && jpegRequest().length < BUDGET);
+    const refused = await rawPredict(client, big, bearer(PRIMARY_KEY));
+    assert.equal(refused.code, grpc.status.RESOURCE_EXHAUSTED, refused.details);
+    assert.match(refused.details, /would pass its 1\.0 MiB limit.*Retry after a moment, or send smaller batches/);
+    // Served calls give their bytes back: calls in a row that together hold more than the budget all pass.
+    for (let i = 0; i < 4; i++) {
+      const ok = await rawPredict(client, jpegRequest(), bearer(PRIMARY_KEY));
+      assert.equal(ok.code, grpc.status.OK, ok.details);
+    }
+  },
+);

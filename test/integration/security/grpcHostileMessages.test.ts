@@ -37,14 +37,32 @@ function memory(pid: number): { rss: number; hwm: number } {
 }
 
 /** One Predict of raw bytes on a connection of its own; resolves with the status. */
-function predictOnOwnConnection(port: number, bytes: Buffer, md: grpc.Metadata): Promise<{ code: grpc.status; details: string; ms: number }> {
-  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+function predictOnOwnConnection(
+  port: number,
+  bytes: Buffer,
+  md: grpc.Metadata,
+): Promise<{ code: grpc.status; details: string; ms: number }> {
+  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+    'grpc.use_local_subchannel_pool': 1,
+  });
   const started = performance.now();
   return new Promise((resolve) => {
-    client.makeUnaryRequest<Buffer, Buffer>('/tensorflow.serving.PredictionService/Predict', (b) => b, (b) => b, bytes, md, { deadline: Date.now() + 120_000 }, (err) => {
-      client.close();
-      resolve({ code: err ? err.code : grpc.status.OK, details: err?.details ?? '', ms: performance.now() - started });
-    });
+    client.makeUnaryRequest<Buffer, Buffer>(
+      '/tensorflow.serving.PredictionService/Predict',
+      (b) => b,
+      (b) => b,
+      bytes,
+      md,
+      { deadline: Date.now() + 120_000 },
+      (err) => {
+        client.close();
+        resolve({
+          code: err ? err.code : grpc.status.OK,
+          details: err?.details ?? '',
+          ms: performance.now() - started,
+        });
+      },
+    );
   });
 }
 
@@ -74,7 +92,12 @@ function int64Bomb(dtype: number, packed: boolean): Buffer {
   const t = protobuf.Writer.create();
   t.uint32((1 << 3) | 0).int32(dtype);
   t.uint32((2 << 3) | 2).fork();
-  for (const d of [1, 3, 224, 224]) t.uint32((2 << 3) | 2).fork().uint32((1 << 3) | 0).int64(d).ldelim();
+  for (const d of [1, 3, 224, 224])
+    t.uint32((2 << 3) | 2)
+      .fork()
+      .uint32((1 << 3) | 0)
+      .int64(d)
+      .ldelim();
   t.ldelim();
   let values: Buffer;
   if (packed) {
@@ -89,8 +112,16 @@ function int64Bomb(dtype: number, packed: boolean): Buffer {
   }
   const head = Buffer.from(t.finish());
   const tensor = Buffer.concat([head, values]);
-  const entry = protobuf.Writer.create().uint32((1 << 3) | 2).string('input').uint32((2 << 3) | 2).uint32(tensor.length).finish();
-  const outer = protobuf.Writer.create().uint32((2 << 3) | 2).uint32(entry.length + tensor.length).finish();
+  const entry = protobuf.Writer.create()
+    .uint32((1 << 3) | 2)
+    .string('input')
+    .uint32((2 << 3) | 2)
+    .uint32(tensor.length)
+    .finish();
+  const outer = protobuf.Writer.create()
+    .uint32((2 << 3) | 2)
+    .uint32(entry.length + tensor.length)
+    .finish();
   return Buffer.concat([Buffer.from(outer), Buffer.from(entry), tensor]);
 }
 
@@ -110,60 +141,107 @@ after(async () => {
   await home.cleanup();
 });
 
-test('6 concurrent 60 MiB Predicts without a valid key: UNAUTHENTICATED on their metadata, host peak memory +<150 MB', { timeout: 240_000 }, async (t) => {
-  const body = Buffer.from(encodePredictRequest({
-    inputs: new Map([['input', { dtype: DT.FLOAT, shape: [104, 3, 224, 224], tensorContent: new Uint8Array(60 * MiB) }]]),
-    outputFilter: [],
-  }));
-  for (const [label, md] of [['no key', new grpc.Metadata()], ['a wrong key', withKey('not-the-key')]] as const) {
-    const base = resetPeak(hostPid);
-    const results = await Promise.all(Array.from({ length: 6 }, () => predictOnOwnConnection(guarded.port, body, md)));
-    const growth = memory(hostPid).hwm - base;
-    t.diagnostic(`${label}: host VmHWM growth ${growth.toFixed(0)} MB for 6 x ${(body.length / MiB).toFixed(0)} MiB; client times ${results.map((r) => r.ms.toFixed(0)).join(', ')} ms`);
-    for (const r of results) {
-      assert.equal(r.code, grpc.status.UNAUTHENTICATED, `${grpc.status[r.code]}: ${r.details}`);
-      assert.match(r.details, /requires a key|is not valid/);
+test(
+  '6 concurrent 60 MiB Predicts without a valid key: UNAUTHENTICATED on their metadata, host peak memory +<150 MB',
+  { timeout: 240_000 },
+  async (t) => {
+    const body = Buffer.from(
+      encodePredictRequest({
+        inputs: new Map([
+          ['input', { dtype: DT.FLOAT, shape: [104, 3, 224, 224], tensorContent: new Uint8Array(60 * MiB) }],
+        ]),
+        outputFilter: [],
+      }),
+    );
+    for (const [label, md] of [
+      ['no key', new grpc.Metadata()],
+      ['a wrong key', withKey('not-the-key')],
+    ] as const) {
+      const base = resetPeak(hostPid);
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () => predictOnOwnConnection(guarded.port, body, md)),
+      );
+      const growth = memory(hostPid).hwm - base;
+      t.diagnostic(
+        `${label}: host VmHWM growth ${growth.toFixed(0)} MB for 6 x ${(body.length / MiB).toFixed(0)} MiB; client times ${results.map((r) => r.ms.toFixed(0)).join(', ')} ms`,
+      );
+      for (const r of results) {
+        assert.equal(r.code, grpc.status.UNAUTHENTICATED, `${grpc.status[r.code]}: ${r.details}`);
+        assert.match(r.details, /requires a key|is not valid/);
+      }
+      assert.ok(
+        growth < 150,
+        `host peak memory grew by ${growth.toFixed(0)} MB for 6 refused ${(body.length / MiB).toFixed(0)} MiB calls (${label}); the limit is 150 MB`,
+      );
     }
-    assert.ok(growth < 150, `host peak memory grew by ${growth.toFixed(0)} MB for 6 refused ${(body.length / MiB).toFixed(0)} MiB calls (${label}); the limit is 150 MB`);
-  }
-  await bothServicesServe();
-});
+    await bothServicesServe();
+  },
+);
 
-test('a 32 MiB int64_val bomb for a float input: INVALID_ARGUMENT without decoding it, host peak memory +<150 MB', { timeout: 240_000 }, async (t) => {
-  const cases = [
-    { label: 'DT_FLOAT + packed int64_val', bytes: int64Bomb(DT.FLOAT, true), expect: /float_val holds 0 values but shape \[1,3,224,224\] needs 150528/ },
-    { label: 'DT_INT64 + packed int64_val', bytes: int64Bomb(DT.INT64, true), expect: /expects DT_FLOAT.*got DT_INT64/ },
-    { label: 'DT_FLOAT + 16 Mi unpacked int64_val', bytes: int64Bomb(DT.FLOAT, false), expect: /float_val holds 0 values/ },
-  ];
-  for (const c of cases) {
-    const base = resetPeak(hostPid);
-    const r = await predictOnOwnConnection(guarded.port, c.bytes, withKey(guarded.key));
-    const growth = memory(hostPid).hwm - base;
-    t.diagnostic(`${c.label}: ${grpc.status[r.code]} after ${r.ms.toFixed(0)} ms (client-observed, 32 MiB over loopback); host VmHWM growth ${growth.toFixed(0)} MB`);
-    assert.equal(r.code, grpc.status.INVALID_ARGUMENT, `${grpc.status[r.code]}: ${r.details}`);
-    assert.match(r.details, c.expect);
-    assert.ok(growth < 150, `host peak memory grew by ${growth.toFixed(0)} MB for a 32 MiB int64_val request (${c.label}); the limit is 150 MB`);
-  }
-  await bothServicesServe();
-});
+test(
+  'a 32 MiB int64_val bomb for a float input: INVALID_ARGUMENT without decoding it, host peak memory +<150 MB',
+  { timeout: 240_000 },
+  async (t) => {
+    const cases = [
+      {
+        label: 'DT_FLOAT + packed int64_val',
+        bytes: int64Bomb(DT.FLOAT, true),
+        expect: /float_val holds 0 values but shape \[1,3,224,224\] needs 150528/,
+      },
+      {
+        label: 'DT_INT64 + packed int64_val',
+        bytes: int64Bomb(DT.INT64, true),
+        expect: /expects DT_FLOAT.*got DT_INT64/,
+      },
+      {
+        label: 'DT_FLOAT + 16 Mi unpacked int64_val',
+        bytes: int64Bomb(DT.FLOAT, false),
+        expect: /float_val holds 0 values/,
+      },
+    ];
+    for (const c of cases) {
+      const base = resetPeak(hostPid);
+      const r = await predictOnOwnConnection(guarded.port, c.bytes, withKey(guarded.key));
+      const growth = memory(hostPid).hwm - base;
+      t.diagnostic(
+        `${c.label}: ${grpc.status[r.code]} after ${r.ms.toFixed(0)} ms (client-observed, 32 MiB over loopback); host VmHWM growth ${growth.toFixed(0)} MB`,
+      );
+      assert.equal(r.code, grpc.status.INVALID_ARGUMENT, `${grpc.status[r.code]}: ${r.details}`);
+      assert.match(r.details, c.expect);
+      assert.ok(
+        growth < 150,
+        `host peak memory grew by ${growth.toFixed(0)} MB for a 32 MiB int64_val request (${c.label}); the limit is 150 MB`,
+      );
+    }
+    await bothServicesServe();
+  },
+);
 
-test(`a connection may open ${MAX_STREAMS_PER_CONNECTION} streams at once; a client with more in flight is queued, not refused`, { timeout: 120_000 }, async () => {
-  const session = http2.connect(`http://127.0.0.1:${guarded.port}`);
-  try {
-    const settings = await new Promise<http2.Settings>((resolve, reject) => {
-      session.once('remoteSettings', resolve);
-      session.once('error', reject);
+test(
+  `a connection may open ${MAX_STREAMS_PER_CONNECTION} streams at once; a client with more in flight is queued, not refused`,
+  { timeout: 120_000 },
+  async () => {
+    const session = http2.connect(`http://127.0.0.1:${guarded.port}`);
+    try {
+      const settings = await new Promise<http2.Settings>((resolve, reject) => {
+        session.once('remoteSettings', resolve);
+        session.once('error', reject);
+      });
+      assert.equal(settings.maxConcurrentStreams, MAX_STREAMS_PER_CONNECTION);
+    } finally {
+      session.close();
+    }
+    const client = new PredictionClient('127.0.0.1', guarded.port, false, guarded.key, undefined, undefined, {
+      attempts: 1,
     });
-    assert.equal(settings.maxConcurrentStreams, MAX_STREAMS_PER_CONNECTION);
-  } finally {
-    session.close();
-  }
-  const client = new PredictionClient('127.0.0.1', guarded.port, false, guarded.key, undefined, undefined, { attempts: 1 });
-  try {
-    const image = fs.readFileSync(parrot);
-    const results = await Promise.all(Array.from({ length: MAX_STREAMS_PER_CONNECTION + 8 }, () => client.scoreImage(image, { inputName: 'input' })));
-    assert.equal(results.length, MAX_STREAMS_PER_CONNECTION + 8);
-  } finally {
-    client.close();
-  }
-});
+    try {
+      const image = fs.readFileSync(parrot);
+      const results = await Promise.all(
+        Array.from({ length: MAX_STREAMS_PER_CONNECTION + 8 }, () => client.scoreImage(image, { inputName: 'input' })),
+      );
+      assert.equal(results.length, MAX_STREAMS_PER_CONNECTION + 8);
+    } finally {
+      client.close();
+    }
+  },
+);

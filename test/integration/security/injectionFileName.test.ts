@@ -25,14 +25,40 @@ function copyAs(name: string): string {
 
 test('registration refuses model file names with line breaks, control characters, quotes, backslashes or $', async () => {
   await home.run(['workspace', 'create', 'inj', '--json']);
-  for (const name of [HOSTILE, 'a\tb.onnx', 'say"hi".onnx', "it's.onnx", 'back`tick`.onnx', 'a\\b.onnx', '$(id).onnx', 'bell\u0007.onnx', 'sep\u2028.onnx']) {
+  for (const name of [
+    HOSTILE,
+    'a\tb.onnx',
+    'say"hi".onnx',
+    "it's.onnx",
+    'back`tick`.onnx',
+    'a\\b.onnx',
+    '$(id).onnx',
+    'bell\u0007.onnx',
+    'sep\u2028.onnx',
+  ]) {
     const r = await home.run(['model', 'register', copyAs(name), '--name', 'evil', ...W], { expectFailure: true });
-    assert.match(r.stderr, /The model file name .* has .*\. Rename the file to letters, digits/, `${JSON.stringify(name)}: ${r.stderr}`);
+    assert.match(
+      r.stderr,
+      /The model file name .* has .*\. Rename the file to letters, digits/,
+      `${JSON.stringify(name)}: ${r.stderr}`,
+    );
   }
   const list = (await home.run(['model', 'list', '--json', ...W])).json;
   assert.equal(list.length, 0, 'nothing registered');
   // Ordinary names still work, spaces and unicode letters included.
-  const ok = (await home.run(['model', 'register', copyAs('My Model (v2) é.onnx'), '--name', 'fine', '--preset', 'mobilenetv2', '--json', ...W])).json;
+  const ok = (
+    await home.run([
+      'model',
+      'register',
+      copyAs('My Model (v2) é.onnx'),
+      '--name',
+      'fine',
+      '--preset',
+      'mobilenetv2',
+      '--json',
+      ...W,
+    ])
+  ).json;
   assert.equal(ok.fileName, 'My Model (v2) é.onnx');
 });
 
@@ -47,13 +73,24 @@ test('an export of a record registered before the check: model/model.onnx, no in
   const dir = path.join(home.home, 'ctx');
   const result = (await home.run(['image', 'export', 'legacy-image:1', dir, '--json', ...W])).json;
   assert.ok(result.files.includes('model/model.onnx'), result.files.join(', '));
-  assert.deepEqual(result.files.filter((f: string) => f.startsWith('model/')).sort(), ['model/manifest.json', 'model/model.onnx']);
+  assert.deepEqual(result.files.filter((f: string) => f.startsWith('model/')).sort(), [
+    'model/manifest.json',
+    'model/model.onnx',
+  ]);
 
   const dockerfile = fs.readFileSync(path.join(dir, 'Dockerfile'), 'utf8');
   assert.doesNotMatch(dockerfile, /pwned/);
   const instructions = dockerfile.split('\n').filter((l) => l && !l.startsWith('#') && !l.startsWith(' '));
-  assert.deepEqual(instructions.map((l) => l.split(' ')[0]), ['ARG', 'FROM', 'WORKDIR', 'ENV', 'COPY', 'COPY', 'COPY', 'COPY', 'LABEL', 'USER', 'EXPOSE', 'HEALTHCHECK', 'CMD']);
-  const cmd = JSON.parse(dockerfile.split('\n').find((l) => l.startsWith('CMD '))!.slice(4)) as string[];
+  assert.deepEqual(
+    instructions.map((l) => l.split(' ')[0]),
+    ['ARG', 'FROM', 'WORKDIR', 'ENV', 'COPY', 'COPY', 'COPY', 'COPY', 'LABEL', 'USER', 'EXPOSE', 'HEALTHCHECK', 'CMD'],
+  );
+  const cmd = JSON.parse(
+    dockerfile
+      .split('\n')
+      .find((l) => l.startsWith('CMD '))!
+      .slice(4),
+  ) as string[];
   assert.deepEqual(cmd.slice(cmd.indexOf('--model')), ['--model', 'model/model.onnx']);
 
   const readme = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');

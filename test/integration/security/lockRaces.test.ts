@@ -20,12 +20,24 @@ import { mobilenetPath } from '../../support/paths';
 
 /** Runs the CLI without failing on a non-zero exit (the losing side of a race is expected to fail). */
 function accel(home: string, args: string[]): Promise<CliResult> {
-  const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, ACCEL_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    env: { ...process.env, ACCEL_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr, json: code === 0 && args.includes('--json') ? JSON.parse(stdout) : undefined })));
+  return new Promise((resolve) =>
+    child.on('close', (code) =>
+      resolve({
+        code: code ?? 1,
+        stdout,
+        stderr,
+        json: code === 0 && args.includes('--json') ? JSON.parse(stdout) : undefined,
+      }),
+    ),
+  );
 }
 
 /** Whether this process holds the workspace's lock right now (i.e. we are inside store.update). */
@@ -42,7 +54,12 @@ function holdsWorkspaceLock(store: FileStore, workspace: string): boolean {
  * garbage-collects that blob) runs. Outside the workspace lock it is awaited: the collection happens between
  * the put and the commit. Under the lock it cannot run before the commit, so it is started and left waiting.
  */
-function racingStore(store: FileStore, workspace: string, shared: (bytes: Buffer) => boolean, compete: () => Promise<CliResult>) {
+function racingStore(
+  store: FileStore,
+  workspace: string,
+  shared: (bytes: Buffer) => boolean,
+  compete: () => Promise<CliResult>,
+) {
   let competitor: Promise<CliResult> | undefined;
   const racing = Object.create(store) as FileStore;
   racing.putBlob = async (ws, source) => {
@@ -72,13 +89,21 @@ describe('blob garbage collection racing a commit that references the blob', { t
 
   it('image create keeps its manifest blob while a delete of an image with the same manifest collects it', async () => {
     const first = (await store.read('gc')).images.find((i) => i.id === 'mobilenet-image:1')!;
-    const { racing, competitor } = racingStore(store, 'gc', (b) => b.includes('"kind"') && b.includes('"runtime"'), () => accel(home.home, ['image', 'delete', 'mobilenet-image:1', ...W]));
+    const { racing, competitor } = racingStore(
+      store,
+      'gc',
+      (b) => b.includes('"kind"') && b.includes('"runtime"'),
+      () => accel(home.home, ['image', 'delete', 'mobilenet-image:1', ...W]),
+    );
     const image = await createImage(racing, 'gc', 'again', 'mobilenet:1');
     const deleted = await competitor();
     assert.equal(deleted?.code, 0, deleted?.stderr);
     assert.equal(image.digest, first.digest, 'both images share one manifest blob');
     const state = await store.read('gc');
-    assert.deepEqual(state.images.map((i) => i.id), ['again:1']);
+    assert.deepEqual(
+      state.images.map((i) => i.id),
+      ['again:1'],
+    );
     assert.ok(fs.existsSync(store.blobPath('gc', image.digest)), 'the manifest blob of again:1 was collected');
   });
 
@@ -89,12 +114,20 @@ describe('blob garbage collection racing a commit that references the blob', { t
     fs.writeFileSync(tls.certFile, pems.cert);
     fs.writeFileSync(tls.keyFile, pems.private);
     const a = await deployService(store, 'gc', 'tls-a', 'again:1', { tls, authEnabled: false });
-    const { racing, competitor } = racingStore(store, 'gc', (b) => b.includes('BEGIN CERTIFICATE'), () => accel(home.home, ['service', 'delete', 'tls-a', ...W]));
+    const { racing, competitor } = racingStore(
+      store,
+      'gc',
+      (b) => b.includes('BEGIN CERTIFICATE'),
+      () => accel(home.home, ['service', 'delete', 'tls-a', ...W]),
+    );
     const b = await deployService(racing, 'gc', 'tls-b', 'again:1', { tls, authEnabled: false });
     const deleted = await competitor();
     assert.equal(deleted?.code, 0, deleted?.stderr);
     assert.equal(b.tls!.certBlob, a.tls!.certBlob, 'both services share one certificate blob');
-    assert.deepEqual((await store.read('gc')).services.map((s) => s.name), ['tls-b']);
+    assert.deepEqual(
+      (await store.read('gc')).services.map((s) => s.name),
+      ['tls-b'],
+    );
     assert.ok(fs.existsSync(store.blobPath('gc', b.tls!.certBlob)), 'the certificate blob of tls-b was collected');
     assert.ok(fs.existsSync(store.blobPath('gc', b.tls!.keyBlob)));
   });
@@ -135,7 +168,10 @@ describe('two deploys in two workspaces racing for one name or one port', { time
     let runs!: Promise<[CliResult, CliResult]>;
     await withLock(lock('w1'), 'Workspace "w1"', () =>
       withLock(lock('w2'), 'Workspace "w2"', async () => {
-        runs = Promise.all([accel(home.home, [...args1, '--workspace', 'w1']), accel(home.home, [...args2, '--workspace', 'w2'])]);
+        runs = Promise.all([
+          accel(home.home, [...args1, '--workspace', 'w1']),
+          accel(home.home, [...args2, '--workspace', 'w2']),
+        ]);
         // Scheduling, not an assertion: give both CLIs time to reach their commit before the locks go.
         await new Promise((resolve) => setTimeout(resolve, 4000));
       }),
@@ -145,12 +181,16 @@ describe('two deploys in two workspaces racing for one name or one port', { time
 
   async function servicesNamed(name: string) {
     const found = [];
-    for (const ws of ['w1', 'w2']) for (const s of (await store.read(ws)).services) if (s.name === name) found.push({ ws, s });
+    for (const ws of ['w1', 'w2'])
+      for (const s of (await store.read(ws)).services) if (s.name === name) found.push({ ws, s });
     return found;
   }
 
   it('one name: exactly one deploy wins, the other is refused naming the winner', async () => {
-    const [r1, r2] = await race(['service', 'deploy', 'same', '--image', 'mobilenet-image', '--no-auth', '--json'], ['service', 'deploy', 'same', '--image', 'mobilenet-image', '--no-auth', '--json']);
+    const [r1, r2] = await race(
+      ['service', 'deploy', 'same', '--image', 'mobilenet-image', '--no-auth', '--json'],
+      ['service', 'deploy', 'same', '--image', 'mobilenet-image', '--no-auth', '--json'],
+    );
     const results = [r1, r2];
     assert.equal(results.filter((r) => r.code === 0).length, 1, results.map((r) => `${r.code} ${r.stderr}`).join('\n'));
     const loser = results.find((r) => r.code !== 0)!;
@@ -159,7 +199,10 @@ describe('two deploys in two workspaces racing for one name or one port', { time
     const stored = await servicesNamed('same');
     assert.equal(stored.length, 1);
     const live = (await (await findHost(home.home))!.status()).services.filter((s) => s.name === 'same');
-    assert.deepEqual(live.map((s) => [s.workspace, s.state]), [[stored[0].ws, 'Running']]);
+    assert.deepEqual(
+      live.map((s) => [s.workspace, s.state]),
+      [[stored[0].ws, 'Running']],
+    );
   });
 
   it('one port: exactly one deploy gets it, the other is refused naming the holder', async () => {

@@ -18,7 +18,13 @@ import { bearer, tfServingStub, unary } from '../emulator/wireClients';
 async function tryKey(port: number, service: string, key: string): Promise<string> {
   const stub = tfServingStub(port);
   try {
-    await unary(stub, 'GetModelMetadata', { model_spec: { name: service }, metadata_field: ['signature_def'] }, bearer(key), 10_000);
+    await unary(
+      stub,
+      'GetModelMetadata',
+      { model_spec: { name: service }, metadata_field: ['signature_def'] },
+      bearer(key),
+      10_000,
+    );
     return 'OK';
   } catch (e) {
     return grpc.status[(e as grpc.ServiceError).code];
@@ -80,7 +86,10 @@ describe('a damaged workspace beside a healthy one', { timeout: 240_000 }, () =>
     assert.match(log, /workspace broken: .*damaged.* It is skipped and left unchanged/);
     assert.match(log, /workspace future: .*schema version 99/);
     const status = (await home.run(['emulator', 'status', '--json'])).json;
-    assert.ok(status.lastReconcile.errors.some((e: string) => /workspace broken is skipped/.test(e)), JSON.stringify(status.lastReconcile));
+    assert.ok(
+      status.lastReconcile.errors.some((e: string) => /workspace broken is skipped/.test(e)),
+      JSON.stringify(status.lastReconcile),
+    );
   });
 
   it('a deploy works and a delete stops the service', async () => {
@@ -91,7 +100,10 @@ describe('a damaged workspace beside a healthy one', { timeout: 240_000 }, () =>
     await home.run(['service', 'delete', 'svc2', ...W]);
     assert.equal(await tryKey(svc2.port, 'svc2', key), 'UNAVAILABLE', 'nothing listens on the deleted service port');
     const status = (await home.run(['emulator', 'status', '--json'])).json;
-    assert.deepEqual(status.services.map((s: { name: string }) => s.name), ['svc']);
+    assert.deepEqual(
+      status.services.map((s: { name: string }) => s.name),
+      ['svc'],
+    );
   });
 
   it('a restarted host restores the healthy workspace and leaves the damaged ones as they were', async () => {
@@ -104,7 +116,8 @@ describe('a damaged workspace beside a healthy one', { timeout: 240_000 }, () =>
     assert.ok(client);
     await waitForService(client, 'svc', 60_000);
     assert.equal(await tryKey(port, 'svc', key), 'OK');
-    for (const [ws, text] of Object.entries(damaged)) assert.equal(fs.readFileSync(stateFile(ws), 'utf8'), text, `${ws} was rewritten`);
+    for (const [ws, text] of Object.entries(damaged))
+      assert.equal(fs.readFileSync(stateFile(ws), 'utf8'), text, `${ws} was rewritten`);
   });
 
   it('two services with one name in two workspaces: the running one keeps serving, the other is reported', async () => {
@@ -127,7 +140,12 @@ describe('a damaged workspace beside a healthy one', { timeout: 240_000 }, () =>
     assert.equal(svc.length, 1);
     assert.equal(svc[0].workspace, 'good');
     assert.equal(svc[0].port, before.port);
-    assert.ok(status.lastReconcile?.errors.some((e) => /service svc of workspace twin is not started: workspace good already runs a service named svc/.test(e)), JSON.stringify(status.lastReconcile));
+    assert.ok(
+      status.lastReconcile?.errors.some((e) =>
+        /service svc of workspace twin is not started: workspace good already runs a service named svc/.test(e),
+      ),
+      JSON.stringify(status.lastReconcile),
+    );
     const key = (await home.run(['service', 'keys', 'svc', '--json', ...W])).json.primaryKey;
     assert.equal(await tryKey(before.port, 'svc', key), 'OK');
     // The twin's service is not ours to show as running.

@@ -34,28 +34,49 @@ after(async () => {
 });
 
 /** Runs the exported entry point the way the Dockerfile's CMD does, on the context's own vendored node_modules. */
-function runStandalone(env: Record<string, string>, args: string[] = []): { child: ChildProcess; port: Promise<number>; healthPort: Promise<number>; output: () => string } {
+function runStandalone(
+  env: Record<string, string>,
+  args: string[] = [],
+): { child: ChildProcess; port: Promise<number>; healthPort: Promise<number>; output: () => string } {
   const manifest = path.join(context, 'model', 'manifest.json');
   const model = path.join(context, 'model', 'model.onnx');
   // The Node flags come from the Dockerfile's CMD (everything between "node" and the script).
   const cmd = JSON.parse(/^CMD (.*)$/m.exec(fs.readFileSync(path.join(context, 'Dockerfile'), 'utf8'))![1]) as string[];
   const nodeFlags = cmd.slice(1, cmd.indexOf('dist/emulator.js'));
-  const child = spawn(process.execPath, [...nodeFlags, path.join(context, 'dist', 'emulator.js'), '--standalone', '--manifest', manifest, '--model', model, '--port', '0', '--host', '127.0.0.1', ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    cwd: context,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...nodeFlags,
+      path.join(context, 'dist', 'emulator.js'),
+      '--standalone',
+      '--manifest',
+      manifest,
+      '--model',
+      model,
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      ...args,
+    ],
+    {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      cwd: context,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(child);
   let out = '';
-  const logged = (pattern: RegExp) => new Promise<number>((resolve, reject) => {
-    const onData = () => {
-      const m = pattern.exec(out);
-      if (m) resolve(Number(m[1]));
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`standalone exited ${code}: ${out}`)));
-  });
+  const logged = (pattern: RegExp) =>
+    new Promise<number>((resolve, reject) => {
+      const onData = () => {
+        const m = pattern.exec(out);
+        if (m) resolve(Number(m[1]));
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.on('exit', (code) => reject(new Error(`standalone exited ${code}: ${out}`)));
+    });
   child.stdout!.on('data', (d: Buffer) => (out += d));
   child.stderr!.on('data', (d: Buffer) => (out += d));
   const port = logged(/on grpc port (\d+)/);
@@ -67,7 +88,17 @@ function runStandalone(env: Record<string, string>, args: string[] = []): { chil
 test('export writes a Docker build context with the bundled emulator, the model and its manifest', async () => {
   const result = (await home.run(['image', 'export', 'mobilenet-image:1', context, '--json', ...W])).json;
   assert.equal(result.dir, context);
-  for (const file of ['Dockerfile', 'README.md', 'package.json', 'dist/emulator.js', 'dist/inferenceWorker.js', 'model/manifest.json', 'model/model.onnx', 'media/labels/imagenet-simple-labels.json', 'node_modules/']) {
+  for (const file of [
+    'Dockerfile',
+    'README.md',
+    'package.json',
+    'dist/emulator.js',
+    'dist/inferenceWorker.js',
+    'model/manifest.json',
+    'model/model.onnx',
+    'media/labels/imagenet-simple-labels.json',
+    'node_modules/',
+  ]) {
     assert.ok(result.files.includes(file), `${file} in ${result.files.join(', ')}`);
   }
   assert.ok(result.files.some((f: string) => f.startsWith('dist/protos/tensorflow_serving/apis/')));
@@ -81,15 +112,38 @@ test('export writes a Docker build context with the bundled emulator, the model 
   assert.match(dockerfile, /^ENV NODE_ENV=production ACCEL_PORT=50051 ACCEL_HEALTH_PORT=50052$/m);
   assert.match(dockerfile, /^HEALTHCHECK .* CMD \["node","dist\/emulator.js","--health-check"\]$/m);
   assert.match(dockerfile, /^ {6}com\.accelerated-models\.image\.digest="sha256:[0-9a-f]{64}"/m);
-  assert.match(dockerfile, /^CMD \["node","--initial-old-space-size=128","dist\/emulator.js","--standalone","--manifest","model\/manifest.json","--model","model\/model.onnx"\]$/m, 'the serving Node flags (src/emulator/host/nodeFlags.ts)');
+  assert.match(
+    dockerfile,
+    /^CMD \["node","--initial-old-space-size=128","dist\/emulator.js","--standalone","--manifest","model\/manifest.json","--model","model\/model.onnx"\]$/m,
+    'the serving Node flags (src/emulator/host/nodeFlags.ts)',
+  );
   // Vendored: exactly the installed versions, linux-x64 native binaries only.
-  const vendored = (name: string) => JSON.parse(fs.readFileSync(path.join(context, 'node_modules', name, 'package.json'), 'utf8')).version;
-  for (const name of ['onnxruntime-node', 'sharp', '@julusian/jpeg-turbo', '@grpc/grpc-js', 'grpc-health-check', '@grpc/reflection', '@img/sharp-linux-x64', '@img/sharp-libvips-linux-x64', 'protobufjs']) {
-    assert.equal(vendored(name), JSON.parse(fs.readFileSync(path.join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')).version, name);
+  const vendored = (name: string) =>
+    JSON.parse(fs.readFileSync(path.join(context, 'node_modules', name, 'package.json'), 'utf8')).version;
+  for (const name of [
+    'onnxruntime-node',
+    'sharp',
+    '@julusian/jpeg-turbo',
+    '@grpc/grpc-js',
+    'grpc-health-check',
+    '@grpc/reflection',
+    '@img/sharp-linux-x64',
+    '@img/sharp-libvips-linux-x64',
+    'protobufjs',
+  ]) {
+    assert.equal(
+      vendored(name),
+      JSON.parse(fs.readFileSync(path.join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')).version,
+      name,
+    );
   }
   assert.deepEqual(fs.readdirSync(path.join(context, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6')), ['linux']);
-  assert.deepEqual(fs.readdirSync(path.join(context, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux')), ['x64']);
-  assert.deepEqual(fs.readdirSync(path.join(context, 'node_modules', '@julusian', 'jpeg-turbo', 'prebuilds')), ['jpeg-turbo-linux-x64']);
+  assert.deepEqual(fs.readdirSync(path.join(context, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux')), [
+    'x64',
+  ]);
+  assert.deepEqual(fs.readdirSync(path.join(context, 'node_modules', '@julusian', 'jpeg-turbo', 'prebuilds')), [
+    'jpeg-turbo-linux-x64',
+  ]);
   assert.equal(fs.existsSync(path.join(context, 'node_modules', 'cmake-js')), false, 'build-time packages stay out');
   const pkg = JSON.parse(fs.readFileSync(path.join(context, 'package.json'), 'utf8'));
   assert.match(pkg.dependencies['onnxruntime-node'], /^\d+\.\d+\.\d+$/, 'pinned, not a range');
@@ -116,13 +170,19 @@ test('the exported entry point serves the model standalone with keys from the en
   }
   client.close();
   const noKey = new PredictionClient('127.0.0.1', port, false, undefined, 'exported', undefined, { attempts: 1 });
-  await assert.rejects(noKey.scoreFile(PHOTOS[0].file, { inputName: 'input' }), (e: grpc.ServiceError) => e.code === grpc.status.UNAUTHENTICATED);
+  await assert.rejects(
+    noKey.scoreFile(PHOTOS[0].file, { inputName: 'input' }),
+    (e: grpc.ServiceError) => e.code === grpc.status.UNAUTHENTICATED,
+  );
   noKey.close();
 
   // The image's HEALTHCHECK: the context's own entry point asks grpc.health.v1 (exit 0 only when SERVING).
-  const imageHealthCheck = (port: number) => spawnSync(process.execPath, [path.join(context, 'dist', 'emulator.js'), '--health-check'], {
-    env: { PATH: process.env.PATH ?? '', ACCEL_HEALTH_PORT: String(port) }, encoding: 'utf8', timeout: 30_000,
-  });
+  const imageHealthCheck = (port: number) =>
+    spawnSync(process.execPath, [path.join(context, 'dist', 'emulator.js'), '--health-check'], {
+      env: { PATH: process.env.PATH ?? '', ACCEL_HEALTH_PORT: String(port) },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
   const healthy = imageHealthCheck(await run.healthPort);
   assert.equal(healthy.status, 0, healthy.stdout + healthy.stderr);
   assert.match(healthy.stdout, /SERVING/);
@@ -158,21 +218,36 @@ test('a TLS standalone answers plain-text health checks on its health port (heal
   fs.writeFileSync(path.join(tlsDir, 'tls.key'), pems.private);
   const key = 'standalone-tls-key-0123456789abcdef';
   const run = runStandalone({
-    ACCEL_PRIMARY_KEY: key, ACCEL_SERVICE_NAME: 'exported-tls', ACCEL_HEALTH_PORT: '0', // as the Dockerfile's ENV sets it
-    ACCEL_TLS_CERT_FILE: path.join(tlsDir, 'tls.crt'), ACCEL_TLS_KEY_FILE: path.join(tlsDir, 'tls.key'),
+    ACCEL_PRIMARY_KEY: key,
+    ACCEL_SERVICE_NAME: 'exported-tls',
+    ACCEL_HEALTH_PORT: '0', // as the Dockerfile's ENV sets it
+    ACCEL_TLS_CERT_FILE: path.join(tlsDir, 'tls.crt'),
+    ACCEL_TLS_KEY_FILE: path.join(tlsDir, 'tls.key'),
   });
   const [port, healthPort] = await Promise.all([run.port, run.healthPort]);
   assert.notEqual(healthPort, port);
-  for (const name of ['exported-tls', '']) assert.equal(await healthCheck(healthPort, name), 'SERVING', `Check("${name}") in plain text`);
-  await assert.rejects(healthCheck(healthPort, 'tensorflow.serving.PredictionService'), (e: grpc.ServiceError) => e.code === grpc.status.NOT_FOUND);
+  for (const name of ['exported-tls', ''])
+    assert.equal(await healthCheck(healthPort, name), 'SERVING', `Check("${name}") in plain text`);
+  await assert.rejects(
+    healthCheck(healthPort, 'tensorflow.serving.PredictionService'),
+    (e: grpc.ServiceError) => e.code === grpc.status.NOT_FOUND,
+  );
 
-  const onHealthPort = new PredictionClient('127.0.0.1', healthPort, false, key, 'exported-tls', undefined, { attempts: 1 });
-  await assert.rejects(onHealthPort.scoreFile(PHOTOS[0].file, { inputName: 'input' }), (e: grpc.ServiceError) => e.code === grpc.status.UNIMPLEMENTED);
+  const onHealthPort = new PredictionClient('127.0.0.1', healthPort, false, key, 'exported-tls', undefined, {
+    attempts: 1,
+  });
+  await assert.rejects(
+    onHealthPort.scoreFile(PHOTOS[0].file, { inputName: 'input' }),
+    (e: grpc.ServiceError) => e.code === grpc.status.UNIMPLEMENTED,
+  );
   onHealthPort.close();
   const overTls = new PredictionClient('localhost', port, true, key, 'exported-tls', pems.cert, { attempts: 1 });
   const r = await overTls.scoreFile(PHOTOS[0].file);
   const top5 = topK(r.outputs.output.data, labelsFor('imagenet-1000'), 5).map((p) => p.index);
-  assert.ok(PHOTOS[0].accepts(top5[0], top5), `${PHOTOS[0].file} over TLS: expected ${PHOTOS[0].expected}, got ${top5}`);
+  assert.ok(
+    PHOTOS[0].accepts(top5[0], top5),
+    `${PHOTOS[0].file} over TLS: expected ${PHOTOS[0].expected}, got ${top5}`,
+  );
   overTls.close();
 
   run.child.kill('SIGTERM');
@@ -184,16 +259,30 @@ test('the health port says NOT_SERVING while the model is not loaded (a model th
   const bad = path.join(home.home, 'not-a-model.onnx');
   fs.writeFileSync(bad, 'not an onnx model');
   const endpoint = await startServiceEndpoint(
-    { model: { ...mobilenetModel('unloadable'), modelPath: bad }, port: 0, healthPort: 0, replicas: 1, auth: { enabled: false, keyHashes: [] } },
+    {
+      model: { ...mobilenetModel('unloadable'), modelPath: bad },
+      port: 0,
+      healthPort: 0,
+      replicas: 1,
+      auth: { enabled: false, keyHashes: [] },
+    },
     new DevicePool(1),
   );
   try {
     assert.equal(await healthCheck(endpoint.healthPort!, 'unloadable'), 'NOT_SERVING', 'before the load has settled');
     await assert.rejects(endpoint.ready, /could not load its model/);
-    for (const name of ['unloadable', '']) assert.equal(await healthCheck(endpoint.healthPort!, name), 'NOT_SERVING', `after the load failed: Check("${name}")`);
+    for (const name of ['unloadable', ''])
+      assert.equal(
+        await healthCheck(endpoint.healthPort!, name),
+        'NOT_SERVING',
+        `after the load failed: Check("${name}")`,
+      );
     assert.equal(await healthCheck(endpoint.port, 'unloadable'), 'NOT_SERVING', 'the main port agrees');
   } finally {
     await endpoint.stop();
   }
-  await assert.rejects(healthCheck(endpoint.healthPort!, 'unloadable'), (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE);
+  await assert.rejects(
+    healthCheck(endpoint.healthPort!, 'unloadable'),
+    (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE,
+  );
 });

@@ -28,20 +28,41 @@ after(async () => {
 
 test('a SIGKILLed host is restarted by the Supervisor with every service back', async () => {
   const one = (await home.run(['service', 'deploy', 'one', '--image', 'mobilenet-image', '--json', ...W])).json;
-  const two = (await home.run(['service', 'deploy', 'two', '--image', 'mobilenet-image', '--replicas', '2', '--self-signed', '--json', ...W])).json;
+  const two = (
+    await home.run([
+      'service',
+      'deploy',
+      'two',
+      '--image',
+      'mobilenet-image',
+      '--replicas',
+      '2',
+      '--self-signed',
+      '--json',
+      ...W,
+    ])
+  ).json;
   const keyOne = (await home.run(['service', 'keys', 'one', '--json', ...W])).json.primaryKey;
   const keyTwo = (await home.run(['service', 'keys', 'two', '--json', ...W])).json.secondaryKey;
   const cert = (await home.run(['service', 'show', 'two', '--json', ...W])).json.tls.certificate;
 
   supervisor = new Supervisor(home.home, { healthIntervalMs: 500, initialBackoffMs: 100 });
-  const restarted = new Promise<HostClient>((resolve) => supervisor!.on('started', (client: HostClient, again: boolean) => again && resolve(client)));
+  const restarted = new Promise<HostClient>((resolve) =>
+    supervisor!.on('started', (client: HostClient, again: boolean) => again && resolve(client)),
+  );
   const first = await supervisor.start();
   const oldPid = first.info.pid;
   assert.equal(readHostInfo(home.home)?.pid, oldPid, 'the supervisor adopted the running host');
 
   // Load: two clients scoring in a loop (one retry-less attempt each, so failures during the outage show up).
-  const clientOne = new PredictionClient('127.0.0.1', one.port, false, keyOne, 'one', undefined, { attempts: 1, deadlineMs: 5000 });
-  const clientTwo = new PredictionClient('localhost', two.port, true, keyTwo, 'two', cert, { attempts: 1, deadlineMs: 5000 });
+  const clientOne = new PredictionClient('127.0.0.1', one.port, false, keyOne, 'one', undefined, {
+    attempts: 1,
+    deadlineMs: 5000,
+  });
+  const clientTwo = new PredictionClient('localhost', two.port, true, keyTwo, 'two', cert, {
+    attempts: 1,
+    deadlineMs: 5000,
+  });
   let ok = 0;
   let failed = 0;
   let running = true;
@@ -71,10 +92,16 @@ test('a SIGKILLed host is restarted by the Supervisor with every service back', 
     const status = await client.status();
     const states = status.services.map((s) => `${s.name}:${s.state}`).sort();
     if (states.join() === 'one:Running,two:Running') {
-      assert.deepEqual(status.services.map((s) => [s.name, s.port, s.devices.length]).sort(), [['one', one.port, 1], ['two', two.port, 2]]);
+      assert.deepEqual(status.services.map((s) => [s.name, s.port, s.devices.length]).sort(), [
+        ['one', one.port, 1],
+        ['two', two.port, 2],
+      ]);
       break;
     }
-    assert.ok(!states.some((s) => s.endsWith('Failed')), `a service failed to come back: ${JSON.stringify(status.services)}`);
+    assert.ok(
+      !states.some((s) => s.endsWith('Failed')),
+      `a service failed to come back: ${JSON.stringify(status.services)}`,
+    );
     await new Promise((r) => setTimeout(r, 100));
   }
   const okAtRestore = ok;
@@ -92,7 +119,10 @@ test('a SIGKILLed host is restarted by the Supervisor with every service back', 
 
 test('a second host for the same home refuses to start', async () => {
   const { client } = await startHost(home.home);
-  const second = spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'emulator.js'), '--home', home.home], { encoding: 'utf8', timeout: 30_000 });
+  const second = spawnSync(process.execPath, [path.join(repoRoot, 'dist', 'emulator.js'), '--home', home.home], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.equal(second.status, 3);
   assert.match(second.stderr, new RegExp(`already running for .* \\(pid ${client.info.pid}\\)`));
   assert.equal(readHostInfo(home.home)?.pid, client.info.pid, 'the first host keeps its record');

@@ -18,9 +18,18 @@ let writerJs: string;
 /** Bundles the writer once, so each child starts in tens of milliseconds. */
 async function bundleWriter(): Promise<string> {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'accel-writer-')), 'writer.js');
-  await build({ entryPoints: [path.join(__dirname, 'fixtures', 'writer.ts')], outfile: out, bundle: true, platform: 'node', format: 'cjs', logLevel: 'warning' });
+  await build({
+    entryPoints: [path.join(__dirname, 'fixtures', 'writer.ts')],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    logLevel: 'warning',
+  });
   // The bundle loads protos/ relative to its own folder.
-  fs.cpSync(path.join(__dirname, '..', '..', '..', 'protos'), path.join(path.dirname(out), 'protos'), { recursive: true });
+  fs.cpSync(path.join(__dirname, '..', '..', '..', 'protos'), path.join(path.dirname(out), 'protos'), {
+    recursive: true,
+  });
   return out;
 }
 
@@ -49,7 +58,10 @@ export function runWriter(js: string, args: string[], killAfterMs?: number): Pro
     child.on('error', reject);
     child.on('close', (code, signal) => {
       // Only complete lines are acknowledgements.
-      const lines = out.split('\n').slice(0, -1).filter((l) => l !== 'ready');
+      const lines = out
+        .split('\n')
+        .slice(0, -1)
+        .filter((l) => l !== 'ready');
       resolve({ lines, code, signal, stderr });
     });
   });
@@ -86,17 +98,27 @@ describe('store under crash', () => {
     const state = await store.read('w'); // parses and validates (ids, versions, uniqueness)
     const byId = new Map(state.models.map((m) => [m.id, m]));
     for (const id of models) assert.ok(byId.has(id), `acknowledged model ${id} is missing`);
-    for (const t of tags) assert.equal(byId.get(t.id)?.tags[t.key], t.value, `acknowledged tag ${t.key} on ${t.id} is missing`);
+    for (const t of tags)
+      assert.equal(byId.get(t.id)?.tags[t.key], t.value, `acknowledged tag ${t.key} on ${t.id} is missing`);
     for (const name of ['m0', 'm1', 'm2']) {
       const versions = state.models.filter((m) => m.name === name).map((m) => m.version);
-      assert.deepEqual(versions, versions.map((_, i) => i + 1), `${name} versions are 1..n without gaps or duplicates`);
+      assert.deepEqual(
+        versions,
+        versions.map((_, i) => i + 1),
+        `${name} versions are 1..n without gaps or duplicates`,
+      );
     }
-    assert.equal(await sha256File(store.blobPath('w', 'cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f')), 'cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f');
+    assert.equal(
+      await sha256File(store.blobPath('w', 'cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f')),
+      'cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f',
+    );
     // A lock left by a killed writer does not block the next writer.
     await store.update('w', (s) => {
       s.workspace.description = 'after the crashes';
     });
-    console.log(`crash test: ${ITERATIONS} kills, ${models.size} models and ${tags.length} tag updates acknowledged, ${killedMidWrite} kills left a lock behind`);
+    console.log(
+      `crash test: ${ITERATIONS} kills, ${models.size} models and ${tags.length} tag updates acknowledged, ${killedMidWrite} kills left a lock behind`,
+    );
   });
 
   it('two processes registering at once both land, with distinct versions', async () => {
@@ -113,7 +135,10 @@ describe('store under crash', () => {
     assert.equal(acked.length, 30);
     assert.equal(new Set(acked).size, 30, 'every registration got its own version');
     const state = await store.read('w');
-    assert.deepEqual(state.models.map((m) => m.version).sort((x, y) => x - y), Array.from({ length: 30 }, (_, i) => i + 1));
+    assert.deepEqual(
+      state.models.map((m) => m.version).sort((x, y) => x - y),
+      Array.from({ length: 30 }, (_, i) => i + 1),
+    );
     assert.deepEqual(new Set(state.models.map((m) => m.id)), new Set(acked));
   });
 });

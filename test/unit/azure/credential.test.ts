@@ -9,7 +9,10 @@ const jwt = (claims: Record<string, unknown>) => `h.${Buffer.from(JSON.stringify
 describe('Azure credentials', () => {
   it('normalises scopes to /.default and selects a tenant with VSCODE_TENANT', () => {
     assert.deepEqual(sessionScopes('https://management.azure.com/'), ['https://management.azure.com/.default']);
-    assert.deepEqual(sessionScopes(['https://management.azure.com/.default'], 'contoso.onmicrosoft.com'), ['https://management.azure.com/.default', 'VSCODE_TENANT:contoso.onmicrosoft.com']);
+    assert.deepEqual(sessionScopes(['https://management.azure.com/.default'], 'contoso.onmicrosoft.com'), [
+      'https://management.azure.com/.default',
+      'VSCODE_TENANT:contoso.onmicrosoft.com',
+    ]);
   });
 
   it('asks silently, with the tenant of the request over the default one, and reads the expiry from the token', async () => {
@@ -23,7 +26,10 @@ describe('Azure credentials', () => {
     const t1 = await credential.getToken('https://management.azure.com/.default');
     assert.equal(t1?.expiresOnTimestamp, exp * 1000);
     await credential.getToken(['https://management.azure.com/.default'], { tenantId: 'other-tenant' });
-    assert.deepEqual(asked.map((a) => a.scopes.at(-1)), ['VSCODE_TENANT:home-tenant', 'VSCODE_TENANT:other-tenant']);
+    assert.deepEqual(
+      asked.map((a) => a.scopes.at(-1)),
+      ['VSCODE_TENANT:home-tenant', 'VSCODE_TENANT:other-tenant'],
+    );
     assert.deepEqual(asked[0].options, { createIfNone: false, silent: true });
     const status = await loginStatus(credential);
     assert.deepEqual([status.signedIn, status.account, status.tenantId], [true, 'a@b.c', 't-9']);
@@ -35,6 +41,11 @@ describe('Azure credentials', () => {
     assert.equal(status.signedIn, false);
     assert.match(status.message!, /Sign in to Azure/);
     const err = await credential.getToken('x').catch((e) => toAzureError(e, 'list the subscriptions'));
-    assert.ok(err instanceof Error && 'code' in err && err.code === 'NotSignedIn' && /Could not list the subscriptions: you are not signed in/.test(err.message));
+    assert.ok(
+      err instanceof Error &&
+        'code' in err &&
+        err.code === 'NotSignedIn' &&
+        /Could not list the subscriptions: you are not signed in/.test(err.message),
+    );
   });
 });

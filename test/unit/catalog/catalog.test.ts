@@ -7,7 +7,13 @@
 //   Caffe2 DenseNet-121 openvinotoolkit/open_model_zoo models/public/densenet-121-caffe2.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CATALOG, catalogEntry, downloadPreset, verifiedDownload, type CatalogEntry } from '../../../src/catalog/catalog';
+import {
+  CATALOG,
+  catalogEntry,
+  downloadPreset,
+  verifiedDownload,
+  type CatalogEntry,
+} from '../../../src/catalog/catalog';
 import { isAccelError } from '../../../src/domain/errors';
 import { PRESETS, presetOf } from '../../../src/domain/presets';
 import type { PreprocessingPreset } from '../../../src/domain/types';
@@ -47,30 +53,55 @@ interface Expected {
 const ZOO = 'https://github.com/onnx/models/raw/main/validated/vision/classification';
 const EXPECTED: Record<string, Expected & { url: string }> = {
   resnet50: {
-    url: `${ZOO}/resnet/model/resnet50-v1-7.onnx`, fileName: 'resnet50-v1-7.onnx',
-    sha256: 'af16a04a6ec48ac494065d4439fe9dea590d337b9ca6dc328160ccf04a217b9c', sizeBytes: 102583340,
-    inputTensor: 'data', outputTensors: ['resnetv17_dense0_fwd'], channelOrder: 'RGB', network: resnetReadme,
+    url: `${ZOO}/resnet/model/resnet50-v1-7.onnx`,
+    fileName: 'resnet50-v1-7.onnx',
+    sha256: 'af16a04a6ec48ac494065d4439fe9dea590d337b9ca6dc328160ccf04a217b9c',
+    sizeBytes: 102583340,
+    inputTensor: 'data',
+    outputTensors: ['resnetv17_dense0_fwd'],
+    channelOrder: 'RGB',
+    network: resnetReadme,
   },
   resnet152: {
-    url: `${ZOO}/resnet/model/resnet152-v1-7.onnx`, fileName: 'resnet152-v1-7.onnx',
-    sha256: 'b0ec92437bf8c9d0739bf9bafdea9638e13f9e3c1e2fb766ad546cc182fd3f6d', sizeBytes: 241816206,
-    inputTensor: 'data', outputTensors: ['resnetv19_dense0_fwd'], channelOrder: 'RGB', network: resnetReadme,
+    url: `${ZOO}/resnet/model/resnet152-v1-7.onnx`,
+    fileName: 'resnet152-v1-7.onnx',
+    sha256: 'b0ec92437bf8c9d0739bf9bafdea9638e13f9e3c1e2fb766ad546cc182fd3f6d',
+    sizeBytes: 241816206,
+    inputTensor: 'data',
+    outputTensors: ['resnetv19_dense0_fwd'],
+    channelOrder: 'RGB',
+    network: resnetReadme,
   },
   densenet121: {
-    url: `${ZOO}/densenet-121/model/densenet-12.onnx`, fileName: 'densenet-12.onnx',
-    sha256: '0294e7e88e5b3360de9b0fdc321baf9e6ef18b7f058c4536caae3b9f18ed9ed5', sizeBytes: 32726877,
-    inputTensor: 'data_0', outputTensors: ['fc6_1'], channelOrder: 'BGR', network: caffe2DenseNet,
+    url: `${ZOO}/densenet-121/model/densenet-12.onnx`,
+    fileName: 'densenet-12.onnx',
+    sha256: '0294e7e88e5b3360de9b0fdc321baf9e6ef18b7f058c4536caae3b9f18ed9ed5',
+    sizeBytes: 32726877,
+    inputTensor: 'data_0',
+    outputTensors: ['fc6_1'],
+    channelOrder: 'BGR',
+    network: caffe2DenseNet,
   },
   vgg16: {
-    url: `${ZOO}/vgg/model/vgg16-7.onnx`, fileName: 'vgg16-7.onnx',
-    sha256: 'f20805a3ecccaa88647bbab4ad011ff2412a9838485ea844de0fcbce349820b9', sizeBytes: 553437328,
-    inputTensor: 'data', outputTensors: ['vgg0_dense2_fwd'], channelOrder: 'RGB', network: vggReadme,
+    url: `${ZOO}/vgg/model/vgg16-7.onnx`,
+    fileName: 'vgg16-7.onnx',
+    sha256: 'f20805a3ecccaa88647bbab4ad011ff2412a9838485ea844de0fcbce349820b9',
+    sizeBytes: 553437328,
+    inputTensor: 'data',
+    outputTensors: ['vgg0_dense2_fwd'],
+    channelOrder: 'RGB',
+    network: vggReadme,
   },
   mobilenetv2: {
-    url: `${ZOO}/mobilenet/model/mobilenetv2-12-int8.onnx`, fileName: 'mobilenetv2-12-int8.onnx',
-    sha256: 'cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f', sizeBytes: 3655033,
+    url: `${ZOO}/mobilenet/model/mobilenetv2-12-int8.onnx`,
+    fileName: 'mobilenetv2-12-int8.onnx',
+    sha256: 'cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f',
+    sizeBytes: 3655033,
     // ../shared/data/README.md: RGB, /255, ImageNet mean/std (the same arithmetic as the VGG README)
-    inputTensor: 'input', outputTensors: ['output'], channelOrder: 'RGB', network: vggReadme,
+    inputTensor: 'input',
+    outputTensors: ['output'],
+    channelOrder: 'RGB',
+    network: vggReadme,
   },
 };
 
@@ -80,13 +111,21 @@ function applyPreset(p: PreprocessingPreset, px: Rgb): number[] {
   return order.map((c) => ((px[c] * p.inputScale - p.mean[c]) / p.std[c]) * p.scalingFactor);
 }
 
-const PIXELS: Rgb[] = [[0, 0, 0], [255, 255, 255], [255, 0, 0], [0, 128, 255], [17, 200, 93]];
+const PIXELS: Rgb[] = [
+  [0, 0, 0],
+  [255, 255, 255],
+  [255, 0, 0],
+  [0, 128, 255],
+  [17, 200, 93],
+];
 
 function assertSameNetworkInput(p: PreprocessingPreset, expected: (px: Rgb) => number[], what: string): void {
   for (const px of PIXELS) {
     const got = applyPreset(p, px);
     const want = expected(px);
-    got.forEach((g, k) => assert.ok(Math.abs(g - want[k]) < 1e-9, `${what}: pixel ${px} channel ${k}: ${g} vs documented ${want[k]}`));
+    got.forEach((g, k) =>
+      assert.ok(Math.abs(g - want[k]) < 1e-9, `${what}: pixel ${px} channel ${k}: ${g} vs documented ${want[k]}`),
+    );
   }
 }
 
@@ -95,7 +134,11 @@ describe('catalog downloads', () => {
     for (const e of Object.values(CATALOG)) {
       if (!e.download) continue;
       if (e.download.sha256 === null) {
-        assert.throws(() => verifiedDownload(e), (err) => isAccelError(err, 'InvalidArgument') && /no verified sha256/.test(err.message), e.family);
+        assert.throws(
+          () => verifiedDownload(e),
+          (err) => isAccelError(err, 'InvalidArgument') && /no verified sha256/.test(err.message),
+          e.family,
+        );
         continue;
       }
       assert.match(e.download.sha256, /^[0-9a-f]{64}$/, e.family);
@@ -105,13 +148,30 @@ describe('catalog downloads', () => {
   });
 
   it('each download points at the documented file with its published checksum, size and tensor names', () => {
-    const withDownload = Object.values(CATALOG).filter((e) => e.download).map((e) => e.family).sort();
+    const withDownload = Object.values(CATALOG)
+      .filter((e) => e.download)
+      .map((e) => e.family)
+      .sort();
     assert.deepEqual(withDownload, Object.keys(EXPECTED).sort());
     for (const [family, want] of Object.entries(EXPECTED)) {
       const d = catalogEntry(family).download!;
       assert.deepEqual(
-        { url: d.url, fileName: d.fileName, sha256: d.sha256, sizeBytes: d.sizeBytes, inputTensor: d.inputTensor, outputTensors: d.outputTensors },
-        { url: want.url, fileName: want.fileName, sha256: want.sha256, sizeBytes: want.sizeBytes, inputTensor: want.inputTensor, outputTensors: want.outputTensors },
+        {
+          url: d.url,
+          fileName: d.fileName,
+          sha256: d.sha256,
+          sizeBytes: d.sizeBytes,
+          inputTensor: d.inputTensor,
+          outputTensors: d.outputTensors,
+        },
+        {
+          url: want.url,
+          fileName: want.fileName,
+          sha256: want.sha256,
+          sizeBytes: want.sizeBytes,
+          inputTensor: want.inputTensor,
+          outputTensors: want.outputTensors,
+        },
         family,
       );
     }
@@ -120,19 +180,26 @@ describe('catalog downloads', () => {
   it("each download's preprocessing is what its documentation says: shortest side 256, centre crop 224, channel order and normalisation", () => {
     for (const [family, want] of Object.entries(EXPECTED)) {
       const p = catalogEntry(family).download!.preprocessing;
-      assert.deepEqual([p.resizeShortestSide, p.height, p.width, p.channelOrder], [256, 224, 224, want.channelOrder], family);
+      assert.deepEqual(
+        [p.resizeShortestSide, p.height, p.width, p.channelOrder],
+        [256, 224, 224, want.channelOrder],
+        family,
+      );
       assertSameNetworkInput(p, want.network, family);
     }
   });
 
-  it('the model zoo files do not take the TF family presets, which stay the families\' defaults for converting TF graphs', () => {
+  it("the model zoo files do not take the TF family presets, which stay the families' defaults for converting TF graphs", () => {
     for (const family of ['resnet50', 'resnet152', 'densenet121', 'vgg16']) {
       const e = catalogEntry(family);
       assert.equal(e.preset, family);
       assert.equal(e.inputTensor, 'Placeholder:0');
       const tf = applyPreset(PRESETS[e.preset], [17, 200, 93]);
       const zoo = EXPECTED[family].network([17, 200, 93]);
-      assert.ok(tf.some((v, k) => Math.abs(v - zoo[k]) > 0.01), `${family}: the TF preset would feed the ONNX file the wrong input`);
+      assert.ok(
+        tf.some((v, k) => Math.abs(v - zoo[k]) > 0.01),
+        `${family}: the TF preset would feed the ONNX file the wrong input`,
+      );
     }
   });
 
@@ -146,12 +213,29 @@ describe('catalog downloads', () => {
   });
 
   it('an unverified download is refused with the register command and the preprocessing the file needs', () => {
-    const unverified: CatalogEntry = { ...catalogEntry('densenet121'), download: { ...catalogEntry('densenet121').download!, sha256: null } };
-    assert.throws(() => verifiedDownload(unverified), (err) => isAccelError(err, 'InvalidArgument') && err.message ===
-      'The catalog has no verified sha256 for densenet-12.onnx (https://github.com/onnx/models/raw/main/validated/vision/classification/densenet-121/model/densenet-12.onnx), so it will not download it unchecked. ' +
-      'Download it yourself, check it, and run `accel model register densenet-12.onnx --name densenet121` (the file expects custom: shortest side 256, crop 224x224, BGR, ×1, mean 123.68,116.78,103.94, std 1,1,1, ×0.017).');
-    const named: CatalogEntry = { ...catalogEntry('mobilenetv2'), download: { ...catalogEntry('mobilenetv2').download!, sha256: null } };
-    assert.throws(() => verifiedDownload(named), /run `accel model register mobilenetv2-12-int8\.onnx --name mobilenetv2 --preset mobilenetv2` \(the file expects mobilenetv2: /);
-    assert.throws(() => verifiedDownload(catalogEntry('ssdvgg')), (err) => isAccelError(err, 'NotFound'));
+    const unverified: CatalogEntry = {
+      ...catalogEntry('densenet121'),
+      download: { ...catalogEntry('densenet121').download!, sha256: null },
+    };
+    assert.throws(
+      () => verifiedDownload(unverified),
+      (err) =>
+        isAccelError(err, 'InvalidArgument') &&
+        err.message ===
+          'The catalog has no verified sha256 for densenet-12.onnx (https://github.com/onnx/models/raw/main/validated/vision/classification/densenet-121/model/densenet-12.onnx), so it will not download it unchecked. ' +
+            'Download it yourself, check it, and run `accel model register densenet-12.onnx --name densenet121` (the file expects custom: shortest side 256, crop 224x224, BGR, ×1, mean 123.68,116.78,103.94, std 1,1,1, ×0.017).',
+    );
+    const named: CatalogEntry = {
+      ...catalogEntry('mobilenetv2'),
+      download: { ...catalogEntry('mobilenetv2').download!, sha256: null },
+    };
+    assert.throws(
+      () => verifiedDownload(named),
+      /run `accel model register mobilenetv2-12-int8\.onnx --name mobilenetv2 --preset mobilenetv2` \(the file expects mobilenetv2: /,
+    );
+    assert.throws(
+      () => verifiedDownload(catalogEntry('ssdvgg')),
+      (err) => isAccelError(err, 'NotFound'),
+    );
   });
 });

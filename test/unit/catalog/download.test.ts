@@ -7,7 +7,13 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cachedModelPath, downloadModel, fetchSampleModel, SAMPLE_MODEL, type ModelDownload } from '../../../src/catalog/download';
+import {
+  cachedModelPath,
+  downloadModel,
+  fetchSampleModel,
+  SAMPLE_MODEL,
+  type ModelDownload,
+} from '../../../src/catalog/download';
 import { isAccelError } from '../../../src/domain/errors';
 import { signalFromAbort } from '../../../src/domain/ports';
 import { mobilenetPath } from '../../support/paths';
@@ -35,11 +41,16 @@ describe('downloadModel', () => {
         res.writeHead(404).end('no');
         return;
       }
-      const data = url.includes('/corrupt/') ? Buffer.concat([body.subarray(0, 1000), Buffer.from('X'), body.subarray(1001)]) : body;
+      const data = url.includes('/corrupt/')
+        ? Buffer.concat([body.subarray(0, 1000), Buffer.from('X'), body.subarray(1001)])
+        : body;
       const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
       if (m && !url.includes('/norange/')) {
         const start = Number(m[1]);
-        res.writeHead(206, { 'content-length': data.length - start, 'content-range': `bytes ${start}-${data.length - 1}/${data.length}` });
+        res.writeHead(206, {
+          'content-length': data.length - start,
+          'content-range': `bytes ${start}-${data.length - 1}/${data.length}`,
+        });
         res.end(data.subarray(start));
         return;
       }
@@ -58,12 +69,20 @@ describe('downloadModel', () => {
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const home = () => fs.mkdtempSync(path.join(os.tmpdir(), 'accel-dl-'));
-  const spec = (p: string): ModelDownload => ({ url: `${base}${p}`, fileName: 'mobilenetv2-12-int8.onnx', sha256: sha });
+  const spec = (p: string): ModelDownload => ({
+    url: `${base}${p}`,
+    fileName: 'mobilenetv2-12-int8.onnx',
+    sha256: sha,
+  });
 
   it('downloads, verifies and caches; a second call uses the cache', async () => {
     const h = home();
     const fractions: number[] = [];
-    const file = await downloadModel(spec('/ok/mobilenetv2-12-int8.onnx'), { home: h, mirror: '', progress: { report: (u) => u.fraction !== undefined && fractions.push(u.fraction) } });
+    const file = await downloadModel(spec('/ok/mobilenetv2-12-int8.onnx'), {
+      home: h,
+      mirror: '',
+      progress: { report: (u) => u.fraction !== undefined && fractions.push(u.fraction) },
+    });
     assert.equal(file, cachedModelPath(h, spec('/ok/x')));
     assert.ok(fs.readFileSync(file).equals(body));
     assert.equal(fractions[fractions.length - 1], 1);
@@ -77,7 +96,11 @@ describe('downloadModel', () => {
     const h = home();
     await assert.rejects(
       downloadModel(spec('/corrupt/mobilenetv2-12-int8.onnx'), { home: h, mirror: '' }),
-      (e) => isAccelError(e, 'InvalidModel') && /Checksum mismatch/.test(e.message) && e.message.includes(sha) && /ACCEL_MIRROR/.test(e.message),
+      (e) =>
+        isAccelError(e, 'InvalidModel') &&
+        /Checksum mismatch/.test(e.message) &&
+        e.message.includes(sha) &&
+        /ACCEL_MIRROR/.test(e.message),
     );
     const dir = path.dirname(cachedModelPath(h, spec('/x')));
     assert.deepEqual(fs.readdirSync(dir), []);
@@ -105,16 +128,31 @@ describe('downloadModel', () => {
   });
 
   it('reports HTTP errors and stops on cancellation, keeping the partial file for a resume', async () => {
-    await assert.rejects(downloadModel(spec('/x/missing.onnx'), { home: home(), mirror: '' }), (e) => isAccelError(e, 'Unavailable') && /HTTP 404/.test(e.message));
+    await assert.rejects(
+      downloadModel(spec('/x/missing.onnx'), { home: home(), mirror: '' }),
+      (e) => isAccelError(e, 'Unavailable') && /HTTP 404/.test(e.message),
+    );
     const ac = new AbortController();
     ac.abort();
-    await assert.rejects(downloadModel(spec('/ok/mobilenetv2-12-int8.onnx'), { home: home(), mirror: '', cancel: signalFromAbort(ac.signal) }), (e) => isAccelError(e, 'Cancelled') && /resume/.test(e.message));
+    await assert.rejects(
+      downloadModel(spec('/ok/mobilenetv2-12-int8.onnx'), {
+        home: home(),
+        mirror: '',
+        cancel: signalFromAbort(ac.signal),
+      }),
+      (e) => isAccelError(e, 'Cancelled') && /resume/.test(e.message),
+    );
     // Cancelled mid-transfer: the partial file stays, and the next call resumes from it.
     const h = home();
     const p = '/cancel/mobilenetv2-12-int8.onnx';
     const mid = new AbortController();
-    const progress = { report: (u: { fraction?: number }) => u.fraction !== undefined && u.fraction > 0 && mid.abort() };
-    await assert.rejects(downloadModel(spec(p), { home: h, mirror: '', progress, cancel: signalFromAbort(mid.signal) }), (e) => isAccelError(e, 'Cancelled'));
+    const progress = {
+      report: (u: { fraction?: number }) => u.fraction !== undefined && u.fraction > 0 && mid.abort(),
+    };
+    await assert.rejects(
+      downloadModel(spec(p), { home: h, mirror: '', progress, cancel: signalFromAbort(mid.signal) }),
+      (e) => isAccelError(e, 'Cancelled'),
+    );
     const partial = `${cachedModelPath(h, spec(p))}.partial`;
     assert.ok(fs.statSync(partial).size > 0);
     const file = await downloadModel(spec(p), { home: h, mirror: '' });
@@ -131,11 +169,23 @@ describe('downloadModel', () => {
     assert.ok(fs.readFileSync(viaUrl).equals(body));
     assert.ok(seen.some((s) => s.url === '/mirror/mobilenetv2-12-int8.onnx'));
     const emptyMirror = fs.mkdtempSync(path.join(os.tmpdir(), 'accel-mirror-'));
-    await assert.rejects(fetchSampleModel({ home: home(), mirror: emptyMirror }), (e) => isAccelError(e, 'NotFound') && e.message.includes(emptyMirror) && /has no mobilenetv2-12-int8\.onnx/.test(e.message));
+    await assert.rejects(
+      fetchSampleModel({ home: home(), mirror: emptyMirror }),
+      (e) =>
+        isAccelError(e, 'NotFound') &&
+        e.message.includes(emptyMirror) &&
+        /has no mobilenetv2-12-int8\.onnx/.test(e.message),
+    );
   });
 
   it('offline without a mirror says to set ACCEL_MIRROR', async () => {
-    const offline: ModelDownload = { ...SAMPLE_MODEL, url: 'http://accel-no-such-host.invalid/mobilenetv2-12-int8.onnx' };
-    await assert.rejects(downloadModel(offline, { home: home(), mirror: '' }), (e) => isAccelError(e, 'Unavailable') && /offline/.test(e.message) && /Set ACCEL_MIRROR/.test(e.message));
+    const offline: ModelDownload = {
+      ...SAMPLE_MODEL,
+      url: 'http://accel-no-such-host.invalid/mobilenetv2-12-int8.onnx',
+    };
+    await assert.rejects(
+      downloadModel(offline, { home: home(), mirror: '' }),
+      (e) => isAccelError(e, 'Unavailable') && /offline/.test(e.message) && /Set ACCEL_MIRROR/.test(e.message),
+    );
   });
 });

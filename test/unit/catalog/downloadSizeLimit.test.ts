@@ -60,7 +60,10 @@ describe('downloadModel stops at the declared size', { timeout: 120_000 }, () =>
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const home = () => fs.mkdtempSync(path.join(os.tmpdir(), 'accel-dl-limit-'));
-  const refusedForSize = (e: unknown) => isAccelError(e, 'InvalidModel') && /more than the 4096 bytes declared/.test(e.message) && /partial file deleted/.test(e.message);
+  const refusedForSize = (e: unknown) =>
+    isAccelError(e, 'InvalidModel') &&
+    /more than the 4096 bytes declared/.test(e.message) &&
+    /partial file deleted/.test(e.message);
 
   it('a chunked body longer than declared is cut off and leaves no partial file', async () => {
     const h = home();
@@ -77,7 +80,10 @@ describe('downloadModel stops at the declared size', { timeout: 120_000 }, () =>
   it('a Content-Length above the declared size is refused before the body is read', async () => {
     const h = home();
     const s = spec(base, 'lying-length');
-    await assert.rejects(downloadModel(s, { home: h, mirror: '' }), (e) => refusedForSize(e) && /67108864/.test((e as Error).message));
+    await assert.rejects(
+      downloadModel(s, { home: h, mirror: '' }),
+      (e) => refusedForSize(e) && /67108864/.test((e as Error).message),
+    );
     assert.equal(fs.existsSync(`${cachedModelPath(h, s)}.partial`), false);
     assert.ok((await sent.get('lying-length')!) < 16 * 1024 * 1024);
   });

@@ -3,13 +3,32 @@
 // seed parameters, independently of src/catalog/ssdPostprocess.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { layerAnchors, SSD_300_LAYERS, ssdPostprocessOutputs, type Detection } from '../../../src/catalog/ssdPostprocess';
+import {
+  layerAnchors,
+  SSD_300_LAYERS,
+  ssdPostprocessOutputs,
+  type Detection,
+} from '../../../src/catalog/ssdPostprocess';
 import { isAccelError } from '../../../src/domain/errors';
 
 // seed-system.md §2.3 (tfssd/model/ssd_vgg_300.py).
 const FEAT = [37, 19, 10, 5, 3, 1];
-const SIZES = [[21, 45], [45, 99], [99, 153], [153, 207], [207, 261], [261, 315]];
-const RATIOS = [[2, 0.5], [2, 0.5, 3, 1 / 3], [2, 0.5, 3, 1 / 3], [2, 0.5, 3, 1 / 3], [2, 0.5], [2, 0.5]];
+const SIZES = [
+  [21, 45],
+  [45, 99],
+  [99, 153],
+  [153, 207],
+  [207, 261],
+  [261, 315],
+];
+const RATIOS = [
+  [2, 0.5],
+  [2, 0.5, 3, 1 / 3],
+  [2, 0.5, 3, 1 / 3],
+  [2, 0.5, 3, 1 / 3],
+  [2, 0.5],
+  [2, 0.5],
+];
 const STEPS = [8, 16, 32, 64, 100, 300];
 const ANCHORS_PER_CELL = RATIOS.map((r) => 2 + r.length);
 
@@ -36,7 +55,16 @@ function emptyOutputs(): Float32Array[] {
 }
 
 /** Encodes box (y1,x1,y2,x2) as class `cls` with logit `logit` at one anchor (background logit 0). */
-function place(out: Float32Array[], k: number, y: number, x: number, a: number, cls: number, box: number[], logit = 10): void {
+function place(
+  out: Float32Array[],
+  k: number,
+  y: number,
+  x: number,
+  a: number,
+  cls: number,
+  box: number[],
+  logit = 10,
+): void {
   const i = (y * FEAT[k] + x) * ANCHORS_PER_CELL[k] + a;
   const conf = out[k];
   conf.fill(0, i * 21, i * 21 + 21);
@@ -59,18 +87,36 @@ function assertBox(actual: Detection['box'], expected: number[]): void {
 
 describe('SSD-VGG anchors', () => {
   it('has the seed feature maps, anchor counts and steps (8432 anchors in all: block4 is 37×37 here, not 38×38)', () => {
-    assert.deepEqual(SSD_300_LAYERS.map((l) => l.feat), FEAT);
-    assert.deepEqual(SSD_300_LAYERS.map((l) => l.step), STEPS);
-    assert.deepEqual(SSD_300_LAYERS.map((l) => l.sizes), SIZES);
+    assert.deepEqual(
+      SSD_300_LAYERS.map((l) => l.feat),
+      FEAT,
+    );
+    assert.deepEqual(
+      SSD_300_LAYERS.map((l) => l.step),
+      STEPS,
+    );
+    assert.deepEqual(
+      SSD_300_LAYERS.map((l) => l.sizes),
+      SIZES,
+    );
     const counts = SSD_300_LAYERS.map((l) => layerAnchors(l).length);
-    assert.deepEqual(counts, FEAT.map((f, k) => f * f * ANCHORS_PER_CELL[k]));
-    assert.equal(counts.reduce((a, b) => a + b, 0), 8432);
+    assert.deepEqual(
+      counts,
+      FEAT.map((f, k) => f * f * ANCHORS_PER_CELL[k]),
+    );
+    assert.equal(
+      counts.reduce((a, b) => a + b, 0),
+      8432,
+    );
   });
 
   it('matches hand-computed anchors (offset 0.5, sizes/300, ratios via sqrt)', () => {
-    const at = (k: number, y: number, x: number, a: number) => layerAnchors(SSD_300_LAYERS[k])[(y * FEAT[k] + x) * ANCHORS_PER_CELL[k] + a];
+    const at = (k: number, y: number, x: number, a: number) =>
+      layerAnchors(SSD_300_LAYERS[k])[(y * FEAT[k] + x) * ANCHORS_PER_CELL[k] + a];
     const close = (got: { cy: number; cx: number; h: number; w: number }, [cy, cx, h, w]: number[]) =>
-      [got.cy - cy, got.cx - cx, got.h - h, got.w - w].forEach((d) => assert.ok(Math.abs(d) < 1e-9, `${JSON.stringify(got)} vs ${[cy, cx, h, w]}`));
+      [got.cy - cy, got.cx - cx, got.h - h, got.w - w].forEach((d) =>
+        assert.ok(Math.abs(d) < 1e-9, `${JSON.stringify(got)} vs ${[cy, cx, h, w]}`),
+      );
     // block4 cell (0,0): centre 4/300; sizes 21 and sqrt(21·45); ratio 2 and 1/2.
     close(at(0, 0, 0, 0), [0.013333333333, 0.013333333333, 0.07, 0.07]);
     close(at(0, 0, 0, 1), [0.013333333333, 0.013333333333, 0.102469507659596, 0.102469507659596]);
@@ -81,10 +127,14 @@ describe('SSD-VGG anchors', () => {
     // block10 cell (y 2, x 1), ratio 2.
     close(at(4, 2, 1, 2), [0.833333333333, 0.5, 0.487903679018718, 0.975807358037436]);
     // block11: one cell at the centre, sqrt(261·315)/300.
-    close(at(5, 0, 0, 1), [0.5, 0.5, 0.955771939324440, 0.955771939324440]);
+    close(at(5, 0, 0, 1), [0.5, 0.5, 0.95577193932444, 0.95577193932444]);
     // The test's own anchor function agrees everywhere on a sample of anchors.
     for (let k = 0; k < 6; k++) {
-      for (const [y, x] of [[0, 0], [FEAT[k] - 1, 0], [Math.floor(FEAT[k] / 2), FEAT[k] - 1]]) {
+      for (const [y, x] of [
+        [0, 0],
+        [FEAT[k] - 1, 0],
+        [Math.floor(FEAT[k] / 2), FEAT[k] - 1],
+      ]) {
         for (let a = 0; a < ANCHORS_PER_CELL[k]; a++) close(at(k, y, x, a), anchor(k, y, x, a));
       }
     }
@@ -116,15 +166,24 @@ describe('ssdPostprocess', () => {
     place(out, 0, 13, 13, 1, 12, shifted, 7);
     place(out, 0, 14, 14, 1, 8, shifted, 6); // same place, another class
     const dets = ssdPostprocessOutputs(out);
-    assert.deepEqual(dets.map((d) => d.classId), [12, 8]);
+    assert.deepEqual(
+      dets.map((d) => d.classId),
+      [12, 8],
+    );
     assertBox(dets[0].box, box);
     assertBox(dets[1].box, shifted);
     // A same-class box that overlaps less than the NMS threshold (0.45) survives.
     const apart = [0.2, 0.45, 0.5, 0.75]; // IoU 1/11 with box
     place(out, 0, 15, 15, 1, 12, apart, 5);
-    assert.deepEqual(ssdPostprocessOutputs(out).map((d) => d.classId), [12, 8, 12]);
+    assert.deepEqual(
+      ssdPostprocessOutputs(out).map((d) => d.classId),
+      [12, 8, 12],
+    );
     // A tighter NMS threshold suppresses it too.
-    assert.deepEqual(ssdPostprocessOutputs(out, { nmsThreshold: 0.05 }).map((d) => d.classId), [12, 8]);
+    assert.deepEqual(
+      ssdPostprocessOutputs(out, { nmsThreshold: 0.05 }).map((d) => d.classId),
+      [12, 8],
+    );
   });
 
   it('respects the select threshold', () => {
@@ -133,9 +192,15 @@ describe('ssdPostprocess', () => {
     place(out, 2, 4, 4, 0, 3, [0.3, 0.3, 0.6, 0.6], Math.log((20 * 0.48) / 0.52));
     place(out, 3, 1, 1, 0, 5, [0.1, 0.1, 0.4, 0.4], Math.log(30));
     const at05 = ssdPostprocessOutputs(out);
-    assert.deepEqual(at05.map((d) => d.classId), [5]);
+    assert.deepEqual(
+      at05.map((d) => d.classId),
+      [5],
+    );
     assert.ok(Math.abs(at05[0].score - 0.6) < 1e-5);
-    assert.deepEqual(ssdPostprocessOutputs(out, { selectThreshold: 0.4 }).map((d) => d.classId), [5, 3]);
+    assert.deepEqual(
+      ssdPostprocessOutputs(out, { selectThreshold: 0.4 }).map((d) => d.classId),
+      [5, 3],
+    );
     assert.deepEqual(ssdPostprocessOutputs(out, { selectThreshold: 0.65 }), []);
   });
 
@@ -150,6 +215,12 @@ describe('ssdPostprocess', () => {
   });
 
   it('refuses a wrong number of outputs with what to pass', () => {
-    assert.throws(() => ssdPostprocessOutputs(emptyOutputs().slice(0, 6)), (e) => isAccelError(e, 'InvalidArgument') && /needs 12 outputs, got 6/.test(e.message) && /Reshape_1:0/.test(e.message));
+    assert.throws(
+      () => ssdPostprocessOutputs(emptyOutputs().slice(0, 6)),
+      (e) =>
+        isAccelError(e, 'InvalidArgument') &&
+        /needs 12 outputs, got 6/.test(e.message) &&
+        /Reshape_1:0/.test(e.message),
+    );
   });
 });

@@ -11,9 +11,11 @@ import { openStore } from '../../../src/store/fileStore';
 function parsed(args: string[]): Command {
   const program = new Command('accel').option('--json').option('-w, --workspace <name>').exitOverride();
   let leaf: Command | undefined;
-  nounCommand(program, 'thing', 'things').command('do').action((_opts, cmd: Command) => {
-    leaf = cmd;
-  });
+  nounCommand(program, 'thing', 'things')
+    .command('do')
+    .action((_opts, cmd: Command) => {
+      leaf = cmd;
+    });
   program.parse(['node', 'accel', ...args]);
   return leaf!;
 }
@@ -24,13 +26,18 @@ describe('cli context', () => {
     const saved = process.env.ACCEL_HOME;
     process.env.ACCEL_HOME = home;
     try {
-      await assert.rejects(contextOf(parsed(['thing', 'do'])).workspace(), (e) => isAccelError(e, 'InvalidArgument') && /accel workspace create NAME/.test(e.message));
+      await assert.rejects(
+        contextOf(parsed(['thing', 'do'])).workspace(),
+        (e) => isAccelError(e, 'InvalidArgument') && /accel workspace create NAME/.test(e.message),
+      );
       await openStore(home).createWorkspace('first');
       assert.equal(await contextOf(parsed(['thing', 'do'])).workspace(), 'first');
       const ctx = contextOf(parsed(['thing', 'do', '--workspace', 'other', '--json']));
       assert.equal(ctx.json, true, 'global options are accepted after the subcommand');
       assert.equal(await ctx.workspace(), 'other');
-      await assert.rejects(contextOf(parsed(['--workspace', 'Bad!', 'thing', 'do'])).workspace(), (e) => isAccelError(e, 'InvalidArgument'));
+      await assert.rejects(contextOf(parsed(['--workspace', 'Bad!', 'thing', 'do'])).workspace(), (e) =>
+        isAccelError(e, 'InvalidArgument'),
+      );
     } finally {
       if (saved === undefined) delete process.env.ACCEL_HOME;
       else process.env.ACCEL_HOME = saved;

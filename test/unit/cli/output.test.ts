@@ -5,10 +5,16 @@ import { AccelError } from '../../../src/domain/errors';
 
 describe('cli output', () => {
   it('formats padded tables', () => {
-    const text = formatTable([{ a: 'x', b: 1 }, { a: 'longer', b: 22 }], [
-      { header: 'NAME', value: (r) => r.a },
-      { header: 'N', value: (r) => r.b },
-    ]);
+    const text = formatTable(
+      [
+        { a: 'x', b: 1 },
+        { a: 'longer', b: 22 },
+      ],
+      [
+        { header: 'NAME', value: (r) => r.a },
+        { header: 'N', value: (r) => r.b },
+      ],
+    );
     assert.equal(text, 'NAME    N\nx       1\nlonger  22');
   });
 
@@ -26,7 +32,9 @@ describe('cli output', () => {
   it('prints errors as a sentence, or as one JSON object with --json', () => {
     const e = new AccelError('HasDependents', 'Model m:1 is used by image i:1.', { order: ['a'] });
     assert.equal(formatError(e, false), 'accel: Model m:1 is used by image i:1.\n');
-    assert.deepEqual(JSON.parse(formatError(e, true)), { error: { code: 'HasDependents', message: 'Model m:1 is used by image i:1.', detail: { order: ['a'] } } });
+    assert.deepEqual(JSON.parse(formatError(e, true)), {
+      error: { code: 'HasDependents', message: 'Model m:1 is used by image i:1.', detail: { order: ['a'] } },
+    });
     assert.match(formatError(new Error('boom'), false), /^accel: unexpected error: boom/);
   });
 });

@@ -37,7 +37,8 @@ export function conv2d(x: T, w: T, strides: [number, number], padding: string, d
               const ih = oh * strides[0] + kh * dil[0] - pt;
               const iw = ow * strides[1] + kw * dil[1] - pl;
               if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-              for (let ci = 0; ci < C; ci++) acc += x.data[((n * H + ih) * W + iw) * C + ci] * w.data[((kh * KW + kw) * CI + ci) * CO + co];
+              for (let ci = 0; ci < C; ci++)
+                acc += x.data[((n * H + ih) * W + iw) * C + ci] * w.data[((kh * KW + kw) * CI + ci) * CO + co];
             }
           out[((n * OH + oh) * OW + ow) * CO + co] = acc;
         }
@@ -99,7 +100,9 @@ export function broadcast(a: T, b: T, f: (x: number, y: number) => number): T {
   const r = a.shape.length;
   const bs = [...new Array(r - b.shape.length).fill(1), ...b.shape];
   for (let i = 0; i < a.data.length; i++) {
-    let rem = i, bi = 0, bstride = 1;
+    let rem = i,
+      bi = 0,
+      bstride = 1;
     const idx: number[] = new Array(r);
     for (let d = r - 1; d >= 0; d--) {
       idx[d] = rem % a.shape[d];
@@ -120,7 +123,13 @@ export function map(a: T, f: (x: number) => number): T {
 
 export function batchNorm(x: T, gamma: number[], beta: number[], mean: number[], variance: number[], eps: number): T {
   const C = x.shape[x.shape.length - 1];
-  return { shape: [...x.shape], data: x.data.map((v, i) => { const c = i % C; return ((v - mean[c]) / Math.sqrt(variance[c] + eps)) * gamma[c] + beta[c]; }) };
+  return {
+    shape: [...x.shape],
+    data: x.data.map((v, i) => {
+      const c = i % C;
+      return ((v - mean[c]) / Math.sqrt(variance[c] + eps)) * gamma[c] + beta[c];
+    }),
+  };
 }
 
 export function meanHW(x: T, keep: boolean): T {
@@ -139,10 +148,13 @@ export function pad4(x: T, p: [number, number][], value = 0): T {
   const [N, H, W, C] = x.shape;
   const shape = x.shape.map((d, i) => d + p[i][0] + p[i][1]);
   const out = new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(value);
-  for (let n = 0; n < N; n++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let c = 0; c < C; c++) {
-    const o = (((n + p[0][0]) * shape[1] + h + p[1][0]) * shape[2] + w + p[2][0]) * shape[3] + c + p[3][0];
-    out[o] = x.data[((n * H + h) * W + w) * C + c];
-  }
+  for (let n = 0; n < N; n++)
+    for (let h = 0; h < H; h++)
+      for (let w = 0; w < W; w++)
+        for (let c = 0; c < C; c++) {
+          const o = (((n + p[0][0]) * shape[1] + h + p[1][0]) * shape[2] + w + p[2][0]) * shape[3] + c + p[3][0];
+          out[o] = x.data[((n * H + h) * W + w) * C + c];
+        }
   return { shape, data: out };
 }
 
@@ -166,11 +178,12 @@ export function matmul(a: T, b: T): T {
   const [M, K] = a.shape;
   const [, N] = b.shape;
   const out = new Float32Array(M * N);
-  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
-    let s = 0;
-    for (let k = 0; k < K; k++) s += a.data[i * K + k] * b.data[k * N + j];
-    out[i * N + j] = s;
-  }
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += a.data[i * K + k] * b.data[k * N + j];
+      out[i * N + j] = s;
+    }
   return { shape: [M, N], data: out };
 }
 

@@ -38,7 +38,15 @@ describe('msfp block floating point', () => {
   });
 
   test('already-quantized models are detected and left unchanged', () => {
-    const model = { graph: { node: [{ op_type: 'QLinearConv', input: ['x', 'xs', 'xz', 'w'] }, { op_type: 'QuantizeLinear', input: [] }], initializer: [{ name: 'w', data_type: 3, dims: [1] }] } };
+    const model = {
+      graph: {
+        node: [
+          { op_type: 'QLinearConv', input: ['x', 'xs', 'xz', 'w'] },
+          { op_type: 'QuantizeLinear', input: [] },
+        ],
+        initializer: [{ name: 'w', data_type: 3, dims: [1] }],
+      },
+    };
     assert.match(quantizedReason(model)!, /QLinearConv×1, QuantizeLinear×1; 1 int8\/uint8 initializers/);
     const r = applyPrecision(model, 'msfp8');
     assert.equal(r.tensors, 0);

@@ -4,7 +4,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { allDependents, assertCanDelete, assertCanDeleteWorkspace, directDependents } from '../../../src/core/dependencies';
+import {
+  allDependents,
+  assertCanDelete,
+  assertCanDeleteWorkspace,
+  directDependents,
+} from '../../../src/core/dependencies';
 import { type AccelError, isAccelError } from '../../../src/domain/errors';
 import { deleteModel, registerModel } from '../../../src/core/models';
 import type { Compute, Image, Model, Service, WorkspaceState } from '../../../src/domain/types';
@@ -17,15 +22,48 @@ const HASH = 'a'.repeat(64);
 
 function model(name: string, version: number, parentId?: string): Model {
   return {
-    id: `${name}:${version}`, name, version, framework: 'onnx', tags: {}, properties: {}, createdTime: 't', blob: HASH,
-    fileName: 'm.onnx', sizeBytes: 1, inputs: [], outputs: [], preset: 'none', labels: 'none', ...(parentId ? { parentId } : {}),
+    id: `${name}:${version}`,
+    name,
+    version,
+    framework: 'onnx',
+    tags: {},
+    properties: {},
+    createdTime: 't',
+    blob: HASH,
+    fileName: 'm.onnx',
+    sizeBytes: 1,
+    inputs: [],
+    outputs: [],
+    preset: 'none',
+    labels: 'none',
+    ...(parentId ? { parentId } : {}),
   };
 }
 function image(name: string, version: number, modelId: string): Image {
-  return { id: `${name}:${version}`, name, version, modelId, tags: {}, createdTime: 't', state: 'Succeeded', digest: HASH };
+  return {
+    id: `${name}:${version}`,
+    name,
+    version,
+    modelId,
+    tags: {},
+    createdTime: 't',
+    state: 'Succeeded',
+    digest: HASH,
+  };
 }
 function service(name: string, imageId: string, computeName?: string): Service {
-  return { name, imageId, target: 'local', ...(computeName ? { computeName } : {}), tags: {}, createdTime: 't', updatedTime: 't', port: 1, replicas: 1, authEnabled: false };
+  return {
+    name,
+    imageId,
+    target: 'local',
+    ...(computeName ? { computeName } : {}),
+    tags: {},
+    createdTime: 't',
+    updatedTime: 't',
+    port: 1,
+    replicas: 1,
+    authEnabled: false,
+  };
 }
 function compute(name: string): Compute {
   return { name, kind: 'local-emulator', createdTime: 't', properties: {} };
@@ -35,7 +73,11 @@ function compute(name: string): Compute {
 function chain(): WorkspaceState {
   const s = emptyState('ws', 't');
   s.models.push(model('mobilenet', 1), model('mobilenet', 2), model('mobilenet.1.accelonnx', 1, 'mobilenet:1'));
-  s.images.push(image('classifier', 1, 'mobilenet.1.accelonnx:1'), image('raw', 1, 'mobilenet:1'), image('unused', 1, 'mobilenet:2'));
+  s.images.push(
+    image('classifier', 1, 'mobilenet.1.accelonnx:1'),
+    image('raw', 1, 'mobilenet:1'),
+    image('unused', 1, 'mobilenet:2'),
+  );
   s.services.push(service('svc-a', 'classifier:1', 'fpga-1'), service('svc-b', 'classifier:1'));
   s.computes.push(compute('fpga-1'), compute('fpga-2'));
   return s;
@@ -61,31 +103,49 @@ describe('dependency rules', () => {
         'accel model delete mobilenet.1.accelonnx:1; accel model delete mobilenet:1.',
     );
     const detail = e.detail as { dependents: { kind: string; id: string }[]; order: string[] };
-    assert.deepEqual(detail.dependents.map((d) => `${d.kind} ${d.id}`), ['service svc-a', 'service svc-b', 'image classifier:1', 'image raw:1', 'model mobilenet.1.accelonnx:1']);
+    assert.deepEqual(
+      detail.dependents.map((d) => `${d.kind} ${d.id}`),
+      ['service svc-a', 'service svc-b', 'image classifier:1', 'image raw:1', 'model mobilenet.1.accelonnx:1'],
+    );
   });
 
   it('a converted model used by an image refuses (service → image → converted model)', () => {
     const e = refusal(() => assertCanDelete(chain(), { kind: 'model', id: 'mobilenet.1.accelonnx:1' }));
-    assert.match(e.message, /^Converted model mobilenet\.1\.accelonnx:1 is used by image classifier:1\. Delete in this order: accel service delete svc-a; accel service delete svc-b; accel image delete classifier:1; accel model delete mobilenet\.1\.accelonnx:1\.$/);
+    assert.match(
+      e.message,
+      /^Converted model mobilenet\.1\.accelonnx:1 is used by image classifier:1\. Delete in this order: accel service delete svc-a; accel service delete svc-b; accel image delete classifier:1; accel model delete mobilenet\.1\.accelonnx:1\.$/,
+    );
   });
 
   it('a model used only by an image refuses', () => {
     const e = refusal(() => assertCanDelete(chain(), { kind: 'model', id: 'mobilenet:2' }));
-    assert.equal(e.message, 'Model mobilenet:2 is used by image unused:1. Delete in this order: accel image delete unused:1; accel model delete mobilenet:2.');
+    assert.equal(
+      e.message,
+      'Model mobilenet:2 is used by image unused:1. Delete in this order: accel image delete unused:1; accel model delete mobilenet:2.',
+    );
   });
 
   it('a model with only a converted child refuses', () => {
     const s = emptyState('ws', 't');
     s.models.push(model('m', 1), model('m.1.accelonnx', 1, 'm:1'));
     const e = refusal(() => assertCanDelete(s, { kind: 'model', id: 'm:1' }));
-    assert.equal(e.message, 'Model m:1 is used by converted model m.1.accelonnx:1. Delete in this order: accel model delete m.1.accelonnx:1; accel model delete m:1.');
+    assert.equal(
+      e.message,
+      'Model m:1 is used by converted model m.1.accelonnx:1. Delete in this order: accel model delete m.1.accelonnx:1; accel model delete m:1.',
+    );
   });
 
   it('an image used by services refuses; a compute used by a service refuses', () => {
     const img = refusal(() => assertCanDelete(chain(), { kind: 'image', id: 'classifier:1' }));
-    assert.equal(img.message, 'Image classifier:1 is used by service svc-a and service svc-b. Delete in this order: accel service delete svc-a; accel service delete svc-b; accel image delete classifier:1.');
+    assert.equal(
+      img.message,
+      'Image classifier:1 is used by service svc-a and service svc-b. Delete in this order: accel service delete svc-a; accel service delete svc-b; accel image delete classifier:1.',
+    );
     const comp = refusal(() => assertCanDelete(chain(), { kind: 'compute', id: 'fpga-1' }));
-    assert.equal(comp.message, 'Compute fpga-1 is used by service svc-a. Delete in this order: accel service delete svc-a; accel compute delete fpga-1.');
+    assert.equal(
+      comp.message,
+      'Compute fpga-1 is used by service svc-a. Delete in this order: accel service delete svc-a; accel compute delete fpga-1.',
+    );
   });
 
   it('entities without dependents may go: services, unused images, unused computes, leaf models', () => {
@@ -106,11 +166,17 @@ describe('dependency rules', () => {
 
   it('a workspace refuses while it has services, even with force; otherwise needs force while not empty', () => {
     const e = refusal(() => assertCanDeleteWorkspace(chain(), true));
-    assert.equal(e.message, 'Workspace ws still has services svc-a and svc-b. Delete in this order: accel service delete svc-a --workspace ws; accel service delete svc-b --workspace ws; accel workspace delete ws.');
+    assert.equal(
+      e.message,
+      'Workspace ws still has services svc-a and svc-b. Delete in this order: accel service delete svc-a --workspace ws; accel service delete svc-b --workspace ws; accel workspace delete ws.',
+    );
     const noServices = chain();
     noServices.services = [];
     const f = refusal(() => assertCanDeleteWorkspace(noServices));
-    assert.equal(f.message, 'Workspace ws still holds 3 models, 3 images and 2 computes. Delete them first, or pass --force to delete the workspace with everything in it.');
+    assert.equal(
+      f.message,
+      'Workspace ws still holds 3 models, 3 images and 2 computes. Delete them first, or pass --force to delete the workspace with everything in it.',
+    );
     assert.doesNotThrow(() => assertCanDeleteWorkspace(noServices, true));
     assert.doesNotThrow(() => assertCanDeleteWorkspace(emptyState('ws', 't')));
   });
@@ -124,14 +190,25 @@ describe('dependency rules', () => {
       s.services.push(service('svc-a', 'classifier:1'));
     });
     const before = fs.readFileSync(store.stateFile('ws'), 'utf8');
-    await assert.rejects(deleteModel(store, 'ws', 'mobilenet:1'), (e) => isAccelError(e, 'HasDependents') && /accel service delete svc-a; accel image delete classifier:1; accel model delete mobilenet:1/.test(e.message));
-    await assert.rejects(deleteWorkspace(store, 'ws', { force: true }), (e) => isAccelError(e, 'HasDependents') && /svc-a/.test(e.message));
+    await assert.rejects(
+      deleteModel(store, 'ws', 'mobilenet:1'),
+      (e) =>
+        isAccelError(e, 'HasDependents') &&
+        /accel service delete svc-a; accel image delete classifier:1; accel model delete mobilenet:1/.test(e.message),
+    );
+    await assert.rejects(
+      deleteWorkspace(store, 'ws', { force: true }),
+      (e) => isAccelError(e, 'HasDependents') && /svc-a/.test(e.message),
+    );
     assert.equal(fs.readFileSync(store.stateFile('ws'), 'utf8'), before);
     assert.ok(fs.existsSync(store.blobPath('ws', m.blob)));
     await store.update('ws', (s) => {
       s.services = [];
     });
-    await assert.rejects(deleteWorkspace(store, 'ws'), (e) => isAccelError(e, 'HasDependents') && /--force/.test(e.message));
+    await assert.rejects(
+      deleteWorkspace(store, 'ws'),
+      (e) => isAccelError(e, 'HasDependents') && /--force/.test(e.message),
+    );
     await deleteWorkspace(store, 'ws', { force: true });
     assert.deepEqual(await store.listWorkspaces(), []);
   });

@@ -1,7 +1,13 @@
 // The TensorFlow GraphDef reader (src/convert/graphDef.ts): decode, encode, summary.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeGraphDef, encodeGraphDef, inspectGraphDef, producerOf, type GraphDef } from '../../../src/convert/graphDef';
+import {
+  decodeGraphDef,
+  encodeGraphDef,
+  inspectGraphDef,
+  producerOf,
+  type GraphDef,
+} from '../../../src/convert/graphDef';
 import { isAccelError } from '../../../src/domain/errors';
 
 const shape = (dims: number[]) => ({ shape: { dim: dims.map((size) => ({ size })) } });
@@ -14,10 +20,23 @@ function classifierGraph(): GraphDef {
       { name: 'Placeholder', op: 'Placeholder', input: [], attr: { dtype: { type: 7 }, shape: shape([-1]) } },
       { name: 'DecodeJpeg', op: 'DecodeJpeg', input: ['Placeholder'], attr: {} },
       { name: 'Cast', op: 'Cast', input: ['DecodeJpeg'], attr: { DstT: { type: 1 } } },
-      { name: 'w', op: 'Const', input: [], attr: { dtype: { type: 1 }, value: { tensor: { dtype: 1, tensor_shape: { dim: [{ size: 1 }] }, float_val: [2] } } } },
+      {
+        name: 'w',
+        op: 'Const',
+        input: [],
+        attr: {
+          dtype: { type: 1 },
+          value: { tensor: { dtype: 1, tensor_shape: { dim: [{ size: 1 }] }, float_val: [2] } },
+        },
+      },
       { name: 'MatMul', op: 'MatMul', input: ['Cast:0', 'w'], attr: { T: { type: 1 } } },
       { name: 'check', op: 'Assert', input: ['Cast'], attr: {} },
-      { name: 'classifier/Softmax', op: 'Softmax', input: ['MatMul', '^check'], attr: { T: { type: 1 }, _output_shapes: { list: { shape: [{ dim: [{ size: -1 }, { size: 1001 }] }] } } } },
+      {
+        name: 'classifier/Softmax',
+        op: 'Softmax',
+        input: ['MatMul', '^check'],
+        attr: { T: { type: 1 }, _output_shapes: { list: { shape: [{ dim: [{ size: -1 }, { size: 1001 }] }] } } },
+      },
       { name: 'init', op: 'NoOp', input: [], attr: {} },
       { name: 'features', op: 'Identity', input: ['MatMul'], attr: { T: { type: 1 } } },
     ],
@@ -51,7 +70,10 @@ describe('graphDef', () => {
     };
     const s = inspectGraphDef(encodeGraphDef(g));
     assert.deepEqual(s.inputs, [{ name: 'input:0', dtype: 'float32', shape: ['?', 224, 224, 3] }]);
-    assert.deepEqual(s.outputs.map((o) => o.name), ['out:0']);
+    assert.deepEqual(
+      s.outputs.map((o) => o.name),
+      ['out:0'],
+    );
   });
 
   it('parses producer references', () => {
@@ -62,8 +84,18 @@ describe('graphDef', () => {
 
   it('rejects empty, garbage and node-less files with InvalidModel and a fix', () => {
     const fix = /TensorFlow frozen graph/;
-    assert.throws(() => decodeGraphDef(new Uint8Array(), 'x.pb'), (e) => isAccelError(e, 'InvalidModel') && /x\.pb is empty/.test(e.message) && fix.test(e.message));
-    assert.throws(() => decodeGraphDef(Buffer.from('this is plainly not a protobuf graph\n'), 'y.pb'), (e) => isAccelError(e, 'InvalidModel') && /y\.pb is not a TensorFlow GraphDef/.test(e.message) && fix.test(e.message));
-    assert.throws(() => decodeGraphDef(encodeGraphDef({ node: [], versions: { producer: 1 } }), 'z.pb'), (e) => isAccelError(e, 'InvalidModel') && /no nodes/.test(e.message));
+    assert.throws(
+      () => decodeGraphDef(new Uint8Array(), 'x.pb'),
+      (e) => isAccelError(e, 'InvalidModel') && /x\.pb is empty/.test(e.message) && fix.test(e.message),
+    );
+    assert.throws(
+      () => decodeGraphDef(Buffer.from('this is plainly not a protobuf graph\n'), 'y.pb'),
+      (e) =>
+        isAccelError(e, 'InvalidModel') && /y\.pb is not a TensorFlow GraphDef/.test(e.message) && fix.test(e.message),
+    );
+    assert.throws(
+      () => decodeGraphDef(encodeGraphDef({ node: [], versions: { producer: 1 } }), 'z.pb'),
+      (e) => isAccelError(e, 'InvalidModel') && /no nodes/.test(e.message),
+    );
   });
 });

@@ -6,7 +6,16 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { encodeGraphDef } from '../../../src/convert/graphDef';
 import { isAccelError } from '../../../src/domain/errors';
-import { deleteModel, filterModels, getModel, inferLabels, inferPreset, listModels, registerModel, updateModel } from '../../../src/core/models';
+import {
+  deleteModel,
+  filterModels,
+  getModel,
+  inferLabels,
+  inferPreset,
+  listModels,
+  registerModel,
+  updateModel,
+} from '../../../src/core/models';
 import type { TensorSpec } from '../../../src/domain/types';
 import { openStore } from '../../../src/store/fileStore';
 import { mobilenetPath } from '../../support/paths';
@@ -33,7 +42,12 @@ function tfClassifierBytes(): Uint8Array {
       { name: 'Placeholder', op: 'Placeholder', input: [], attr: { dtype: { type: 7 }, shape: shape([-1]) } },
       { name: 'DecodeJpeg', op: 'DecodeJpeg', input: ['Placeholder'], attr: {} },
       { name: 'Cast', op: 'Cast', input: ['DecodeJpeg'], attr: { DstT: { type: 1 } } },
-      { name: 'classifier/Softmax', op: 'Softmax', input: ['Cast'], attr: { T: { type: 1 }, _output_shapes: { list: { shape: [{ dim: [{ size: -1 }, { size: 1001 }] }] } } } },
+      {
+        name: 'classifier/Softmax',
+        op: 'Softmax',
+        input: ['Cast'],
+        attr: { T: { type: 1 }, _output_shapes: { list: { shape: [{ dim: [{ size: -1 }, { size: 1001 }] }] } } },
+      },
     ],
   });
 }
@@ -41,7 +55,13 @@ function tfClassifierBytes(): Uint8Array {
 describe('registerModel', () => {
   it('reads the real MobileNetV2 tensors, copies it into the store and infers preset and labels', async () => {
     const store = await freshStore();
-    const m = await registerModel(store, 'w', { path: mobilenetPath, name: 'mobilenet', tags: { stage: 'dev' }, properties: { source: 'zoo' }, description: 'int8' });
+    const m = await registerModel(store, 'w', {
+      path: mobilenetPath,
+      name: 'mobilenet',
+      tags: { stage: 'dev' },
+      properties: { source: 'zoo' },
+      description: 'int8',
+    });
     assert.equal(m.id, 'mobilenet:1');
     assert.equal(m.framework, 'onnx');
     assert.deepEqual(m.inputs, [{ name: 'input', dtype: 'float32', shape: ['batch_size', 3, 224, 224] }]);
@@ -58,24 +78,48 @@ describe('registerModel', () => {
   it('versions per name, filters by name, tag key, key=value and latest, resolves name:version', async () => {
     const store = await freshStore();
     const a1 = await registerModel(store, 'w', { path: mobilenetPath, name: 'alpha', tags: { stage: 'dev' } });
-    const a2 = await registerModel(store, 'w', { path: mobilenetPath, name: 'alpha', tags: { stage: 'prod', gpu: '' } });
-    const b1 = await registerModel(store, 'w', { path: mobilenetPath, name: 'beta.1.accelonnx', tags: { stage: 'prod' } });
+    const a2 = await registerModel(store, 'w', {
+      path: mobilenetPath,
+      name: 'alpha',
+      tags: { stage: 'prod', gpu: '' },
+    });
+    const b1 = await registerModel(store, 'w', {
+      path: mobilenetPath,
+      name: 'beta.1.accelonnx',
+      tags: { stage: 'prod' },
+    });
     const a3 = await registerModel(store, 'w', { path: mobilenetPath, name: 'alpha' });
-    assert.deepEqual([a1, a2, a3].map((m) => m.version), [1, 2, 3]);
+    assert.deepEqual(
+      [a1, a2, a3].map((m) => m.version),
+      [1, 2, 3],
+    );
     assert.equal(b1.version, 1);
     const ids = (ms: { id: string }[]) => ms.map((m) => m.id);
     assert.deepEqual(ids(await listModels(store, 'w')), ['alpha:1', 'alpha:2', 'alpha:3', 'beta.1.accelonnx:1']);
     assert.deepEqual(ids(await listModels(store, 'w', { name: 'alpha' })), ['alpha:1', 'alpha:2', 'alpha:3']);
-    assert.deepEqual(ids(await listModels(store, 'w', { tags: ['stage'] })), ['alpha:1', 'alpha:2', 'beta.1.accelonnx:1']);
+    assert.deepEqual(ids(await listModels(store, 'w', { tags: ['stage'] })), [
+      'alpha:1',
+      'alpha:2',
+      'beta.1.accelonnx:1',
+    ]);
     assert.deepEqual(ids(await listModels(store, 'w', { tags: ['stage=prod'] })), ['alpha:2', 'beta.1.accelonnx:1']);
     assert.deepEqual(ids(await listModels(store, 'w', { tags: ['stage=prod', 'gpu'] })), ['alpha:2']);
     assert.deepEqual(ids(await listModels(store, 'w', { latest: true })), ['alpha:3', 'beta.1.accelonnx:1']);
-    assert.deepEqual(ids(await listModels(store, 'w', { latest: true, tags: ['stage=prod'] })), ['alpha:2', 'beta.1.accelonnx:1']);
+    assert.deepEqual(ids(await listModels(store, 'w', { latest: true, tags: ['stage=prod'] })), [
+      'alpha:2',
+      'beta.1.accelonnx:1',
+    ]);
     assert.equal((await getModel(store, 'w', 'alpha')).id, 'alpha:3', 'latest by default');
     assert.equal((await getModel(store, 'w', 'alpha:2')).id, 'alpha:2');
     assert.equal((await getModel(store, 'w', 'alpha', 1)).id, 'alpha:1');
-    await assert.rejects(getModel(store, 'w', 'alpha:9'), (e) => isAccelError(e, 'NotFound') && /no version 9/.test(e.message) && /versions: 1, 2, 3/.test(e.message));
-    await assert.rejects(getModel(store, 'w', 'gamma'), (e) => isAccelError(e, 'NotFound') && /accel model list/.test(e.message));
+    await assert.rejects(
+      getModel(store, 'w', 'alpha:9'),
+      (e) => isAccelError(e, 'NotFound') && /no version 9/.test(e.message) && /versions: 1, 2, 3/.test(e.message),
+    );
+    await assert.rejects(
+      getModel(store, 'w', 'gamma'),
+      (e) => isAccelError(e, 'NotFound') && /accel model list/.test(e.message),
+    );
     await assert.rejects(getModel(store, 'w', 'alpha:1', 2), (e) => isAccelError(e, 'InvalidArgument'));
     // All four share one blob (dedup).
     assert.equal(fs.readdirSync(path.dirname(store.blobPath('w', a1.blob))).length, 1);
@@ -83,18 +127,37 @@ describe('registerModel', () => {
 
   it('updates tags, properties and description of one version', async () => {
     const store = await freshStore();
-    await registerModel(store, 'w', { path: mobilenetPath, name: 'm', tags: { stage: 'dev', old: '' }, properties: { source: 'zoo' } });
+    await registerModel(store, 'w', {
+      path: mobilenetPath,
+      name: 'm',
+      tags: { stage: 'dev', old: '' },
+      properties: { source: 'zoo' },
+    });
     await registerModel(store, 'w', { path: mobilenetPath, name: 'm' });
-    const u = await updateModel(store, 'w', 'm:1', { addTags: { stage: 'prod' }, removeTags: ['old'], addProperties: { owner: 'me' }, description: 'checked' });
+    const u = await updateModel(store, 'w', 'm:1', {
+      addTags: { stage: 'prod' },
+      removeTags: ['old'],
+      addProperties: { owner: 'me' },
+      description: 'checked',
+    });
     assert.deepEqual(u.tags, { stage: 'prod' });
     assert.deepEqual(u.properties, { source: 'zoo', owner: 'me' });
     assert.equal(u.description, 'checked');
     assert.deepEqual((await getModel(store, 'w', 'm:1')).tags, { stage: 'prod' });
     assert.deepEqual((await getModel(store, 'w', 'm')).tags, {}, 'other versions untouched');
     const before = fs.readFileSync(store.stateFile('w'), 'utf8');
-    await assert.rejects(updateModel(store, 'w', 'm:1', { addProperties: { source: 'other' } }), (e) => isAccelError(e, 'AlreadyExists') && /cannot be changed/.test(e.message));
-    await assert.rejects(updateModel(store, 'w', 'm:1', { removeTags: ['nope'] }), (e) => isAccelError(e, 'NotFound') && /no tag "nope"/.test(e.message));
-    await assert.rejects(updateModel(store, 'w', 'm:1', {}), (e) => isAccelError(e, 'InvalidArgument') && /Nothing to update/.test(e.message));
+    await assert.rejects(
+      updateModel(store, 'w', 'm:1', { addProperties: { source: 'other' } }),
+      (e) => isAccelError(e, 'AlreadyExists') && /cannot be changed/.test(e.message),
+    );
+    await assert.rejects(
+      updateModel(store, 'w', 'm:1', { removeTags: ['nope'] }),
+      (e) => isAccelError(e, 'NotFound') && /no tag "nope"/.test(e.message),
+    );
+    await assert.rejects(
+      updateModel(store, 'w', 'm:1', {}),
+      (e) => isAccelError(e, 'InvalidArgument') && /Nothing to update/.test(e.message),
+    );
     assert.equal(fs.readFileSync(store.stateFile('w'), 'utf8'), before);
   });
 
@@ -102,7 +165,10 @@ describe('registerModel', () => {
     const store = await freshStore();
     await registerModel(store, 'w', { path: mobilenetPath, name: 'm' });
     const m2 = await registerModel(store, 'w', { path: mobilenetPath, name: 'm' });
-    await assert.rejects(deleteModel(store, 'w', 'm'), (e) => isAccelError(e, 'InvalidArgument') && /accel model delete m:2/.test(e.message));
+    await assert.rejects(
+      deleteModel(store, 'w', 'm'),
+      (e) => isAccelError(e, 'InvalidArgument') && /accel model delete m:2/.test(e.message),
+    );
     await assert.rejects(deleteModel(store, 'w', 'm:7'), (e) => isAccelError(e, 'NotFound'));
     assert.equal((await deleteModel(store, 'w', 'm:1')).id, 'm:1');
     assert.ok(fs.existsSync(store.blobPath('w', m2.blob)), 'm:2 still uses the blob');
@@ -123,14 +189,29 @@ describe('registerModel', () => {
     assert.equal((await registerModel(store, 'w', { path: one, name: 'folder' })).fileName, 'mobilenet.onnx');
     const none = tmpDir();
     fs.writeFileSync(path.join(none, 'notes.txt'), 'x');
-    await assert.rejects(registerModel(store, 'w', { path: none, name: 'x' }), (e) => isAccelError(e, 'InvalidModel') && /no \.onnx or \.pb model file/.test(e.message) && /notes\.txt/.test(e.message));
+    await assert.rejects(
+      registerModel(store, 'w', { path: none, name: 'x' }),
+      (e) =>
+        isAccelError(e, 'InvalidModel') &&
+        /no \.onnx or \.pb model file/.test(e.message) &&
+        /notes\.txt/.test(e.message),
+    );
     const two = tmpDir();
     fs.copyFileSync(mobilenetPath, path.join(two, 'a.onnx'));
     fs.writeFileSync(path.join(two, 'b.pb'), tfClassifierBytes());
-    await assert.rejects(registerModel(store, 'w', { path: two, name: 'x' }), (e) => isAccelError(e, 'InvalidModel') && /2 model files \(a\.onnx, b\.pb\)/.test(e.message) && /exactly one/.test(e.message));
+    await assert.rejects(
+      registerModel(store, 'w', { path: two, name: 'x' }),
+      (e) =>
+        isAccelError(e, 'InvalidModel') &&
+        /2 model files \(a\.onnx, b\.pb\)/.test(e.message) &&
+        /exactly one/.test(e.message),
+    );
     const saved = tmpDir();
     fs.writeFileSync(path.join(saved, 'saved_model.pb'), tfClassifierBytes());
-    await assert.rejects(registerModel(store, 'w', { path: saved, name: 'x' }), (e) => isAccelError(e, 'InvalidModel') && /SavedModel/.test(e.message) && /Freeze/.test(e.message));
+    await assert.rejects(
+      registerModel(store, 'w', { path: saved, name: 'x' }),
+      (e) => isAccelError(e, 'InvalidModel') && /SavedModel/.test(e.message) && /Freeze/.test(e.message),
+    );
   });
 
   it('registers a TensorFlow frozen graph: string input → resnet50 preset, 1001 outputs → imagenet-1001', async () => {
@@ -141,13 +222,31 @@ describe('registerModel', () => {
     const m = await registerModel(store, 'w', { path: file, name: 'resnet' });
     assert.equal(m.framework, 'tensorflow');
     assert.deepEqual(m.inputs, [{ name: 'Placeholder:0', dtype: 'string', shape: ['?'] }]);
-    assert.deepEqual(m.outputs.map((o) => o.name), ['classifier/Softmax:0']);
+    assert.deepEqual(
+      m.outputs.map((o) => o.name),
+      ['classifier/Softmax:0'],
+    );
     assert.equal(m.preset, 'resnet50');
     assert.equal(m.labels, 'imagenet-1001');
     // --framework must agree with the file.
-    await assert.rejects(registerModel(store, 'w', { path: file, name: 'resnet', framework: 'onnx' }), (e) => isAccelError(e, 'InvalidArgument') && /--framework onnx does not match/.test(e.message) && /--framework tensorflow/.test(e.message));
-    await assert.rejects(registerModel(store, 'w', { path: mobilenetPath, name: 'm', framework: 'tensorflow' }), (e) => isAccelError(e, 'InvalidArgument') && /is an ONNX model/.test(e.message));
-    const given = await registerModel(store, 'w', { path: file, name: 'resnet', framework: 'tensorflow', preset: 'vgg16', labels: 'none' });
+    await assert.rejects(
+      registerModel(store, 'w', { path: file, name: 'resnet', framework: 'onnx' }),
+      (e) =>
+        isAccelError(e, 'InvalidArgument') &&
+        /--framework onnx does not match/.test(e.message) &&
+        /--framework tensorflow/.test(e.message),
+    );
+    await assert.rejects(
+      registerModel(store, 'w', { path: mobilenetPath, name: 'm', framework: 'tensorflow' }),
+      (e) => isAccelError(e, 'InvalidArgument') && /is an ONNX model/.test(e.message),
+    );
+    const given = await registerModel(store, 'w', {
+      path: file,
+      name: 'resnet',
+      framework: 'tensorflow',
+      preset: 'vgg16',
+      labels: 'none',
+    });
     assert.equal(given.preset, 'vgg16');
     assert.equal(given.labels, 'none');
   });
@@ -155,7 +254,15 @@ describe('registerModel', () => {
   it('infers presets from input shapes and label sets from output widths', () => {
     const t = (dtype: TensorSpec['dtype'], shape: TensorSpec['shape']): TensorSpec[] => [{ name: 'x', dtype, shape }];
     assert.equal(inferPreset(t('float32', ['N', 3, 224, 224])), 'mobilenetv2');
-    assert.equal(inferPreset(t('float32', [-1, 224, 224, 3].map((d) => (d < 0 ? '?' : d)))), 'resnet50');
+    assert.equal(
+      inferPreset(
+        t(
+          'float32',
+          [-1, 224, 224, 3].map((d) => (d < 0 ? '?' : d)),
+        ),
+      ),
+      'resnet50',
+    );
     assert.equal(inferPreset(t('string', ['?'])), 'resnet50');
     assert.equal(inferPreset(t('float32', [1, 300, 300, 3])), 'ssdvgg');
     assert.equal(inferPreset(t('float32', [1, 3, 300, 300])), 'ssdvgg');
@@ -170,8 +277,12 @@ describe('registerModel', () => {
   });
 
   it('filterModels is pure and sorts by name then version', () => {
-    const mk = (name: string, version: number) => ({ id: `${name}:${version}`, name, version, tags: {}, properties: {} }) as never;
-    assert.deepEqual(filterModels([mk('b', 1), mk('a', 2), mk('a', 1)]).map((m) => m.id), ['a:1', 'a:2', 'b:1']);
+    const mk = (name: string, version: number) =>
+      ({ id: `${name}:${version}`, name, version, tags: {}, properties: {} }) as never;
+    assert.deepEqual(
+      filterModels([mk('b', 1), mk('a', 2), mk('a', 1)]).map((m) => m.id),
+      ['a:1', 'a:2', 'b:1'],
+    );
   });
 });
 
@@ -185,13 +296,47 @@ describe('bad inputs: a clear error each, and the home unchanged byte for byte',
     const empty = path.join(dir, 'empty.onnx');
     fs.writeFileSync(empty, '');
     const cases: [string, () => Promise<unknown>, (e: unknown) => boolean][] = [
-      ['not ONNX', () => registerModel(store, 'w', { path: notOnnx, name: 'x' }), (e) => isAccelError(e, 'InvalidModel') && e.message.includes(`${notOnnx} is not an ONNX model`) && /Export the model to ONNX/.test(e.message)],
-      ['empty', () => registerModel(store, 'w', { path: empty, name: 'x' }), (e) => isAccelError(e, 'InvalidModel') && e.message.includes(`${empty} is empty (0 bytes)`)],
-      ['missing path', () => registerModel(store, 'w', { path: path.join(dir, 'nope.onnx'), name: 'x' }), (e) => isAccelError(e, 'NotFound') && /nope\.onnx does not exist/.test(e.message)],
-      ['illegal name', () => registerModel(store, 'w', { path: mobilenetPath, name: 'Mobile Net!' }), (e) => isAccelError(e, 'InvalidArgument') && /"Mobile Net!" is not a valid model name/.test(e.message) && /lowercase letters/.test(e.message)],
-      ['illegal tag', () => registerModel(store, 'w', { path: mobilenetPath, name: 'x', tags: { 'bad key': '1' } }), (e) => isAccelError(e, 'InvalidArgument') && /tag key/.test(e.message)],
-      ['unknown preset', () => registerModel(store, 'w', { path: mobilenetPath, name: 'x', preset: 'yolo' as never }), (e) => isAccelError(e, 'InvalidArgument') && /Unknown preprocessing preset "yolo"/.test(e.message)],
-      ['missing workspace', () => registerModel(store, 'nowhere', { path: mobilenetPath, name: 'x' }), (e) => isAccelError(e, 'NotFound') && /accel workspace create nowhere/.test(e.message)],
+      [
+        'not ONNX',
+        () => registerModel(store, 'w', { path: notOnnx, name: 'x' }),
+        (e) =>
+          isAccelError(e, 'InvalidModel') &&
+          e.message.includes(`${notOnnx} is not an ONNX model`) &&
+          /Export the model to ONNX/.test(e.message),
+      ],
+      [
+        'empty',
+        () => registerModel(store, 'w', { path: empty, name: 'x' }),
+        (e) => isAccelError(e, 'InvalidModel') && e.message.includes(`${empty} is empty (0 bytes)`),
+      ],
+      [
+        'missing path',
+        () => registerModel(store, 'w', { path: path.join(dir, 'nope.onnx'), name: 'x' }),
+        (e) => isAccelError(e, 'NotFound') && /nope\.onnx does not exist/.test(e.message),
+      ],
+      [
+        'illegal name',
+        () => registerModel(store, 'w', { path: mobilenetPath, name: 'Mobile Net!' }),
+        (e) =>
+          isAccelError(e, 'InvalidArgument') &&
+          /"Mobile Net!" is not a valid model name/.test(e.message) &&
+          /lowercase letters/.test(e.message),
+      ],
+      [
+        'illegal tag',
+        () => registerModel(store, 'w', { path: mobilenetPath, name: 'x', tags: { 'bad key': '1' } }),
+        (e) => isAccelError(e, 'InvalidArgument') && /tag key/.test(e.message),
+      ],
+      [
+        'unknown preset',
+        () => registerModel(store, 'w', { path: mobilenetPath, name: 'x', preset: 'yolo' as never }),
+        (e) => isAccelError(e, 'InvalidArgument') && /Unknown preprocessing preset "yolo"/.test(e.message),
+      ],
+      [
+        'missing workspace',
+        () => registerModel(store, 'nowhere', { path: mobilenetPath, name: 'x' }),
+        (e) => isAccelError(e, 'NotFound') && /accel workspace create nowhere/.test(e.message),
+      ],
     ];
     for (const [label, run, check] of cases) {
       const before = treeHash(store.home);
@@ -202,7 +347,13 @@ describe('bad inputs: a clear error each, and the home unchanged byte for byte',
     const file = store.stateFile('w');
     fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"schemaVersion": 1', '"schemaVersion": 2'));
     const before = treeHash(store.home);
-    await assert.rejects(registerModel(store, 'w', { path: mobilenetPath, name: 'mobilenet' }), (e) => isAccelError(e, 'SchemaTooNew') && /schema version 2/.test(e.message) && /supports schema version 1/.test(e.message));
+    await assert.rejects(
+      registerModel(store, 'w', { path: mobilenetPath, name: 'mobilenet' }),
+      (e) =>
+        isAccelError(e, 'SchemaTooNew') &&
+        /schema version 2/.test(e.message) &&
+        /supports schema version 1/.test(e.message),
+    );
     await assert.rejects(deleteModel(store, 'w', 'mobilenet:1'), (e) => isAccelError(e, 'SchemaTooNew'));
     assert.equal(treeHash(store.home), before, 'newer schema: home changed');
   });

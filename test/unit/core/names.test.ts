@@ -21,17 +21,33 @@ describe('names', () => {
       ['service', 'ab', /3-32/],
     ];
     for (const [kind, name, re] of cases) {
-      assert.throws(() => validateName(kind, name), (e) => isAccelError(e, 'InvalidArgument') && re.test(e.message) && e.message.includes(JSON.stringify(name)), `${kind} ${name}`);
+      assert.throws(
+        () => validateName(kind, name),
+        (e) => isAccelError(e, 'InvalidArgument') && re.test(e.message) && e.message.includes(JSON.stringify(name)),
+        `${kind} ${name}`,
+      );
     }
   });
 
   it('parses key=value lists and name:version references', () => {
     assert.deepEqual(parseKeyValues(['stage=prod', 'flag', 'eq=a=b']), { stage: 'prod', flag: '', eq: 'a=b' });
-    assert.throws(() => parseKeyValues(['bad key=1']), (e) => isAccelError(e, 'InvalidArgument') && /key=value/.test(e.message));
-    assert.throws(() => parseKeyValues(['k=line\nbreak']), (e) => isAccelError(e, 'InvalidArgument') && /control characters/.test(e.message));
+    assert.throws(
+      () => parseKeyValues(['bad key=1']),
+      (e) => isAccelError(e, 'InvalidArgument') && /key=value/.test(e.message),
+    );
+    assert.throws(
+      () => parseKeyValues(['k=line\nbreak']),
+      (e) => isAccelError(e, 'InvalidArgument') && /control characters/.test(e.message),
+    );
     assert.deepEqual(parseVersionedRef('mobilenet:2', 'model'), { name: 'mobilenet', version: 2 });
     assert.deepEqual(parseVersionedRef('mobilenet', 'model'), { name: 'mobilenet', version: undefined });
-    assert.throws(() => parseVersionedRef('m:0', 'model'), (e) => isAccelError(e, 'InvalidArgument') && /<name>:<version>/.test(e.message));
-    assert.throws(() => parseVersionedRef('m:x', 'model'), (e) => isAccelError(e, 'InvalidArgument'));
+    assert.throws(
+      () => parseVersionedRef('m:0', 'model'),
+      (e) => isAccelError(e, 'InvalidArgument') && /<name>:<version>/.test(e.message),
+    );
+    assert.throws(
+      () => parseVersionedRef('m:x', 'model'),
+      (e) => isAccelError(e, 'InvalidArgument'),
+    );
   });
 });

@@ -13,6 +13,9 @@ describe('preset display', () => {
 
   it('resolves and describes the parameters a service will apply', () => {
     assert.equal(presetOf({ preset: 'none', preprocessing: custom }), custom);
-    assert.equal(describePreset(custom), 'custom: shortest side 256, crop 224x224, BGR, ×1, mean 123.68,116.779,103.939, std 1,1,1, ×0.5');
+    assert.equal(
+      describePreset(custom),
+      'custom: shortest side 256, crop 224x224, BGR, ×1, mean 123.68,116.779,103.939, std 1,1,1, ×0.5',
+    );
   });
 });

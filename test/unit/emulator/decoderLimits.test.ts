@@ -10,8 +10,19 @@ import sharp from 'sharp';
 import { AccelError } from '../../../src/domain/errors';
 import { foreignFormatName, sniffImageFormat } from '../../../src/emulator/runtime/imageFormat';
 import { MAX_JPEG_SCANS, jpegFrame, jpegScanCount } from '../../../src/emulator/runtime/jpegMarkers';
-import { WorkerTerminating, claimForTermination, nativeSync, newNativeState, useNativeState } from '../../../src/emulator/runtime/nativeSection';
-import { decodeBudgetMs, decodeImage, preprocessImages, setDecodeCheckpoint } from '../../../src/emulator/runtime/preprocess';
+import {
+  WorkerTerminating,
+  claimForTermination,
+  nativeSync,
+  newNativeState,
+  useNativeState,
+} from '../../../src/emulator/runtime/nativeSection';
+import {
+  decodeBudgetMs,
+  decodeImage,
+  preprocessImages,
+  setDecodeCheckpoint,
+} from '../../../src/emulator/runtime/preprocess';
 import { jobBudgetMs, terminateSafely } from '../../../src/emulator/runtime/workerPool';
 import { PRESETS } from '../../../src/domain/presets';
 import { animated, avifFile, heicHeader, progressiveScanBomb, slowSvg, tiffFile } from '../../support/hostileImages';
@@ -47,8 +58,20 @@ describe('image format by magic bytes', () => {
   });
 
   it('refuses SVG, TIFF, AVIF and HEIF before any decoder, naming the format and what to send', async () => {
-    for (const [bytes, name] of [[slowSvg(), 'SVG'], [await tiffFile(), 'TIFF'], [await avifFile(), 'AVIF'], [heicHeader(), 'HEIF']] as const) {
-      await assert.rejects(decodeImage(bytes, 'The image'), invalidWith(new RegExp(`^The image is in ${name} format; this server decodes only JPEG, PNG, GIF, WebP or BMP images\\. Convert it`)));
+    for (const [bytes, name] of [
+      [slowSvg(), 'SVG'],
+      [await tiffFile(), 'TIFF'],
+      [await avifFile(), 'AVIF'],
+      [heicHeader(), 'HEIF'],
+    ] as const) {
+      await assert.rejects(
+        decodeImage(bytes, 'The image'),
+        invalidWith(
+          new RegExp(
+            `^The image is in ${name} format; this server decodes only JPEG, PNG, GIF, WebP or BMP images\\. Convert it`,
+          ),
+        ),
+      );
     }
   });
 

@@ -3,17 +3,26 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { PRESETS } from '../../../src/domain/presets';
 import type { PreprocessingPreset } from '../../../src/domain/types';
-import { decodeBmp, decodeImage, imageLayoutFor, resizeCropNormalize, resizedSize, type RgbImage } from '../../../src/emulator/runtime/preprocess';
+import {
+  decodeBmp,
+  decodeImage,
+  imageLayoutFor,
+  resizeCropNormalize,
+  resizedSize,
+  type RgbImage,
+} from '../../../src/emulator/runtime/preprocess';
 
 function randomImage(width: number, height: number, seed = 1): RgbImage {
   let s = seed;
-  const data = Uint8Array.from({ length: width * height * 3 }, () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 24));
+  const data = Uint8Array.from({ length: width * height * 3 }, () => (s = (s * 1103515245 + 12345) >>> 0) >>> 24);
   return { width, height, data };
 }
 
 /** Plain TF1 resize_bilinear(align_corners=False) of the whole image, then crop and normalise: the reference. */
 function reference(img: RgbImage, p: PreprocessingPreset, outH: number, outW: number): Float32Array {
-  const { width: rw, height: rh } = p.resizeShortestSide ? resizedSize(img.width, img.height, p.resizeShortestSide) : { width: outW, height: outH };
+  const { width: rw, height: rh } = p.resizeShortestSide
+    ? resizedSize(img.width, img.height, p.resizeShortestSide)
+    : { width: outW, height: outH };
   const resized = new Float64Array(rw * rh * 3);
   for (let y = 0; y < rh; y++) {
     const inY = Math.fround(y * Math.fround(img.height / rh));
@@ -54,7 +63,13 @@ describe('preprocess', () => {
     assert.deepEqual(resizedSize(300, 300, 256), { width: 256, height: 256 });
   });
 
-  for (const preset of [PRESETS.mobilenetv2, PRESETS.resnet50, PRESETS.densenet121, { ...PRESETS.vgg16, channelOrder: 'BGR' as const }, PRESETS.ssdvgg]) {
+  for (const preset of [
+    PRESETS.mobilenetv2,
+    PRESETS.resnet50,
+    PRESETS.densenet121,
+    { ...PRESETS.vgg16, channelOrder: 'BGR' as const },
+    PRESETS.ssdvgg,
+  ]) {
     it(`fused resize+crop+normalise equals the plain reference (${preset.name}, ${preset.channelOrder})`, () => {
       const img = randomImage(333, 500, preset.height);
       const out = new Float32Array(3 * preset.height * preset.width);
@@ -73,7 +88,12 @@ describe('preprocess', () => {
     const nhwc = new Float32Array(3 * 224 * 224);
     resizeCropNormalize(img, p, { layout: 'NCHW', height: 224, width: 224 }, nchw, 0);
     resizeCropNormalize(img, p, imageLayoutFor({ name: 'x', dtype: 'float32', shape: [-1, 224, 224, 3] }, p), nhwc, 0);
-    for (const [y, x, c] of [[0, 0, 0], [100, 17, 1], [223, 223, 2]]) assert.equal(nhwc[(y * 224 + x) * 3 + c], nchw[c * 224 * 224 + y * 224 + x]);
+    for (const [y, x, c] of [
+      [0, 0, 0],
+      [100, 17, 1],
+      [223, 223, 2],
+    ])
+      assert.equal(nhwc[(y * 224 + x) * 3 + c], nchw[c * 224 * 224 + y * 224 + x]);
   });
 
   it('reads 24-bit bottom-up and 32-bit top-down BMPs', () => {
@@ -101,7 +121,10 @@ describe('preprocess', () => {
       }
       return buf;
     };
-    for (const [bpp, topDown] of [[24, false], [32, true]] as const) {
+    for (const [bpp, topDown] of [
+      [24, false],
+      [32, true],
+    ] as const) {
       const decoded = decodeBmp(bmp(bpp, topDown));
       assert.deepEqual([decoded.width, decoded.height], [5, 3]);
       assert.deepEqual(Array.from(decoded.data), Array.from(img.data));
@@ -110,15 +133,24 @@ describe('preprocess', () => {
   });
 
   it('grey images become RGB and alpha is dropped, as decode_png(channels=3) does', async () => {
-    const grey = await sharp(Buffer.from([0, 128, 255, 64]), { raw: { width: 2, height: 2, channels: 1 } }).png().toBuffer();
+    const grey = await sharp(Buffer.from([0, 128, 255, 64]), { raw: { width: 2, height: 2, channels: 1 } })
+      .png()
+      .toBuffer();
     assert.deepEqual(Array.from((await decodeImage(grey)).data), [0, 0, 0, 128, 128, 128, 255, 255, 255, 64, 64, 64]);
-    const rgba = await sharp(Buffer.from([10, 20, 30, 0, 40, 50, 60, 255]), { raw: { width: 2, height: 1, channels: 4 } }).png().toBuffer();
+    const rgba = await sharp(Buffer.from([10, 20, 30, 0, 40, 50, 60, 255]), {
+      raw: { width: 2, height: 1, channels: 4 },
+    })
+      .png()
+      .toBuffer();
     assert.deepEqual(Array.from((await decodeImage(rgba)).data), [10, 20, 30, 40, 50, 60]);
   });
 
   it('refuses bytes it cannot decode, and inputs that are not image batches, with the fix', async () => {
     await assert.rejects(decodeImage(Buffer.from('hello')), /could not be decoded as JPEG, PNG, GIF, WebP or BMP/);
     await assert.rejects(decodeImage(Buffer.alloc(0)), /empty/);
-    assert.throws(() => imageLayoutFor({ name: 'ids', dtype: 'float32', shape: [-1, 128] }, PRESETS.resnet50), /not an image batch.*DT_FLOAT/);
+    assert.throws(
+      () => imageLayoutFor({ name: 'ids', dtype: 'float32', shape: [-1, 128] }, PRESETS.resnet50),
+      /not an image batch.*DT_FLOAT/,
+    );
   });
 });

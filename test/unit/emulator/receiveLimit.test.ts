@@ -11,7 +11,11 @@ describe('receive limit', () => {
 
   it('refuses a value that is not a whole number of MiB, saying how to fix it', () => {
     for (const bad of ['0', '-1', '1.5', 'lots', '4096']) {
-      assert.throws(() => defaultMaxReceiveBytes({ ACCEL_MAX_RECEIVE_MB: bad }), /ACCEL_MAX_RECEIVE_MB=.*whole number of MiB between 1 and 2047/, bad);
+      assert.throws(
+        () => defaultMaxReceiveBytes({ ACCEL_MAX_RECEIVE_MB: bad }),
+        /ACCEL_MAX_RECEIVE_MB=.*whole number of MiB between 1 and 2047/,
+        bad,
+      );
     }
   });
 });

@@ -4,7 +4,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ServedModel } from '../../../src/emulator/runtime/predictionService';
-import { MAX_JSON_DEPTH, checkJsonDepth, parseRestBody, requestFromJson } from '../../../src/emulator/frontend/restJson';
+import {
+  MAX_JSON_DEPTH,
+  checkJsonDepth,
+  parseRestBody,
+  requestFromJson,
+} from '../../../src/emulator/frontend/restJson';
 import { restRefusal, splitHostHeader } from '../../../src/emulator/frontend/restGuard';
 import { DT, decodePredictRequest } from '../../../src/wire/wireCodec';
 

@@ -1,7 +1,13 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { servingRoot } from '../../../src/wire/servingProtos';
-import { DT, decodePredictRequest, decodePredictResponse, encodePredictRequest, encodePredictResponse } from '../../../src/wire/wireCodec';
+import {
+  DT,
+  decodePredictRequest,
+  decodePredictResponse,
+  encodePredictRequest,
+  encodePredictResponse,
+} from '../../../src/wire/wireCodec';
 
 const root = servingRoot();
 const Request = root.lookupType('tensorflow.serving.PredictRequest');
@@ -9,28 +15,44 @@ const Response = root.lookupType('tensorflow.serving.PredictResponse');
 
 describe('wireCodec against protobufjs and the .proto files', () => {
   it('decodes a PredictRequest protobufjs wrote (packed float_val, string_val, int64 dims, model_spec, output_filter)', () => {
-    const bytes = Request.encode(Request.fromObject({
-      model_spec: { name: 'svc', version: { value: 3 }, signature_name: 'serving_default' },
-      inputs: {
-        a: { dtype: DT.FLOAT, tensor_shape: { dim: [{ size: 2 }, { size: 3 }] }, float_val: [1, 2, 3, 4.5, -5, 6] },
-        b: { dtype: DT.STRING, tensor_shape: { dim: [{ size: 2 }] }, string_val: [Buffer.from('x'), Buffer.from('yz')] },
-        c: { dtype: DT.INT64, tensor_shape: { dim: [{ size: 2 }] }, int64_val: [-1, 2 ** 40] },
-      },
-      output_filter: ['out'],
-    })).finish();
+    const bytes = Request.encode(
+      Request.fromObject({
+        model_spec: { name: 'svc', version: { value: 3 }, signature_name: 'serving_default' },
+        inputs: {
+          a: { dtype: DT.FLOAT, tensor_shape: { dim: [{ size: 2 }, { size: 3 }] }, float_val: [1, 2, 3, 4.5, -5, 6] },
+          b: {
+            dtype: DT.STRING,
+            tensor_shape: { dim: [{ size: 2 }] },
+            string_val: [Buffer.from('x'), Buffer.from('yz')],
+          },
+          c: { dtype: DT.INT64, tensor_shape: { dim: [{ size: 2 }] }, int64_val: [-1, 2 ** 40] },
+        },
+        output_filter: ['out'],
+      }),
+    ).finish();
     const req = decodePredictRequest(bytes);
     assert.deepEqual(req.modelSpec, { name: 'svc', version: 3, signatureName: 'serving_default' });
     assert.deepEqual(req.outputFilter, ['out']);
     const a = req.inputs.get('a')!;
     assert.deepEqual(a.shape, [2, 3]);
     assert.deepEqual(Array.from(a.floatVal!), [1, 2, 3, 4.5, -5, 6]);
-    assert.deepEqual(req.inputs.get('b')!.stringVal!.map((s) => Buffer.from(s).toString()), ['x', 'yz']);
+    assert.deepEqual(
+      req.inputs.get('b')!.stringVal!.map((s) => Buffer.from(s).toString()),
+      ['x', 'yz'],
+    );
     assert.deepEqual(req.inputs.get('c')!.int64Val, [-1n, 2n ** 40n]);
   });
 
   it('accepts unpacked float_val too (proto2-style writers)', () => {
     // field 5, wire type 5 (fixed32), twice
-    const tensor = Buffer.from([0x08, 0x01, 0x2d, ...Buffer.from(new Float32Array([1.5]).buffer), 0x2d, ...Buffer.from(new Float32Array([-2]).buffer)]);
+    const tensor = Buffer.from([
+      0x08,
+      0x01,
+      0x2d,
+      ...Buffer.from(new Float32Array([1.5]).buffer),
+      0x2d,
+      ...Buffer.from(new Float32Array([-2]).buffer),
+    ]);
     const entry = Buffer.concat([Buffer.from([0x0a, 0x01, 0x78, 0x12, tensor.length]), tensor]);
     const req = decodePredictRequest(Buffer.concat([Buffer.from([0x12, entry.length]), entry]));
     assert.deepEqual(Array.from(req.inputs.get('x')!.floatVal!), [1.5, -2]);
@@ -47,7 +69,10 @@ describe('wireCodec against protobufjs and the .proto files', () => {
     });
     const obj = Response.toObject(Response.decode(bytes), { longs: Number }) as any;
     assert.deepEqual(obj.outputs.probs.float_val, [0.25, 0.5, 0.25]);
-    assert.deepEqual(obj.outputs.probs.tensor_shape.dim.map((d: any) => d.size), [1, 3]);
+    assert.deepEqual(
+      obj.outputs.probs.tensor_shape.dim.map((d: any) => d.size),
+      [1, 3],
+    );
     assert.deepEqual(Array.from(new Float32Array(new Uint8Array(obj.outputs.raw.tensor_content).buffer)), [7, 8]);
     assert.deepEqual(obj.outputs.ids.int64_val, [5, -6]);
     assert.equal(obj.model_spec.version.value, 2);
@@ -68,7 +93,10 @@ describe('wireCodec against protobufjs and the .proto files', () => {
   });
 
   it('rejects truncated and garbage bytes with an error rather than a hang', () => {
-    const good = encodePredictRequest({ inputs: new Map([['x', { dtype: DT.FLOAT, shape: [4], floatVal: new Float32Array(4) }]]), outputFilter: [] });
+    const good = encodePredictRequest({
+      inputs: new Map([['x', { dtype: DT.FLOAT, shape: [4], floatVal: new Float32Array(4) }]]),
+      outputFilter: [],
+    });
     assert.throws(() => decodePredictRequest(good.subarray(0, good.length - 3)));
     assert.throws(() => decodePredictRequest(Buffer.from([0x12, 0xff, 0xff, 0xff, 0x0f])));
   });

@@ -7,7 +7,15 @@ import type { AccelError } from '../../../src/domain/errors';
 import type { TensorSpec } from '../../../src/domain/types';
 import { servingRoot } from '../../../src/wire/servingProtos';
 import { numericInput } from '../../../src/wire/tensorCodec';
-import { DT, MAX_RANK, MAX_VALUE_RUNS, WireFormatError, readValues, scanPredictRequest, valueCount } from '../../../src/wire/wireCodec';
+import {
+  DT,
+  MAX_RANK,
+  MAX_VALUE_RUNS,
+  WireFormatError,
+  readValues,
+  scanPredictRequest,
+  valueCount,
+} from '../../../src/wire/wireCodec';
 
 const Request = servingRoot().lookupType('tensorflow.serving.PredictRequest');
 const floatSpec: TensorSpec = { name: 'input', dtype: 'float32', shape: ['N', 3, 2, 2] };
@@ -17,28 +25,41 @@ function requestWith(dtype: number, dims: number[], fields: (w: protobuf.Writer)
   const t = protobuf.Writer.create();
   t.uint32((1 << 3) | 0).int32(dtype);
   t.uint32((2 << 3) | 2).fork();
-  for (const d of dims) t.uint32((2 << 3) | 2).fork().uint32((1 << 3) | 0).int64(d).ldelim();
+  for (const d of dims)
+    t.uint32((2 << 3) | 2)
+      .fork()
+      .uint32((1 << 3) | 0)
+      .int64(d)
+      .ldelim();
   t.ldelim();
   fields(t);
   const w = protobuf.Writer.create();
-  w.uint32((2 << 3) | 2).fork().uint32((1 << 3) | 2).string(key).uint32((2 << 3) | 2).bytes(t.finish()).ldelim();
+  w.uint32((2 << 3) | 2)
+    .fork()
+    .uint32((1 << 3) | 2)
+    .string(key)
+    .uint32((2 << 3) | 2)
+    .bytes(t.finish())
+    .ldelim();
   return w.finish();
 }
 
 describe('scanPredictRequest', () => {
   it('reads every value field back as protobufjs wrote it, packed and unpacked', () => {
-    const bytes = Request.encode(Request.fromObject({
-      inputs: {
-        f: { dtype: DT.FLOAT, float_val: [1.5, -2, 3] },
-        d: { dtype: DT.DOUBLE, double_val: [0.25, 1e300] },
-        i: { dtype: DT.INT32, int_val: [-1, 2147483647, -2147483648, 0] },
-        l: { dtype: DT.INT64, int64_val: ['-9223372036854775808', '9223372036854775807', '-3'] },
-        u: { dtype: DT.UINT64, uint64_val: ['18446744073709551615', '7'] },
-        w: { dtype: DT.UINT32, uint32_val: [4294967295, 1] },
-        b: { dtype: DT.BOOL, bool_val: [true, false, true] },
-        s: { dtype: DT.STRING, string_val: [Buffer.from('ab'), Buffer.alloc(0), Buffer.from('c')] },
-      },
-    })).finish();
+    const bytes = Request.encode(
+      Request.fromObject({
+        inputs: {
+          f: { dtype: DT.FLOAT, float_val: [1.5, -2, 3] },
+          d: { dtype: DT.DOUBLE, double_val: [0.25, 1e300] },
+          i: { dtype: DT.INT32, int_val: [-1, 2147483647, -2147483648, 0] },
+          l: { dtype: DT.INT64, int64_val: ['-9223372036854775808', '9223372036854775807', '-3'] },
+          u: { dtype: DT.UINT64, uint64_val: ['18446744073709551615', '7'] },
+          w: { dtype: DT.UINT32, uint32_val: [4294967295, 1] },
+          b: { dtype: DT.BOOL, bool_val: [true, false, true] },
+          s: { dtype: DT.STRING, string_val: [Buffer.from('ab'), Buffer.alloc(0), Buffer.from('c')] },
+        },
+      }),
+    ).finish();
     const req = scanPredictRequest(bytes);
     const t = (k: string) => req.inputs.get(k)!;
     assert.deepEqual(Array.from(readValues(t('f'), 'float_val')), [1.5, -2, 3]);
@@ -48,7 +69,10 @@ describe('scanPredictRequest', () => {
     assert.deepEqual(Array.from(readValues(t('u'), 'uint64_val')), [2n ** 64n - 1n, 7n]);
     assert.deepEqual(Array.from(readValues(t('w'), 'uint32_val')), [4294967295, 1]);
     assert.deepEqual(Array.from(readValues(t('b'), 'bool_val')), [1, 0, 1]);
-    assert.deepEqual(readValues(t('s'), 'string_val').map((s) => Buffer.from(s).toString()), ['ab', '', 'c']);
+    assert.deepEqual(
+      readValues(t('s'), 'string_val').map((s) => Buffer.from(s).toString()),
+      ['ab', '', 'c'],
+    );
     assert.equal(valueCount(t('s'), 'string_val'), 3);
     assert.equal(valueCount(t('f'), 'int64_val'), 0);
 
@@ -89,19 +113,28 @@ describe('scanPredictRequest', () => {
       w.uint32((5 << 3) | 2).bytes(Buffer.from(Float32Array.from({ length: 12 }, (_, i) => i).buffer));
     });
     const { data } = numericInput(floatSpec, scanPredictRequest(good).inputs.get('input')!);
-    assert.deepEqual(Array.from(data as Float32Array), Array.from({ length: 12 }, (_, i) => i));
+    assert.deepEqual(
+      Array.from(data as Float32Array),
+      Array.from({ length: 12 }, (_, i) => i),
+    );
   });
 
   it('a malformed value field is found when its input reads it, and refused as INVALID_ARGUMENT', () => {
     const partial = requestWith(DT.FLOAT, [1, 3, 2, 2], (w) => w.uint32((5 << 3) | 2).bytes(Buffer.alloc(5)));
-    assert.throws(() => numericInput(floatSpec, scanPredictRequest(partial).inputs.get('input')!), (e: AccelError) => {
-      assert.equal(e.code, 'InvalidArgument');
-      assert.match(e.message, /not a valid tensorflow\.serving\.PredictRequest \(float_val holds a partial float\)/);
-      return true;
-    });
+    assert.throws(
+      () => numericInput(floatSpec, scanPredictRequest(partial).inputs.get('input')!),
+      (e: AccelError) => {
+        assert.equal(e.code, 'InvalidArgument');
+        assert.match(e.message, /not a valid tensorflow\.serving\.PredictRequest \(float_val holds a partial float\)/);
+        return true;
+      },
+    );
     const intSpec: TensorSpec = { name: 'input', dtype: 'int32', shape: [2] };
     const cut = requestWith(DT.INT32, [2], (w) => w.uint32((7 << 3) | 2).bytes(Buffer.from([0x01, 0x81])));
-    assert.throws(() => numericInput(intSpec, scanPredictRequest(cut).inputs.get('input')!), /int_val ends inside a varint/);
+    assert.throws(
+      () => numericInput(intSpec, scanPredictRequest(cut).inputs.get('input')!),
+      /int_val ends inside a varint/,
+    );
   });
 
   it('stops counting string_val one past a limit', () => {
@@ -113,9 +146,16 @@ describe('scanPredictRequest', () => {
     assert.equal(valueCount(t, 'string_val'), 100_000);
   });
 
-  it('refuses shapes beyond TensorFlow\'s rank limit and value fields interleaved element by element', () => {
-    assert.throws(() => scanPredictRequest(requestWith(DT.FLOAT, new Array(MAX_RANK + 1).fill(1), () => undefined)), WireFormatError);
-    assert.equal(scanPredictRequest(requestWith(DT.FLOAT, new Array(MAX_RANK).fill(1), () => undefined)).inputs.get('input')!.shape!.length, MAX_RANK);
+  it("refuses shapes beyond TensorFlow's rank limit and value fields interleaved element by element", () => {
+    assert.throws(
+      () => scanPredictRequest(requestWith(DT.FLOAT, new Array(MAX_RANK + 1).fill(1), () => undefined)),
+      WireFormatError,
+    );
+    assert.equal(
+      scanPredictRequest(requestWith(DT.FLOAT, new Array(MAX_RANK).fill(1), () => undefined)).inputs.get('input')!
+        .shape!.length,
+      MAX_RANK,
+    );
     const interleaved = requestWith(DT.FLOAT, [1], (w) => {
       for (let i = 0; i <= MAX_VALUE_RUNS; i++) {
         w.uint32((5 << 3) | 5).float(i);
@@ -128,7 +168,16 @@ describe('scanPredictRequest', () => {
   it('keeps at most one more input name and output_filter name than the model has', () => {
     const w = protobuf.Writer.create();
     for (let i = 0; i < 10_000; i++) {
-      w.uint32((2 << 3) | 2).fork().uint32((1 << 3) | 2).string(`in${i}`).uint32((2 << 3) | 2).fork().uint32(8).int32(DT.FLOAT).ldelim().ldelim();
+      w.uint32((2 << 3) | 2)
+        .fork()
+        .uint32((1 << 3) | 2)
+        .string(`in${i}`)
+        .uint32((2 << 3) | 2)
+        .fork()
+        .uint32(8)
+        .int32(DT.FLOAT)
+        .ldelim()
+        .ldelim();
       w.uint32((3 << 3) | 2).string(`out${i}`);
     }
     const req = scanPredictRequest(w.finish(), { maxInputs: 1, maxOutputFilter: 2 });
@@ -137,7 +186,15 @@ describe('scanPredictRequest', () => {
   });
 
   it('a value run that ends past its tensor is a wire error, not a read past the buffer', () => {
-    const bytes = requestWith(DT.FLOAT, [2], (w) => w.uint32((5 << 3) | 2).uint32(400).float(1));
-    assert.throws(() => scanPredictRequest(bytes), (e: Error) => e instanceof WireFormatError || e instanceof RangeError);
+    const bytes = requestWith(DT.FLOAT, [2], (w) =>
+      w
+        .uint32((5 << 3) | 2)
+        .uint32(400)
+        .float(1),
+    );
+    assert.throws(
+      () => scanPredictRequest(bytes),
+      (e: Error) => e instanceof WireFormatError || e instanceof RangeError,
+    );
   });
 });

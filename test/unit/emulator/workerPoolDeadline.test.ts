@@ -15,7 +15,10 @@ const lines: string[] = [];
 const logger: Logger = { info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) };
 
 const request = (...images: Buffer[]) =>
-  encodePredictRequest({ inputs: new Map([['input', { dtype: DT.STRING, shape: [images.length], stringVal: images }]]), outputFilter: [] });
+  encodePredictRequest({
+    inputs: new Map([['input', { dtype: DT.STRING, shape: [images.length], stringVal: images }]]),
+    outputFilter: [],
+  });
 
 const cancelledWith = (pattern: RegExp) => (e: unknown) => {
   assert.ok(e instanceof AccelError && e.code === 'Cancelled', String(e));
@@ -31,20 +34,33 @@ describe('worker pool: deadlines and cancellation', { timeout: 120_000 }, () => 
   before(async () => {
     pool = new WorkerPool({
       model: {
-        serviceName: 'pool-test', modelName: 'mobilenetv2', modelVersion: 1, preset: 'mobilenetv2',
+        serviceName: 'pool-test',
+        modelName: 'mobilenetv2',
+        modelVersion: 1,
+        preset: 'mobilenetv2',
         inputs: [{ name: 'input', dtype: 'float32', shape: ['batch_size', 3, 224, 224] }],
         outputs: [{ name: 'output', dtype: 'float32', shape: ['batch_size', 1000] }],
       },
-      modelPath: mobilenetPath, devices: [0], intraOpThreads: 1, maxQueue: 8, depth: 1, logger,
+      modelPath: mobilenetPath,
+      devices: [0],
+      intraOpThreads: 1,
+      maxQueue: 8,
+      depth: 1,
+      logger,
     });
     await pool.ready;
-    const big = await sharp({ create: { width: 4000, height: 4000, channels: 3, background: '#468' } }).jpeg().toBuffer();
+    const big = await sharp({ create: { width: 4000, height: 4000, channels: 3, background: '#468' } })
+      .jpeg()
+      .toBuffer();
     slow = request(...new Array(64).fill(big));
   });
   after(() => pool.stop());
 
   it('a call already past its deadline is never dispatched', async () => {
-    await assert.rejects(pool.submit(request(parrot), false, { deadline: Date.now() - 5 }), cancelledWith(/deadline passed \d+ ms ago/));
+    await assert.rejects(
+      pool.submit(request(parrot), false, { deadline: Date.now() - 5 }),
+      cancelledWith(/deadline passed \d+ ms ago/),
+    );
     assert.ok((await pool.submit(request(parrot), false, { deadline: Date.now() + 60_000 })).bytes.length > 4000);
   });
 
@@ -62,6 +78,9 @@ describe('worker pool: deadlines and cancellation', { timeout: 120_000 }, () => 
     // The worker saw the flag before its next image (or was replaced past the grace): either way it is free again.
     assert.ok((await pool.submit(request(parrot), false)).bytes.length > 4000);
     const log = lines.join('\n');
-    assert.match(log, /cancelled the call; the request was abandoned (before image (\d+) of 64|before it started)|outlived its call.*replacing the worker/);
+    assert.match(
+      log,
+      /cancelled the call; the request was abandoned (before image (\d+) of 64|before it started)|outlived its call.*replacing the worker/,
+    );
   });
 });

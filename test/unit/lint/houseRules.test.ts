@@ -8,11 +8,20 @@ import tseslint from 'typescript-eslint';
 import { repoRoot } from '../../support/paths';
 
 async function restrictedImports(file: string, source: string): Promise<string[]> {
-  const { houseRules } = (await import(path.join(repoRoot, 'scripts', 'lint', 'houseRules.mjs'))) as { houseRules: object[] };
+  const { houseRules } = (await import(path.join(repoRoot, 'scripts', 'lint', 'houseRules.mjs'))) as {
+    houseRules: object[];
+  };
   const eslint = new ESLint({
     cwd: repoRoot,
     overrideConfigFile: true,
-    overrideConfig: [{ files: ['**/*.ts'], languageOptions: { parser: tseslint.parser }, plugins: { '@typescript-eslint': tseslint.plugin } }, ...houseRules] as never,
+    overrideConfig: [
+      {
+        files: ['**/*.ts'],
+        languageOptions: { parser: tseslint.parser },
+        plugins: { '@typescript-eslint': tseslint.plugin },
+      },
+      ...houseRules,
+    ] as never,
   });
   const [result] = await eslint.lintText(source, { filePath: path.join(repoRoot, file) });
   return result.messages.map((m) => `${m.ruleId}: ${m.message}`);
@@ -24,7 +33,8 @@ const refused = async (file: string, source: string, why: RegExp) => {
   assert.match(messages[0], /no-restricted-imports/);
   assert.match(messages[0], why);
 };
-const allowed = async (file: string, source: string) => assert.deepEqual(await restrictedImports(file, source), [], `${file}: \`${source}\` should pass`);
+const allowed = async (file: string, source: string) =>
+  assert.deepEqual(await restrictedImports(file, source), [], `${file}: \`${source}\` should pass`);
 
 describe('lint: the rules of the house', () => {
   it('vscode only in src/vscode/ and src/extension.ts; type imports anywhere', async () => {
@@ -37,8 +47,16 @@ describe('lint: the rules of the house', () => {
   });
 
   it('@azure/* and @kubernetes/* only in src/azure/', async () => {
-    await refused('src/core/services.ts', "import { DefaultAzureCredential } from '@azure/identity';", /belong in src\/azure\//);
-    await refused('src/vscode/azure/x.ts', "import { KubeConfig } from '@kubernetes/client-node';", /belong in src\/azure\//);
+    await refused(
+      'src/core/services.ts',
+      "import { DefaultAzureCredential } from '@azure/identity';",
+      /belong in src\/azure\//,
+    );
+    await refused(
+      'src/vscode/azure/x.ts',
+      "import { KubeConfig } from '@kubernetes/client-node';",
+      /belong in src\/azure\//,
+    );
     await allowed('src/azure/aks.ts', "import { ContainerServiceClient } from '@azure/arm-containerservice';");
     await allowed('src/vscode/azure/x.ts', "import type { TokenCredential } from '@azure/core-auth';");
   });
@@ -51,13 +69,25 @@ describe('lint: the rules of the house', () => {
   });
 
   it('client/ and emulator/ never import each other', async () => {
-    await refused('src/client/predictionClient.ts', "import { encodePredictRequest } from '../emulator/wireCodec';", /through src\/wire\//);
-    await refused('src/emulator/host.ts', "import { PredictionClient } from '../client/predictionClient';", /never imports it/);
+    await refused(
+      'src/client/predictionClient.ts',
+      "import { encodePredictRequest } from '../emulator/wireCodec';",
+      /through src\/wire\//,
+    );
+    await refused(
+      'src/emulator/host.ts',
+      "import { PredictionClient } from '../client/predictionClient';",
+      /never imports it/,
+    );
     await allowed('src/client/predictionClient.ts', "import { encodePredictRequest } from '../wire/wireCodec';");
   });
 
   it('webview/ never imports src/vscode/', async () => {
-    await refused('webview/main.ts', "import type { PanelView } from '../src/vscode/panels/protocol';", /shares the panel protocol/);
+    await refused(
+      'webview/main.ts',
+      "import type { PanelView } from '../src/vscode/panels/protocol';",
+      /shares the panel protocol/,
+    );
     await allowed('webview/main.ts', "import type { PanelView } from '../src/panels/protocol';");
   });
 });

@@ -7,7 +7,15 @@ import { before, test } from 'node:test';
 import { createImage, deleteImage, getImage, listImages, readImageLog } from '../../../src/core/images';
 import { registerModel } from '../../../src/core/models';
 import {
-  deleteService, deployService, getServiceKeys, hashKey, listServices, readTls, regenerateKey, scoringUri, updateService,
+  deleteService,
+  deployService,
+  getServiceKeys,
+  hashKey,
+  listServices,
+  readTls,
+  regenerateKey,
+  scoringUri,
+  updateService,
 } from '../../../src/core/services';
 import { openStore } from '../../../src/store/fileStore';
 import { mobilenetPath } from '../../support/paths';
@@ -28,11 +36,17 @@ test('images are versioned by name, content-addressed, and carry a build log', a
   assert.equal(second.id, 'img:2');
   assert.equal(second.digest, first.digest);
   assert.equal((await getImage(store, 'one', 'img')).id, 'img:2', 'latest by default');
-  assert.deepEqual((await listImages(store, 'one', { tag: 'stage=dev' })).map((i) => i.id), ['img:2']);
+  assert.deepEqual(
+    (await listImages(store, 'one', { tag: 'stage=dev' })).map((i) => i.id),
+    ['img:2'],
+  );
   const manifest = JSON.parse(fs.readFileSync(store.blobPath('one', first.digest), 'utf8'));
   assert.equal(manifest.model.sha256, 'cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f');
   assert.equal(manifest.preset, 'mobilenetv2');
-  assert.deepEqual(manifest.inputs.map((t: { name: string }) => t.name), ['input']);
+  assert.deepEqual(
+    manifest.inputs.map((t: { name: string }) => t.name),
+    ['input'],
+  );
   assert.match(await readImageLog(store, 'one', 'img:2'), /digest sha256:[0-9a-f]{64}/);
   await assert.rejects(deleteImage(store, 'one', 'img'), /Name the version to delete/);
   await deleteImage(store, 'one', 'img:2');
@@ -49,7 +63,10 @@ test('bad image inputs get their fix and write nothing', async () => {
   const before = fs.readFileSync(store.stateFile('one'));
   await assert.rejects(createImage(store, 'one', 'Bad Name', 'mobilenet:1'), /not a valid image name/);
   await assert.rejects(createImage(store, 'one', 'img', 'nope:1'), /Model nope is not registered.*accel model list/);
-  await assert.rejects(createImage(store, 'one', 'img', 'wrongpreset:1'), /preset "ssdvgg" \(300x300 RGB images\).*--preset/);
+  await assert.rejects(
+    createImage(store, 'one', 'img', 'wrongpreset:1'),
+    /preset "ssdvgg" \(300x300 RGB images\).*--preset/,
+  );
   await assert.rejects(createImage(store, 'one', 'img', 'frozen:1'), /TensorFlow model.*accel model convert frozen:1/);
   assert.deepEqual(fs.readFileSync(store.stateFile('one')), before, 'the workspace state is unchanged');
 });
@@ -73,12 +90,22 @@ test('deploy writes hashed and sealed keys, a stable port and the scoring URI', 
 test('names, ports and devices are checked across the whole home', async () => {
   const a = (await listServices(store, 'one'))[0];
   await assert.rejects(deployService(store, 'two', 'svc-a', 'img:1'), /already exists in workspace "one"/);
-  await assert.rejects(deployService(store, 'one', 'svc-b', 'img:1', { port: a.port }), new RegExp(`Port ${a.port} is already used by service "svc-a" \\(workspace "one"\\)`));
-  await assert.rejects(deployService(store, 'one', 'svc-b', 'img:1', { replicas: 2, deviceCount: 2 }), /it needs 2, 1 of 2 free\. Held by "svc-a"/);
+  await assert.rejects(
+    deployService(store, 'one', 'svc-b', 'img:1', { port: a.port }),
+    new RegExp(`Port ${a.port} is already used by service "svc-a" \\(workspace "one"\\)`),
+  );
+  await assert.rejects(
+    deployService(store, 'one', 'svc-b', 'img:1', { replicas: 2, deviceCount: 2 }),
+    /it needs 2, 1 of 2 free\. Held by "svc-a"/,
+  );
   await assert.rejects(deployService(store, 'one', 'svc-b', 'img:1', { replicas: 0 }), /whole number ≥ 1/);
   await assert.rejects(updateService(store, 'one', 'svc-a', {}), /Nothing to update/);
   await assert.rejects(updateService(store, 'one', 'svc-a', { replicas: 3, deviceCount: 2 }), /only 2/);
-  const { before, after } = await updateService(store, 'one', 'svc-a', { replicas: 2, authEnabled: false, deviceCount: 2 });
+  const { before, after } = await updateService(store, 'one', 'svc-a', {
+    replicas: 2,
+    authEnabled: false,
+    deviceCount: 2,
+  });
   assert.equal(before.replicas, 1);
   assert.equal(after.replicas, 2);
   assert.equal(after.authEnabled, false);
@@ -91,8 +118,17 @@ test('self-signed TLS: certificate stored, private key sealed', async () => {
   const tls = readTls(store, 'one', svc)!;
   assert.match(tls.certPem, /BEGIN CERTIFICATE/);
   assert.match(tls.keyPem, /BEGIN PRIVATE KEY/);
-  assert.ok(!fs.readFileSync(store.blobPath('one', svc.tls!.keyBlob), 'utf8').includes('PRIVATE KEY'), 'the key blob is sealed');
-  await assert.rejects(deployService(store, 'one', 'svc-x', 'img:1', { tls: { certFile: '/nope/cert.pem', keyFile: '/nope/key.pem' } }), /--ssl-cert \/nope\/cert.pem: no such file/);
+  assert.ok(
+    !fs.readFileSync(store.blobPath('one', svc.tls!.keyBlob), 'utf8').includes('PRIVATE KEY'),
+    'the key blob is sealed',
+  );
+  await assert.rejects(
+    deployService(store, 'one', 'svc-x', 'img:1', { tls: { certFile: '/nope/cert.pem', keyFile: '/nope/key.pem' } }),
+    /--ssl-cert \/nope\/cert.pem: no such file/,
+  );
   await deleteService(store, 'one', 'svc-tls');
-  assert.deepEqual((await listServices(store, 'one')).map((s) => s.name), ['svc-a']);
+  assert.deepEqual(
+    (await listServices(store, 'one')).map((s) => s.name),
+    ['svc-a'],
+  );
 });

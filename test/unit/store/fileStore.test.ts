@@ -33,19 +33,31 @@ describe('FileStore', () => {
     assert.equal(await store.getActiveWorkspace(), undefined);
     await store.createWorkspace('alpha', 'first');
     await store.createWorkspace('beta');
-    assert.deepEqual((await store.listWorkspaces()).map((w) => w.name), ['alpha', 'beta']);
+    assert.deepEqual(
+      (await store.listWorkspaces()).map((w) => w.name),
+      ['alpha', 'beta'],
+    );
     assert.equal(await store.getActiveWorkspace(), 'alpha', 'the first workspace becomes active');
     await store.setActiveWorkspace('beta');
     assert.equal(await store.getActiveWorkspace(), 'beta');
     const state = await store.read('alpha');
     assert.equal(state.schemaVersion, SCHEMA_VERSION);
     assert.equal(state.workspace.description, 'first');
-    await assert.rejects(store.createWorkspace('alpha'), (e) => isAccelError(e, 'AlreadyExists') && /already exists/.test(e.message));
+    await assert.rejects(
+      store.createWorkspace('alpha'),
+      (e) => isAccelError(e, 'AlreadyExists') && /already exists/.test(e.message),
+    );
     await store.deleteWorkspace('beta');
     assert.equal(await store.getActiveWorkspace(), undefined);
-    assert.deepEqual((await store.listWorkspaces()).map((w) => w.name), ['alpha']);
+    assert.deepEqual(
+      (await store.listWorkspaces()).map((w) => w.name),
+      ['alpha'],
+    );
     assert.deepEqual(fs.readdirSync(path.join(store.home, 'workspaces')), ['alpha'], 'no leftovers');
-    await assert.rejects(store.read('beta'), (e) => isAccelError(e, 'NotFound') && /accel workspace create beta/.test(e.message));
+    await assert.rejects(
+      store.read('beta'),
+      (e) => isAccelError(e, 'NotFound') && /accel workspace create beta/.test(e.message),
+    );
   });
 
   it('update commits the mutation and returns its result; a throwing mutation writes nothing', async () => {
@@ -94,7 +106,10 @@ describe('FileStore', () => {
   it('refuses a nested update of the same workspace instead of deadlocking', async () => {
     const store = openStore(tempHome());
     await store.createWorkspace('w');
-    await assert.rejects(store.update('w', () => store.update('w', () => 1)), (e) => isAccelError(e, 'Internal') && /locked twice/.test(e.message));
+    await assert.rejects(
+      store.update('w', () => store.update('w', () => 1)),
+      (e) => isAccelError(e, 'Internal') && /locked twice/.test(e.message),
+    );
   });
 
   it('stores blobs content-addressed and deduplicated', async () => {
@@ -123,14 +138,26 @@ describe('FileStore', () => {
     const state = JSON.parse(fs.readFileSync(file, 'utf8'));
     fs.writeFileSync(file, JSON.stringify({ ...state, schemaVersion: 7 }));
     const check = (e: unknown) =>
-      isAccelError(e, 'SchemaTooNew') && /version 7/.test(e.message) && /supports schema version 1/.test(e.message) && /Upgrade the extension\/CLI/.test(e.message);
+      isAccelError(e, 'SchemaTooNew') &&
+      /version 7/.test(e.message) &&
+      /supports schema version 1/.test(e.message) &&
+      /Upgrade the extension\/CLI/.test(e.message);
     await assert.rejects(store.read('w'), check);
-    await assert.rejects(store.update('w', () => {}), check);
+    await assert.rejects(
+      store.update('w', () => {}),
+      check,
+    );
     // Listing is not refused: the workspace is reported as damaged and the others stay listed.
     await store.createWorkspace('ok');
-    assert.deepEqual((await store.listWorkspaces()).map((w) => w.name), ['ok']);
+    assert.deepEqual(
+      (await store.listWorkspaces()).map((w) => w.name),
+      ['ok'],
+    );
     const damaged = await store.listDamagedWorkspaces();
-    assert.deepEqual(damaged.map((d) => [d.name, d.code, d.file]), [['w', 'SchemaTooNew', file]]);
+    assert.deepEqual(
+      damaged.map((d) => [d.name, d.code, d.file]),
+      [['w', 'SchemaTooNew', file]],
+    );
     assert.ok(check(new AccelError('SchemaTooNew', damaged[0].message)));
   });
 
@@ -142,13 +169,19 @@ describe('FileStore', () => {
     const file = store.stateFile('bad');
     const damagedText = '{"schemaVersion": 1, "workspace": ';
     fs.writeFileSync(file, damagedText);
-    assert.deepEqual((await store.listWorkspaces()).map((w) => w.name), ['good']);
+    assert.deepEqual(
+      (await store.listWorkspaces()).map((w) => w.name),
+      ['good'],
+    );
     const [damaged] = await store.listDamagedWorkspaces();
     assert.equal(damaged.name, 'bad');
     assert.equal(damaged.code, 'Internal');
     assert.match(damaged.message, /damaged/);
     assert.match(damaged.message, /Restore it from a backup/);
-    await assert.rejects(store.update('bad', () => {}), (e) => isAccelError(e) && /damaged/.test(e.message));
+    await assert.rejects(
+      store.update('bad', () => {}),
+      (e) => isAccelError(e) && /damaged/.test(e.message),
+    );
     await assert.rejects(store.releaseBlobs('bad', [blob.sha256]), (e) => isAccelError(e) && /damaged/.test(e.message));
     assert.ok(fs.existsSync(store.blobPath('bad', blob.sha256)));
     await store.update('good', (s) => void (s.workspace.description = 'still works'));
@@ -160,19 +193,31 @@ describe('FileStore', () => {
     await store.createWorkspace('w');
     const file = store.stateFile('w');
     fs.writeFileSync(file, '{"schemaVersion": 1, "workspace": ');
-    await assert.rejects(store.read('w'), (e) => isAccelError(e) && e.message.includes(file) && /damaged/.test(e.message));
+    await assert.rejects(
+      store.read('w'),
+      (e) => isAccelError(e) && e.message.includes(file) && /damaged/.test(e.message),
+    );
   });
 
   it('explains a home that cannot be written', async () => {
     const file = path.join(tempHome(), 'a-file');
     fs.writeFileSync(file, '');
     const store = openStore(path.join(file, 'home'));
-    await assert.rejects(store.createWorkspace('w'), (e) => isAccelError(e, 'InvalidArgument') && /Cannot write the accel home/.test(e.message) && /ACCEL_HOME/.test(e.message));
+    await assert.rejects(
+      store.createWorkspace('w'),
+      (e) =>
+        isAccelError(e, 'InvalidArgument') &&
+        /Cannot write the accel home/.test(e.message) &&
+        /ACCEL_HOME/.test(e.message),
+    );
   });
 
   it('validates workspace names', async () => {
     const store = openStore(tempHome());
-    await assert.rejects(store.createWorkspace('Bad Name!'), (e) => isAccelError(e, 'InvalidArgument') && /lowercase letters/.test(e.message));
+    await assert.rejects(
+      store.createWorkspace('Bad Name!'),
+      (e) => isAccelError(e, 'InvalidArgument') && /lowercase letters/.test(e.message),
+    );
     await assert.rejects(store.createWorkspace('../escape'), (e) => isAccelError(e, 'InvalidArgument'));
     assert.equal(fs.existsSync(path.join(store.home, 'workspaces', 'Bad Name!')), false);
   });

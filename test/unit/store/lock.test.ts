@@ -26,10 +26,16 @@ describe('withLock', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accel-lock-'));
     const file = path.join(dir, '.lock');
     // The parent of this process is alive and is not us: a live foreign holder.
-    fs.writeFileSync(file, JSON.stringify({ pid: process.ppid, host: os.hostname(), since: '2026-01-01T00:00:00.000Z' }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ pid: process.ppid, host: os.hostname(), since: '2026-01-01T00:00:00.000Z' }),
+    );
     await assert.rejects(
       withLock(file, 'Workspace "w"', () => 1, 200),
-      (e) => isAccelError(e, 'Busy') && e.message.includes(`process ${process.ppid}`) && /Workspace "w" is busy/.test(e.message),
+      (e) =>
+        isAccelError(e, 'Busy') &&
+        e.message.includes(`process ${process.ppid}`) &&
+        /Workspace "w" is busy/.test(e.message),
     );
     assert.ok(fs.existsSync(file), 'a live holder keeps its lock');
   });

@@ -7,11 +7,21 @@ import { errorActions, isTransient, MANAGE_TRUST, RETRY, SIGN_IN } from '../../.
 
 describe('error notification actions', () => {
   it('offers Retry for busy, unavailable and cancelled work', () => {
-    for (const code of ['Busy', 'Unavailable', 'Cancelled'] as ErrorCode[]) assert.deepEqual(errorActions(new AccelError(code, 'x')), [RETRY], code);
+    for (const code of ['Busy', 'Unavailable', 'Cancelled'] as ErrorCode[])
+      assert.deepEqual(errorActions(new AccelError(code, 'x')), [RETRY], code);
   });
 
   it('offers no Retry for refusals that cannot succeed as they are', () => {
-    for (const code of ['InvalidArgument', 'NotFound', 'HasDependents', 'AlreadyExists', 'InvalidModel', 'SchemaTooNew', 'QuotaExceeded', 'Internal'] as ErrorCode[]) {
+    for (const code of [
+      'InvalidArgument',
+      'NotFound',
+      'HasDependents',
+      'AlreadyExists',
+      'InvalidModel',
+      'SchemaTooNew',
+      'QuotaExceeded',
+      'Internal',
+    ] as ErrorCode[]) {
       assert.deepEqual(errorActions(new AccelError(code, 'x')), [], code);
     }
     assert.deepEqual(errorActions(new AccelError('PermissionDenied', 'no role')), []);
@@ -21,7 +31,9 @@ describe('error notification actions', () => {
 
   it('offers the action that clears a sign-in or trust refusal', () => {
     assert.deepEqual(errorActions(new AccelError('NotSignedIn', 'sign in')), [SIGN_IN]);
-    assert.deepEqual(errorActions(new AccelError('PermissionDenied', 'trust', { needsWorkspaceTrust: true })), [MANAGE_TRUST]);
+    assert.deepEqual(errorActions(new AccelError('PermissionDenied', 'trust', { needsWorkspaceTrust: true })), [
+      MANAGE_TRUST,
+    ]);
   });
 
   it('treats network system errors and gRPC UNAVAILABLE / DEADLINE_EXCEEDED as transient, others not', () => {
@@ -35,6 +47,10 @@ describe('error notification actions', () => {
     assert.equal(isTransient(grpc(4)), true);
     assert.equal(isTransient(grpc(3)), false); // INVALID_ARGUMENT
     assert.equal(isTransient(grpc(16)), false); // UNAUTHENTICATED
-    assert.equal(isTransient(Object.assign(new Error('n'), { code: 14 })), false, 'a numeric code without gRPC metadata is not a gRPC status');
+    assert.equal(
+      isTransient(Object.assign(new Error('n'), { code: 14 })),
+      false,
+      'a numeric code without gRPC metadata is not a gRPC status',
+    );
   });
 });

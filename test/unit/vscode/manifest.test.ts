@@ -11,13 +11,21 @@ const root = path.resolve(__dirname, '..', '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 type MenuEntry = { command: string; when?: string };
 const menuEntries = (): Array<[string, MenuEntry]> =>
-  Object.entries(pkg.contributes.menus as Record<string, MenuEntry[]>).flatMap(([menu, entries]) => entries.map((e) => [menu, e] as [string, MenuEntry]));
+  Object.entries(pkg.contributes.menus as Record<string, MenuEntry[]>).flatMap(([menu, entries]) =>
+    entries.map((e) => [menu, e] as [string, MenuEntry]),
+  );
 
 describe('extension manifest', () => {
   it('declares its licence, changelog, repository, bugs, homepage, keywords and categories', () => {
     assert.equal(pkg.license, 'MIT');
-    assert.match(fs.readFileSync(path.join(root, 'LICENSE'), 'utf8'), /^MIT License\n\nCopyright \(c\) 2026 Accelerated Models contributors\n/);
-    assert.match(fs.readFileSync(path.join(root, 'CHANGELOG.md'), 'utf8'), /^# Changelog\n[\s\S]*## \[Unreleased\][\s\S]*## \[0\.1\.0\] - 2026-11-22/);
+    assert.match(
+      fs.readFileSync(path.join(root, 'LICENSE'), 'utf8'),
+      /^MIT License\n\nCopyright \(c\) 2026 Accelerated Models contributors\n/,
+    );
+    assert.match(
+      fs.readFileSync(path.join(root, 'CHANGELOG.md'), 'utf8'),
+      /^# Changelog\n[\s\S]*## \[Unreleased\][\s\S]*## \[0\.1\.0\] - 2026-11-22/,
+    );
     assert.match(pkg.repository.url, /^https:\/\/github\.com\/.+\.git$/);
     assert.match(pkg.bugs.url, /\/issues$/);
     assert.ok(pkg.homepage && pkg.keywords.length >= 5 && pkg.keywords.length <= 30);
@@ -38,7 +46,10 @@ describe('extension manifest', () => {
   it('every menu and palette entry of a command that needs trust is gated by isWorkspaceTrusted', () => {
     for (const id of TRUST_REQUIRED) {
       const entries = menuEntries().filter(([, e]) => e.command === id);
-      assert.ok(entries.some(([menu]) => menu === 'commandPalette'), `${id} has a commandPalette entry`);
+      assert.ok(
+        entries.some(([menu]) => menu === 'commandPalette'),
+        `${id} has a commandPalette entry`,
+      );
       for (const [menu, e] of entries) assert.match(e.when ?? '', /(^|&& )isWorkspaceTrusted\b/, `${id} in ${menu}`);
     }
     // And no other command is hidden by trust (the rest works in Restricted Mode).
@@ -48,7 +59,10 @@ describe('extension manifest', () => {
   });
 
   it('state-dependent commands show only where they apply', () => {
-    const when = (menu: string, id: string) => menuEntries().filter(([m, e]) => m === menu && e.command === id).map(([, e]) => e.when ?? '');
+    const when = (menu: string, id: string) =>
+      menuEntries()
+        .filter(([m, e]) => m === menu && e.command === id)
+        .map(([, e]) => e.when ?? '');
     assert.deepEqual(when('commandPalette', 'accel.emulator.start'), ['accel.emulatorState != running']);
     assert.deepEqual(when('commandPalette', 'accel.emulator.stop'), ['accel.emulatorState == running']);
     assert.deepEqual(when('commandPalette', 'accel.azure.signIn'), ['!accel.azure.signedIn']);
@@ -71,6 +85,9 @@ describe('extension manifest', () => {
     assert.match(pkg.repository.url, /^https:\/\/github\.com\//);
     const ignore = fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8').split('\n');
     assert.ok(ignore.includes('!CHANGELOG.md') && ignore.includes('!LICENSE'));
-    assert.ok(!ignore.some((l) => /^!media\/(\*\*|screenshots|samples)/.test(l)), 'screenshots and sample photos stay out of the .vsix');
+    assert.ok(
+      !ignore.some((l) => /^!media\/(\*\*|screenshots|samples)/.test(l)),
+      'screenshots and sample photos stay out of the .vsix',
+    );
   });
 });

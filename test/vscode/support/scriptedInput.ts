@@ -1,7 +1,14 @@
 // Answers the extension's prompts from a script, in order. A prompt with no scripted answer fails the test at
 // once (instead of waiting forever for a person), and every answer must be used.
 import * as vscode from 'vscode';
-import { BACK, UserCancelled, type Back, type InputOptions, type PickOptions, type UserInput } from '../../../src/vscode/ui';
+import {
+  BACK,
+  UserCancelled,
+  type Back,
+  type InputOptions,
+  type PickOptions,
+  type UserInput,
+} from '../../../src/vscode/ui';
 
 export type Answer =
   | { pick: string | RegExp }

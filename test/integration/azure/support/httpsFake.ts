@@ -30,7 +30,15 @@ export function testCertificate(): Promise<{ cert: string; key: string }> {
     keyType: 'ec',
     curve: 'P-256',
     days: 2,
-    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
+    ],
   } as never).then((p) => ({ cert: p.cert, key: p.private }));
   return certCache;
 }
@@ -38,7 +46,10 @@ export function testCertificate(): Promise<{ cert: string; key: string }> {
 export class HttpsFake {
   readonly requests: Recorded[] = [];
   private routes: { method: string; pattern: RegExp; handler: Handler }[] = [];
-  private constructor(private server: https.Server, readonly ca: string) {}
+  private constructor(
+    private server: https.Server,
+    readonly ca: string,
+  ) {}
 
   static async start(): Promise<HttpsFake> {
     const { cert, key } = await testCertificate();
@@ -89,12 +100,21 @@ export class HttpsFake {
     } catch {
       body = undefined;
     }
-    const rec: Recorded = { method: req.method ?? 'GET', path: u.pathname, query: Object.fromEntries(u.searchParams), headers: req.headers, raw, body };
+    const rec: Recorded = {
+      method: req.method ?? 'GET',
+      path: u.pathname,
+      query: Object.fromEntries(u.searchParams),
+      headers: req.headers,
+      raw,
+      body,
+    };
     this.requests.push(rec);
     const route = this.routes.find((r) => r.method === rec.method && r.pattern.test(rec.path));
     let reply: Reply;
     try {
-      reply = route ? await route.handler(rec, route.pattern.exec(rec.path)!) : { status: 404, json: { error: { code: 'NotFound', message: `No route for ${rec.method} ${rec.path}` } } };
+      reply = route
+        ? await route.handler(rec, route.pattern.exec(rec.path)!)
+        : { status: 404, json: { error: { code: 'NotFound', message: `No route for ${rec.method} ${rec.path}` } } };
     } catch (e) {
       reply = { status: 500, json: { error: { code: 'TestServerError', message: (e as Error).message } } };
     }
