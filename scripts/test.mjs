@@ -34,6 +34,7 @@ const wanted = (layer) => !only || only === layer;
 ensureSetup();
 run('build', 'node', ['scripts/build.mjs']);
 if (!only) run('typecheck', 'npx', ['tsc', '-p', '.', '--noEmit']);
+if (!only) run('lint (eslint, prettier, rooms)', 'npm', ['run', '-s', 'lint']);
 const unit = testFiles('test/unit');
 if (wanted('unit') && unit.length)
   run('unit tests', 'node', ['--import', 'tsx', '--test', '--test-reporter=spec', ...unit], env);
