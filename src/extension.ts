@@ -7,6 +7,7 @@ import { registerAzure } from './vscode/azure/azureCommands';
 import { registerBenchmarkCommand } from './vscode/commands/benchmarkCommand';
 import { CommandRunner, setProgressObserver, type ProgressObserver } from './vscode/commands/commandRunner';
 import { registerConvertCommand } from './vscode/commands/convertCommand';
+import { registerDeleteCascade } from './vscode/commands/deleteCascade';
 import { registerEmulatorCommands } from './vscode/commands/emulatorCommands';
 import { registerImageCommands } from './vscode/commands/imageCommands';
 import { registerModelCommands } from './vscode/commands/modelCommands';
@@ -41,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   registerConvertCommand(runner, ctx, trees);
   registerImageCommands(runner, ctx, trees);
   registerServiceCommands(runner, ctx, trees);
+  registerDeleteCascade(runner, ctx, trees);
   registerScoreCommands(runner, ctx);
   registerBenchmarkCommand(runner, ctx);
   registerEmulatorCommands(runner, ctx, trees);

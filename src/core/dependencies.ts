@@ -1,8 +1,10 @@
 // Dependency rules: which entities still use a model, converted model, image or compute. Deleting runs
 // against the flow: service → image → converted model → model. Anything with dependents refuses to go, and
-// the error names each dependent and the commands to run, in order. Pure functions over WorkspaceState.
+// the error names each dependent and the commands to run, in order. A converted model does not hold its source:
+// the registered model may go first (the original service's documented order) and the converted model keeps its
+// parentId, shown as "source deleted". Pure functions over WorkspaceState.
 import { AccelError } from '../domain/errors';
-import type { WorkspaceState } from '../domain/types';
+import type { Model, WorkspaceState } from '../domain/types';
 
 export type EntityKind = 'model' | 'image' | 'service' | 'compute';
 
@@ -22,19 +24,19 @@ export interface Dependent extends EntityRef {
 /** Delete order: services first, then images, then converted models, then models; computes go last. */
 const RANK: Record<EntityKind, number> = { service: 0, image: 1, model: 2, compute: 3 };
 
-function describe(state: WorkspaceState, ref: EntityRef): Dependent {
+/** An entity's label (`converted model m.1.accelonnx:1`) and the CLI command that deletes it. */
+export function describe(state: WorkspaceState, ref: EntityRef): Dependent {
   const converted = ref.kind === 'model' && state.models.some((m) => m.id === ref.id && m.parentId);
   const noun = converted ? 'converted model' : ref.kind;
   return { ...ref, label: `${noun} ${ref.id}`, deleteCommand: `accel ${ref.kind} delete ${ref.id}` };
 }
 
-/** Entities that use `ref` directly. */
+/** Entities that use `ref` directly and so block its deletion (a model's converted models do not). */
 export function directDependents(state: WorkspaceState, ref: EntityRef): Dependent[] {
   const refs: EntityRef[] = [];
   switch (ref.kind) {
     case 'model':
       for (const i of state.images) if (i.modelId === ref.id) refs.push({ kind: 'image', id: i.id });
-      for (const m of state.models) if (m.parentId === ref.id) refs.push({ kind: 'model', id: m.id });
       break;
     case 'image':
       for (const s of state.services) if (s.imageId === ref.id) refs.push({ kind: 'service', id: s.name });
@@ -75,6 +77,28 @@ function capitalized(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+/** Converted models made from `modelId` (they keep their lineage when it is deleted). */
+export function convertedFrom(state: WorkspaceState, modelId: string): Model[] {
+  return state.models.filter((m) => m.parentId === modelId);
+}
+
+/** A converted model whose registered source model was deleted after the conversion. */
+export function sourceDeleted(state: WorkspaceState, model: Model): boolean {
+  return !!model.parentId && !state.models.some((m) => m.id === model.parentId);
+}
+
+/** What a HasDependents refusal of an entity carries, so each face can word it and offer its own way out. */
+export interface DependentsDetail {
+  workspace: string;
+  target: EntityRef & { label: string };
+  /** The entities that block the delete directly. */
+  blockers: Array<EntityRef & { label: string }>;
+  /** Everything that must go first, in a valid order. */
+  dependents: Array<EntityRef & { label: string }>;
+  /** The CLI commands that delete them, then the target. */
+  order: string[];
+}
+
 /** Throws AccelError('HasDependents') naming the dependents and the delete order, if `ref` has any. */
 export function assertCanDelete(state: WorkspaceState, ref: EntityRef): void {
   const direct = directDependents(state, ref);
@@ -82,10 +106,18 @@ export function assertCanDelete(state: WorkspaceState, ref: EntityRef): void {
   const all = allDependents(state, ref);
   const self = describe(state, ref);
   const order = [...all.map((d) => d.deleteCommand), self.deleteCommand];
+  const plain = ({ kind, id, label }: Dependent) => ({ kind, id, label });
+  const detail: DependentsDetail = {
+    workspace: state.workspace.name,
+    target: plain(self),
+    blockers: direct.map(plain),
+    dependents: all.map(plain),
+    order,
+  };
   throw new AccelError(
     'HasDependents',
     `${capitalized(self.label)} is used by ${joinNames(direct.map((d) => d.label))}. Delete in this order: ${order.join('; ')}.`,
-    { dependents: all.map(({ kind, id, label }) => ({ kind, id, label })), order },
+    detail,
   );
 }
 

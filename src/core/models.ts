@@ -418,7 +418,10 @@ export async function updateModel(
   });
 }
 
-/** Deletes one model version (`name:version`). Refused while converted models or images use it. */
+/**
+ * Deletes one model version (`name:version`). Refused while images use it. Its converted models stay and keep
+ * their parentId (their source shows as deleted: see sourceDeleted in dependencies.ts).
+ */
 export async function deleteModel(store: WorkspaceStore, workspace: string, ref: string): Promise<Model> {
   const parsed = parseVersionedRef(ref, 'model');
   const deleted = await store.update(workspace, (state) => {

@@ -7,14 +7,14 @@ import { isAccelError } from '../../domain/errors';
 import type { CancellationSignal, ProgressReporter } from '../../domain/ports';
 import type { AccelContext } from '../accelContext';
 import { isUserCancelled } from '../ui';
-import { errorActions, MANAGE_TRUST, RETRY, SIGN_IN } from './errorActions';
+import { actionCommand, errorActions, errorText, MANAGE_TRUST, RETRY, SIGN_IN } from './errorActions';
 import { TRUST_REQUIRED, untrustedRefusal } from './trust';
 
 export type Handler = (...args: any[]) => unknown;
 
 export class CommandRunner {
   /** The last error a command ended with (read by the extension-host tests through the test API). */
-  lastError?: { command: string; message: string; code?: string };
+  lastError?: { command: string; message: string; code?: string; actions: string[] };
 
   constructor(
     private readonly ctx: AccelContext,
@@ -35,12 +35,15 @@ export class CommandRunner {
         this.ctx.log.info(`${id}: cancelled`);
         return undefined;
       }
-      const message = e instanceof Error ? e.message : String(e);
-      this.lastError = { command: id, message, code: isAccelError(e) ? e.code : undefined };
+      const message = errorText(e);
+      const actions = errorActions(e);
+      this.lastError = { command: id, message, code: isAccelError(e) ? e.code : undefined, actions };
       this.ctx.log.error(
         `${id} failed: ${message}${!isAccelError(e) && e instanceof Error && e.stack ? `\n${e.stack}` : ''}`,
       );
-      void vscode.window.showErrorMessage(message.split('\n')[0], ...errorActions(e), 'Show Log').then((action) => {
+      void vscode.window.showErrorMessage(message.split('\n')[0], ...actions, 'Show Log').then((action) => {
+        const follow = action && actionCommand(action, e);
+        if (follow) void vscode.commands.executeCommand(...follow);
         if (action === 'Show Log') this.ctx.log.show(true);
         if (action === RETRY) void vscode.commands.executeCommand(id, ...args);
         if (action === MANAGE_TRUST) void vscode.commands.executeCommand('workbench.trust.manage');

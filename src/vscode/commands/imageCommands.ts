@@ -109,9 +109,20 @@ export function registerImageCommands(run: CommandRunner, ctx: AccelContext, tre
       !(await ctx.ui.confirm(`Delete image ${image.id}?`, 'Services using it must be deleted first.', 'Delete'))
     )
       return undefined;
-    await trees.images.whileBusy(node, 'deleting…', () => deleteImage(ctx.store, ws, image.id));
-    ctx.log.info(`image ${image.id} deleted`);
-    ctx.fireSoon();
-    return image.id;
+    return removeImage(ctx, trees, ws, image.id, node);
   });
+}
+
+/** The single image delete (also each image step of Delete with Dependents). */
+export async function removeImage(
+  ctx: AccelContext,
+  trees: Trees,
+  ws: string,
+  id: string,
+  node?: TreeNode,
+): Promise<string> {
+  await trees.images.whileBusy(node, 'deleting…', () => deleteImage(ctx.store, ws, id));
+  ctx.log.info(`image ${id} deleted`);
+  ctx.fireSoon();
+  return id;
 }

@@ -186,14 +186,27 @@ export function registerModelCommands(run: CommandRunner, ctx: AccelContext, tre
       !options?.confirmed &&
       !(await ctx.ui.confirm(
         `Delete model ${model.id}?`,
-        'Its converted models and images must be deleted first.',
+        model.parentId
+          ? 'Images made from it must be deleted first.'
+          : 'Images made from it must be deleted first; its converted models stay (marked "source deleted").',
         'Delete',
       ))
     )
       return undefined;
-    await trees.models.whileBusy(node, 'deleting…', () => deleteModel(ctx.store, ws, model.id));
-    ctx.log.info(`model ${model.id} deleted`);
-    ctx.fireSoon();
-    return model.id;
+    return removeModel(ctx, trees, ws, model.id, node);
   });
+}
+
+/** The single model delete (also each model step of Delete with Dependents). */
+export async function removeModel(
+  ctx: AccelContext,
+  trees: Trees,
+  ws: string,
+  id: string,
+  node?: TreeNode,
+): Promise<string> {
+  await trees.models.whileBusy(node, 'deleting…', () => deleteModel(ctx.store, ws, id));
+  ctx.log.info(`model ${id} deleted`);
+  ctx.fireSoon();
+  return id;
 }

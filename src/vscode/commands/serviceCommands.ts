@@ -12,6 +12,7 @@ import {
 import { createImage } from '../../core/images';
 import { registerModel } from '../../core/models';
 import { isValidName } from '../../domain/names';
+import type { Service } from '../../domain/types';
 import { deleteService, scoringUri, updateService, type KeyName, type TlsOption } from '../../core/services';
 import { serviceLogPath } from '../../emulator/host/hostControl';
 import { regenerateLocalKey } from '../../emulator/host/localServices';
@@ -349,14 +350,25 @@ export function registerServiceCommands(run: CommandRunner, ctx: AccelContext, t
       ))
     )
       return undefined;
-    await trees.services.whileBusy(node, 'deleting…', async () => {
-      if (s.target === 'container') return void (await deleteContainerService(ctx.store, ws, s.name));
-      await deleteService(ctx.store, ws, s.name);
-      await ctx.emulator.reconcile();
-    });
-    for (const k of ['primary', 'secondary'] as const) await ctx.secrets.delete(ctx.serviceKeyId(ws, s.name, k));
-    ctx.log.info(`service ${s.name} deleted`);
-    ctx.fireSoon();
-    return s.name;
+    return removeService(ctx, trees, ws, s, node);
   });
+}
+
+/** The single service delete (also each service step of Delete with Dependents): store, emulator or containers, keys. */
+export async function removeService(
+  ctx: AccelContext,
+  trees: Trees,
+  ws: string,
+  s: Service,
+  node?: TreeNode,
+): Promise<string> {
+  await trees.services.whileBusy(node, 'deleting…', async () => {
+    if (s.target === 'container') return void (await deleteContainerService(ctx.store, ws, s.name));
+    await deleteService(ctx.store, ws, s.name);
+    await ctx.emulator.reconcile();
+  });
+  for (const k of ['primary', 'secondary'] as const) await ctx.secrets.delete(ctx.serviceKeyId(ws, s.name, k));
+  ctx.log.info(`service ${s.name} deleted`);
+  ctx.fireSoon();
+  return s.name;
 }

@@ -9,6 +9,8 @@ export abstract class BaseTree implements vscode.TreeDataProvider<TreeNode>, vsc
   readonly onDidChangeTreeData = this.changed.event;
   private readonly creating = new Map<string, string>();
   private readonly busy = new Map<string, string>();
+  /** Each node's parent, as getChildren returned them (what TreeView.reveal walks up through getParent). */
+  private readonly parents = new WeakMap<TreeNode, TreeNode>();
   protected readonly disposables: vscode.Disposable[] = [this.changed];
 
   constructor(
@@ -38,11 +40,16 @@ export abstract class BaseTree implements vscode.TreeDataProvider<TreeNode>, vsc
     try {
       const children = node ? ((await node.children?.()) ?? []) : await this.roots();
       if (!node) for (const [id, label] of this.creating) children.push(placeholderNode(id, label));
+      if (node) for (const c of children) this.parents.set(c, node);
       return children;
     } catch (e) {
       this.ctx.log.error(`${this.viewId}: ${(e as Error).message}`);
       return [errorNode(parentId, e)];
     }
+  }
+
+  getParent(node: TreeNode): TreeNode | undefined {
+    return this.parents.get(node);
   }
 
   /** Shows a spinning placeholder at the root while `work` creates something. */

@@ -1,6 +1,8 @@
-// Models view: model name → versions → converted models (state, precision), for the active workspace.
+// Models view: model name → versions → converted models (state, precision), for the active workspace. A converted
+// model whose source was deleted stands at the root, marked "(source deleted)".
 import * as vscode from 'vscode';
 import { labelSetText } from '../../catalog/labels';
+import { sourceDeleted } from '../../core/dependencies';
 import { describePreset, presetLabel } from '../../domain/presets';
 import type { Model } from '../../domain/types';
 import { BaseTree } from './baseTree';
@@ -11,7 +13,7 @@ export class ModelsTree extends BaseTree {
     const ws = await this.ctx.activeWorkspace();
     if (!ws) return [];
     const state = await this.ctx.store.read(ws);
-    const sources = state.models.filter((m) => !m.parentId);
+    const sources = state.models.filter((m) => !m.parentId || sourceDeleted(state, m));
     const names = [...new Set(sources.map((m) => m.name))].sort();
     return names.map((name) => {
       const versions = sources.filter((m) => m.name === name).sort((a, b) => b.version - a.version);
@@ -33,6 +35,7 @@ export class ModelsTree extends BaseTree {
   private versionNode(ws: string, model: Model, all: Model[]): TreeNode {
     const converted = all.filter((m) => m.parentId === model.id);
     const isConverted = !!model.parentId;
+    const orphan = isConverted && !all.some((m) => m.id === model.parentId);
     const label = isConverted ? model.name : `${model.name}:${model.version}`;
     const item = new vscode.TreeItem(
       label,
@@ -40,7 +43,7 @@ export class ModelsTree extends BaseTree {
     );
     item.id = `models/${ws}/id/${model.id}`;
     item.description = isConverted
-      ? `v${model.version} · ${model.conversion?.precision ?? 'converted'} · Succeeded`
+      ? `v${model.version} · ${model.conversion?.precision ?? 'converted'} · ${orphan ? '(source deleted)' : 'Succeeded'}`
       : `v${model.version} · ${model.framework} · ${presetLabel(model)}`;
     item.iconPath = new vscode.ThemeIcon(
       isConverted ? 'circuit-board' : model.framework === 'onnx' ? 'symbol-namespace' : 'symbol-misc',
@@ -58,7 +61,7 @@ export class ModelsTree extends BaseTree {
       ['labels', labelSetText(model.labels)],
       ['tags', tags],
       ['description', model.description],
-      ['converted from', model.parentId],
+      ['converted from', orphan ? `${model.parentId} (source deleted)` : model.parentId],
       ['precision', model.conversion?.precision],
       ['created', model.createdTime],
     ]);

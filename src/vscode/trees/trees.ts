@@ -1,9 +1,11 @@
 // Creates the four views of the "Accelerated Models" container.
 import * as vscode from 'vscode';
 import type { AccelContext } from '../accelContext';
+import type { BaseTree } from './baseTree';
 import { ImagesTree } from './imagesTree';
 import { ModelsTree } from './modelsTree';
 import { ServicesTree } from './servicesTree';
+import type { TreeNode } from './treeNode';
 import { WorkspacesTree } from './workspacesTree';
 
 export interface Trees {
@@ -11,6 +13,8 @@ export interface Trees {
   models: ModelsTree;
   images: ImagesTree;
   services: ServicesTree;
+  /** The views, for reveal (Reveal Dependents). */
+  views: Record<'workspaces' | 'models' | 'images' | 'services', vscode.TreeView<TreeNode>>;
   refreshAll(): void;
 }
 
@@ -19,21 +23,27 @@ export function createTrees(ctx: AccelContext, subscriptions: vscode.Disposable[
   const models = new ModelsTree('accel.models', ctx);
   const images = new ImagesTree('accel.images', ctx);
   const services = new ServicesTree('accel.services', ctx);
-  for (const tree of [workspaces, models, images, services]) {
-    subscriptions.push(
-      tree,
-      vscode.window.createTreeView(tree.viewId, {
-        treeDataProvider: tree,
-        showCollapseAll: tree !== workspaces,
-        canSelectMany: false,
-      }),
-    );
-  }
+  const view = (tree: BaseTree) => {
+    const v = vscode.window.createTreeView(tree.viewId, {
+      treeDataProvider: tree,
+      showCollapseAll: tree !== workspaces,
+      canSelectMany: false,
+    });
+    subscriptions.push(tree, v);
+    return v;
+  };
+  const views = {
+    workspaces: view(workspaces),
+    models: view(models),
+    images: view(images),
+    services: view(services),
+  };
   return {
     workspaces,
     models,
     images,
     services,
+    views,
     refreshAll: () => [workspaces, models, images, services].forEach((t) => t.refresh()),
   };
 }

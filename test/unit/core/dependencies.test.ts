@@ -8,7 +8,10 @@ import {
   allDependents,
   assertCanDelete,
   assertCanDeleteWorkspace,
+  convertedFrom,
   directDependents,
+  sourceDeleted,
+  type DependentsDetail,
 } from '../../../src/core/dependencies';
 import { type AccelError, isAccelError } from '../../../src/domain/errors';
 import { deleteModel, registerModel } from '../../../src/core/models';
@@ -94,18 +97,22 @@ function refusal(fn: () => void): AccelError {
 }
 
 describe('dependency rules', () => {
-  it('a model with a converted child and an image refuses, naming each and the full delete order', () => {
+  it('a model used by an image refuses, naming the blockers and the full delete order; its converted model does not block', () => {
     const e = refusal(() => assertCanDelete(chain(), { kind: 'model', id: 'mobilenet:1' }));
     assert.equal(
       e.message,
-      'Model mobilenet:1 is used by image raw:1 and converted model mobilenet.1.accelonnx:1. Delete in this order: ' +
-        'accel service delete svc-a; accel service delete svc-b; accel image delete classifier:1; accel image delete raw:1; ' +
-        'accel model delete mobilenet.1.accelonnx:1; accel model delete mobilenet:1.',
+      'Model mobilenet:1 is used by image raw:1. Delete in this order: accel image delete raw:1; accel model delete mobilenet:1.',
     );
-    const detail = e.detail as { dependents: { kind: string; id: string }[]; order: string[] };
+    const detail = e.detail as DependentsDetail;
+    assert.deepEqual(detail.workspace, 'ws');
+    assert.deepEqual(detail.target, { kind: 'model', id: 'mobilenet:1', label: 'model mobilenet:1' });
+    assert.deepEqual(
+      detail.blockers.map((d) => `${d.kind} ${d.id}`),
+      ['image raw:1'],
+    );
     assert.deepEqual(
       detail.dependents.map((d) => `${d.kind} ${d.id}`),
-      ['service svc-a', 'service svc-b', 'image classifier:1', 'image raw:1', 'model mobilenet.1.accelonnx:1'],
+      ['image raw:1'],
     );
   });
 
@@ -125,14 +132,19 @@ describe('dependency rules', () => {
     );
   });
 
-  it('a model with only a converted child refuses', () => {
+  it('a model with only a converted child may go first; the child keeps its lineage as "source deleted"', () => {
     const s = emptyState('ws', 't');
     s.models.push(model('m', 1), model('m.1.accelonnx', 1, 'm:1'));
-    const e = refusal(() => assertCanDelete(s, { kind: 'model', id: 'm:1' }));
-    assert.equal(
-      e.message,
-      'Model m:1 is used by converted model m.1.accelonnx:1. Delete in this order: accel model delete m.1.accelonnx:1; accel model delete m:1.',
+    assert.doesNotThrow(() => assertCanDelete(s, { kind: 'model', id: 'm:1' }));
+    assert.deepEqual(directDependents(s, { kind: 'model', id: 'm:1' }), []);
+    assert.deepEqual(
+      convertedFrom(s, 'm:1').map((m) => m.id),
+      ['m.1.accelonnx:1'],
     );
+    assert.equal(sourceDeleted(s, s.models[1]), false);
+    s.models = s.models.filter((m) => m.id !== 'm:1');
+    assert.equal(sourceDeleted(s, s.models[0]), true, 'parent gone, parentId kept');
+    assert.equal(sourceDeleted(s, model('m', 2)), false, 'a registered model has no source');
   });
 
   it('an image used by services refuses; a compute used by a service refuses', () => {
@@ -211,5 +223,28 @@ describe('dependency rules', () => {
     );
     await deleteWorkspace(store, 'ws', { force: true });
     assert.deepEqual(await store.listWorkspaces(), []);
+  });
+
+  it('deleteModel deletes a registered model before its converted model, which keeps its parentId', async () => {
+    const store = openStore(fs.mkdtempSync(path.join(os.tmpdir(), 'accel-deps-')));
+    await store.createWorkspace('ws');
+    const m = await registerModel(store, 'ws', { path: mobilenetPath, name: 'mobilenet' });
+    const c = await registerModel(store, 'ws', {
+      path: mobilenetPath,
+      name: 'mobilenet.1.accelonnx',
+      parentId: m.id,
+    });
+    await store.update('ws', (s) => {
+      s.images.push(image('classifier', 1, c.id));
+    });
+    await deleteModel(store, 'ws', m.id);
+    const state = await store.read('ws');
+    assert.deepEqual(
+      state.models.map((x) => [x.id, x.parentId]),
+      [[c.id, 'mobilenet:1']],
+    );
+    assert.equal(sourceDeleted(state, state.models[0]), true);
+    assert.ok(fs.existsSync(store.blobPath('ws', c.blob)), 'the converted model keeps its (shared) blob');
+    await assert.rejects(deleteModel(store, 'ws', c.id), (e) => isAccelError(e, 'HasDependents'));
   });
 });
