@@ -2,10 +2,10 @@
 // bundle and the Node unit tests import it too. Every message is validated on receipt, because a webview is a
 // separate trust domain: the host never acts on a message it cannot parse.
 
-import type { BenchmarkLevel, LatencyHistogram } from '../scoring/benchmarkRun';
+import type { BenchmarkLevel, LatencyHistogram, MeanTimings } from '../scoring/benchmarkRun';
 import type { BatchRow, Box, LatencyBreakdown, Prediction } from '../scoring/scoreResult';
 
-export type { BatchRow, BenchmarkLevel, Box, LatencyBreakdown, LatencyHistogram, Prediction };
+export type { BatchRow, BenchmarkLevel, Box, LatencyBreakdown, LatencyHistogram, MeanTimings, Prediction };
 export { histogram, percentile } from '../scoring/benchmarkRun';
 export { latencyBreakdown } from '../scoring/scoreResult';
 import { csvLine } from './csv';
@@ -50,14 +50,22 @@ export interface ModelView {
   report?: { compatible: boolean; lines: string[]; accuracyDelta: string[] };
 }
 
-export interface BenchmarkView {
-  kind: 'benchmark';
+/** One benchmark run of a service: what Export writes and Compare with Previous Run keeps. */
+export interface BenchmarkRun {
   service: string;
   image: string;
-  /** Latency histogram over all requests: bucket upper bounds (ms) and counts. */
-  histogram: LatencyHistogram;
+  /** ISO time the run started. */
+  startedAt: string;
+  requestsPerLevel: number;
+  warmupRequests: number;
   levels: BenchmarkLevel[];
+}
+
+export interface BenchmarkView extends BenchmarkRun {
+  kind: 'benchmark';
   done: boolean;
+  /** The previous complete run of the same service in this workspace, when there is one. */
+  previous?: BenchmarkRun;
 }
 
 export type PanelView = ScoreView | BatchView | ModelView | BenchmarkView;
@@ -71,7 +79,8 @@ export type WebviewMessage =
   | { type: 'exportCsv' }
   | { type: 'cancel' }
   | { type: 'copy'; text: string }
-  | { type: 'openFile'; file: string };
+  | { type: 'openFile'; file: string }
+  | { type: 'exportBenchmark'; format: 'json' | 'csv' };
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -87,6 +96,10 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       return typeof raw.text === 'string' && raw.text.length <= 10_000 ? { type: 'copy', text: raw.text } : undefined;
     case 'openFile':
       return typeof raw.file === 'string' && raw.file.length > 0 ? { type: 'openFile', file: raw.file } : undefined;
+    case 'exportBenchmark':
+      return raw.format === 'json' || raw.format === 'csv'
+        ? { type: 'exportBenchmark', format: raw.format }
+        : undefined;
     default:
       return undefined;
   }

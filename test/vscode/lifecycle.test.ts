@@ -245,6 +245,7 @@ describe('Accelerated Models commands', function () {
       image: path.join(photosDir(), 'hot_dog.jpg'),
       levels: [1, 2],
       requestsPerLevel: 4,
+      warmup: 2,
     });
     assert.equal(view.levels.length, 2);
     assert.deepEqual(
@@ -255,10 +256,28 @@ describe('Accelerated Models commands', function () {
       view.levels.filter((l) => l.errors).map((l) => l.firstError),
       [],
     );
-    assert.equal(
-      view.histogram.reduce((n, h) => n + h.count, 0),
-      8,
-    );
+    assert.equal(view.warmupRequests, 2);
+    for (const l of view.levels) {
+      assert.ok(l.p50Ms > 0 && l.p50Ms <= l.p90Ms && l.p90Ms <= l.p99Ms, `c=${l.concurrency}: p50 <= p90 <= p99`);
+      assert.equal(
+        l.histogram.reduce((n, h) => n + h.count, 0),
+        4,
+        'one histogram per level, of that level only',
+      );
+      assert.ok(l.mean && l.mean.inferenceMs > 0, "the server's timings per level");
+    }
+    // A second run compares with the first (kept per service in workspaceState).
+    const again = await exec<BenchmarkView>('accel.service.benchmark', svc, {
+      image: path.join(photosDir(), 'hot_dog.jpg'),
+      levels: [1],
+      requestsPerLevel: 2,
+      warmup: 0,
+    });
+    assert.equal(again.previous?.startedAt, view.startedAt);
+    const csv = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'accel-bench-')), 'run.csv');
+    await waitForPanel<BenchmarkView>('benchmark', (v) => v.done && v.startedAt === again.startedAt);
+    assert.equal(await exec<string>('accel.benchmark.export', 'csv', csv), csv);
+    assert.equal(fs.readFileSync(csv, 'utf8').trimEnd().split('\n').length, 2, 'header and the one level');
   });
 
   it('opens the service log and the emulator log', async () => {

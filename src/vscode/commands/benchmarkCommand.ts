@@ -1,57 +1,163 @@
-// accel.service.benchmark: latency histogram and throughput vs concurrency in the Benchmark panel.
+// accel.service.benchmark: warm-up, then per concurrency level throughput, p50/p90/p99, a latency histogram and the
+// server's timings in the Benchmark panel; the previous run of the same service (workspaceState) to compare with.
+// accel.benchmark.export writes the shown run as JSON or CSV.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { AccelError } from '../../domain/errors';
+import { benchmarkCsv, benchmarkJson } from '../../panels/benchmarkExport';
+import type { BenchmarkRun, BenchmarkView } from '../../panels/protocol';
+import { runBenchmark, type BenchmarkPlan } from '../../scoring/benchmarkRun';
 import type { AccelContext } from '../accelContext';
-import type { BenchmarkView } from '../../panels/protocol';
 import { ResultPanel } from '../panels/resultPanel';
-import { runBenchmark } from '../../scoring/benchmarkRun';
 import type { TreeNode } from '../trees/treeNode';
+import { noBack } from '../ui';
 import { withProgress, type CommandRunner } from './commandRunner';
 import { pickService } from './pickers';
 
+export interface BenchmarkOptions {
+  image?: string;
+  levels?: number[];
+  requestsPerLevel?: number;
+  warmup?: number;
+}
+
+const LIMITS = { concurrency: 256, requests: 10_000, warmup: 1_000 };
+
+function wholeIn(v: unknown, min: number, max: number): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+}
+
+/** The plan from the command's options, else the settings; a value out of range is refused with the setting to fix. */
+export function benchmarkPlan(
+  options: BenchmarkOptions | undefined,
+  config: vscode.WorkspaceConfiguration,
+): BenchmarkPlan {
+  const levels = options?.levels ?? config.get<unknown>('benchmark.concurrencyLevels') ?? [1, 2, 4, 8];
+  const requestsPerLevel = options?.requestsPerLevel ?? config.get<unknown>('benchmark.requestsPerLevel') ?? 64;
+  const warmupRequests = options?.warmup ?? config.get<unknown>('benchmark.warmupRequests') ?? 8;
+  if (!Array.isArray(levels) || !levels.length || !levels.every((l) => wholeIn(l, 1, LIMITS.concurrency)))
+    throw new AccelError(
+      'InvalidArgument',
+      `accel.benchmark.concurrencyLevels must list whole numbers from 1 to ${LIMITS.concurrency} (e.g. [1, 2, 4, 8]); it is ${JSON.stringify(levels)}. Fix it in Settings.`,
+    );
+  if (!wholeIn(requestsPerLevel, 1, LIMITS.requests))
+    throw new AccelError(
+      'InvalidArgument',
+      `accel.benchmark.requestsPerLevel must be a whole number from 1 to ${LIMITS.requests}; it is ${JSON.stringify(requestsPerLevel)}. Fix it in Settings.`,
+    );
+  if (!wholeIn(warmupRequests, 0, LIMITS.warmup))
+    throw new AccelError(
+      'InvalidArgument',
+      `accel.benchmark.warmupRequests must be a whole number from 0 to ${LIMITS.warmup}; it is ${JSON.stringify(warmupRequests)}. Fix it in Settings.`,
+    );
+  return { levels: levels as number[], requestsPerLevel, warmupRequests };
+}
+
+const lastRunKey = (ws: string, service: string) => `accel.benchmark.lastRun:${ws}/${service}`;
+
 export function registerBenchmarkCommand(run: CommandRunner, ctx: AccelContext): void {
-  run.register(
-    'accel.service.benchmark',
-    async (node?: TreeNode, options?: { image?: string; levels?: number[]; requestsPerLevel?: number }) => {
-      const { ws, value: service } = await pickService(ctx, node, 'Run Benchmark');
-      const image =
-        options?.image ??
-        (
-          await ctx.ui.openDialog({
-            title: 'Image to score repeatedly',
-            canSelectMany: false,
-            filters: { Images: ['jpg', 'jpeg', 'png', 'gif', 'webp', 'bmp'] },
-          })
-        )[0].fsPath;
-      await ctx.readyToScore(ws, service);
-      const scorer = await ctx.scorers.get(ws, service);
-      const view: BenchmarkView = {
-        kind: 'benchmark',
-        service: service.name,
-        image: path.basename(image),
-        histogram: [],
-        levels: [],
-        done: false,
-      };
-      const panel = ResultPanel.show(ctx.extension.extensionUri, view);
-      const plan = { levels: options?.levels ?? [1, 2, 4], requestsPerLevel: options?.requestsPerLevel ?? 24 };
-      const result = await withProgress(`Benchmarking ${service.name}`, (progress, cancel) =>
-        runBenchmark(
-          async () => (await scorer.scoreFile(image, 1)).latency.clientMs,
-          plan,
-          () => cancel.isCancellationRequested,
-          (partial, fraction) => {
-            progress.report({ message: `concurrency ${partial.levels.at(-1)?.concurrency}`, fraction });
-            panel.update({ ...view, ...partial });
-          },
+  /** The panel's Export buttons of the latest run (one listener, however many runs). */
+  let exportButtons: vscode.Disposable | undefined;
+
+  async function exportRun(view: BenchmarkRun, format: 'json' | 'csv', target?: vscode.Uri): Promise<string> {
+    const stamp = view.startedAt.replace(/[:.]/g, '-');
+    const uri =
+      target ??
+      (await ctx.ui.saveDialog({
+        title: `Export benchmark of ${view.service} as ${format.toUpperCase()}`,
+        defaultUri: vscode.Uri.joinPath(
+          vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(process.cwd()),
+          `benchmark-${view.service}-${stamp}.${format}`,
         ),
+        filters: format === 'json' ? { JSON: ['json'] } : { CSV: ['csv'] },
+      }));
+    fs.writeFileSync(uri.fsPath, format === 'json' ? benchmarkJson(view) : benchmarkCsv(view));
+    void vscode.window.showInformationMessage(`Saved the benchmark of ${view.service} to ${uri.fsPath}.`);
+    return uri.fsPath;
+  }
+
+  run.register('accel.service.benchmark', async (node?: TreeNode, options?: BenchmarkOptions) => {
+    const plan = benchmarkPlan(options, vscode.workspace.getConfiguration('accel'));
+    const { ws, value: service } = await pickService(ctx, node, 'Run Benchmark');
+    const image =
+      options?.image ??
+      (
+        await ctx.ui.openDialog({
+          title: 'Image to score repeatedly',
+          canSelectMany: false,
+          filters: { Images: ['jpg', 'jpeg', 'png', 'gif', 'webp', 'bmp'] },
+        })
+      )[0].fsPath;
+    await ctx.readyToScore(ws, service);
+    const scorer = await ctx.scorers.get(ws, service);
+    const key = lastRunKey(ws, service.name);
+    const previous = ctx.extension.workspaceState.get<BenchmarkRun>(key);
+    const view: BenchmarkView = {
+      kind: 'benchmark',
+      service: service.name,
+      image: path.basename(image),
+      startedAt: new Date().toISOString(),
+      requestsPerLevel: plan.requestsPerLevel,
+      warmupRequests: plan.warmupRequests ?? 0,
+      levels: [],
+      done: false,
+      ...(previous ? { previous } : {}),
+    };
+    const panel = ResultPanel.show(ctx.extension.extensionUri, view);
+    exportButtons?.dispose();
+    exportButtons = panel.onMessage((m) => {
+      if (m.type === 'exportBenchmark') void vscode.commands.executeCommand('accel.benchmark.export', m.format);
+    });
+    const result = await withProgress(`Benchmarking ${service.name}`, (progress, cancel) =>
+      runBenchmark(
+        async () => (await scorer.scoreFile(image, 1)).latency,
+        plan,
+        () => cancel.isCancellationRequested,
+        (partial, fraction) => {
+          const at = partial.levels.at(-1);
+          progress.report({ message: at ? `concurrency ${at.concurrency}` : 'warmed up', fraction });
+          panel.update({ ...view, levels: partial.levels });
+        },
+      ),
+    );
+    const done: BenchmarkView = { ...view, levels: result.levels, done: true };
+    panel.update(done);
+    // Only a complete run becomes the one the next run compares with.
+    if (result.levels.length === plan.levels.length) {
+      const { service: s, image: i, startedAt, requestsPerLevel, warmupRequests, levels } = done;
+      await ctx.extension.workspaceState.update(key, {
+        service: s,
+        image: i,
+        startedAt,
+        requestsPerLevel,
+        warmupRequests,
+        levels,
+      } satisfies BenchmarkRun);
+    }
+    ctx.log.info(
+      `benchmark ${service.name} (${result.warmup.requests} warm-up, ${result.warmup.errors} failed): ${result.levels.map((l) => `c=${l.concurrency} ${l.throughputPerSec.toFixed(1)}/s p50 ${l.p50Ms.toFixed(1)} ms p99 ${l.p99Ms.toFixed(1)} ms`).join('; ')}`,
+    );
+    return done;
+  });
+
+  run.register('accel.benchmark.export', async (format?: 'json' | 'csv', target?: string) => {
+    const view = ResultPanel.get('benchmark')?.lastShown;
+    if (!view || view.kind !== 'benchmark' || !view.done)
+      throw new AccelError('NotFound', 'There is no finished benchmark to export. Run Benchmark on a service first.');
+    const chosen =
+      format ??
+      noBack(
+        await ctx.ui.pick({
+          title: 'Export the benchmark as',
+          items: [
+            { label: 'JSON', description: 'plan, percentiles, histograms, server timings', value: 'json' as const },
+            { label: 'CSV', description: 'one row per concurrency level', value: 'csv' as const },
+          ],
+        }),
       );
-      const done: BenchmarkView = { ...view, ...result, done: true };
-      panel.update(done);
-      ctx.log.info(
-        `benchmark ${service.name}: ${result.levels.map((l) => `c=${l.concurrency} ${l.throughputPerSec.toFixed(1)}/s p50 ${l.p50Ms.toFixed(1)} ms`).join('; ')}`,
-      );
-      return done;
-    },
-  );
+    if (chosen !== 'json' && chosen !== 'csv')
+      throw new AccelError('InvalidArgument', `Export as "json" or "csv", not ${JSON.stringify(chosen)}.`);
+    return exportRun(view, chosen, target ? vscode.Uri.file(target) : undefined);
+  });
 }

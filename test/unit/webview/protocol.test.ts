@@ -16,6 +16,10 @@ describe('webview message protocol', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'exportCsv', extra: 1 }), { type: 'exportCsv' });
     assert.deepEqual(parseWebviewMessage({ type: 'copy', text: 'abc' }), { type: 'copy', text: 'abc' });
     assert.deepEqual(parseWebviewMessage({ type: 'openFile', file: '/x.png' }), { type: 'openFile', file: '/x.png' });
+    assert.deepEqual(parseWebviewMessage({ type: 'exportBenchmark', format: 'csv' }), {
+      type: 'exportBenchmark',
+      format: 'csv',
+    });
   });
 
   it('rejects anything else (unknown types, wrong field types, oversized text)', () => {
@@ -30,6 +34,8 @@ describe('webview message protocol', () => {
       { type: 'copy', text: 5 },
       { type: 'copy', text: 'x'.repeat(10_001) },
       { type: 'openFile', file: '' },
+      { type: 'exportBenchmark' },
+      { type: 'exportBenchmark', format: 'xlsx' },
     ]) {
       assert.equal(parseWebviewMessage(bad), undefined, JSON.stringify(bad)?.slice(0, 40));
     }
@@ -88,8 +94,10 @@ describe('webview message protocol', () => {
       histogram([5, 5], 2).map((b) => b.count),
       [2, 0],
     );
-    assert.equal(percentile([1, 2, 3, 4], 50), 2);
-    assert.equal(percentile([1, 2, 3, 4], 95), 4);
+    assert.equal(percentile([1, 2, 3, 4], 50), 2.5);
+    assert.ok(Math.abs(percentile([1, 2, 3, 4], 95) - 3.85) < 1e-9);
+    assert.equal(percentile([1, 2, 3, 4], 100), 4);
+    assert.equal(percentile([7], 99), 7);
     assert.equal(percentile([], 50), 0);
   });
 });
