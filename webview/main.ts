@@ -11,8 +11,9 @@ import {
   type PanelView,
   type WebviewMessage,
 } from '../src/panels/protocol';
+import { renderBatch as batchView } from './batchView';
 import { renderBenchmark } from './benchmarkView';
-import { el, ms, pct } from './dom';
+import { el } from './dom';
 import { renderScore } from './scoreView';
 
 declare function acquireVsCodeApi(): {
@@ -31,40 +32,10 @@ function button(label: string, message: WebviewMessage, appearance = 'primary'):
 }
 
 function renderBatch(v: BatchView): HTMLElement {
-  const ok = v.rows.filter((r) => !r.error).length;
-  const head = el(
-    'header',
-    {},
-    el('h1', {}, `Scores of ${v.folder}`),
-    el(
-      'p',
-      { class: 'muted', id: 'batch-status' },
-      `${v.rows.length} image(s) · ${ok} scored · ${v.rows.length - ok} failed · ${v.done ? (v.cancelled ? 'cancelled' : 'done') : 'running…'} · ${v.service}`,
-    ),
-  );
   const actions = el('div', { class: 'actions' });
   if (!v.done) actions.append(el('vscode-progress-ring', {}), button('Cancel', { type: 'cancel' }, 'secondary'));
   else actions.append(button('Export CSV…', { type: 'exportCsv' }));
-  const table = el(
-    'table',
-    { class: 'grid', id: 'batch-table' },
-    el('thead', {}, el('tr', {}, ...['File', 'Top-1', 'Score', 'Latency'].map((h) => el('th', {}, h)))),
-    el(
-      'tbody',
-      {},
-      ...v.rows.map((r) =>
-        el(
-          'tr',
-          { class: r.error ? 'failed' : '' },
-          el('td', {}, r.file),
-          el('td', {}, r.error ? `error: ${r.error}` : (r.top1?.label ?? '')),
-          el('td', {}, r.top1 ? pct(r.top1.score) : ''),
-          el('td', {}, ms(r.latencyMs)),
-        ),
-      ),
-    ),
-  );
-  return el('section', {}, head, actions, table);
+  return batchView(v, (m) => vscode.postMessage(m), actions);
 }
 
 function renderModel(v: ModelView): HTMLElement {

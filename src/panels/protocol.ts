@@ -23,11 +23,16 @@ export interface ScoreView {
   boxes: Box[];
 }
 
+/** A scored photo as the Batch Scores grid shows it: its row plus the webview URI of the photo ('' = no preview). */
+export interface BatchTile extends BatchRow {
+  imageUri: string;
+}
+
 export interface BatchView {
   kind: 'batch';
   folder: string;
   service: string;
-  rows: BatchRow[];
+  rows: BatchTile[];
   done: boolean;
   cancelled: boolean;
 }
@@ -114,6 +119,8 @@ export function parseHostMessage(raw: unknown): HostMessage | undefined {
     : undefined;
 }
 
+  /** Opens the Score Result of the batch row at this index (rows in arrival order). */
+  | { type: 'openResult'; row: number }
 /** The batch results as CSV (RFC 4180 quoting; cells defused against formula injection, see csv.ts). */
 export function batchCsv(rows: BatchRow[]): string {
   const lines = ['file,label,class,score,latency_ms,error'];
@@ -131,3 +138,7 @@ export function batchCsv(rows: BatchRow[]): string {
   }
   return lines.join('\n') + '\n';
 }
+    case 'openResult':
+      return Number.isSafeInteger(raw.row) && (raw.row as number) >= 0
+        ? { type: 'openResult', row: raw.row as number }
+        : undefined;

@@ -32,6 +32,8 @@ export interface BatchRow {
   top1?: Prediction;
   latencyMs?: number;
   error?: string;
+  /** Detection boxes (SSD models), best first. */
+  boxes?: Box[];
 }
 
 export function latencyBreakdown(

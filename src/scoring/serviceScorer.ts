@@ -48,6 +48,8 @@ export interface ScoringPorts {
 }
 
 /** Deadline and retries of every scoring call, the same in both faces. */
+/** Boxes a batch row keeps per photo (the grid's thumbnails show no more; bounds the panel's messages). */
+const MAX_BATCH_BOXES = 10;
 export const SCORING_CALL = { deadlineMs: 30_000, attempts: 3 } as const;
 
 export class ServiceScorer {
@@ -190,7 +192,7 @@ export class ServiceScorer {
     files: string[],
     concurrency: number,
     cancelled: () => boolean,
-    onRow: (row: BatchRow, done: number) => void,
+    onRow: (row: BatchRow, done: number, index: number) => void,
   ): Promise<BatchRow[]> {
     const rows: BatchRow[] = new Array(files.length);
     let next = 0;
@@ -203,10 +205,11 @@ export class ServiceScorer {
         try {
           const r = await this.scoreFile(file, 1);
           rows[i] = { file: path.basename(file), top1: r.top[0], latencyMs: r.latency.clientMs };
+          if (r.boxes.length) rows[i].boxes = r.boxes.slice(0, MAX_BATCH_BOXES);
         } catch (e) {
           rows[i] = { file: path.basename(file), error: (e as Error).message.split('\n')[0] };
         }
-        onRow(rows[i], ++done);
+        onRow(rows[i], ++done, i);
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));

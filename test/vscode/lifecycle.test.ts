@@ -199,6 +199,12 @@ describe('Accelerated Models commands', function () {
     assert.equal(folder.rows.length, images.length);
     assert.equal(folder.done, true);
     assert.equal(folder.rows.find((r) => r.file === 'bird.bmp')?.top1?.index, 19);
+    // Thumbnail grid: every row carries its photo's webview URI; a tile click opens that photo's Score Result.
+    for (const r of folder.rows) assert.match(r.imageUri, new RegExp(`${r.file.replace(/\./g, '\\.')}$`), r.file);
+    const parrot = folder.rows.findIndex((r) => r.file === 'parrot.jpg');
+    (await testApi()).panel.get('batch')!.receive({ type: 'openResult', row: parrot });
+    const opened = await waitForPanel<ScoreView>('score', (v) => v.fileName === 'parrot.jpg');
+    assert.equal(opened.top[0].index, MACAW);
     const csv = path.join(os.tmpdir(), `accel-scores-${process.pid}.csv`);
     await waitForPanel<BatchView>('batch', (v) => v.done && v.rows.length === images.length);
     await exec('accel.score.exportCsv', csv);

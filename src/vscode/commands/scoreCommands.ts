@@ -1,5 +1,6 @@
 // Right-click scoring: accel.score.image (explorer, multi-select), accel.score.folder (every image in a folder,
-// with progress, cancel, a results table and CSV export), accel.service.score (a service node → pick files).
+// with progress, cancel, a thumbnail grid / sortable table whose tiles open their Score Result, and CSV export),
+// accel.service.score (a service node → pick files).
 // The service is remembered per workspace; when none runs, the user is offered the sample deployment.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -122,14 +123,25 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
     return view;
   }
 
+  /** The message listener of the batch the Batch Scores panel shows (the panel is reused by the next batch). */
+  let batchListener: vscode.Disposable | undefined;
+
   async function scoreBatch(files: string[], folder: string, ws: string, service: Service): Promise<BatchView> {
     const view: BatchView = { kind: 'batch', folder, service: service.name, rows: [], done: false, cancelled: false };
     const scorer = await open(ws, service);
-    const panel = ResultPanel.show(ctx.extension.extensionUri, view);
+    // The grid shows each photo: the webview may load from every folder the files come from.
+    const panel = ResultPanel.show(ctx.extension.extensionUri, view, [...new Set(files.map((f) => path.dirname(f)))]);
+    /** Full path of each row, in row order: the webview names a row by its index, never by a path. */
+    const paths: string[] = [];
     let cancelledFromPanel = false;
-    const sub = panel.onMessage(async (m) => {
+    batchListener?.dispose();
+    batchListener = panel.onMessage(async (m) => {
       if (m.type === 'cancel') cancelledFromPanel = true;
       if (m.type === 'exportCsv') await exportCsv(view);
+      if (m.type === 'openResult' && paths[m.row]) {
+        const node = { kind: 'service', ws, service, item: new vscode.TreeItem(service.name) } satisfies TreeNode;
+        await vscode.commands.executeCommand('accel.service.score', node, [paths[m.row]]);
+      }
     });
     try {
       await withProgress(`Scoring ${files.length} images with ${service.name}`, async (progress, cancel) => {
@@ -138,8 +150,11 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
           files,
           concurrency,
           () => cancel.isCancellationRequested || cancelledFromPanel,
-          (row, done) => {
-            view.rows.push(row);
+          (row, done, index) => {
+            const file = files[index];
+            paths.push(file);
+            const imageUri = PREVIEWABLE.test(file) ? panel.webview.asWebviewUri(vscode.Uri.file(file)).toString() : '';
+            view.rows.push({ ...row, imageUri });
             progress.report({ message: `${done}/${files.length} ${row.file}`, fraction: done / files.length });
             panel.update({ ...view, rows: [...view.rows] });
           },
@@ -149,7 +164,6 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
     } finally {
       view.done = true;
       panel.update({ ...view, rows: [...view.rows] });
-      setTimeout(() => sub.dispose(), 60 * 60_000).unref?.();
     }
     ctx.log.info(
       `scored ${view.rows.length}/${files.length} images in ${folder}${view.cancelled ? ' (cancelled)' : ''}`,

@@ -28,25 +28,28 @@ export class ResultPanel {
     panel.onDidDispose(() => {
       for (const [k, p] of ResultPanel.open) if (p === this) ResultPanel.open.delete(k);
     });
-    panel.webview.onDidReceiveMessage((raw) => {
-      const msg = parseWebviewMessage(raw);
-      if (!msg) return;
-      if (msg.type === 'ready') {
-        this.ready = true;
-        this.post();
-      }
-      for (const l of this.listeners) l(msg);
-    });
+    panel.webview.onDidReceiveMessage((raw) => this.receive(raw));
+  }
+
+  /** Handles a message from the webview (public so the extension-host tests can click as the webview would). */
+  receive(raw: unknown): void {
+    const msg = parseWebviewMessage(raw);
+    if (!msg) return;
+    if (msg.type === 'ready') {
+      this.ready = true;
+      this.post();
+    }
+    for (const l of this.listeners) l(msg);
   }
 
   static get(kind: PanelView['kind']): ResultPanel | undefined {
     return ResultPanel.open.get(kind);
   }
 
-  /** Shows `view` in the panel of its kind, creating it when needed. `extraRoot` is a folder the webview may load from. */
-  static show(extensionUri: vscode.Uri, view: PanelView, extraRoot?: string): ResultPanel {
+  /** Shows `view` in the panel of its kind, creating it when needed. `extraRoot`: folder(s) the webview may load from. */
+  static show(extensionUri: vscode.Uri, view: PanelView, extraRoot?: string | string[]): ResultPanel {
     const roots = [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')];
-    if (extraRoot) roots.push(vscode.Uri.file(extraRoot));
+    for (const r of typeof extraRoot === 'string' ? [extraRoot] : (extraRoot ?? [])) roots.push(vscode.Uri.file(r));
     let p = ResultPanel.open.get(view.kind);
     if (!p) {
       const panel = vscode.window.createWebviewPanel(
