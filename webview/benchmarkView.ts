@@ -27,6 +27,12 @@ function chart(id: string, title: string, svg: SVGElement, ...extra: HTMLElement
   return el('div', {}, el('h2', {}, title), el('div', { class: 'chart', id }, svg), ...extra);
 }
 
+/** A level's histogram under a plain caption (the section heading above names what they are). */
+function levelChart(id: string, caption: string, svg: SVGElement): HTMLElement {
+  svg.setAttribute('width', '100%');
+  return el('div', {}, el('p', { class: 'muted' }, caption), el('div', { class: 'chart', id }, svg));
+}
+
 function grid(...children: HTMLElement[]): HTMLElement {
   const g = el('div', { class: 'charts' }, ...children);
   // Side by side when there is room (styles through the CSSOM: the CSP allows no inline style attributes).
@@ -145,9 +151,9 @@ export function renderBenchmark(v: BenchmarkView, post: (m: WebviewMessage) => v
 
   const histTop = Math.max(1, ...v.levels.flatMap((l) => l.histogram.map((h) => h.count)));
   const histograms = v.levels.map((l) =>
-    chart(
+    levelChart(
       `latency-histogram-${l.concurrency}`,
-      `Latency at concurrency ${l.concurrency}`,
+      `concurrency ${l.concurrency}: ${l.requests - l.errors} requests, p50 ${ms(l.p50Ms)}, p99 ${ms(l.p99Ms)}`,
       histogramChart(l.histogram, `requests at concurrency ${l.concurrency}`, histTop),
     ),
   );

@@ -1,6 +1,7 @@
 // A small benchmark of one service: a few warm-up requests (not counted), then the same image scored
 // `requestsPerLevel` times at each concurrency level. Per level: throughput, p50/p90/p99, a latency histogram
 // (all levels on the same buckets, so they compare) and the mean of the server's own timings.
+import { AccelError } from '../domain/errors';
 import type { LatencyBreakdown } from './scoreResult';
 
 /** Latency histogram: bucket upper bounds (ms) and counts. */
@@ -46,6 +47,52 @@ export interface BenchmarkPlan {
 }
 
 export const HISTOGRAM_BUCKETS = 12;
+
+/** What a caller may set for one run (the VS Code command's options); the rest comes from the settings. */
+export interface BenchmarkOptions {
+  image?: string;
+  levels?: number[];
+  requestsPerLevel?: number;
+  warmup?: number;
+}
+
+export const BENCHMARK_DEFAULTS = { concurrencyLevels: [1, 2, 4, 8], requestsPerLevel: 64, warmupRequests: 8 };
+const LIMITS = { concurrency: 256, requests: 10_000, warmup: 1_000 };
+
+function wholeIn(v: unknown, min: number, max: number): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+}
+
+/**
+ * The plan of a run: the options, else the settings `accel.benchmark.*` (read through `setting`), else the
+ * defaults. A value out of range is refused with the setting to fix.
+ */
+export function benchmarkPlan(
+  options: BenchmarkOptions | undefined,
+  setting: (key: keyof typeof BENCHMARK_DEFAULTS) => unknown,
+): Required<BenchmarkPlan> {
+  const pick = (given: unknown, key: keyof typeof BENCHMARK_DEFAULTS) =>
+    given ?? setting(key) ?? BENCHMARK_DEFAULTS[key];
+  const levels = pick(options?.levels, 'concurrencyLevels');
+  const requestsPerLevel = pick(options?.requestsPerLevel, 'requestsPerLevel');
+  const warmupRequests = pick(options?.warmup, 'warmupRequests');
+  const refuse = (key: string, rule: string, value: unknown) =>
+    new AccelError(
+      'InvalidArgument',
+      `accel.benchmark.${key} must be ${rule}; it is ${JSON.stringify(value)}. Fix it in Settings (or the command's options).`,
+    );
+  if (!Array.isArray(levels) || !levels.length || !levels.every((l) => wholeIn(l, 1, LIMITS.concurrency)))
+    throw refuse(
+      'concurrencyLevels',
+      `a list of whole numbers from 1 to ${LIMITS.concurrency}, e.g. [1, 2, 4, 8]`,
+      levels,
+    );
+  if (!wholeIn(requestsPerLevel, 1, LIMITS.requests))
+    throw refuse('requestsPerLevel', `a whole number from 1 to ${LIMITS.requests}`, requestsPerLevel);
+  if (!wholeIn(warmupRequests, 0, LIMITS.warmup))
+    throw refuse('warmupRequests', `a whole number from 0 to ${LIMITS.warmup}`, warmupRequests);
+  return { levels: levels as number[], requestsPerLevel, warmupRequests };
+}
 
 export async function runBenchmark(
   score: () => Promise<LatencyBreakdown>,

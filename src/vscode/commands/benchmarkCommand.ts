@@ -7,52 +7,13 @@ import * as vscode from 'vscode';
 import { AccelError } from '../../domain/errors';
 import { benchmarkCsv, benchmarkJson } from '../../panels/benchmarkExport';
 import type { BenchmarkRun, BenchmarkView } from '../../panels/protocol';
-import { runBenchmark, type BenchmarkPlan } from '../../scoring/benchmarkRun';
+import { benchmarkPlan, runBenchmark, type BenchmarkOptions } from '../../scoring/benchmarkRun';
 import type { AccelContext } from '../accelContext';
 import { ResultPanel } from '../panels/resultPanel';
 import type { TreeNode } from '../trees/treeNode';
 import { noBack } from '../ui';
 import { withProgress, type CommandRunner } from './commandRunner';
 import { pickService } from './pickers';
-
-export interface BenchmarkOptions {
-  image?: string;
-  levels?: number[];
-  requestsPerLevel?: number;
-  warmup?: number;
-}
-
-const LIMITS = { concurrency: 256, requests: 10_000, warmup: 1_000 };
-
-function wholeIn(v: unknown, min: number, max: number): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-}
-
-/** The plan from the command's options, else the settings; a value out of range is refused with the setting to fix. */
-export function benchmarkPlan(
-  options: BenchmarkOptions | undefined,
-  config: vscode.WorkspaceConfiguration,
-): BenchmarkPlan {
-  const levels = options?.levels ?? config.get<unknown>('benchmark.concurrencyLevels') ?? [1, 2, 4, 8];
-  const requestsPerLevel = options?.requestsPerLevel ?? config.get<unknown>('benchmark.requestsPerLevel') ?? 64;
-  const warmupRequests = options?.warmup ?? config.get<unknown>('benchmark.warmupRequests') ?? 8;
-  if (!Array.isArray(levels) || !levels.length || !levels.every((l) => wholeIn(l, 1, LIMITS.concurrency)))
-    throw new AccelError(
-      'InvalidArgument',
-      `accel.benchmark.concurrencyLevels must list whole numbers from 1 to ${LIMITS.concurrency} (e.g. [1, 2, 4, 8]); it is ${JSON.stringify(levels)}. Fix it in Settings.`,
-    );
-  if (!wholeIn(requestsPerLevel, 1, LIMITS.requests))
-    throw new AccelError(
-      'InvalidArgument',
-      `accel.benchmark.requestsPerLevel must be a whole number from 1 to ${LIMITS.requests}; it is ${JSON.stringify(requestsPerLevel)}. Fix it in Settings.`,
-    );
-  if (!wholeIn(warmupRequests, 0, LIMITS.warmup))
-    throw new AccelError(
-      'InvalidArgument',
-      `accel.benchmark.warmupRequests must be a whole number from 0 to ${LIMITS.warmup}; it is ${JSON.stringify(warmupRequests)}. Fix it in Settings.`,
-    );
-  return { levels: levels as number[], requestsPerLevel, warmupRequests };
-}
 
 const lastRunKey = (ws: string, service: string) => `accel.benchmark.lastRun:${ws}/${service}`;
 
@@ -78,7 +39,8 @@ export function registerBenchmarkCommand(run: CommandRunner, ctx: AccelContext):
   }
 
   run.register('accel.service.benchmark', async (node?: TreeNode, options?: BenchmarkOptions) => {
-    const plan = benchmarkPlan(options, vscode.workspace.getConfiguration('accel'));
+    const config = vscode.workspace.getConfiguration('accel');
+    const plan = benchmarkPlan(options, (key) => config.get<unknown>(`benchmark.${key}`));
     const { ws, value: service } = await pickService(ctx, node, 'Run Benchmark');
     const image =
       options?.image ??
@@ -99,7 +61,7 @@ export function registerBenchmarkCommand(run: CommandRunner, ctx: AccelContext):
       image: path.basename(image),
       startedAt: new Date().toISOString(),
       requestsPerLevel: plan.requestsPerLevel,
-      warmupRequests: plan.warmupRequests ?? 0,
+      warmupRequests: plan.warmupRequests,
       levels: [],
       done: false,
       ...(previous ? { previous } : {}),

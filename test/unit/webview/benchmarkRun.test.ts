@@ -3,7 +3,7 @@
 // on shared buckets, and the server's timings are averaged per level.
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { histogram, runBenchmark } from '../../../src/scoring/benchmarkRun';
+import { benchmarkPlan, histogram, runBenchmark } from '../../../src/scoring/benchmarkRun';
 import { latencyBreakdown, type LatencyBreakdown } from '../../../src/scoring/scoreResult';
 
 const at = (clientMs: number): LatencyBreakdown => latencyBreakdown(clientMs, {});
@@ -170,5 +170,42 @@ describe('benchmark runner', () => {
     );
     assert.equal(calls, 4);
     assert.equal(result.levels.length, 1);
+  });
+});
+
+describe('benchmark plan', () => {
+  const none = () => undefined;
+
+  it('takes the options first, then the settings, then the defaults', () => {
+    assert.deepEqual(benchmarkPlan(undefined, none), { levels: [1, 2, 4, 8], requestsPerLevel: 64, warmupRequests: 8 });
+    const settings: Record<string, unknown> = { concurrencyLevels: [1, 16], requestsPerLevel: 200, warmupRequests: 0 };
+    assert.deepEqual(
+      benchmarkPlan(undefined, (k) => settings[k]),
+      { levels: [1, 16], requestsPerLevel: 200, warmupRequests: 0 },
+    );
+    assert.deepEqual(
+      benchmarkPlan({ levels: [1, 2], requestsPerLevel: 4, image: 'x.jpg' }, (k) => settings[k]),
+      { levels: [1, 2], requestsPerLevel: 4, warmupRequests: 0 },
+    );
+  });
+
+  it('refuses values out of range, naming the setting and the rule', () => {
+    for (const [key, value, rule] of [
+      ['concurrencyLevels', [], /list of whole numbers from 1 to 256/],
+      ['concurrencyLevels', [1, 0], /from 1 to 256/],
+      ['concurrencyLevels', [2.5], /from 1 to 256/],
+      ['concurrencyLevels', '1,2', /it is "1,2"/],
+      ['concurrencyLevels', [1, 100_000], /from 1 to 256/],
+      ['requestsPerLevel', 0, /from 1 to 10000/],
+      ['requestsPerLevel', 1e9, /from 1 to 10000/],
+      ['warmupRequests', -1, /from 0 to 1000/],
+    ] as const) {
+      assert.throws(
+        () => benchmarkPlan(undefined, (k) => (k === key ? value : undefined)),
+        (e: Error & { code?: string }) =>
+          e.code === 'InvalidArgument' && e.message.includes(`accel.benchmark.${key}`) && rule.test(e.message),
+        `${key} = ${JSON.stringify(value)}`,
+      );
+    }
   });
 });
