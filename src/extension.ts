@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { AccelContext } from './vscode/accelContext';
 import { registerAzure } from './vscode/azure/azureCommands';
 import { registerBenchmarkCommand } from './vscode/commands/benchmarkCommand';
+import { registerClassifierCommands } from './vscode/commands/classifierCommand';
 import { CommandRunner, setProgressObserver, type ProgressObserver } from './vscode/commands/commandRunner';
 import { registerConvertCommand } from './vscode/commands/convertCommand';
 import { registerDeleteCascade } from './vscode/commands/deleteCascade';
@@ -45,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   registerDeleteCascade(runner, ctx, trees);
   registerScoreCommands(runner, ctx);
   registerBenchmarkCommand(runner, ctx);
+  registerClassifierCommands(runner, ctx, trees);
   registerEmulatorCommands(runner, ctx, trees);
   const azure = registerAzure(runner, ctx, context.subscriptions, () => trees.workspaces.refresh());
   trees.workspaces.azureRoots = (hasLocal) => azure.rootNodes(hasLocal);

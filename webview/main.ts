@@ -15,6 +15,7 @@ import { renderBatch as batchView } from './batchView';
 import { renderBenchmark } from './benchmarkView';
 import { el } from './dom';
 import { renderScore } from './scoreView';
+import { renderTraining } from './trainingView';
 
 declare function acquireVsCodeApi(): {
   postMessage(m: WebviewMessage): void;
@@ -106,7 +107,9 @@ function render(view: PanelView): void {
         ? renderBatch(view)
         : view.kind === 'model'
           ? renderModel(view)
-          : renderBenchmark(view, (m) => vscode.postMessage(m));
+          : view.kind === 'training'
+            ? renderTraining(view, (m) => vscode.postMessage(m))
+            : renderBenchmark(view, (m) => vscode.postMessage(m));
   app.replaceChildren(node);
   document.body.dataset.view = view.kind;
 }

@@ -80,8 +80,16 @@ export function formatError(error: unknown, json: boolean): string {
   return `accel: unexpected error: ${e?.message ?? String(error)}${trace}\n`;
 }
 
-/** Progress on stderr for humans (only on a terminal); silent with --json. */
+/**
+ * Progress on stderr for humans (only on a terminal); silent with --json. With ACCEL_PROGRESS=json (set by the
+ * extension for its CLI children) every report is one JSON line `{"progress":{"message","fraction"}}` on stderr.
+ */
 export function cliProgress(json: boolean): ProgressReporter {
+  if (process.env.ACCEL_PROGRESS === 'json')
+    return {
+      report: ({ message, fraction }) =>
+        process.stderr.write(`${JSON.stringify({ progress: { message, fraction } })}\n`),
+    };
   if (json || !process.stderr.isTTY) return { report: () => {} };
   let last = '';
   return {

@@ -73,7 +73,41 @@ export interface BenchmarkView extends BenchmarkRun {
   previous?: BenchmarkRun;
 }
 
-export type PanelView = ScoreView | BatchView | ModelView | BenchmarkView;
+/** The Training Result panel: a classifier trained on a folder of class subfolders (`accel classifier train`). */
+export interface TrainingView {
+  kind: 'training';
+  workspace: string;
+  modelId: string;
+  /** Class names in the order of the model's output. */
+  labels: string[];
+  accuracy: { train: number; holdout: number | null };
+  evaluatedOn: 'holdout' | 'train';
+  perClass: Array<{ label: string; precision: number | null; recall: number | null; support: number }>;
+  /** confusion[true][predicted]. */
+  confusion: number[][];
+  lossCurve: number[];
+  iterations: number;
+  converged: boolean;
+  trainMs: number;
+  featurizer: { model: string; featureTensor: string; dim: number };
+  dataDir: string;
+  photos: { total: number; train: number; holdout: number; skipped: number };
+  imagesPerSecond: number;
+  /** The first wrongly classified hold-out photos, with webview URIs; misclassifiedTotal counts them all. */
+  misclassified: Array<{
+    file: string;
+    name: string;
+    imageUri: string;
+    label: string;
+    predicted: string;
+    probability: number;
+  }>;
+  misclassifiedTotal: number;
+  /** The service running this classifier, once deployed from the panel. */
+  service?: string;
+}
+
+export type PanelView = ScoreView | BatchView | ModelView | BenchmarkView | TrainingView;
 
 /** Host → webview. */
 export type HostMessage = { type: 'show'; view: PanelView };
@@ -85,6 +119,10 @@ export type WebviewMessage =
   | { type: 'cancel' }
   | { type: 'copy'; text: string }
   | { type: 'openFile'; file: string }
+  /** Opens the Score Result of the batch row at this index (rows in arrival order). */
+  | { type: 'openResult'; row: number }
+  | { type: 'deployClassifier' }
+  | { type: 'scorePhoto' }
   | { type: 'exportBenchmark'; format: 'json' | 'csv' };
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -96,11 +134,17 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
     case 'ready':
     case 'exportCsv':
     case 'cancel':
+    case 'deployClassifier':
+    case 'scorePhoto':
       return { type: raw.type };
     case 'copy':
       return typeof raw.text === 'string' && raw.text.length <= 10_000 ? { type: 'copy', text: raw.text } : undefined;
     case 'openFile':
       return typeof raw.file === 'string' && raw.file.length > 0 ? { type: 'openFile', file: raw.file } : undefined;
+    case 'openResult':
+      return Number.isSafeInteger(raw.row) && (raw.row as number) >= 0
+        ? { type: 'openResult', row: raw.row as number }
+        : undefined;
     case 'exportBenchmark':
       return raw.format === 'json' || raw.format === 'csv'
         ? { type: 'exportBenchmark', format: raw.format }
@@ -114,13 +158,11 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
 export function parseHostMessage(raw: unknown): HostMessage | undefined {
   if (!isObj(raw) || raw.type !== 'show' || !isObj(raw.view)) return undefined;
   const kind = raw.view.kind;
-  return kind === 'score' || kind === 'batch' || kind === 'model' || kind === 'benchmark'
+  return kind === 'score' || kind === 'batch' || kind === 'model' || kind === 'benchmark' || kind === 'training'
     ? (raw as HostMessage)
     : undefined;
 }
 
-  /** Opens the Score Result of the batch row at this index (rows in arrival order). */
-  | { type: 'openResult'; row: number }
 /** The batch results as CSV (RFC 4180 quoting; cells defused against formula injection, see csv.ts). */
 export function batchCsv(rows: BatchRow[]): string {
   const lines = ['file,label,class,score,latency_ms,error'];
@@ -138,7 +180,3 @@ export function batchCsv(rows: BatchRow[]): string {
   }
   return lines.join('\n') + '\n';
 }
-    case 'openResult':
-      return Number.isSafeInteger(raw.row) && (raw.row as number) >= 0
-        ? { type: 'openResult', row: raw.row as number }
-        : undefined;

@@ -11,6 +11,7 @@ const TITLES: Record<PanelView['kind'], string> = {
   batch: 'Batch Scores',
   model: 'Model Details',
   benchmark: 'Benchmark',
+  training: 'Training Result',
 };
 
 export class ResultPanel {

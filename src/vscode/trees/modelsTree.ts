@@ -6,6 +6,7 @@ import { sourceDeleted } from '../../core/dependencies';
 import { describePreset, presetLabel } from '../../domain/presets';
 import type { Model } from '../../domain/types';
 import { BaseTree } from './baseTree';
+import { modelMark } from './modelMarks';
 import { tooltipTable, type TreeNode } from './treeNode';
 
 export class ModelsTree extends BaseTree {
@@ -52,7 +53,14 @@ export class ModelsTree extends BaseTree {
     const tags = Object.entries(model.tags)
       .map(([k, v]) => (v ? `${k}=${v}` : k))
       .join(', ');
+    const mark = modelMark(model, all);
+    if (mark) {
+      item.description = `${item.description} · ${mark.description}`;
+      if (mark.icon) item.iconPath = new vscode.ThemeIcon(mark.icon);
+      item.contextValue += mark.context ?? '';
+    }
     item.tooltip = tooltipTable(model.id, [
+      ...(mark?.rows ?? []),
       ['framework', model.framework],
       ['file', `${model.fileName} (${model.sizeBytes} bytes)`],
       ['inputs', model.inputs.map((t) => `${t.name} ${t.dtype} [${t.shape.join(',')}]`).join('; ')],
