@@ -328,26 +328,33 @@ describe('Accelerated Models in VS Code (code-server, packaged .vsix)', { timeou
     await setColorTheme('Light Modern', 'vs');
   });
 
-  step_('runs a benchmark from the Services view: latency histogram and throughput vs concurrency', async () => {
-    await showAccelViews();
-    await contextMenu(row('Services', 'mobilenet-svc'), 'Run Benchmark');
-    await chooseFile('Image to score repeatedly', path.join(workspace, 'photos', 'coffee.png'));
-    const frame = await webviewFrame('#bench-table');
-    await frame.locator('#bench-status', { hasText: 'done' }).waitFor(WAIT);
-    assert.ok((await frame.locator('#latency-histogram svg rect.hist-bar').count()) >= 2, 'histogram bars');
-    assert.equal(
-      await frame.locator('#throughput-chart svg circle.tp-point').count(),
-      3,
-      'one point per concurrency level (1, 2, 4)',
-    );
-    assert.equal(await frame.locator('#bench-table tbody tr').count(), 3);
-    await shot('benchmark');
-    await setColorTheme('Dark High Contrast', 'hc-black');
-    await frame.waitForFunction(() => document.body.classList.contains('vscode-high-contrast'), undefined, WAIT);
-    await page.mouse.move(700, 880);
-    await page.screenshot({ path: path.join(artifacts, 'benchmark-hc.png') });
-    await setColorTheme('Light Modern', 'vs');
-  });
+  step_(
+    'runs a benchmark from the Services view: percentiles, latency vs throughput, server time and a histogram per level',
+    async () => {
+      await showAccelViews();
+      await contextMenu(row('Services', 'mobilenet-svc'), 'Run Benchmark');
+      await chooseFile('Image to score repeatedly', path.join(workspace, 'photos', 'coffee.png'));
+      const frame = await webviewFrame('#bench-table');
+      await frame.locator('#bench-status', { hasText: 'done' }).waitFor(WAIT);
+      assert.ok((await frame.locator('#latency-histogram svg rect.hist-bar').count()) >= 2, 'histogram bars');
+      // The default levels (accel.benchmark.concurrencyLevels): 1, 2, 4, 8.
+      assert.equal(
+        await frame.locator('#throughput-chart svg circle.tp-point').count(),
+        4,
+        'one point per concurrency level (1, 2, 4, 8)',
+      );
+      assert.equal(await frame.locator('#bench-table tbody tr').count(), 4);
+      assert.equal(await frame.locator('#latency-throughput svg circle.lt-point').count(), 4, 'latency vs throughput');
+      assert.ok((await frame.locator('#server-time svg rect.stack-seg').count()) >= 4, 'server time per level');
+      assert.equal(await frame.locator('#latency-histogram .chart').count(), 4, 'one histogram per level');
+      await shot('benchmark');
+      await setColorTheme('Dark High Contrast', 'hc-black');
+      await frame.waitForFunction(() => document.body.classList.contains('vscode-high-contrast'), undefined, WAIT);
+      await page.mouse.move(700, 880);
+      await page.screenshot({ path: path.join(artifacts, 'benchmark-hc.png') });
+      await setColorTheme('Light Modern', 'vs');
+    },
+  );
 
   step_('refuses to delete a model an image uses, with the dependency message', async () => {
     await showAccelViews();
