@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { fetchSampleModel, SAMPLE_MODEL } from '../../catalog/download';
 import { labelSetText } from '../../catalog/labels';
 import { AccelError } from '../../domain/errors';
+import { sourceDeleted } from '../../core/dependencies';
 import { deleteModel, getModel, LABEL_SETS, listModels, registerModel, updateModel } from '../../core/models';
 import { parseKeyValues } from '../../domain/names';
 import { describePreset, PRESET_NAMES, presetLabel } from '../../domain/presets';
@@ -29,7 +30,8 @@ function shape(dims: (number | string)[]): string {
   return `[${dims.join(',')}]`;
 }
 
-export function printModel(model: Model): void {
+/** `sourceGone`: a converted model whose registered source was deleted (its parent line says so). */
+export function printModel(model: Model, sourceGone = false): void {
   const rows: [string, unknown][] = [
     ['id', model.id],
     ['framework', model.framework],
@@ -38,7 +40,7 @@ export function printModel(model: Model): void {
     ['file', `${model.fileName} (${model.sizeBytes} bytes, sha256 ${model.blob})`],
     ['preset', model.preprocessing ? describePreset(model.preprocessing) : model.preset],
     ['labels', labelSetText(model.labels)],
-    ['parent', model.parentId],
+    ['parent', model.parentId && sourceGone ? `${model.parentId} (source deleted)` : model.parentId],
     [
       'tags',
       Object.entries(model.tags)
@@ -166,7 +168,7 @@ export function register(program: Command): void {
         const found = await getModel(ctx.store, workspace, ref);
         const report = readConversionReport(ctx.store, workspace, found);
         if (ctx.json) return printJson(report ? { ...found, conversionReport: report } : found);
-        printModel(found);
+        printModel(found, sourceDeleted(await ctx.store.read(workspace), found));
         if (report) printConversionReport(report);
       }),
     );
