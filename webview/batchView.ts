@@ -119,6 +119,20 @@ function tile(r: BatchTile, index: number, post: Post): HTMLElement {
   return opens(t, index, post);
 }
 
+/**
+ * Tiles of the rows shown last, by content: the host resends every row as a batch streams in, and a tile moved
+ * instead of rebuilt keeps its decoded thumbnail (no reload, no flicker). Holds only the latest render's tiles.
+ */
+let tiles = new Map<string, HTMLElement>();
+let tilesInUse = new Map<string, HTMLElement>();
+
+function cachedTile(r: BatchTile, index: number, post: Post): HTMLElement {
+  const key = JSON.stringify([index, r.file, r.imageUri, r.top1, r.error, r.boxes?.length]);
+  const t = tiles.get(key) ?? tile(r, index, post);
+  tilesInUse.set(key, t);
+  return t;
+}
+
 function table(v: BatchView, order: number[], post: Post, rerender: () => void): HTMLElement {
   const columns: Array<[string, SortKey]> = [
     ['File', 'file'],
@@ -214,9 +228,10 @@ export function renderBatch(v: BatchView, post: Post, actions: HTMLElement): HTM
     );
     const body =
       state.layout === 'grid'
-        ? el('div', { class: 'tiles', id: 'batch-grid' }, ...order.map((i) => tile(v.rows[i], i, post)))
+        ? el('div', { class: 'tiles', id: 'batch-grid' }, ...order.map((i) => cachedTile(v.rows[i], i, post)))
         : table(v, order, post, render);
     section.replaceChildren(head, actions, toolbar(render), body);
+    if (state.layout === 'grid') [tiles, tilesInUse] = [tilesInUse, new Map()];
   };
   render();
   return section;

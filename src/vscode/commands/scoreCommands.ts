@@ -133,6 +133,7 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
     const panel = ResultPanel.show(ctx.extension.extensionUri, view, [...new Set(files.map((f) => path.dirname(f)))]);
     /** Full path of each row, in row order: the webview names a row by its index, never by a path. */
     const paths: string[] = [];
+    let lastUpdate = 0;
     let cancelledFromPanel = false;
     batchListener?.dispose();
     batchListener = panel.onMessage(async (m) => {
@@ -156,6 +157,9 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
             const imageUri = PREVIEWABLE.test(file) ? panel.webview.asWebviewUri(vscode.Uri.file(file)).toString() : '';
             view.rows.push({ ...row, imageUri });
             progress.report({ message: `${done}/${files.length} ${row.file}`, fraction: done / files.length });
+            // At most ~10 panel updates a second (the webview redraws the whole grid); the final one always goes.
+            if (Date.now() - lastUpdate < 100) return;
+            lastUpdate = Date.now();
             panel.update({ ...view, rows: [...view.rows] });
           },
         );
