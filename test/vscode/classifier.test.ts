@@ -109,6 +109,11 @@ describe('Train Classifier from Folder', function () {
     const shown = await waitForTraining((v) => v.modelId === 'pets:1');
     assert.deepEqual(shown.labels, ['cat', 'other']);
     for (const m of shown.misclassified) assert.match(m.imageUri, /^(https?|vscode-(webview-)?resource|vscode-file):/);
+    const roots = api.panel.get('training')!.webview.options.localResourceRoots ?? [];
+    assert.ok(
+      roots.some((r) => r.fsPath === fs.realpathSync(data) || r.fsPath === data),
+      `the panel may load the data folder's photos: ${roots.map((r) => r.fsPath).join(', ')}`,
+    );
   });
 
   it('marks the trained classifier and its featurizer in the Models view', async () => {
