@@ -4,19 +4,9 @@
 // element.style, which the strict CSP allows.
 import type { TrainingView, WebviewMessage } from '../src/panels/protocol';
 import { niceTicks } from './charts';
+import { el } from './dom';
 
 type Post = (m: WebviewMessage) => void;
-
-function h(
-  tag: string,
-  attrs: Record<string, string> = {},
-  ...children: Array<Node | string | undefined>
-): HTMLElement {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  for (const c of children) if (c !== undefined) e.append(c);
-  return e;
-}
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
 
@@ -33,14 +23,14 @@ export function curvePoints(loss: number[], w: number, hgt: number, top: number)
 }
 
 function confusionTable(v: TrainingView): HTMLElement {
-  const table = h('table', { class: 'grid', id: 'confusion' });
-  const head = h('tr', {}, h('th', {}, 'true \\ predicted'), ...v.labels.map((l) => h('th', {}, l)));
-  const body = h('tbody');
+  const table = el('table', { class: 'grid', id: 'confusion' });
+  const head = el('tr', {}, el('th', {}, 'true \\ predicted'), ...v.labels.map((l) => el('th', {}, l)));
+  const body = el('tbody');
   v.confusion.forEach((row, i) => {
     const total = row.reduce((a, b) => a + b, 0);
-    const tr = h('tr', {}, h('th', {}, v.labels[i]));
+    const tr = el('tr', {}, el('th', {}, v.labels[i]));
     row.forEach((count, j) => {
-      const td = h('td', { title: `${count} photo(s) of ${v.labels[i]} predicted as ${v.labels[j]}` }, String(count));
+      const td = el('td', { title: `${count} photo(s) of ${v.labels[i]} predicted as ${v.labels[j]}` }, String(count));
       const share = heatShare(count, total);
       const colour = i === j ? 'var(--vscode-charts-green)' : 'var(--vscode-charts-red)';
       Object.assign(td.style, {
@@ -53,7 +43,7 @@ function confusionTable(v: TrainingView): HTMLElement {
     });
     body.append(tr);
   });
-  table.append(h('thead', {}, head), body);
+  table.append(el('thead', {}, head), body);
   return table;
 }
 
@@ -108,25 +98,25 @@ function lossChart(v: TrainingView): SVGElement {
 }
 
 function thumbnails(v: TrainingView, post: Post): HTMLElement {
-  const grid = h('div', { id: 'misclassified' });
+  const grid = el('div', { id: 'misclassified' });
   Object.assign(grid.style, { display: 'flex', flexWrap: 'wrap', gap: '12px' });
   for (const m of v.misclassified) {
-    const img = h('img', { src: m.imageUri, alt: m.name });
+    const img = el('img', { src: m.imageUri, alt: m.name });
     Object.assign(img.style, { width: '128px', height: '128px', objectFit: 'cover', cursor: 'pointer' });
     img.addEventListener('click', () => post({ type: 'openFile', file: m.file }));
-    const caption = h(
+    const caption = el(
       'figcaption',
       { class: 'muted' },
       `${m.name}: ${m.label}, predicted ${m.predicted} (${pct(m.probability)})`,
     );
     Object.assign(caption.style, { width: '128px', fontSize: '11px', overflowWrap: 'anywhere' });
-    grid.append(h('figure', { class: 'thumb' }, img, caption));
+    grid.append(el('figure', { class: 'thumb' }, img, caption));
   }
   return grid;
 }
 
 function button(label: string, message: WebviewMessage, post: Post, appearance = 'primary'): HTMLElement {
-  const b = h('vscode-button', { appearance });
+  const b = el('vscode-button', { appearance });
   b.textContent = label;
   b.addEventListener('click', () => post(message));
   return b;
@@ -137,7 +127,7 @@ export function renderTraining(v: TrainingView, post: Post): HTMLElement {
     v.accuracy.holdout === null
       ? `training accuracy ${pct(v.accuracy.train)} (no hold-out)`
       : `hold-out accuracy ${pct(v.accuracy.holdout)}`;
-  const actions = h('div', { class: 'actions' });
+  const actions = el('div', { class: 'actions' });
   if (!v.service) actions.append(button('Create Image and Deploy', { type: 'deployClassifier' }, post));
   actions.append(button('Score a Photo…', { type: 'scorePhoto' }, post, v.service ? 'primary' : 'secondary'));
   const facts: Array<[string, string]> = [
@@ -153,21 +143,21 @@ export function renderTraining(v: TrainingView, post: Post): HTMLElement {
     ['Data', v.dataDir],
   ];
   if (v.service) facts.push(['Service', v.service]);
-  const perClass = h(
+  const perClass = el(
     'table',
     { class: 'grid', id: 'per-class' },
-    h('thead', {}, h('tr', {}, ...['Class', 'Precision', 'Recall', 'Photos'].map((t) => h('th', {}, t)))),
-    h(
+    el('thead', {}, el('tr', {}, ...['Class', 'Precision', 'Recall', 'Photos'].map((t) => el('th', {}, t)))),
+    el(
       'tbody',
       {},
       ...v.perClass.map((c) =>
-        h(
+        el(
           'tr',
           {},
-          h('td', {}, c.label),
-          h('td', {}, pct(c.precision)),
-          h('td', {}, pct(c.recall)),
-          h('td', {}, String(c.support)),
+          el('td', {}, c.label),
+          el('td', {}, pct(c.precision)),
+          el('td', {}, pct(c.recall)),
+          el('td', {}, String(c.support)),
         ),
       ),
     ),
@@ -175,7 +165,7 @@ export function renderTraining(v: TrainingView, post: Post): HTMLElement {
   const on = v.evaluatedOn === 'holdout' ? 'hold-out photos' : 'training photos (no hold-out)';
   const wrong = v.misclassifiedTotal
     ? [
-        h(
+        el(
           'p',
           { class: 'muted' },
           v.misclassifiedTotal > v.misclassified.length
@@ -185,32 +175,32 @@ export function renderTraining(v: TrainingView, post: Post): HTMLElement {
         thumbnails(v, post),
       ]
     : [
-        h(
+        el(
           'p',
           { class: 'muted', id: 'misclassified' },
           `None: every ${on.replace(/ \(.*/, '')} photo was classified right.`,
         ),
       ];
-  const chart = h('div', { class: 'chart', id: 'loss-curve' }, lossChart(v));
+  const chart = el('div', { class: 'chart', id: 'loss-curve' }, lossChart(v));
   chart.style.maxWidth = '640px';
-  return h(
+  return el(
     'section',
     { class: 'training' },
-    h(
+    el(
       'header',
       {},
-      h('h1', { id: 'training-accuracy' }, `${v.modelId}: ${headline}`),
-      h('p', { class: 'muted' }, `workspace ${v.workspace} · ${v.labels.length} classes`),
+      el('h1', { id: 'training-accuracy' }, `${v.modelId}: ${headline}`),
+      el('p', { class: 'muted' }, `workspace ${v.workspace} · ${v.labels.length} classes`),
     ),
     actions,
-    h('table', { class: 'facts' }, ...facts.map(([k, val]) => h('tr', {}, h('th', {}, k), h('td', {}, val)))),
-    h('h2', {}, `Per class (${on})`),
+    el('table', { class: 'facts' }, ...facts.map(([k, val]) => el('tr', {}, el('th', {}, k), el('td', {}, val)))),
+    el('h2', {}, `Per class (${on})`),
     perClass,
-    h('h2', {}, 'Confusion matrix (rows: true class, columns: predicted)'),
+    el('h2', {}, 'Confusion matrix (rows: true class, columns: predicted)'),
     confusionTable(v),
-    h('h2', {}, 'Loss curve'),
+    el('h2', {}, 'Loss curve'),
     chart,
-    h('h2', {}, `Photos it got wrong (${on})`),
+    el('h2', {}, `Photos it got wrong (${on})`),
     ...wrong,
   );
 }
