@@ -66,6 +66,11 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
     return { ws, service };
   }
 
+  /** The walkthrough's last step is done (scoring through the CLI ticks it from the emulator's request counts). */
+  function markScored(): void {
+    void vscode.commands.executeCommand('setContext', 'accel.hasScored', true);
+  }
+
   /** The service's warm scorer (one channel per service, kept across right-clicks), once the service can answer. */
   async function open(ws: string, service: Service): Promise<ServiceScorer> {
     await ctx.readyToScore(ws, service);
@@ -120,6 +125,7 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
     ctx.log.info(
       `scored ${file} with ${service.name}: ${r.top[0]?.label} (${(r.top[0]?.score * 100).toFixed(1)}%), ${r.latency.clientMs.toFixed(1)} ms`,
     );
+    markScored();
     return view;
   }
 
@@ -172,6 +178,7 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
     ctx.log.info(
       `scored ${view.rows.length}/${files.length} images in ${folder}${view.cancelled ? ' (cancelled)' : ''}`,
     );
+    if (view.rows.some((r) => r.top1)) markScored();
     return view;
   }
 
