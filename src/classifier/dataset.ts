@@ -5,6 +5,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AccelError } from '../domain/errors';
+import { seededRandom } from '../domain/random';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.gif', '.webp', '.bmp'];
 /** Larger files are refused: the service's default receive limit is 64 MiB per request. */
@@ -216,18 +217,6 @@ export function countPerClass(photos: Array<{ classIndex: number }>, classes: nu
   const counts = new Array<number>(classes).fill(0);
   for (const p of photos) counts[p.classIndex]++;
   return counts;
-}
-
-/** mulberry32: a small seeded PRNG, numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface Split {

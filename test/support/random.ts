@@ -1,11 +1,2 @@
-/** Deterministic PRNG (mulberry32) so tests are repeatable: returns numbers in [0, 1). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The tests' seeded PRNG is the product's (src/domain/random.ts), so a failure can be replayed from its seed.
+export { seededRandom as rng } from '../../src/domain/random';
