@@ -99,16 +99,21 @@ function probePort(port: number): Promise<number> {
   });
 }
 
+/** A requested port is valid and no service of the home records it (the store only; nothing is bound). */
+function checkRequestedPort(requested: number, flag: string, taken: Map<number, string>): void {
+  validPort(requested, flag);
+  const owner = taken.get(requested);
+  if (owner)
+    throw new AccelError(
+      'AlreadyExists',
+      `Port ${requested} is already used by service ${owner}. Choose another ${flag}, or leave it out to get a free port.`,
+    );
+}
+
 /** A port no service of the home records and nothing on this machine listens on (or the requested one, checked). */
 async function choosePort(requested: number | undefined, flag: string, taken: Map<number, string>): Promise<number> {
   if (requested !== undefined) {
-    validPort(requested, flag);
-    const owner = taken.get(requested);
-    if (owner)
-      throw new AccelError(
-        'AlreadyExists',
-        `Port ${requested} is already used by service ${owner}. Choose another ${flag}, or leave it out to get a free port.`,
-      );
+    checkRequestedPort(requested, flag, taken);
     try {
       await probePort(requested);
     } catch (e) {
@@ -289,14 +294,23 @@ async function checkDeploy(
   }
   const image = findImage(await store.read(workspace), imageRef);
   checkDevices(all, name, replicas, options.deviceCount);
+  // The store only: binding a probe socket here (before the lock) could collide with the probe of a concurrent
+  // deploy of the same port; choosePorts binds, under the home-wide lock, one deploy at a time.
   const taken = takenPorts(all);
+  if (options.port !== undefined) checkRequestedPort(options.port, '--port', taken);
+  if (options.restPort) checkRequestedPort(options.restPort, '--rest-port', taken);
+  return { image, taken };
+}
+
+/** The service's gRPC port and optional REST port, each free on this machine and unrecorded in the home. */
+async function choosePorts(name: string, options: DeployOptions, taken: Map<number, string>) {
   const port = await choosePort(options.port, '--port', taken);
   taken.set(port, `"${name}"`);
   const restPort =
     options.restPort === undefined
       ? undefined
       : await choosePort(options.restPort === 0 ? undefined : options.restPort, '--rest-port', taken);
-  return { image, port, restPort };
+  return { port, restPort };
 }
 
 export async function deployService(
@@ -315,7 +329,8 @@ export async function deployService(
   // Names, ports and devices are home-wide: check again and commit under the one home-wide lock, so two deploys
   // in two workspaces cannot both pass the checks and then both commit.
   return store.withHomeWideLock(async () => {
-    const { image, port, restPort } = await checkDeploy(store, workspace, name, imageRef, replicas, options);
+    const { image, taken } = await checkDeploy(store, workspace, name, imageRef, replicas, options);
+    const { port, restPort } = await choosePorts(name, options, taken);
     return store.update(workspace, async (state) => {
       if (state.services.some((s) => s.name === name)) {
         throw new AccelError('AlreadyExists', `A service named "${name}" was deployed meanwhile. Pick another name.`);
