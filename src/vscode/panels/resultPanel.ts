@@ -21,6 +21,8 @@ export class ResultPanel {
   private readonly listeners = new Set<(m: WebviewMessage) => void>();
   /** The last view the webview acknowledged rendering (for tests and the e2e suite). */
   lastShown?: PanelView;
+  private posted = 0;
+  private shownSeq = 0;
 
   private constructor(
     private readonly panel: vscode.WebviewPanel,
@@ -98,7 +100,13 @@ export class ResultPanel {
   private post(): void {
     if (!this.ready || !this.view) return;
     const view = this.view;
-    void this.panel.webview.postMessage({ type: 'show', view }).then((ok) => ok && (this.lastShown = view));
+    const seq = ++this.posted;
+    // Acknowledgements may arrive out of order: an older view never replaces a newer one as "last shown".
+    void this.panel.webview.postMessage({ type: 'show', view }).then((ok) => {
+      if (!ok || seq < this.shownSeq) return;
+      this.shownSeq = seq;
+      this.lastShown = view;
+    });
   }
 
   private html(): string {
