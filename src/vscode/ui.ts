@@ -2,10 +2,9 @@
 // extension-host tests can answer them with a script (a prompt nobody scripted fails the test instead of hanging).
 import * as vscode from 'vscode';
 import { AccelError } from '../domain/errors';
+import { BACK, type Back } from './wizard';
 
-/** A registered symbol, so that it is the same value in every bundle (the tests' and the extension's). */
-export const BACK: unique symbol = Symbol.for('accel.wizard.back') as any;
-export type Back = typeof BACK;
+export { BACK, type Back };
 
 export interface PickItem<T> {
   label: string;
