@@ -15,6 +15,12 @@ import { removeModel } from './modelCommands';
 import { removeService } from './serviceCommands';
 
 function parseTarget(raw: unknown): DependentsTarget {
+  // From the Models or Images view's context menu the argument is the tree node.
+  const node = raw as Partial<TreeNode> | undefined;
+  if (node?.ws && node.kind === 'modelVersion' && node.model)
+    return { workspace: node.ws, kind: 'model', id: node.model.id };
+  if (node?.ws && node.kind === 'imageVersion' && node.image)
+    return { workspace: node.ws, kind: 'image', id: node.image.id };
   const t = raw as Partial<DependentsTarget> | undefined;
   if (
     typeof t?.workspace !== 'string' ||

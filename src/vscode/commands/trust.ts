@@ -8,6 +8,7 @@ export const TRUST_REQUIRED: ReadonlySet<string> = new Set([
   'accel.model.register',
   'accel.model.convert',
   'accel.classifier.train',
+  'accel.model.comparePrecisions',
 ]);
 
 export function untrustedRefusal(id: string): AccelError {
@@ -16,11 +17,15 @@ export function untrustedRefusal(id: string): AccelError {
       ? 'Converting a model'
       : id === 'accel.classifier.train'
         ? 'Training a classifier'
-        : 'Registering a model';
+        : id === 'accel.model.comparePrecisions'
+          ? 'Comparing precisions'
+          : 'Registering a model';
   const parses =
     id === 'accel.classifier.train'
       ? 'it decodes every photo of the folder and registers a model built from them'
-      : 'it parses model files, which may come from this folder';
+      : id === 'accel.model.comparePrecisions'
+        ? 'it converts the model three times and decodes every photo of the calibration folder'
+        : 'it parses model files, which may come from this folder';
   const detail: TrustDetail = { needsWorkspaceTrust: true };
   return new AccelError(
     'PermissionDenied',
