@@ -5,7 +5,8 @@ import type { WorkspaceStore } from '../domain/ports';
 import type { Service } from '../domain/types';
 import { ServiceScorer, type ScoringPorts } from './serviceScorer';
 
-const fingerprint = (s: Service) => JSON.stringify([s.target, s.port, s.tls?.certBlob, s.authEnabled, s.imageId]);
+const fingerprint = (s: Service) =>
+  JSON.stringify([s.target, s.port, s.tls?.certBlob, s.authEnabled, s.imageId, s.kubernetes?.tlsServerName]);
 
 export class ScorerCache {
   private readonly open = new Map<string, { fingerprint: string; scorer: Promise<ServiceScorer> }>();

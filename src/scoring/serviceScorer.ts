@@ -33,8 +33,13 @@ export interface RemoteTarget {
   address: string;
   port: number;
   useSsl: boolean;
+  /** The key to send; default: the service's primary key from the key source (refreshed when refused). */
   key?: string;
   serviceName: string;
+  /** The name to verify the certificate against when the address is not in it (--tls-server-name). */
+  serverName?: string;
+  /** A PEM certificate to trust (a self-signed one); default: the system's roots. */
+  caPem?: string;
 }
 
 /** What scoring needs from the face that uses it. */
@@ -65,6 +70,8 @@ export class ServiceScorer {
     private readonly labels: string[],
     private key: string | undefined,
     private readonly keySource: KeySource | undefined,
+    /** Where it scores: the target's address (a cluster's load balancer), or the local scoring URI. */
+    readonly uri: string = scoringUri(service),
   ) {
     this.client = connect(key);
   }
@@ -94,9 +101,16 @@ export class ServiceScorer {
           `Service ${service.name} runs on Kubernetes; score it with \`accel score ${service.name} <file>\` (signed in to Azure).`,
         );
       const t = await ports.remoteTarget(service);
-      const connect = () =>
-        new PredictionClient(t.address, t.port, t.useSsl, t.key, t.serviceName, undefined, SCORING_CALL);
-      return new ServiceScorer(service, model, manifest, connect, labels, t.key, undefined);
+      const keySource: KeySource | undefined =
+        !service.authEnabled || t.key
+          ? undefined
+          : (ports.key ?? (async () => (await getServiceKeys(store, workspace, service.name)).primaryKey));
+      const key = t.key ?? (await keySource?.(false));
+      const call = t.serverName ? { ...SCORING_CALL, serverNameOverride: t.serverName } : SCORING_CALL;
+      const connect = (k: string | undefined) =>
+        new PredictionClient(t.address, t.port, t.useSsl, k, t.serviceName, t.caPem, call);
+      const uri = `${t.useSsl ? 'grpcs' : 'grpc'}://${t.address.includes(':') ? `[${t.address}]` : t.address}:${t.port}`;
+      return new ServiceScorer(service, model, manifest, connect, labels, key, keySource, uri);
     }
     // A container service is served by its own container (accel service show), not by the emulator host.
     if (service.target !== 'container') await ports.ensureServing?.(service);
@@ -116,10 +130,6 @@ export class ServiceScorer {
         SCORING_CALL,
       );
     return new ServiceScorer(service, model, manifest, connect, labels, key, keySource);
-  }
-
-  get uri(): string {
-    return scoringUri(this.service);
   }
 
   private isDetector(): boolean {

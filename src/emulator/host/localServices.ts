@@ -1,17 +1,28 @@
 // Service operations against the local emulator: write the desired state (src/core/services.ts), start the
-// home's host on demand, make it reconcile, and wait for the outcome. A deploy or update the emulator cannot
-// run is rolled back, so the store never keeps a service that does not work. Used by the CLI and the extension.
-import type { WorkspaceStore } from '../../domain/ports';
+// home's host on demand, make it reconcile, and wait for the outcome with progress and cancellation. A deploy or
+// update the emulator cannot run (or that is cancelled) is rolled back, so the store never keeps a service that
+// does not work. The one local path of src/services, which both the CLI and the extension use.
+import {
+  neverCancelled,
+  silentProgress,
+  type CancellationSignal,
+  type ProgressReporter,
+  type WorkspaceStore,
+} from '../../domain/ports';
 import {
   deleteService,
   deployService,
+  findService,
   getService,
   regenerateKey,
   restoreService,
+  storeTls,
+  tlsPems,
   updateService,
   type DeployOptions,
   type KeyName,
   type ServiceKeysPlain,
+  type TlsOption,
   type UpdateOptions,
 } from '../../core/services';
 import { AccelError } from '../../domain/errors';
@@ -29,12 +40,44 @@ import {
 
 export interface LocalOptions {
   host?: StartOptions;
+  /** The running host to use (the extension's supervised one); default: started on demand with `host`. */
+  client?: () => Promise<HostClient>;
   /** How long to wait for the model to load. */
   timeoutMs?: number;
+  progress?: ProgressReporter;
+  cancel?: CancellationSignal;
 }
 
 async function host(store: WorkspaceStore, options: LocalOptions): Promise<HostClient> {
+  if (options.client) return options.client();
   return (await startHost(store.home, options.host)).client;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until the host runs `name` of `workspace`, reporting progress; a cancel wins until it runs. */
+async function waitRunning(
+  client: HostClient,
+  name: string,
+  workspace: string,
+  options: LocalOptions,
+  cancelled: string,
+): Promise<LiveService> {
+  const progress = options.progress ?? silentProgress;
+  const cancel = options.cancel ?? neverCancelled;
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  for (let reported = false; ; await sleep(150)) {
+    if (cancel.isCancellationRequested) throw new AccelError('Cancelled', cancelled);
+    const live = (await client.status()).services.find((s) => s.name === name);
+    if (live && !reported) {
+      reported = true;
+      progress.report({ message: `${name} is loading its model on port ${live.port}` });
+    }
+    if (cancel.isCancellationRequested) throw new AccelError('Cancelled', cancelled);
+    // The checks of waitForService (another workspace's service of that name, failures, the deadline), once.
+    if (!live || live.state !== 'Loading' || Date.now() > deadline)
+      return waitForService(client, name, Math.max(0, deadline - Date.now()), workspace);
+  }
 }
 
 export async function deployLocalService(
@@ -45,36 +88,67 @@ export async function deployLocalService(
   deploy: DeployOptions = {},
   options: LocalOptions = {},
 ): Promise<{ service: Service; live: LiveService }> {
+  const progress = options.progress ?? silentProgress;
+  progress.report({ message: 'starting the emulator' });
   const client = await host(store, options);
+  const cancelled = `Deployment of ${name} cancelled; the service was removed.`;
+  if (options.cancel?.isCancellationRequested) throw new AccelError('Cancelled', cancelled);
+  progress.report({ message: `recording service ${name}` });
   const service = await deployService(store, workspace, name, imageRef, {
     ...deploy,
     deviceCount: deploy.deviceCount ?? client.info.devices,
   });
   try {
+    progress.report({ message: `loading ${service.imageId} on ${service.replicas} device(s)` });
     await client.reconcile();
-    return { service, live: await waitForService(client, name, options.timeoutMs, workspace) };
+    return { service, live: await waitRunning(client, name, workspace, options, cancelled) };
   } catch (e) {
-    await restoreService(store, workspace, name, undefined);
+    // Undo: the record goes, and the host stops the half-loaded service (its port is released) before this returns.
+    await deleteService(store, workspace, name).catch(() => restoreService(store, workspace, name, undefined));
     await client.reconcile().catch(() => undefined);
     throw e;
   }
+}
+
+export interface LocalUpdate extends UpdateOptions {
+  /** Enable, rotate ('self-signed' or PEM files again) or drop ('none') TLS. */
+  tls?: TlsOption;
 }
 
 export async function updateLocalService(
   store: WorkspaceStore,
   workspace: string,
   name: string,
-  update: UpdateOptions,
+  update: LocalUpdate,
   options: LocalOptions = {},
 ): Promise<{ service: Service; live: LiveService }> {
+  const { tls, ...rest } = update;
+  // Generate or check the certificate before anything changes (a 2048-bit key takes a while).
+  const pems = tls === undefined ? undefined : await tlsPems(tls);
   const client = await host(store, options);
-  const { before, after } = await updateService(store, workspace, name, {
-    ...update,
-    deviceCount: update.deviceCount ?? client.info.devices,
-  });
+  const coreGiven = (['imageRef', 'replicas', 'authEnabled', 'description'] as const).some((k) => rest[k] !== undefined);
+  let before = structuredClone(await getService(store, workspace, name));
+  let after = before;
+  if (coreGiven || tls === undefined)
+    ({ before, after } = await updateService(store, workspace, name, {
+      ...rest,
+      deviceCount: rest.deviceCount ?? client.info.devices,
+    }));
   try {
+    if (tls !== undefined)
+      after = await store.update(workspace, async (state) => {
+        const service = findService(state, name);
+        service.tls = pems && (await storeTls(store, workspace, pems));
+        if (!service.tls) delete service.tls;
+        service.updatedTime = new Date().toISOString();
+        return structuredClone(service);
+      });
+    (options.progress ?? silentProgress).report({ message: `restarting ${name} with the change` });
     await client.reconcile();
-    return { service: after, live: await waitForService(client, name, options.timeoutMs, workspace) };
+    const live = await waitRunning(client, name, workspace, options, `Update of ${name} cancelled; it was put back.`);
+    const dropped = before.tls && before.tls.certBlob !== after.tls?.certBlob ? before.tls : undefined;
+    if (dropped) await store.releaseBlobs?.(workspace, [dropped.certBlob, dropped.keyBlob]);
+    return { service: after, live };
   } catch (e) {
     await restoreService(store, workspace, name, before);
     await client.reconcile().catch(() => undefined);

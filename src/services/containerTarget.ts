@@ -1,0 +1,74 @@
+// A local container engine (podman or docker) as a service target: one container per replica, each on its own
+// port; the engine is asked for the live state and the logs (src/container/containerServices.ts).
+import {
+  containerServiceLogs,
+  containerStates,
+  deleteContainerService,
+  regenerateContainerKey,
+  scaleContainerService,
+} from '../container/containerServices';
+import { getServiceKeys, readTls, scoringUri } from '../core/services';
+import { AccelError } from '../domain/errors';
+import type { Service } from '../domain/types';
+import type { LiveState, ServiceDeps, ServiceTarget } from './serviceTargets';
+
+export function containerTarget(deps: ServiceDeps): ServiceTarget {
+  const { store, workspace } = deps;
+  return {
+    kind: 'container',
+    async state(service: Service): Promise<LiveState> {
+      const containers = await containerStates(service);
+      // Without systemd, podman never runs the health timer and reports "starting" for good: only "unhealthy" counts.
+      const ready = containers.filter((c) => c.state === 'running' && c.health !== 'unhealthy').length;
+      const broken = containers.filter((c) => c.state === 'missing' || c.state === 'exited' || c.health === 'unhealthy');
+      const state =
+        containers.length && ready === containers.length ? 'running' : broken.length || !containers.length ? 'failed' : 'starting';
+      return {
+        state,
+        summary: state === 'running' ? 'running' : `${ready}/${containers.length} running`,
+        ready,
+        desired: service.replicas,
+        error: broken.length ? broken.map((c) => `${c.name} ${c.state}${c.health ? `/${c.health}` : ''}`).join(', ') : undefined,
+        placement: containers.map((c) => `${c.name} :${c.port} ${c.state}${c.health ? `/${c.health}` : ''}`),
+      };
+    },
+    async address(service: Service) {
+      const tls = readTls(store, workspace, service);
+      return {
+        uri: scoringUri(service),
+        host: tls ? 'localhost' : '127.0.0.1',
+        port: service.port,
+        useSsl: !!tls,
+        caPem: tls?.certPem,
+      };
+    },
+    keys: (service) => getServiceKeys(store, workspace, service.name),
+    async regenerateKey(service, which) {
+      const keys = await regenerateContainerKey(store, workspace, service.name, which);
+      return {
+        ...keys,
+        effect: `The containers were recreated with it; the old ${which} key no longer works, the other key is unchanged.`,
+      };
+    },
+    async update(service, update) {
+      if (update.tls !== undefined)
+        throw new AccelError(
+          'InvalidArgument',
+          `TLS of container service "${service.name}" is set when its containers are created. Delete it (accel service delete ${service.name}) and deploy it again with the TLS you want.`,
+        );
+      if (update.replicas === undefined)
+        throw new AccelError('InvalidArgument', `Nothing to update for service "${service.name}". Give --replicas.`);
+      return (await scaleContainerService(store, workspace, service.name, update.replicas)).service;
+    },
+    async logs(service, lines) {
+      return (await containerServiceLogs(store, workspace, service.name, lines)).map((l) => ({
+        source: `container ${l.container}`,
+        text: l.log,
+      }));
+    },
+    async delete(service) {
+      const deleted = await deleteContainerService(store, workspace, service.name);
+      return { removed: (deleted.container?.containers ?? []).map((c) => `container ${c.name}`) };
+    },
+  };
+}

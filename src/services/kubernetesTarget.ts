@@ -1,0 +1,97 @@
+// A Kubernetes cluster (AKS or any kubeconfig context) as a service target: the live state, address, logs and
+// deletes come from the cluster (src/azure/kubernetesServices.ts, loaded lazily with the Azure bundle).
+import * as fs from 'node:fs';
+import type { KubeDeps } from '../azure/kubernetesServices';
+import { AccelError } from '../domain/errors';
+import type { Service } from '../domain/types';
+import type { LiveState, ServiceAddress, ServiceDeps, ServiceTarget } from './serviceTargets';
+
+/** The Azure and Kubernetes code: its own bundle (dist/azure.js), loaded on first use. */
+export const azureLib = () => import('../azure');
+
+export async function kubeDepsOf(deps: ServiceDeps): Promise<KubeDeps> {
+  const kube = (await deps.kube?.()) ?? {};
+  return { ...kube, progress: kube.progress ?? deps.progress };
+}
+
+/** The certificate a Kubernetes service serves, when clients must trust it themselves (self-signed). */
+export function selfSignedCertificate(deps: ServiceDeps, service: Service): string | undefined {
+  if (!service.tls?.selfSigned) return undefined;
+  return fs.readFileSync(deps.store.blobPath(deps.workspace, service.tls.certBlob), 'utf8');
+}
+
+export function kubernetesTarget(deps: ServiceDeps): ServiceTarget {
+  const { store, workspace } = deps;
+  return {
+    kind: 'kubernetes',
+    async state(service: Service): Promise<LiveState> {
+      const view = await (await azureLib()).showKubernetesService(store, workspace, service.name, await kubeDepsOf(deps));
+      const { ready, desired } = view.replicas;
+      const state = view.state === 'Missing' ? 'missing' : ready >= desired && ready > 0 ? 'running' : 'starting';
+      return {
+        state,
+        summary: view.state === 'Missing' ? 'missing from the cluster' : `${ready}/${desired} ready`,
+        ready,
+        desired,
+        error: view.state === 'Missing' ? `its Deployment is gone from ${view.context}/${view.namespace}` : view.pending,
+        placement: [`${view.context}/${view.namespace}`],
+      };
+    },
+    async address(service: Service): Promise<ServiceAddress> {
+      const view = await (await azureLib()).showKubernetesService(store, workspace, service.name, await kubeDepsOf(deps));
+      const serverName = service.kubernetes?.tlsServerName;
+      if (!view.scoringUri)
+        return { uri: '', host: '', port: view.port, useSsl: view.tls, serverName, pending: view.pending };
+      const url = new URL(view.scoringUri.replace(/^grpcs?:/, 'http:'));
+      return {
+        uri: view.scoringUri,
+        host: url.hostname.replace(/^\[|\]$/g, ''),
+        port: Number(url.port) || view.port,
+        useSsl: view.tls,
+        serverName,
+        caPem: selfSignedCertificate(deps, service),
+      };
+    },
+    keys: async (service) => (await azureLib()).kubernetesServiceKeys(store, workspace, service.name),
+    async regenerateKey(service, which) {
+      const keys = await (await azureLib()).regenerateKubernetesKey(store, workspace, service.name, which, await kubeDepsOf(deps));
+      return {
+        ...keys,
+        effect: `The pods roll over to it one at a time; the old ${which} key stops working once they have. The other key is unchanged.`,
+      };
+    },
+    async update(service, update) {
+      if (update.tls !== undefined)
+        throw new AccelError(
+          'InvalidArgument',
+          `Changing the TLS of Kubernetes service "${service.name}" in place is not available in this build. Delete it (accel service delete ${service.name}) and deploy it again with the TLS you want.`,
+        );
+      const lib = await azureLib();
+      await lib.updateKubernetesService(
+        store,
+        workspace,
+        service.name,
+        {
+          image: update.image,
+          imageRef: update.imageRef,
+          registry: update.registry,
+          subscriptionId: update.subscriptionId,
+          replicas: update.replicas,
+          autoscale: update.autoscale,
+          authEnabled: update.authEnabled,
+          description: update.description,
+        },
+        await kubeDepsOf(deps),
+      );
+      return (await store.read(workspace)).services.find((s) => s.name === service.name)!;
+    },
+    async logs(service, lines) {
+      const logs = await (await azureLib()).kubernetesServiceLogs(store, workspace, service.name, await kubeDepsOf(deps), lines);
+      return logs.map((p) => ({ source: `pod ${p.pod} (${p.phase ?? 'unknown'})`, text: p.log }));
+    },
+    async delete(service) {
+      const { deleted } = await (await azureLib()).deleteKubernetesService(store, workspace, service.name, await kubeDepsOf(deps));
+      return { removed: deleted };
+    },
+  };
+}
