@@ -64,6 +64,11 @@ function stepTitle(o: StepInfo): string {
   return o.title;
 }
 
+/** "Step n of m" only for wizards of more than one step (a one-step wizard shows no counter). */
+function stepCount(o: StepInfo): { step?: number; totalSteps?: number } {
+  return o.totalSteps && o.totalSteps > 1 ? { step: o.step, totalSteps: o.totalSteps } : {};
+}
+
 /** Accept, Back and hide can all fire for one input: the first settles the promise, then the input is disposed. */
 function settleOnce(input: { dispose(): void }): (settle: () => void) => void {
   let done = false;
@@ -89,8 +94,7 @@ export class VsCodeUserInput implements UserInput {
     type Item = vscode.QuickPickItem & { value: T };
     const qp = vscode.window.createQuickPick<Item>();
     qp.title = stepTitle(o);
-    qp.step = o.step;
-    qp.totalSteps = o.totalSteps;
+    Object.assign(qp, stepCount(o));
     qp.placeholder = o.placeholder;
     qp.canSelectMany = many;
     qp.ignoreFocusOut = true;
@@ -120,8 +124,7 @@ export class VsCodeUserInput implements UserInput {
   input(o: InputOptions): Promise<string | Back> {
     const box = vscode.window.createInputBox();
     box.title = stepTitle(o);
-    box.step = o.step;
-    box.totalSteps = o.totalSteps;
+    Object.assign(box, stepCount(o));
     box.prompt = o.prompt;
     box.value = o.value ?? '';
     box.placeholder = o.placeholder;

@@ -14,7 +14,8 @@ import type { AccelContext } from '../accelContext';
 import { ResultPanel } from '../panels/resultPanel';
 import type { TreeNode } from '../trees/treeNode';
 import type { Trees } from '../trees/trees';
-import { BACK, runWizard, UserCancelled, type StepInfo } from '../ui';
+import { UserCancelled } from '../ui';
+import { BACK, runWizard, type WizardStep } from '../wizard';
 import {
   classFolders,
   defaultClassifierName,
@@ -33,8 +34,6 @@ export interface TrainAnswers {
   name?: string;
   holdout?: number;
 }
-
-type Step = (s: TrainAnswers, i: Required<Omit<StepInfo, 'title'>>) => Promise<void | typeof BACK>;
 
 const MODEL_RULE = 'Use 1-128 lowercase letters, digits, ".", "-" or "_", starting with a letter or digit.';
 
@@ -101,54 +100,64 @@ export function registerClassifierCommands(run: CommandRunner, ctx: AccelContext
       holdout: preset?.holdout,
     };
     const classText = `${classes.length} classes: ${classes.slice(0, 6).join(', ')}${classes.length > 6 ? ', …' : ''}`;
-    const steps: Step[] = [];
-    if (!preset?.featurizer)
-      steps.push(async (s, i) => {
-        const r = await ctx.ui.pick({
-          title: `Train Classifier on ${path.basename(folder)}: featurizer`,
-          ...i,
-          placeholder: `The image model whose features the classifier learns from (${classText})`,
-          items: candidates.map((m) => ({
-            label: m.id,
-            description: `${m.framework} · ${presetLabel(m)}${usedAsFeaturizer.includes(m.id) ? ' · featurizer' : ''}`,
-            detail: m.description,
-            value: m.id,
-            picked: m.id === s.featurizer,
-          })),
-        });
-        if (r === BACK) return BACK;
-        s.featurizer = r;
-      });
-    if (!preset?.name)
-      steps.push(async (s, i) => {
-        const existing = new Set(state.models.map((m) => m.name));
-        const r = await ctx.ui.input({
-          title: `Train Classifier on ${path.basename(folder)}: name`,
-          ...i,
-          prompt: `Name of the classifier model to register (${classText})`,
-          value: s.name ?? defaultClassifierName(folder),
-          validate: (v) => (isValidName('model', v) ? undefined : MODEL_RULE),
-          placeholder: existing.size ? undefined : 'my-classifier',
-        });
-        if (r === BACK) return BACK;
-        s.name = r;
-      });
-    if (preset?.holdout === undefined)
-      steps.push(async (s, i) => {
-        const r = await ctx.ui.pick({
-          title: `Train Classifier on ${path.basename(folder)}: hold-out share`,
-          ...i,
-          placeholder: "Share of each class's photos kept out of training to measure accuracy",
-          items: HOLDOUT_SHARES.map((h) => ({
-            label: `${Math.round(h * 100)}%`,
-            description: h === 0.2 ? 'default' : undefined,
-            value: h,
-            picked: (s.holdout ?? 0.2) === h,
-          })),
-        });
-        if (r === BACK) return BACK;
-        s.holdout = r;
-      });
+    const steps: WizardStep<TrainAnswers>[] = [
+      {
+        id: 'featurizer',
+        shouldPrompt: () => !preset?.featurizer,
+        prompt: async (s, i) => {
+          const r = await ctx.ui.pick({
+            title: `Train Classifier on ${path.basename(folder)}: featurizer`,
+            ...i,
+            placeholder: `The image model whose features the classifier learns from (${classText})`,
+            items: candidates.map((m) => ({
+              label: m.id,
+              description: `${m.framework} · ${presetLabel(m)}${usedAsFeaturizer.includes(m.id) ? ' · featurizer' : ''}`,
+              detail: m.description,
+              value: m.id,
+              picked: m.id === s.featurizer,
+            })),
+          });
+          if (r === BACK) return BACK;
+          s.featurizer = r;
+        },
+      },
+      {
+        id: 'name',
+        shouldPrompt: () => !preset?.name,
+        prompt: async (s, i) => {
+          const existing = new Set(state.models.map((m) => m.name));
+          const r = await ctx.ui.input({
+            title: `Train Classifier on ${path.basename(folder)}: name`,
+            ...i,
+            prompt: `Name of the classifier model to register (${classText})`,
+            value: s.name ?? defaultClassifierName(folder),
+            validate: (v) => (isValidName('model', v) ? undefined : MODEL_RULE),
+            placeholder: existing.size ? undefined : 'my-classifier',
+          });
+          if (r === BACK) return BACK;
+          s.name = r;
+        },
+      },
+      {
+        id: 'holdout',
+        shouldPrompt: () => preset?.holdout === undefined,
+        prompt: async (s, i) => {
+          const r = await ctx.ui.pick({
+            title: `Train Classifier on ${path.basename(folder)}: hold-out share`,
+            ...i,
+            placeholder: "Share of each class's photos kept out of training to measure accuracy",
+            items: HOLDOUT_SHARES.map((h) => ({
+              label: `${Math.round(h * 100)}%`,
+              description: h === 0.2 ? 'default' : undefined,
+              value: h,
+              picked: (s.holdout ?? 0.2) === h,
+            })),
+          });
+          if (r === BACK) return BACK;
+          s.holdout = r;
+        },
+      },
+    ];
     await runWizard(a, steps);
     const name = a.name!;
     if (!isValidName('model', name)) throw new AccelError('InvalidArgument', `"${name}": ${MODEL_RULE}`);

@@ -4,12 +4,20 @@ import { buildImage, readBuildLog } from '../../container/imageBuild';
 import { createImage, deleteImage, readImageLog } from '../../core/images';
 import { exportImage } from '../../container/exportImage';
 import { isValidName } from '../../domain/names';
+import type { Model } from '../../domain/types';
 import type { AccelContext } from '../accelContext';
 import type { TreeNode } from '../trees/treeNode';
 import type { Trees } from '../trees/trees';
-import { noBack } from '../ui';
+import { BACK, runWizard } from '../wizard';
 import { withProgress, type CommandRunner } from './commandRunner';
-import { pickImage, pickModel } from './pickers';
+import { modelItems, modelsFor, pickImage } from './pickers';
+
+const IMAGE_RULE = 'Use 1-63 lowercase letters, digits, ".", "-" or "_", starting with a letter or digit.';
+
+interface CreateImageAnswers {
+  model?: Model;
+  name?: string;
+}
 
 export function defaultImageName(modelName: string): string {
   const base = modelName
@@ -21,20 +29,43 @@ export function defaultImageName(modelName: string): string {
 
 export function registerImageCommands(run: CommandRunner, ctx: AccelContext, trees: Trees): void {
   run.register('accel.image.create', async (node?: TreeNode, options?: { name?: string }) => {
-    const { ws, value: model } = await pickModel(ctx, node, 'Create Image: model', (m) => m.framework === 'onnx');
-    const name =
-      options?.name ??
-      noBack(
-        await ctx.ui.input({
-          title: `Create Image from ${model.id}`,
-          prompt: 'Image name',
-          value: defaultImageName(model.name),
-          validate: (v) =>
-            isValidName('image', v)
-              ? undefined
-              : 'Use 1-63 lowercase letters, digits, ".", "-" or "_", starting with a letter or digit.',
-        }),
-      );
+    const given = node?.model && node.ws ? { ws: node.ws, value: node.model } : undefined;
+    const { ws, value: models } = given
+      ? { ws: given.ws, value: [given.value] }
+      : await modelsFor(ctx, (m) => m.framework === 'onnx');
+    const a = await runWizard<CreateImageAnswers>({ model: given?.value, name: options?.name }, [
+      {
+        id: 'model',
+        shouldPrompt: () => !given,
+        prompt: async (s, p) => {
+          const r = await ctx.ui.pick({
+            title: 'Create Image: model',
+            ...p,
+            placeholder: 'Model',
+            items: modelItems(models, s.model?.id),
+          });
+          if (r === BACK) return BACK;
+          s.model = r;
+        },
+      },
+      {
+        id: 'name',
+        shouldPrompt: () => !options?.name,
+        prompt: async (s, p) => {
+          const r = await ctx.ui.input({
+            title: `Create Image from ${s.model!.id}`,
+            ...p,
+            prompt: 'Image name',
+            value: s.name ?? defaultImageName(s.model!.name),
+            validate: (v) => (isValidName('image', v) ? undefined : IMAGE_RULE),
+          });
+          if (r === BACK) return BACK;
+          s.name = r;
+        },
+      },
+    ]);
+    const model = a.model!;
+    const name = a.name!;
     const image = await trees.images.whileCreating(name, () =>
       withProgress(
         `Creating image ${name} from ${model.id}`,

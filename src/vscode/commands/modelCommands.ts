@@ -16,6 +16,7 @@ import type { ModelView } from '../../panels/protocol';
 import type { TreeNode } from '../trees/treeNode';
 import type { Trees } from '../trees/trees';
 import { noBack } from '../ui';
+import { BACK, runWizard } from '../wizard';
 import { withProgress, type CommandRunner } from './commandRunner';
 import { pickModel } from './pickers';
 
@@ -23,6 +24,13 @@ export interface RegisterArgs {
   name?: string;
   description?: string;
   tags?: Record<string, string>;
+}
+
+const MODEL_RULE = 'Use 1-128 lowercase letters, digits, ".", "-" or "_", starting with a letter or digit.';
+
+interface RegisterAnswers {
+  file?: vscode.Uri;
+  name?: string;
 }
 
 /** A model name derived from a file name: lowercase, allowed characters only. */
@@ -97,35 +105,44 @@ export function modelView(model: Model, report?: ConversionReport): ModelView {
 export function registerModelCommands(run: CommandRunner, ctx: AccelContext, trees: Trees): void {
   run.register('accel.model.register', async (uri?: vscode.Uri, args?: RegisterArgs | vscode.Uri[]) => {
     const ws = await ctx.requireWorkspace();
-    const file =
-      uri instanceof vscode.Uri
-        ? uri
-        : (
-            await ctx.ui.openDialog({
-              canSelectFiles: true,
-              canSelectFolders: false,
-              canSelectMany: false,
-              title: 'Register Model',
-              openLabel: 'Register',
-              filters: {
-                'Models (ONNX, TensorFlow frozen graph)': Object.keys(MODEL_EXTENSIONS).map((e) => e.slice(1)),
-              },
-            })
-          )[0];
     const opts = args && !Array.isArray(args) ? args : {};
-    const name =
-      opts.name ??
-      noBack(
-        await ctx.ui.input({
-          title: `Register ${path.basename(file.fsPath)}`,
-          prompt: 'Model name (registering an existing name adds a version)',
-          value: modelNameFromFile(file.fsPath),
-          validate: (v) =>
-            isValidName('model', v)
-              ? undefined
-              : 'Use 1-128 lowercase letters, digits, ".", "-" or "_", starting with a letter or digit.',
-        }),
-      );
+    const given = uri instanceof vscode.Uri ? uri : undefined;
+    const a = await runWizard<RegisterAnswers>({ file: given, name: opts.name }, [
+      {
+        id: 'file',
+        shouldPrompt: () => !given,
+        prompt: async (s) => {
+          [s.file] = await ctx.ui.openDialog({
+            canSelectFiles: true,
+            canSelectFolders: false,
+            canSelectMany: false,
+            title: 'Register Model',
+            openLabel: 'Register',
+            defaultUri: s.file,
+            filters: {
+              'Models (ONNX, TensorFlow frozen graph)': Object.keys(MODEL_EXTENSIONS).map((e) => e.slice(1)),
+            },
+          });
+        },
+      },
+      {
+        id: 'name',
+        shouldPrompt: () => !opts.name,
+        prompt: async (s, p) => {
+          const r = await ctx.ui.input({
+            title: `Register ${path.basename(s.file!.fsPath)}`,
+            ...p,
+            prompt: 'Model name (registering an existing name adds a version)',
+            value: s.name ?? modelNameFromFile(s.file!.fsPath),
+            validate: (v) => (isValidName('model', v) ? undefined : MODEL_RULE),
+          });
+          if (r === BACK) return BACK;
+          s.name = r;
+        },
+      },
+    ]);
+    const file = a.file!;
+    const name = a.name!;
     const model = await trees.models.whileCreating(name, () =>
       withProgress(
         `Registering ${name}`,

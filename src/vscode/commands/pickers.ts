@@ -4,7 +4,7 @@ import { scoringUri } from '../../core/services';
 import type { Image, Model, Service, Workspace } from '../../domain/types';
 import type { AccelContext } from '../accelContext';
 import type { TreeNode } from '../trees/treeNode';
-import { noBack } from '../ui';
+import { noBack, type PickItem } from '../ui';
 
 export interface InWorkspace<T> {
   ws: string;
@@ -33,6 +33,27 @@ export async function pickModel(
   filter: (m: Model) => boolean = () => true,
 ): Promise<InWorkspace<Model>> {
   if (node?.model && node.ws) return { ws: node.ws, value: node.model };
+  const { ws, value: models } = await modelsFor(ctx, filter);
+  const value = noBack(await ctx.ui.pick({ title, placeholder: 'Model', items: modelItems(models) }));
+  return { ws, value };
+}
+
+/** The models of a workspace as pick items (also a wizard's model step); `picked` marks an earlier answer. */
+export function modelItems(models: Model[], picked?: string): PickItem<Model>[] {
+  return models.map((m) => ({
+    label: m.id,
+    description: m.parentId ? `converted · ${m.conversion?.precision ?? ''}` : `${m.framework} · ${m.preset}`,
+    detail: m.description,
+    value: m,
+    picked: m.id === picked,
+  }));
+}
+
+/** The models of the active workspace that pass `filter`, or a refusal naming how to add one. */
+export async function modelsFor(
+  ctx: AccelContext,
+  filter: (m: Model) => boolean = () => true,
+): Promise<InWorkspace<Model[]>> {
   const ws = await ctx.requireWorkspace();
   const models = (await ctx.store.read(ws)).models.filter(filter);
   if (!models.length)
@@ -40,19 +61,7 @@ export async function pickModel(
       'NotFound',
       `Workspace "${ws}" has no model for this. Register one with "Register Model…" or "Add Model from Catalog…".`,
     );
-  const value = noBack(
-    await ctx.ui.pick({
-      title,
-      placeholder: 'Model',
-      items: models.map((m) => ({
-        label: m.id,
-        description: m.parentId ? `converted · ${m.conversion?.precision ?? ''}` : `${m.framework} · ${m.preset}`,
-        detail: m.description,
-        value: m,
-      })),
-    }),
-  );
-  return { ws, value };
+  return { ws, value: models };
 }
 
 export async function pickImage(

@@ -4,30 +4,38 @@ import { isValidName } from '../../domain/names';
 import type { AccelContext } from '../accelContext';
 import type { TreeNode } from '../trees/treeNode';
 import type { Trees } from '../trees/trees';
-import { noBack } from '../ui';
+import { BACK, runWizard } from '../wizard';
 import type { CommandRunner } from './commandRunner';
 import { pickWorkspace } from './pickers';
 
 export function registerWorkspaceCommands(run: CommandRunner, ctx: AccelContext, trees: Trees): void {
   run.register('accel.workspace.create', async (name?: string) => {
     const existing = new Set((await ctx.store.listWorkspaces()).map((w) => w.name));
-    const chosen =
-      typeof name === 'string'
-        ? name
-        : noBack(
-            await ctx.ui.input({
-              title: 'Create Local Workspace',
-              prompt: 'Name of the new workspace (stored in ' + ctx.home + ')',
-              value: existing.size ? '' : 'default',
-              placeholder: 'my-workspace',
-              validate: (v) =>
-                !isValidName('workspace', v)
-                  ? 'Use 1-64 lowercase letters, digits, "-" or "_", starting with a letter or digit.'
-                  : existing.has(v)
-                    ? `A workspace named "${v}" already exists.`
-                    : undefined,
-            }),
-          );
+    const given = typeof name === 'string' ? name : undefined;
+    const answers = await runWizard<{ name?: string }>({ name: given }, [
+      {
+        id: 'name',
+        shouldPrompt: () => given === undefined,
+        prompt: async (s, p) => {
+          const r = await ctx.ui.input({
+            title: 'Create Local Workspace',
+            ...p,
+            prompt: 'Name of the new workspace (stored in ' + ctx.home + ')',
+            value: existing.size ? '' : 'default',
+            placeholder: 'my-workspace',
+            validate: (v) =>
+              !isValidName('workspace', v)
+                ? 'Use 1-64 lowercase letters, digits, "-" or "_", starting with a letter or digit.'
+                : existing.has(v)
+                  ? `A workspace named "${v}" already exists.`
+                  : undefined,
+          });
+          if (r === BACK) return BACK;
+          s.name = r;
+        },
+      },
+    ]);
+    const chosen = answers.name!;
     const ws = await trees.workspaces.whileCreating(chosen, () => createWorkspace(ctx.store, chosen));
     if (existing.size === 0 || !(await ctx.store.getActiveWorkspace())) await useWorkspace(ctx.store, ws.name);
     ctx.log.info(`workspace ${ws.name} created`);
