@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import * as classifierCommands from './commands/classifier';
 import * as convertCommands from './commands/convert';
 import * as azureCommands from './commands/azure';
+import * as computeCommands from './commands/compute';
 import * as emulatorCommands from './commands/emulator';
 import * as imageCommands from './commands/image';
 import * as modelCommands from './commands/model';
@@ -22,6 +23,7 @@ const COMMAND_MODULES: { register(program: Command): void }[] = [
   scoreCommands,
   emulatorCommands,
   azureCommands,
+  computeCommands,
 ];
 
 export function buildProgram(): Command {

@@ -192,6 +192,30 @@ export interface Compute {
   kind: 'local-emulator' | 'aks';
   createdTime: string;
   properties: Record<string, string>;
+  /** Set on `kind: 'aks'`: the cluster, provisioned by `accel compute create` or attached. */
+  aks?: AksCompute;
+}
+
+/** An AKS cluster as the original service's AksCompute described it. Services name it in `computeName`. */
+export interface AksCompute {
+  /** 'created': provisioned by `compute create` (and deleted by `compute delete`); 'attached': made elsewhere. */
+  origin: 'created' | 'attached';
+  /** ARM id of the managed cluster; absent when attached through a kubeconfig context only. */
+  resourceId?: string;
+  subscriptionId?: string;
+  resourceGroup?: string;
+  clusterName?: string;
+  /** kubeconfig context (and file, absent = $KUBECONFIG or ~/.kube/config) of a cluster attached with --kube-context. */
+  kubeContext?: string;
+  kubeconfig?: string;
+  vmSize?: string;
+  agentCount?: number;
+  location?: string;
+  /** ARM provisioningState (Creating, Succeeded, Failed, Deleting, ...). */
+  provisioningState: string;
+  provisioningErrors?: string[];
+  /** What the Deployment requests on its nodes; absent when the VM size has no accelerator. */
+  accelerator?: { kind: 'FPGA' | 'GPU'; resourceName: string; count: number };
 }
 
 export interface Operation {
