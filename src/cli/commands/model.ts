@@ -1,10 +1,16 @@
 // accel model register|list|show|delete. Other modules add subcommands to the same `model` noun via
 // nounCommand(program, 'model', ...) (e.g. `model convert`).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { fetchSampleModel, SAMPLE_MODEL } from '../../catalog/download';
 import { labelSetText } from '../../catalog/labels';
 import { AccelError } from '../../domain/errors';
+import { defaultCalibrationDir } from '../../core/conversions';
 import { sourceDeleted } from '../../core/dependencies';
+import { comparePrecisions } from '../../core/precisionComparison';
+import type { PrecisionComparison } from '../../core/precisionCache';
+import { signalFromAbort } from '../../domain/ports';
 import { deleteModel, getModel, LABEL_SETS, listModels, registerModel, updateModel } from '../../core/models';
 import { parseKeyValues } from '../../domain/names';
 import { describePreset, PRESET_NAMES, presetLabel } from '../../domain/presets';
@@ -73,6 +79,43 @@ const MODEL_COLUMNS = [
   { header: 'CREATED', value: (m: Model) => m.createdTime },
   { header: 'TAGS', value: (m: Model) => m.tags },
 ];
+
+/** The sample photos that ship in the repository (media/samples), next to the bundle or the sources; or undefined. */
+function samplePhotos(): string | undefined {
+  return [
+    path.join(__dirname, '..', 'media', 'samples'),
+    path.join(__dirname, '..', '..', '..', 'media', 'samples'),
+  ].find((d) => fs.existsSync(d));
+}
+
+/** The photos a comparison runs on: --images, else $ACCEL_CALIBRATION (or the shared images), else the samples. */
+export function comparisonImages(images: string | undefined): string {
+  const dir = images ?? defaultCalibrationDir() ?? samplePhotos();
+  if (!dir)
+    throw new AccelError(
+      'InvalidArgument',
+      'No calibration photos: pass --images with a folder of JPEG/PNG photos like the ones the model will score.',
+    );
+  return dir;
+}
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(bytes < 10240 ? 1 : 0)} KiB`;
+
+export function printComparison(c: PrecisionComparison): void {
+  printLine(`Precisions of ${c.model} on ${c.images} photos from ${c.calibrationDir} (reference: ${c.reference}):`);
+  printTable(
+    c.rows,
+    [
+      { header: 'PRECISION', value: (r) => r.precision },
+      { header: 'TOP-1 AGREE', value: (r) => `${(r.top1Agreement * 100).toFixed(1)}%` },
+      { header: 'TOP-5 AGREE', value: (r) => `${(r.top5Agreement * 100).toFixed(1)}%` },
+      { header: 'MEAN |ΔP|', value: (r) => r.meanAbsProbDiff.toExponential(2) },
+      { header: 'MAX |ΔP|', value: (r) => r.maxAbsProbDiff.toExponential(2) },
+      { header: 'WEIGHTS', value: (r) => kib(r.weightBytes) },
+    ],
+    '',
+  );
+}
 
 export function register(program: Command): void {
   const model = nounCommand(program, 'model', MODEL_DESCRIPTION);
@@ -213,6 +256,33 @@ export function register(program: Command): void {
         const deleted = await deleteModel(ctx.store, workspace, ref);
         if (ctx.json) return printJson({ deleted: deleted.id });
         printLine(`Deleted model ${deleted.id} from workspace ${workspace}.`);
+      }),
+    );
+
+  model
+    .command('compare-precisions <model>')
+    .description(
+      'convert a model (<name>[:<version>]) to fp32, msfp9 and msfp8 without registering anything and compare them on photos: top-1/top-5 agreement with fp32, mean and max |Δp|, weight size',
+    )
+    .option(
+      '--images <folder>',
+      'folder of photos to compare on (default: $ACCEL_CALIBRATION, else the sample photos in media/samples)',
+    )
+    .option('--input <tensor>', "input tensor (default: the model's first input)")
+    .option('--output <tensor>', "classifier output tensor [N, classes] (default: the model's first output)")
+    .action(
+      action(async (ctx, ref: string, opts: { images?: string; input?: string; output?: string }) => {
+        const abort = new AbortController();
+        process.once('SIGINT', () => abort.abort());
+        const comparison = await comparePrecisions(ctx.store, await ctx.workspace(), ref, {
+          calibrationDir: comparisonImages(opts.images),
+          inputTensor: opts.input,
+          outputTensor: opts.output,
+          progress: cliProgress(ctx.json),
+          cancel: signalFromAbort(abort.signal),
+        });
+        if (ctx.json) return printJson(comparison);
+        printComparison(comparison);
       }),
     );
 }
