@@ -2,14 +2,32 @@
 // deploy-to-Kubernetes (AKS) wizard. Mounted by the composition root with `registerAzure(...)`.
 import * as vscode from 'vscode';
 import { AccelError } from '../../domain/errors';
+import type { AzureSubscription } from '../../azure/subscriptions';
 import type { AccelContext } from '../accelContext';
 import { withProgress, type CommandRunner } from '../commands/commandRunner';
 import { pickImage } from '../commands/pickers';
 import type { TreeNode } from '../trees/treeNode';
 import { noBack } from '../ui';
+import { BACK, runWizard, type WizardStep } from '../wizard';
 import { AzureSession } from './azureSession';
 import { azureSectionNode, type AzureTreeNode } from './azureTree';
 import { showQuotaPanel } from './quotaPanel';
+
+/** The answers of the Deploy to Kubernetes wizard. */
+interface KubernetesAnswers {
+  name?: string;
+  cluster?: { context?: string; aks?: boolean };
+  /** The cluster's subscription (AKS), or the registry's (ACR build to a kubeconfig cluster). */
+  subscriptionId?: string;
+  resourceGroup?: string;
+  clusterName?: string;
+  namespace?: string;
+  source?: 'acr' | 'ref';
+  registry?: string;
+  imageRef?: string;
+  scaling?: 'auto' | 'fixed';
+  replicas?: number;
+}
 
 /** Loaded on first use: the Azure and Kubernetes SDKs are slow to load and activation must stay cheap. */
 const azureLib = () => import('../../azure');
@@ -92,24 +110,39 @@ export function registerAzure(
     const { acceleratorQuota, quotaVerdict, requireSubscriptions } = await azureLib();
     const arm = session.armContext();
     const subs = await requireSubscriptions(arm);
-    const sub =
-      subs.length === 1
-        ? subs[0]
-        : noBack(
-            await ctx.ui.pick({
-              title: 'Accelerator quota',
-              placeholder: 'Subscription',
-              items: subs.map((s) => ({ label: s.name, description: s.subscriptionId, value: s })),
-            }),
-          );
-    const location = noBack(
-      await ctx.ui.input({
-        title: 'Accelerator quota',
-        prompt: 'Azure region (the original FPGA regions: eastus, southeastasia, westeurope, westus2)',
-        value: 'eastus',
-        validate: (v) => (/^[a-z0-9]+$/i.test(v.replace(/\s/g, '')) ? undefined : 'A region name such as eastus'),
-      }),
-    );
+    const a = await runWizard<{ sub: AzureSubscription; location?: string }>({ sub: subs[0] }, [
+      {
+        id: 'subscription',
+        shouldPrompt: () => subs.length > 1,
+        prompt: async (s, p) => {
+          const r = await ctx.ui.pick({
+            title: 'Accelerator quota',
+            ...p,
+            placeholder: 'Subscription',
+            items: subs.map((x) => ({ label: x.name, description: x.subscriptionId, value: x, picked: x === s.sub })),
+          });
+          if (r === BACK) return BACK;
+          s.sub = r;
+        },
+      },
+      {
+        id: 'location',
+        shouldPrompt: () => true,
+        prompt: async (s, p) => {
+          const r = await ctx.ui.input({
+            title: 'Accelerator quota',
+            ...p,
+            prompt: 'Azure region (the original FPGA regions: eastus, southeastasia, westeurope, westus2)',
+            value: s.location ?? 'eastus',
+            validate: (v) => (/^[a-z0-9]+$/i.test(v.replace(/\s/g, '')) ? undefined : 'A region name such as eastus'),
+          });
+          if (r === BACK) return BACK;
+          s.location = r;
+        },
+      },
+    ]);
+    const sub = a.sub;
+    const location = a.location!;
     const report = await withProgress(
       `Reading accelerator quota in ${location}`,
       () => acceleratorQuota(arm, sub.subscriptionId, location),
@@ -172,143 +205,238 @@ export function registerAzure(
     const { ws, value: image } = await pickImage(ctx, node, 'Deploy to Kubernetes');
     const { deployKubernetesService, listKubeContexts, requireSubscriptions } = await azureLib();
     const title = 'Deploy to Kubernetes (AKS)';
-    const name = noBack(
-      await ctx.ui.input({
-        title,
-        step: 1,
-        totalSteps: 5,
-        prompt: 'Service name (lowercase letters, digits, "-")',
-        value: `${image.name.replace(/[^a-z0-9-]/g, '-')}-aks`,
-        validate: (v) =>
-          /^[a-z]([-a-z0-9]{0,48}[a-z0-9])?$/.test(v)
-            ? undefined
-            : 'Lowercase letters, digits and "-", starting with a letter',
-      }),
-    );
-    const contexts = listKubeContexts();
-    const cluster = noBack(
-      await ctx.ui.pick<{ context?: string; aks?: boolean }>({
-        title,
-        step: 2,
-        totalSteps: 5,
-        placeholder: 'Cluster',
-        items: [
-          ...contexts.map((c, i) => ({
-            label: c,
-            description: i === 0 ? 'current kubeconfig context' : 'kubeconfig context',
-            value: { context: c },
-          })),
-          {
-            label: 'AKS cluster through Azure…',
-            description: 'fetch user credentials with your Azure sign-in',
-            value: { aks: true },
-          },
-        ],
-      }),
-    );
-    let aks: { subscriptionId: string; resourceGroup: string; name: string } | undefined;
-    if (cluster.aks) {
+    let subs: AzureSubscription[] | undefined;
+    /** Signs in and lists the subscriptions once an answer needs one; a single subscription is taken as the answer. */
+    const loadSubscriptions = async (s: KubernetesAnswers) => {
       await requireAccount(session);
-      const subs = await requireSubscriptions(session.armContext());
-      const sub =
-        subs.length === 1
-          ? subs[0]
-          : noBack(
-              await ctx.ui.pick({
-                title,
-                placeholder: 'Subscription of the cluster',
-                items: subs.map((s) => ({ label: s.name, description: s.subscriptionId, value: s })),
-              }),
-            );
-      const resourceGroup = noBack(
-        await ctx.ui.input({
+      subs ??= await requireSubscriptions(session.armContext());
+      if (subs.length === 1) s.subscriptionId = subs[0].subscriptionId;
+    };
+    const pickSubscription =
+      (placeholder: string): WizardStep<KubernetesAnswers>['prompt'] =>
+      async (s, p) => {
+        const r = await ctx.ui.pick({
           title,
-          prompt: 'Resource group of the AKS cluster',
-          validate: (v) => (v.trim() ? undefined : 'Required'),
-        }),
-      );
-      const clusterName = noBack(
-        await ctx.ui.input({ title, prompt: 'AKS cluster name', validate: (v) => (v.trim() ? undefined : 'Required') }),
-      );
-      aks = { subscriptionId: sub.subscriptionId, resourceGroup: resourceGroup.trim(), name: clusterName.trim() };
-    }
-    const namespace = noBack(
-      await ctx.ui.input({ title, step: 3, totalSteps: 5, prompt: 'Namespace', value: 'default' }),
-    );
-    const source = noBack(
-      await ctx.ui.pick<'acr' | 'ref'>({
-        title,
-        step: 4,
-        totalSteps: 5,
-        placeholder: 'Where does the cluster pull the image from?',
-        items: [
-          { label: 'Build in Azure Container Registry', description: 'ACR Tasks, no local Docker', value: 'acr' },
-          { label: 'An image I already pushed', description: 'registry/repository:tag', value: 'ref' },
-        ],
-      }),
-    );
-    const registry =
-      source === 'acr'
-        ? noBack(
-            await ctx.ui.input({
-              title,
-              prompt: 'Azure Container Registry name',
-              validate: (v) => (/^[a-z0-9]{5,50}$/i.test(v) ? undefined : '5-50 letters and digits'),
-            }),
-          )
-        : undefined;
-    const imageRef =
-      source === 'ref'
-        ? noBack(
-            await ctx.ui.input({
-              title,
-              prompt: 'Image reference',
-              placeholder: 'myacr.azurecr.io/mobilenet:1',
-              validate: (v) => (/^[^\s]+\/[^\s]+$/.test(v) ? undefined : 'registry/repository[:tag]'),
-            }),
-          )
-        : undefined;
-    const scaling = noBack(
-      await ctx.ui.pick<'auto' | 'fixed'>({
-        title,
-        step: 5,
-        totalSteps: 5,
-        placeholder: 'Replicas',
-        items: [
-          { label: 'Autoscale 1–10 at 70 % CPU', description: 'the original service default', value: 'auto' },
-          { label: 'A fixed number of replicas', value: 'fixed' },
-        ],
-      }),
-    );
-    const replicas =
-      scaling === 'fixed'
-        ? Number(
-            noBack(
-              await ctx.ui.input({
-                title,
-                prompt: 'Replicas',
-                value: '1',
-                validate: (v) => (/^[1-9]\d{0,2}$/.test(v) ? undefined : 'A whole number from 1 to 999'),
-              }),
-            ),
-          )
-        : undefined;
-    let subscriptionId = aks?.subscriptionId;
-    if (registry && !subscriptionId) {
-      await requireAccount(session);
-      const subs = await requireSubscriptions(session.armContext());
-      subscriptionId = (
-        subs.length === 1
-          ? subs[0]
-          : noBack(
-              await ctx.ui.pick({
-                title,
-                placeholder: 'Subscription of the registry',
-                items: subs.map((s) => ({ label: s.name, description: s.subscriptionId, value: s })),
-              }),
-            )
-      ).subscriptionId;
-    }
+          ...p,
+          placeholder,
+          items: subs!.map((x) => ({
+            label: x.name,
+            description: x.subscriptionId,
+            value: x.subscriptionId,
+            picked: x.subscriptionId === s.subscriptionId,
+          })),
+        });
+        if (r === BACK) return BACK;
+        s.subscriptionId = r;
+      };
+    const required = (v: string) => (v.trim() ? undefined : 'Required');
+    const onAks = (s: KubernetesAnswers) => !!s.cluster?.aks;
+    const severalSubscriptions = () => (subs?.length ?? 0) > 1;
+    const contexts = listKubeContexts();
+    const a = await runWizard<KubernetesAnswers>({}, [
+      {
+        id: 'name',
+        shouldPrompt: () => true,
+        prompt: async (s, p) => {
+          const r = await ctx.ui.input({
+            title,
+            ...p,
+            prompt: 'Service name (lowercase letters, digits, "-")',
+            value: s.name ?? `${image.name.replace(/[^a-z0-9-]/g, '-')}-aks`,
+            validate: (v) =>
+              /^[a-z]([-a-z0-9]{0,48}[a-z0-9])?$/.test(v)
+                ? undefined
+                : 'Lowercase letters, digits and "-", starting with a letter',
+          });
+          if (r === BACK) return BACK;
+          s.name = r;
+        },
+      },
+      {
+        id: 'cluster',
+        shouldPrompt: () => true,
+        prompt: async (s, p) => {
+          const r = await ctx.ui.pick<{ context?: string; aks?: boolean }>({
+            title,
+            ...p,
+            placeholder: 'Cluster',
+            items: [
+              ...contexts.map((c, i) => ({
+                label: c,
+                description: i === 0 ? 'current kubeconfig context' : 'kubeconfig context',
+                value: { context: c },
+                picked: s.cluster?.context === c,
+              })),
+              {
+                label: 'AKS cluster through Azure…',
+                description: 'fetch user credentials with your Azure sign-in',
+                value: { aks: true },
+                picked: !!s.cluster?.aks,
+              },
+            ],
+          });
+          if (r === BACK) return BACK;
+          s.cluster = r;
+          if (r.aks) await loadSubscriptions(s);
+        },
+      },
+      {
+        id: 'clusterSubscription',
+        shouldPrompt: (s) => onAks(s) && severalSubscriptions(),
+        prompt: pickSubscription('Subscription of the cluster'),
+      },
+      {
+        id: 'resourceGroup',
+        shouldPrompt: onAks,
+        prompt: async (s, p) => {
+          const r = await ctx.ui.input({
+            title,
+            ...p,
+            prompt: 'Resource group of the AKS cluster',
+            value: s.resourceGroup,
+            validate: required,
+          });
+          if (r === BACK) return BACK;
+          s.resourceGroup = r.trim();
+        },
+      },
+      {
+        id: 'clusterName',
+        shouldPrompt: onAks,
+        prompt: async (s, p) => {
+          const r = await ctx.ui.input({
+            title,
+            ...p,
+            prompt: 'AKS cluster name',
+            value: s.clusterName,
+            validate: required,
+          });
+          if (r === BACK) return BACK;
+          s.clusterName = r.trim();
+        },
+      },
+      {
+        id: 'namespace',
+        shouldPrompt: () => true,
+        prompt: async (s, p) => {
+          const r = await ctx.ui.input({ title, ...p, prompt: 'Namespace', value: s.namespace ?? 'default' });
+          if (r === BACK) return BACK;
+          s.namespace = r;
+        },
+      },
+      {
+        id: 'source',
+        shouldPrompt: () => true,
+        prompt: async (s, p) => {
+          const r = await ctx.ui.pick<'acr' | 'ref'>({
+            title,
+            ...p,
+            placeholder: 'Where does the cluster pull the image from?',
+            items: [
+              {
+                label: 'Build in Azure Container Registry',
+                description: 'ACR Tasks, no local Docker',
+                value: 'acr',
+                picked: s.source === 'acr',
+              },
+              {
+                label: 'An image I already pushed',
+                description: 'registry/repository:tag',
+                value: 'ref',
+                picked: s.source === 'ref',
+              },
+            ],
+          });
+          if (r === BACK) return BACK;
+          s.source = r;
+          if (r === 'acr' && !onAks(s)) await loadSubscriptions(s);
+        },
+      },
+      {
+        id: 'registry',
+        shouldPrompt: (s) => s.source === 'acr',
+        prompt: async (s, p) => {
+          const r = await ctx.ui.input({
+            title,
+            ...p,
+            prompt: 'Azure Container Registry name',
+            value: s.registry,
+            validate: (v) => (/^[a-z0-9]{5,50}$/i.test(v) ? undefined : '5-50 letters and digits'),
+          });
+          if (r === BACK) return BACK;
+          s.registry = r;
+        },
+      },
+      {
+        id: 'imageRef',
+        shouldPrompt: (s) => s.source === 'ref',
+        prompt: async (s, p) => {
+          const r = await ctx.ui.input({
+            title,
+            ...p,
+            prompt: 'Image reference',
+            value: s.imageRef,
+            placeholder: 'myacr.azurecr.io/mobilenet:1',
+            validate: (v) => (/^[^\s]+\/[^\s]+$/.test(v) ? undefined : 'registry/repository[:tag]'),
+          });
+          if (r === BACK) return BACK;
+          s.imageRef = r;
+        },
+      },
+      {
+        id: 'scaling',
+        shouldPrompt: () => true,
+        prompt: async (s, p) => {
+          const r = await ctx.ui.pick<'auto' | 'fixed'>({
+            title,
+            ...p,
+            placeholder: 'Replicas',
+            items: [
+              {
+                label: 'Autoscale 1–10 at 70 % CPU',
+                description: 'the original service default',
+                value: 'auto',
+                picked: s.scaling === 'auto',
+              },
+              { label: 'A fixed number of replicas', value: 'fixed', picked: s.scaling === 'fixed' },
+            ],
+          });
+          if (r === BACK) return BACK;
+          s.scaling = r;
+        },
+      },
+      {
+        id: 'replicas',
+        shouldPrompt: (s) => s.scaling === 'fixed',
+        prompt: async (s, p) => {
+          const r = await ctx.ui.input({
+            title,
+            ...p,
+            prompt: 'Replicas',
+            value: String(s.replicas ?? 1),
+            validate: (v) => (/^[1-9]\d{0,2}$/.test(v) ? undefined : 'A whole number from 1 to 999'),
+          });
+          if (r === BACK) return BACK;
+          s.replicas = Number(r);
+        },
+      },
+      {
+        id: 'registrySubscription',
+        shouldPrompt: (s) => s.source === 'acr' && !onAks(s) && severalSubscriptions(),
+        prompt: pickSubscription('Subscription of the registry'),
+      },
+    ]);
+    // Answers to steps that a later Back made moot stay in the state; use only those the final path asked.
+    const aks = onAks(a)
+      ? { subscriptionId: a.subscriptionId!, resourceGroup: a.resourceGroup!, name: a.clusterName! }
+      : undefined;
+    const registry = a.source === 'acr' ? a.registry : undefined;
+    const imageRef = a.source === 'ref' ? a.imageRef : undefined;
+    const replicas = a.scaling === 'fixed' ? a.replicas : undefined;
+    const subscriptionId = aks || registry ? a.subscriptionId : undefined;
+    const name = a.name!;
+    const namespace = a.namespace!;
+    const cluster = a.cluster!;
     const view = await withProgress(
       `Deploying ${name} to Kubernetes`,
       (progress) =>
