@@ -185,6 +185,14 @@ export interface KubernetesPlacement {
   kubeconfig?: string;
   /** Set when the kubeconfig is fetched through ARM (listClusterUserCredential) rather than read from disk. */
   aks?: { subscriptionId: string; resourceGroup: string; name: string };
+  /** Azure load balancer DNS label: the service answers at `<dnsLabel>.<region>.cloudapp.azure.com`. */
+  dnsLabel?: string;
+  /** Region of the cluster (gives the DNS label's domain). */
+  region?: string;
+  /** TLS server name clients verify when the certificate names a domain the address does not. */
+  tlsServerName?: string;
+  /** The store's Compute the pods are scheduled on (accelerator requests, node selector, tolerations). */
+  compute?: string;
 }
 
 export interface Compute {

@@ -1,6 +1,17 @@
 // Talking to a cluster with @kubernetes/client-node: load a kubeconfig context, server-side apply the
 // generated objects, read their status, read pod logs, delete. Errors name the fix.
-import { CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type CoreV1Event,
+  type V1Deployment,
+  type V1Pod,
+  type V1ReplicaSet,
+  type V1Service,
+} from '@kubernetes/client-node';
 import { AccelError } from '../../domain/errors';
 import { FIELD_MANAGER, type KubeObject } from './manifests';
 
@@ -177,13 +188,19 @@ export async function podLogs(
   namespace: string,
   labelSelector: string,
   tailLines = 200,
+  /** Only these pods (no list call). */
+  podNames?: string[],
 ): Promise<PodLog[]> {
   const core = cluster.kc.makeApiClient(CoreV1Api);
-  const pods = await clusterCall(cluster, `list the pods of ${labelSelector}`, () =>
-    core.listNamespacedPod({ namespace, labelSelector }),
-  );
+  const pods = podNames
+    ? podNames.map((name) => ({ metadata: { name }, status: undefined as { phase?: string } | undefined }))
+    : (
+        await clusterCall(cluster, `list the pods of ${labelSelector}`, () =>
+          core.listNamespacedPod({ namespace, labelSelector }),
+        )
+      ).items;
   const out: PodLog[] = [];
-  for (const p of pods.items) {
+  for (const p of pods) {
     const name = p.metadata?.name ?? '';
     const log = await clusterCall(cluster, `read the log of pod ${name}`, () =>
       core.readNamespacedPodLog({ name, namespace, container: 'model', tailLines }),
@@ -191,6 +208,67 @@ export async function podLogs(
     out.push({ pod: name, phase: p.status?.phase, log });
   }
   return out;
+}
+
+/** The Deployment (typed), or undefined when it is gone. */
+export async function readDeployment(
+  cluster: Cluster,
+  namespace: string,
+  name: string,
+): Promise<V1Deployment | undefined> {
+  const apps = cluster.kc.makeApiClient(AppsV1Api);
+  try {
+    return await apps.readNamespacedDeployment({ name, namespace });
+  } catch (e) {
+    if ((e as KubeLikeError).code === 404) return undefined;
+    throw toClusterError(e, `read Deployment ${namespace}/${name}`, cluster);
+  }
+}
+
+export async function readService(cluster: Cluster, namespace: string, name: string): Promise<V1Service | undefined> {
+  const core = cluster.kc.makeApiClient(CoreV1Api);
+  try {
+    return await core.readNamespacedService({ name, namespace });
+  } catch (e) {
+    if ((e as KubeLikeError).code === 404) return undefined;
+    throw toClusterError(e, `read Service ${namespace}/${name}`, cluster);
+  }
+}
+
+export async function listReplicaSets(
+  cluster: Cluster,
+  namespace: string,
+  labelSelector: string,
+): Promise<V1ReplicaSet[]> {
+  const apps = cluster.kc.makeApiClient(AppsV1Api);
+  const list = await clusterCall(cluster, `list the ReplicaSets of ${labelSelector}`, () =>
+    apps.listNamespacedReplicaSet({ namespace, labelSelector }),
+  );
+  return list.items;
+}
+
+export async function listPods(cluster: Cluster, namespace: string, labelSelector: string): Promise<V1Pod[]> {
+  const core = cluster.kc.makeApiClient(CoreV1Api);
+  const list = await clusterCall(cluster, `list the pods of ${labelSelector}`, () =>
+    core.listNamespacedPod({ namespace, labelSelector }),
+  );
+  return list.items;
+}
+
+/** Events about one object (a pod, a Deployment), oldest first. */
+export async function listEvents(
+  cluster: Cluster,
+  namespace: string,
+  involved: { kind: string; name: string },
+): Promise<CoreV1Event[]> {
+  const core = cluster.kc.makeApiClient(CoreV1Api);
+  const fieldSelector = `involvedObject.kind=${involved.kind},involvedObject.name=${involved.name}`;
+  const list = await clusterCall(cluster, `list the events of ${involved.kind} ${involved.name}`, () =>
+    core.listNamespacedEvent({ namespace, fieldSelector }),
+  );
+  const time = (e: CoreV1Event) =>
+    new Date(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp ?? 0).getTime();
+  return list.items.sort((a, b) => time(a) - time(b));
 }
 
 /** Context names of a kubeconfig (empty when there is none), the current one first. */

@@ -7,6 +7,7 @@
 import * as crypto from 'node:crypto';
 import { AccelError } from '../../domain/errors';
 import { EXPORT_GRPC_PORT, EXPORT_HEALTH_PORT } from '../../container/buildContext';
+import type { PodScheduling } from '../compute/acceleratorScheduling';
 
 export const CONTAINER_GRPC_PORT = EXPORT_GRPC_PORT;
 export const CONTAINER_HEALTH_PORT = EXPORT_HEALTH_PORT;
@@ -43,6 +44,29 @@ export interface KubeServiceSpec {
   tls?: { certPem: string; keyPem: string };
   cpuCores?: number;
   memoryGb?: number;
+  /** Azure load balancer DNS label (annotation on the Service): `<label>.<region>.cloudapp.azure.com`. */
+  dnsLabel?: string;
+  /** Where the pods may run: accelerator requests, node selector and tolerations of the chosen compute. */
+  scheduling?: PodScheduling;
+}
+
+export type { PodScheduling };
+
+export const DNS_LABEL_ANNOTATION = 'service.beta.kubernetes.io/azure-dns-label-name';
+
+/** Azure DNS labels: 3-63 lowercase letters, digits and '-', starting with a letter, not ending with '-'. */
+export function validateDnsLabel(label: string): void {
+  if (!/^[a-z][a-z0-9-]{1,61}[a-z0-9]$/.test(label)) {
+    throw new AccelError(
+      'InvalidArgument',
+      `--dns-label "${label}" is not a valid Azure DNS label: use 3-63 lowercase letters, digits and '-', starting with a letter and ending with a letter or digit (e.g. "mobilenet-contoso").`,
+    );
+  }
+}
+
+/** The name an Azure load balancer's DNS label gives in a region, e.g. mobilenet.westus2.cloudapp.azure.com. */
+export function dnsLabelName(label: string, region: string): string {
+  return `${label}.${region.toLowerCase().replace(/\s+/g, '')}.cloudapp.azure.com`;
 }
 
 export interface KubeObject {
@@ -193,6 +217,14 @@ export function buildManifests(spec: KubeServiceSpec): KubeObject[] {
     : { grpc: { port: CONTAINER_GRPC_PORT } };
   const cpu = spec.cpuCores ?? RESOURCE_DEFAULTS.cpuCores;
   const memoryGb = spec.memoryGb ?? RESOURCE_DEFAULTS.memoryGb;
+  // Extended resources (the accelerator's device plugin) are requested through limits alone.
+  const limits = spec.scheduling?.resources?.limits ?? {};
+  const resources = {
+    requests: { cpu: `${Math.round(cpu * 1000)}m`, memory: `${Math.round(memoryGb * 1024)}Mi` },
+    ...(Object.keys(limits).length ? { limits: { ...limits } } : {}),
+  };
+  const nodeSelector = spec.scheduling?.nodeSelector;
+  const tolerations = spec.scheduling?.tolerations;
 
   objects.push({
     apiVersion: 'apps/v1',
@@ -211,38 +243,21 @@ export function buildManifests(spec: KubeServiceSpec): KubeObject[] {
               image: spec.image,
               ports,
               env,
-              resources: {
-                requests: { cpu: `${Math.round(cpu * 1000)}m`, memory: `${Math.round(memoryGb * 1024)}Mi` },
-              },
+              resources,
               readinessProbe: { ...probe, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
               livenessProbe: { ...probe, ...LIVENESS_DEFAULTS },
               ...(mounts.length ? { volumeMounts: mounts } : {}),
             },
           ],
           ...(volumes.length ? { volumes } : {}),
+          ...(nodeSelector && Object.keys(nodeSelector).length ? { nodeSelector } : {}),
+          ...(tolerations?.length ? { tolerations } : {}),
         },
       },
     },
   });
 
-  objects.push({
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: meta(name),
-    spec: {
-      type: 'LoadBalancer',
-      selector: labels(name),
-      ports: [
-        {
-          name: spec.tls ? 'grpcs' : 'grpc',
-          port: spec.tls ? 443 : 80,
-          targetPort: 'grpc',
-          protocol: 'TCP',
-          appProtocol: 'grpc',
-        },
-      ],
-    },
-  });
+  objects.push(serviceManifest(spec.name, spec.namespace, !!spec.tls, spec.dnsLabel));
 
   if (spec.autoscale) {
     objects.push({
@@ -266,6 +281,34 @@ export function buildManifests(spec: KubeServiceSpec): KubeObject[] {
     });
   }
   return objects;
+}
+
+/** The LoadBalancer Service (port 443 with TLS, else 80); applied on its own first when a certificate must name its address. */
+export function serviceManifest(name: string, namespace: string, tls: boolean, dnsLabel?: string): KubeObject {
+  if (dnsLabel) validateDnsLabel(dnsLabel);
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name,
+      namespace,
+      labels: labels(name),
+      ...(dnsLabel ? { annotations: { [DNS_LABEL_ANNOTATION]: dnsLabel } } : {}),
+    },
+    spec: {
+      type: 'LoadBalancer',
+      selector: labels(name),
+      ports: [
+        {
+          name: tls ? 'grpcs' : 'grpc',
+          port: tls ? 443 : 80,
+          targetPort: 'grpc',
+          protocol: 'TCP',
+          appProtocol: 'grpc',
+        },
+      ],
+    },
+  };
 }
 
 /** The objects a service may own (for delete and for removing what an update no longer needs). */

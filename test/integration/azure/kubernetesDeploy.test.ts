@@ -23,6 +23,7 @@ import { isAccelError } from '../../../src/domain/errors';
 import { openStore, type FileStore } from '../../../src/store/fileStore';
 import { mobilenetPath } from '../../support/paths';
 import { FakeKube } from './support/fakeKube';
+import { issueSelfSigned } from '../../../src/azure/kubernetes/certificates';
 
 const WS = 'scale';
 const secretValue = (kube: FakeKube, name: string, key: string) =>
@@ -70,8 +71,9 @@ describe('deploy to Kubernetes (local API server)', () => {
         imageRef: 'myacr.azurecr.io/mobilenet:1',
         namespace: 'models',
         context: 'aks-westus2',
+        allowPlaintext: true,
       },
-      { kubeconfigPath },
+      { kubeconfigPath, pollMs: 10 },
     );
     const patches = kube.requests.slice(start).filter((r) => r.method === 'PATCH');
     assert.deepEqual(
@@ -124,7 +126,7 @@ describe('deploy to Kubernetes (local API server)', () => {
     const keys = await kubernetesServiceKeys(store, WS, 'mobilenet-svc');
     assert.equal(keys.primaryKey, secretValue(kube, 'mobilenet-svc-keys', 'primaryKey'));
     assert.equal(keys.secondaryKey, secretValue(kube, 'mobilenet-svc-keys', 'secondaryKey'));
-    const target = await kubernetesScoringTarget(store, WS, 'mobilenet-svc', { kubeconfigPath });
+    const target = await kubernetesScoringTarget(store, WS, 'mobilenet-svc', { kubeconfigPath, pollMs: 10 });
     assert.deepEqual(target, {
       address: '127.0.0.1',
       port: 80,
@@ -132,7 +134,7 @@ describe('deploy to Kubernetes (local API server)', () => {
       accessToken: keys.primaryKey,
       serviceName: 'mobilenet-svc',
     });
-    const view = await showKubernetesService(store, WS, 'mobilenet-svc', { kubeconfigPath });
+    const view = await showKubernetesService(store, WS, 'mobilenet-svc', { kubeconfigPath, pollMs: 10 });
     assert.deepEqual(view.replicas, { desired: 1, ready: 1, available: 1 });
   });
 
@@ -145,7 +147,7 @@ describe('deploy to Kubernetes (local API server)', () => {
         }
       ).spec.template.metadata.annotations['accel.models/secrets-digest'];
     const d0 = digest();
-    const after = await regenerateKubernetesKey(store, WS, 'mobilenet-svc', 'primary', { kubeconfigPath });
+    const after = await regenerateKubernetesKey(store, WS, 'mobilenet-svc', 'primary', { kubeconfigPath, pollMs: 10 });
     assert.notEqual(after.primaryKey, before.primaryKey);
     assert.equal(after.secondaryKey, before.secondaryKey);
     assert.equal(secretValue(kube, 'mobilenet-svc-keys', 'primaryKey'), after.primaryKey);
@@ -154,24 +156,30 @@ describe('deploy to Kubernetes (local API server)', () => {
   });
 
   it('update to a fixed replica count removes the HPA; --no-auth removes the key Secret', async () => {
-    const view = await updateKubernetesService(store, WS, 'mobilenet-svc', { replicas: 3 }, { kubeconfigPath });
+    const view = await updateKubernetesService(
+      store,
+      WS,
+      'mobilenet-svc',
+      { replicas: 3 },
+      { kubeconfigPath, pollMs: 10 },
+    );
     assert.equal(kube.get('HorizontalPodAutoscaler', 'models', 'mobilenet-svc'), undefined);
     assert.equal((kube.get('Deployment', 'models', 'mobilenet-svc')?.spec as { replicas: number }).replicas, 3);
     assert.deepEqual(view.replicas, { desired: 3, ready: 3, available: 3 });
-    await updateKubernetesService(store, WS, 'mobilenet-svc', { authEnabled: false }, { kubeconfigPath });
+    await updateKubernetesService(store, WS, 'mobilenet-svc', { authEnabled: false }, { kubeconfigPath, pollMs: 10 });
     assert.equal(kube.get('Secret', 'models', 'mobilenet-svc-keys'), undefined);
     await assert.rejects(
       kubernetesServiceKeys(store, WS, 'mobilenet-svc'),
       (e) => isAccelError(e, 'InvalidArgument') && /--auth/.test(e.message),
     );
     await assert.rejects(
-      updateKubernetesService(store, WS, 'mobilenet-svc', {}, { kubeconfigPath }),
+      updateKubernetesService(store, WS, 'mobilenet-svc', {}, { kubeconfigPath, pollMs: 10 }),
       (e) => isAccelError(e, 'InvalidArgument') && /Nothing to update/.test(e.message),
     );
   });
 
   it('logs come from every pod of the service', async () => {
-    const logs = await kubernetesServiceLogs(store, WS, 'mobilenet-svc', { kubeconfigPath }, 50);
+    const logs = await kubernetesServiceLogs(store, WS, 'mobilenet-svc', { kubeconfigPath, pollMs: 10 }, 50);
     assert.equal(logs.length, 3);
     assert.match(logs[0].log, /container model tail 50/);
     const list = kube.requests.filter((r) => r.method === 'GET' && r.path === '/api/v1/namespaces/models/pods').at(-1)!;
@@ -182,17 +190,14 @@ describe('deploy to Kubernetes (local API server)', () => {
   });
 
   it('delete removes every object and the record', async () => {
-    const { deleted } = await deleteKubernetesService(store, WS, 'mobilenet-svc', { kubeconfigPath });
+    const { deleted } = await deleteKubernetesService(store, WS, 'mobilenet-svc', { kubeconfigPath, pollMs: 10 });
     assert.deepEqual(deleted, ['Service models/mobilenet-svc', 'Deployment models/mobilenet-svc']);
     assert.equal([...kube.objects.values()].filter((o) => o.metadata.namespace === 'models').length, 0);
     assert.equal((await store.read(WS)).services.length, 0);
   });
 
   it('a TLS service is probed with grpc.health.v1 on the plain-text health port, asking for its own name (schema-valid)', async () => {
-    const tls = {
-      certPem: '-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n',
-      keyPem: '-----BEGIN PRIVATE KEY-----\nY\n-----END PRIVATE KEY-----\n',
-    };
+    const tls = await issueSelfSigned(['models.contoso.example']);
     const view = await deployKubernetesService(
       store,
       WS,
@@ -205,7 +210,7 @@ describe('deploy to Kubernetes (local API server)', () => {
         replicas: 1,
         tls,
       },
-      { kubeconfigPath },
+      { kubeconfigPath, pollMs: 10 },
     );
     assert.equal(view.scoringUri, 'grpcs://127.0.0.1:443');
     type Container = {
@@ -226,7 +231,7 @@ describe('deploy to Kubernetes (local API server)', () => {
       c.env.find((e) => e.name === 'ACCEL_HEALTH_PORT'),
       { name: 'ACCEL_HEALTH_PORT', value: '50052' },
     );
-    await deleteKubernetesService(store, WS, 'mobilenet-tls', { kubeconfigPath });
+    await deleteKubernetesService(store, WS, 'mobilenet-tls', { kubeconfigPath, pollMs: 10 });
     assert.equal(kube.get('Deployment', 'models', 'mobilenet-tls'), undefined);
   });
 
@@ -237,8 +242,15 @@ describe('deploy to Kubernetes (local API server)', () => {
         deployKubernetesService(
           store,
           WS,
-          { name: 'rollback', image: 'mobilenet', imageRef: 'r/m:1', namespace: 'models', context: 'aks-westus2' },
-          { kubeconfigPath },
+          {
+            name: 'rollback',
+            image: 'mobilenet',
+            imageRef: 'r/m:1',
+            namespace: 'models',
+            context: 'aks-westus2',
+            allowPlaintext: true,
+          },
+          { kubeconfigPath, pollMs: 10 },
         ),
         (e) => isAccelError(e, 'InvalidArgument') && /refused the object \(422/.test(e.message),
       );
@@ -254,8 +266,15 @@ describe('deploy to Kubernetes (local API server)', () => {
       deployKubernetesService(
         store,
         WS,
-        { name: 'ns-missing', image: 'mobilenet', imageRef: 'r/m:1', namespace: 'nope', context: 'aks-westus2' },
-        { kubeconfigPath },
+        {
+          name: 'ns-missing',
+          image: 'mobilenet',
+          imageRef: 'r/m:1',
+          namespace: 'nope',
+          context: 'aks-westus2',
+          allowPlaintext: true,
+        },
+        { kubeconfigPath, pollMs: 10 },
       ),
       (e) => isAccelError(e, 'NotFound') && /kubectl create namespace/.test(e.message),
     );
@@ -270,8 +289,8 @@ describe('deploy to Kubernetes (local API server)', () => {
       deployKubernetesService(
         store,
         WS,
-        { name: 'down', image: 'mobilenet', imageRef: 'r/m:1' },
-        { kubeconfigPath: file },
+        { name: 'down', image: 'mobilenet', imageRef: 'r/m:1', allowPlaintext: true },
+        { kubeconfigPath: file, pollMs: 10 },
       ),
       (e) =>
         isAccelError(e, 'Unavailable') &&
@@ -288,8 +307,8 @@ describe('deploy to Kubernetes (local API server)', () => {
       deployKubernetesService(
         store,
         WS,
-        { name: 'stale', image: 'mobilenet', imageRef: 'r/m:1' },
-        { kubeconfigPath: file },
+        { name: 'stale', image: 'mobilenet', imageRef: 'r/m:1', allowPlaintext: true },
+        { kubeconfigPath: file, pollMs: 10 },
       ),
       (e) => isAccelError(e, 'NotSignedIn') && /az aks get-credentials/.test(e.message),
     );
@@ -300,13 +319,18 @@ describe('deploy to Kubernetes (local API server)', () => {
       deployKubernetesService(
         store,
         WS,
-        { name: 'ctx', image: 'mobilenet', imageRef: 'r/m:1', context: 'prod' },
-        { kubeconfigPath },
+        { name: 'ctx', image: 'mobilenet', imageRef: 'r/m:1', context: 'prod', allowPlaintext: true },
+        { kubeconfigPath, pollMs: 10 },
       ),
       (e) => isAccelError(e, 'NotFound') && /no context "prod" \(contexts: aks-westus2\)/.test(e.message),
     );
     await assert.rejects(
-      deployKubernetesService(store, WS, { name: 'noimg', image: 'mobilenet' }, { kubeconfigPath }),
+      deployKubernetesService(
+        store,
+        WS,
+        { name: 'noimg', image: 'mobilenet', allowPlaintext: true },
+        { kubeconfigPath, pollMs: 10 },
+      ),
       (e) => isAccelError(e, 'InvalidArgument') && /--registry/.test(e.message) && /--image-ref/.test(e.message),
     );
   });

@@ -1,0 +1,67 @@
+// Certificates for cluster services: a self-signed one issued for the load balancer's address or DNS name (the
+// local one in core names only localhost), and the checks a given PEM pair must pass before it is sent.
+import * as crypto from 'node:crypto';
+import * as net from 'node:net';
+import { generate as generateCertificate } from 'selfsigned';
+import { AccelError } from '../../domain/errors';
+
+/** A 2048-bit RSA certificate for `names` (DNS names or IP addresses, the first is the subject), valid 825 days. */
+export async function issueSelfSigned(names: string[]): Promise<{ certPem: string; keyPem: string }> {
+  const unique = [...new Set(names.filter(Boolean))];
+  if (!unique.length) throw new AccelError('Internal', 'A certificate needs at least one name.');
+  const altNames = unique.map((n) => (net.isIP(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n }));
+  const pems = await generateCertificate([{ name: 'commonName', value: unique[0] }], {
+    keySize: 2048,
+    algorithm: 'sha256',
+    notAfterDate: new Date(Date.now() + 825 * 24 * 3600 * 1000),
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames },
+    ],
+  });
+  return { certPem: pems.cert, keyPem: pems.private };
+}
+
+/** Refuses a pair that is not PEM, does not match, or has expired; `source` names where it came from. */
+export function checkPemPair(pems: { certPem: string; keyPem: string }, source: string): void {
+  let cert: crypto.X509Certificate;
+  let key: crypto.KeyObject;
+  try {
+    cert = new crypto.X509Certificate(pems.certPem);
+  } catch (e) {
+    throw new AccelError(
+      'InvalidArgument',
+      `The certificate (${source}) is not a PEM certificate (${(e as Error).message}). Give the certificate (full chain) in PEM format.`,
+    );
+  }
+  try {
+    key = crypto.createPrivateKey(pems.keyPem);
+  } catch (e) {
+    throw new AccelError(
+      'InvalidArgument',
+      `The key (${source}) is not an unencrypted PEM private key (${(e as Error).message}). Give the key in PEM format without a passphrase.`,
+    );
+  }
+  if (!cert.checkPrivateKey(key))
+    throw new AccelError(
+      'InvalidArgument',
+      `The key (${source}) does not belong to the certificate. Give the key the certificate was issued for.`,
+    );
+  if (new Date(cert.validTo).getTime() < Date.now())
+    throw new AccelError(
+      'InvalidArgument',
+      `The certificate (${source}) expired on ${cert.validTo}. Renew it, or use --self-signed.`,
+    );
+}
+
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/i;
+
+export function validateServerName(name: string): void {
+  if (!DNS_NAME.test(name))
+    throw new AccelError(
+      'InvalidArgument',
+      `--tls-server-name ${name} is not a DNS name. Give e.g. --tls-server-name models.example.com (letters, digits, '-' and dots).`,
+    );
+}
