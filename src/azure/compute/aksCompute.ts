@@ -231,7 +231,7 @@ function isAbort(e: unknown, signal?: AbortSignal): boolean {
 function lroFailure(e: unknown): { code: string; message: string } | undefined {
   const m = /^The long-running operation has failed(?:\. ([^.]+)\. ([\s\S]*))?$/.exec((e as Error)?.message ?? '');
   if (!m) return undefined;
-  return { code: m[1] ?? 'Failed', message: (m[2] ?? 'no error detail was returned').trim() };
+  return { code: m[1] ?? 'Failed', message: (m[2] ?? 'no error detail was returned').trim().replace(/\.+$/, '') };
 }
 
 /** The pool the compute describes: the first accelerator pool, else the system pool, else the first. */

@@ -100,12 +100,17 @@ export function register(program: Command): void {
           },
         ) => {
           const workspace = await ctx.workspace();
-          const { createAksCompute, resolveSubscription } = await azureLib();
+          const lib = await azureLib();
+          // Every value goes into an ARM URL or body: all are checked before the first request.
           validateName('compute', name);
+          lib.validateResourceGroup(opts.resourceGroup);
+          lib.validateVmSize(opts.vmSize);
+          lib.normalizeLocation(opts.location);
+          const nodes = lib.validateAgentCount(agentCount(opts.agentCount));
           const { deps, dispose } = await computeDeps(ctx);
           try {
-            const sub = await resolveSubscription(deps.arm, opts.subscription);
-            const created = await createAksCompute(
+            const sub = await lib.resolveSubscription(deps.arm, opts.subscription);
+            const created = await lib.createAksCompute(
               ctx.store,
               workspace,
               {
@@ -113,7 +118,7 @@ export function register(program: Command): void {
                 subscriptionId: sub.subscriptionId,
                 resourceGroup: opts.resourceGroup,
                 vmSize: opts.vmSize,
-                agentCount: agentCount(opts.agentCount),
+                agentCount: nodes,
                 location: opts.location,
                 acceleratorResource: opts.acceleratorResource,
               },
