@@ -6,9 +6,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { AccelError, isAccelError } from '../../domain/errors';
 import { runPredict, type ServedModel } from './predictionService';
-import { replicaSessionOptions } from './sessionOptions';
+import { replicaSessionOptions, type SessionThreading } from './sessionOptions';
 import { nativeAsync, useNativeState } from './nativeSection';
-import { setDecodeCheckpoint, syntheticJpeg } from './preprocess';
+import { imageLayoutFor, preprocessImages, setDecodeCheckpoint, syntheticJpeg } from './preprocess';
+import { presetOf } from '../../domain/presets';
 import { lowerThisThreadPriority } from './threadPriority';
 import { DT, encodePredictRequest } from '../../wire/wireCodec';
 
@@ -16,7 +17,10 @@ export interface WorkerInit {
   model: ServedModel;
   modelPath: string;
   device: number;
-  intraOpThreads: number;
+  /** The session every job runs on unless it is solo. */
+  threading: SessionThreading;
+  /** A second session for jobs the pool marks solo (threadingPlan.ts); loaded after the replica reports ready. */
+  solo?: SessionThreading;
   /** Slot id % length holds id once the pool cancelled job id (see workerPool.ts). */
   cancelFlags: Int32Array;
   /** The native calls this worker is inside (nativeSection.ts), so the pool can terminate it safely. */
@@ -24,9 +28,17 @@ export interface WorkerInit {
 }
 
 /** `deadline`: epoch ms after which nobody waits for the reply (Infinity: no deadline). */
-export type WorkerRequest = { id: number; bytes: Uint8Array; tensorContent: boolean; deadline: number };
+export type WorkerRequest = {
+  id: number;
+  bytes: Uint8Array;
+  tensorContent: boolean;
+  deadline: number;
+  /** Run on the solo session (every core, spinning): nothing else runs in the service meanwhile. */
+  solo: boolean;
+};
 export type WorkerReply =
   | { type: 'ready'; loadMs: number }
+  | { type: 'soloReady'; loadMs: number }
   | { type: 'loadFailed'; message: string }
   | { id: number; ok: true; bytes: Uint8Array; preprocessMs: number; inferenceMs: number; waitMs: number }
   | { id: number; ok: false; code: string; message: string };
@@ -35,10 +47,10 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 useNativeState(init.nativeState);
 
-async function load(): Promise<ort.InferenceSession> {
+async function load(threading: SessionThreading): Promise<ort.InferenceSession> {
   lowerThisThreadPriority(); // before the session exists, so its threads inherit it
   const session = await nativeAsync(() =>
-    ort.InferenceSession.create(init.modelPath, replicaSessionOptions(init.intraOpThreads)),
+    ort.InferenceSession.create(init.modelPath, replicaSessionOptions(threading)),
   );
   const missing = [
     ...init.model.inputs.filter((s) => !session.inputNames.includes(s.name)).map((s) => `input "${s.name}"`),
@@ -57,19 +69,68 @@ async function main(): Promise<void> {
   const started = performance.now();
   let session: ort.InferenceSession;
   try {
-    session = guarded(await load());
+    session = guarded(await load(init.threading));
   } catch (e) {
     port.postMessage({ type: 'loadFailed', message: (e as Error).message } satisfies WorkerReply);
     return;
   }
   // Jobs run one at a time: the session owns this device; a second queued job waits here, not in the host.
   let chain = Promise.resolve();
+  let pending = 0;
+  let solo: ort.InferenceSession | undefined;
+  const soloLoader = init.solo
+    ? deferUntilIdle(
+        init.solo,
+        () => pending,
+        (s) => (solo = s),
+      )
+    : undefined;
   port.on('message', (job: WorkerRequest) => {
     const arrived = performance.now();
-    chain = chain.then(() => serve(session, job, arrived));
+    pending++;
+    soloLoader?.();
+    chain = chain.then(() => serve(job.solo && solo ? solo : session, job, arrived)).finally(() => pending--);
   });
   await warmUp(session);
   port.postMessage({ type: 'ready', loadMs: performance.now() - started } satisfies WorkerReply);
+  soloLoader?.();
+}
+
+/** Quiet time after the last job before the solo session loads: loading takes the CPU the first photos need. */
+const SOLO_LOAD_AFTER_IDLE_MS = 1000;
+
+/**
+ * Loads the solo session once this worker has had no job for SOLO_LOAD_AFTER_IDLE_MS, so neither the cold start
+ * nor the first requests after a deploy wait for it; until it is there, solo jobs run on the shared session.
+ * Returns the function to call on every job (it pushes the load back).
+ */
+function deferUntilIdle(
+  threading: SessionThreading,
+  pending: () => number,
+  loaded: (session: ort.InferenceSession) => void,
+): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let done = false;
+  const start = async () => {
+    if (pending() > 0) return arm();
+    done = true;
+    const started = performance.now();
+    try {
+      const session = guarded(await load(threading));
+      await warmUp(session);
+      loaded(session);
+      port.postMessage({ type: 'soloReady', loadMs: performance.now() - started } satisfies WorkerReply);
+    } catch {
+      // The shared session loaded the same file; a failure here only costs the lone-request speed-up.
+    }
+  };
+  const arm = () => {
+    if (done) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => void start(), SOLO_LOAD_AFTER_IDLE_MS);
+    timer.unref();
+  };
+  return arm;
 }
 
 /** The session with every run counted as a native section (terminating the worker mid-run aborts the process). */
@@ -83,21 +144,36 @@ function guarded(session: ort.InferenceSession): ort.InferenceSession {
 /**
  * One synthetic request through the whole Predict path before the replica reports ready (what TF Serving's model
  * warm-up does), so the first real request does not pay for JIT compilation and first-run allocations: a generated
- * JPEG for models that take images, nothing for the others. One, not more: each costs an inference in the cold
- * start. Errors are ignored; real requests report their own.
+ * photo-sized JPEG for models that take images, nothing for the others. One, not more: each costs an inference in
+ * the cold start. The decode and preprocessing alone run a few more times first (no inference, a few ms each), so
+ * V8 has optimised them and the allocator holds photo-sized buffers before the first photo arrives.
+ * Errors are ignored; real requests report their own.
  */
 async function warmUp(session: ort.InferenceSession): Promise<void> {
   if (init.model.inputs.length !== 1) return;
+  const spec = init.model.inputs[0];
+  const jpeg = syntheticJpeg(WARM_UP_PHOTO.width, WARM_UP_PHOTO.height);
+  try {
+    const preset = presetOf(init.model);
+    const layout = imageLayoutFor(spec, preset);
+    for (let i = 0; i < PREPROCESS_WARM_UPS; i++) await preprocessImages([jpeg], preset, layout);
+  } catch {
+    // not an image model (or not one this preset can feed)
+  }
   const request = encodePredictRequest({
-    inputs: new Map([[init.model.inputs[0].name, { dtype: DT.STRING, shape: [1], stringVal: [syntheticJpeg()] }]]),
+    inputs: new Map([[spec.name, { dtype: DT.STRING, shape: [1], stringVal: [jpeg] }]]),
     outputFilter: [],
   });
   try {
     await runPredict(init.model, session, ort, request, false);
   } catch {
-    // not an image model (or not one this preset can feed)
+    // as above
   }
 }
+
+/** A phone/webcam photo size: decode and resize buffers of this size are what a first real photo needs. */
+const WARM_UP_PHOTO = { width: 1280, height: 720 };
+const PREPROCESS_WARM_UPS = 3;
 
 /** Throws AccelError Cancelled once the job's call is cancelled or past its deadline. */
 function checkStillWanted(job: WorkerRequest, image?: number, count?: number): void {

@@ -6,6 +6,7 @@
 // if running. A decode or an inference cannot be interrupted from JS, so a job still running `graceMs` past its
 // deadline or cancellation, or past the per-job budget, has its worker terminated and replaced at once.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AccelError, type ErrorCode } from '../../domain/errors';
@@ -13,12 +14,18 @@ import type { Logger } from '../../domain/ports';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './inferenceWorker';
 import { claimForTermination, newNativeState } from './nativeSection';
 import type { ServedModel } from './predictionService';
+import { threadingPlan, type ThreadingPlan } from './threadingPlan';
+import { coresAreFree } from './runnableThreads';
 
 export interface PoolOptions {
   model: ServedModel;
   modelPath: string;
   devices: number[];
   intraOpThreads: number;
+  /** Cores the replicas share (default: the machine's); with intraOpThreads it decides the threading plan. */
+  cores?: number;
+  /** Whether nothing else on the machine wants the cores now (default: /proc/loadavg's runnable count). */
+  coresAreFree?: () => boolean;
   maxQueue: number;
   /** Jobs handed to one worker at a time; 2 keeps a worker busy while its previous reply travels back. */
   depth?: number;
@@ -81,6 +88,8 @@ interface Replica {
   ready: boolean;
   inflight: Map<number, Job>;
   restarts: number;
+  /** Its worker holds the solo session (the lead replica only, once loaded). */
+  soloReady: boolean;
   /** Job ids the worker must skip or stop (slot = id % CANCEL_SLOTS), shared memory the worker reads synchronously. */
   cancelFlags: Int32Array;
   nativeState: Int32Array;
@@ -120,14 +129,19 @@ export class WorkerPool {
   private readonly graceMs: number;
   private readonly budgetMs: number;
   readonly ready: Promise<void>;
+  readonly threading: ThreadingPlan;
 
   constructor(private readonly opts: PoolOptions) {
     this.depth = opts.depth ?? 2;
     this.graceMs = opts.graceMs ?? 1000;
     this.budgetMs = opts.jobBudgetMs ?? jobBudgetMs();
+    const cores =
+      opts.cores ?? (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+    this.threading = threadingPlan(cores, opts.devices.length, opts.intraOpThreads);
     this.replicas = opts.devices.map((device) => ({
       device,
       ready: false,
+      soloReady: false,
       inflight: new Map(),
       restarts: 0,
       cancelFlags: new Int32Array(new SharedArrayBuffer(4 * CANCEL_SLOTS)),
@@ -145,11 +159,13 @@ export class WorkerPool {
   private spawn(replica: Replica): Promise<void> {
     replica.cancelFlags = new Int32Array(new SharedArrayBuffer(4 * CANCEL_SLOTS));
     replica.nativeState = newNativeState();
+    replica.soloReady = false;
     const init: WorkerInit = {
       model: this.opts.model,
       modelPath: this.opts.modelPath,
       device: replica.device,
-      intraOpThreads: this.opts.intraOpThreads,
+      threading: this.threading.shared,
+      solo: replica === this.replicas[0] ? this.threading.solo : undefined,
       cancelFlags: replica.cancelFlags,
       nativeState: replica.nativeState,
     };
@@ -170,6 +186,8 @@ export class WorkerPool {
             );
             resolve();
             this.pump();
+          } else if (msg.type === 'soloReady') {
+            if (replica.worker === worker) replica.soloReady = true;
           } else {
             reject(
               new AccelError(
@@ -414,8 +432,9 @@ export class WorkerPool {
 
   private pump(): void {
     while (this.queue.length) {
-      let best: Replica | undefined;
-      for (const r of this.replicas) {
+      const solo = this.soloReplica();
+      let best: Replica | undefined = solo;
+      for (const r of best ? [] : this.replicas) {
         if (r.ready && r.worker && r.inflight.size < this.depth && (!best || r.inflight.size < best.inflight.size))
           best = r;
       }
@@ -429,10 +448,27 @@ export class WorkerPool {
       job.dispatched = performance.now();
       best.inflight.set(job.id, job);
       const bytes = job.owned && ownsItsMemory(job.bytes) ? job.bytes : new Uint8Array(job.bytes);
-      const request: WorkerRequest = { id: job.id, bytes, tensorContent: job.tensorContent, deadline: job.deadline };
+      const request: WorkerRequest = {
+        id: job.id,
+        bytes,
+        tensorContent: job.tensorContent,
+        deadline: job.deadline,
+        solo: best === solo,
+      };
       best.worker!.postMessage(request, [bytes.buffer as ArrayBuffer]);
       this.watch(best);
     }
+  }
+
+  /**
+   * The lead replica when the next job would have the machine to itself (the only job queued, none running in
+   * any replica, no other thread on the machine runnable) and the lead holds its solo session; otherwise undefined.
+   */
+  private soloReplica(): Replica | undefined {
+    const lead = this.replicas[0];
+    if (this.queue.length !== 1 || !lead?.soloReady || !lead.ready || !lead.worker) return undefined;
+    if (!this.replicas.every((r) => r.inflight.size === 0)) return undefined;
+    return (this.opts.coresAreFree ?? coresAreFree)() ? lead : undefined;
   }
 
   queued(): number {
