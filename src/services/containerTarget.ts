@@ -20,16 +20,25 @@ export function containerTarget(deps: ServiceDeps): ServiceTarget {
       const containers = await containerStates(service);
       // Without systemd, podman never runs the health timer and reports "starting" for good: only "unhealthy" counts.
       const ready = containers.filter((c) => c.state === 'running' && c.health !== 'unhealthy').length;
-      const broken = containers.filter((c) => c.state === 'missing' || c.state === 'exited' || c.health === 'unhealthy');
+      const broken = containers.filter(
+        (c) => c.state === 'missing' || c.state === 'exited' || c.health === 'unhealthy',
+      );
       const state =
-        containers.length && ready === containers.length ? 'running' : broken.length || !containers.length ? 'failed' : 'starting';
+        containers.length && ready === containers.length
+          ? 'running'
+          : broken.length || !containers.length
+            ? 'failed'
+            : 'starting';
       return {
         state,
         summary: state === 'running' ? 'running' : `${ready}/${containers.length} running`,
         ready,
         desired: service.replicas,
-        error: broken.length ? broken.map((c) => `${c.name} ${c.state}${c.health ? `/${c.health}` : ''}`).join(', ') : undefined,
+        error: broken.length
+          ? broken.map((c) => `${c.name} ${c.state}${c.health ? `/${c.health}` : ''}`).join(', ')
+          : undefined,
         placement: containers.map((c) => `${c.name} :${c.port} ${c.state}${c.health ? `/${c.health}` : ''}`),
+        units: containers,
       };
     },
     async address(service: Service) {

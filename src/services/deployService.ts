@@ -81,7 +81,11 @@ export async function deployService(deps: ServiceDeps, request: DeployRequest): 
   checkDeployFlags(request.target, flagsOf(request));
   const authEnabled = request.authEnabled ?? true;
   const tls = request.tls ?? 'none';
-  const warning = checkPlaintext(request.target, { name: request.name, authEnabled, tls: tls !== 'none' }, request.allowPlaintext);
+  const warning = checkPlaintext(
+    request.target,
+    { name: request.name, authEnabled, tls: tls !== 'none' },
+    request.allowPlaintext,
+  );
   if (warning) deps.warn?.(warning);
   const { store, workspace } = deps;
   switch (request.target) {
@@ -181,7 +185,10 @@ async function deployToCluster(
 export async function scoringTarget(deps: ServiceDeps, service: Service): Promise<RemoteTarget> {
   const address = await targetFor(service, deps).address(service);
   if (address.pending || !address.host)
-    throw new AccelError('Unavailable', `Service "${service.name}" has no address yet: ${address.pending ?? 'unknown'}.`);
+    throw new AccelError(
+      'Unavailable',
+      `Service "${service.name}" has no address yet: ${address.pending ?? 'unknown'}.`,
+    );
   return {
     address: address.host,
     port: address.port,

@@ -25,7 +25,9 @@ export function kubernetesTarget(deps: ServiceDeps): ServiceTarget {
   return {
     kind: 'kubernetes',
     async state(service: Service): Promise<LiveState> {
-      const view = await (await azureLib()).showKubernetesService(store, workspace, service.name, await kubeDepsOf(deps));
+      const view = await (
+        await azureLib()
+      ).showKubernetesService(store, workspace, service.name, await kubeDepsOf(deps));
       const { ready, desired } = view.replicas;
       const state = view.state === 'Missing' ? 'missing' : ready >= desired && ready > 0 ? 'running' : 'starting';
       return {
@@ -33,12 +35,15 @@ export function kubernetesTarget(deps: ServiceDeps): ServiceTarget {
         summary: view.state === 'Missing' ? 'missing from the cluster' : `${ready}/${desired} ready`,
         ready,
         desired,
-        error: view.state === 'Missing' ? `its Deployment is gone from ${view.context}/${view.namespace}` : view.pending,
+        error:
+          view.state === 'Missing' ? `its Deployment is gone from ${view.context}/${view.namespace}` : view.pending,
         placement: [`${view.context}/${view.namespace}`],
       };
     },
     async address(service: Service): Promise<ServiceAddress> {
-      const view = await (await azureLib()).showKubernetesService(store, workspace, service.name, await kubeDepsOf(deps));
+      const view = await (
+        await azureLib()
+      ).showKubernetesService(store, workspace, service.name, await kubeDepsOf(deps));
       const serverName = service.kubernetes?.tlsServerName;
       if (!view.scoringUri)
         return { uri: '', host: '', port: view.port, useSsl: view.tls, serverName, pending: view.pending };
@@ -54,7 +59,9 @@ export function kubernetesTarget(deps: ServiceDeps): ServiceTarget {
     },
     keys: async (service) => (await azureLib()).kubernetesServiceKeys(store, workspace, service.name),
     async regenerateKey(service, which) {
-      const keys = await (await azureLib()).regenerateKubernetesKey(store, workspace, service.name, which, await kubeDepsOf(deps));
+      const keys = await (
+        await azureLib()
+      ).regenerateKubernetesKey(store, workspace, service.name, which, await kubeDepsOf(deps));
       return {
         ...keys,
         effect: `The pods roll over to it one at a time; the old ${which} key stops working once they have. The other key is unchanged.`,
@@ -86,11 +93,15 @@ export function kubernetesTarget(deps: ServiceDeps): ServiceTarget {
       return (await store.read(workspace)).services.find((s) => s.name === service.name)!;
     },
     async logs(service, lines) {
-      const logs = await (await azureLib()).kubernetesServiceLogs(store, workspace, service.name, await kubeDepsOf(deps), lines);
+      const logs = await (
+        await azureLib()
+      ).kubernetesServiceLogs(store, workspace, service.name, await kubeDepsOf(deps), lines);
       return logs.map((p) => ({ source: `pod ${p.pod} (${p.phase ?? 'unknown'})`, text: p.log }));
     },
     async delete(service) {
-      const { deleted } = await (await azureLib()).deleteKubernetesService(store, workspace, service.name, await kubeDepsOf(deps));
+      const { deleted } = await (
+        await azureLib()
+      ).deleteKubernetesService(store, workspace, service.name, await kubeDepsOf(deps));
       return { removed: deleted };
     },
   };

@@ -86,11 +86,16 @@ export function tlsChoice(opts: {
   selfSigned?: boolean;
   noTls?: boolean;
 }): TlsChoice | undefined {
-  const given = [opts.selfSigned && '--self-signed', (opts.sslCert || opts.sslKey) && '--ssl-cert/--ssl-key', opts.noTls && '--no-tls'].filter(
-    Boolean,
-  );
+  const given = [
+    opts.selfSigned && '--self-signed',
+    (opts.sslCert || opts.sslKey) && '--ssl-cert/--ssl-key',
+    opts.noTls && '--no-tls',
+  ].filter(Boolean);
   if (given.length > 1)
-    throw new AccelError('InvalidArgument', `Give one of ${given.join(', ')}, not several: each sets the TLS of the service.`);
+    throw new AccelError(
+      'InvalidArgument',
+      `Give one of ${given.join(', ')}, not several: each sets the TLS of the service.`,
+    );
   if (!!opts.sslCert !== !!opts.sslKey)
     throw new AccelError(
       'InvalidArgument',

@@ -24,6 +24,8 @@ export interface LiveState {
   placement?: string[];
   /** Pod events that explain a state (Kubernetes). */
   events?: string[];
+  /** The containers or pods that serve it, one per replica. */
+  units?: Array<{ name: string; port?: number; state: string; health?: string; exitCode?: number }>;
 }
 
 /** How a client reaches the service. */

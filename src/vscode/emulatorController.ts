@@ -1,11 +1,9 @@
 // The extension's handle on the emulator host of its store home: started on demand (never at activation),
 // supervised (restart with back-off, which restores the deployed services from the store), stopped on request.
-// Inference never runs in the extension host: the host is a separate process (dist/emulator.js).
+// Inference never runs in the extension host: the host is a separate process (dist/emulator.js). Deploys go through
+// src/services (the same path as the CLI), which uses `ensureRunning` for the host.
 import * as vscode from 'vscode';
-import { AccelError } from '../domain/errors';
-import type { CancellationSignal, ProgressReporter, WorkspaceStore } from '../domain/ports';
-import type { Service } from '../domain/types';
-import { deleteService, deployService, restoreService, type DeployOptions } from '../core/services';
+import type { WorkspaceStore } from '../domain/ports';
 import {
   type HostClient,
   Supervisor,
@@ -16,8 +14,6 @@ import {
   type HostStatus,
   type LiveService,
 } from '../emulator/host/hostControl';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Health checks (every 2 s, 5 s each) a live host may miss in a row before the supervisor replaces it: one slow
@@ -160,63 +156,6 @@ export class EmulatorController implements vscode.Disposable {
       await this.refreshStatus();
     }
     this.changed.fire();
-  }
-
-  /**
-   * Records the service, has the emulator start it and waits until it runs. Cancelling stops waiting and undoes
-   * the deployment as the CLI's rollback does: the record is removed and the host stops the half-loaded service
-   * (its port is released) before this returns, so nothing is left behind. A failure is undone the same way.
-   */
-  async deploy(
-    workspace: string,
-    name: string,
-    imageRef: string,
-    options: DeployOptions,
-    progress: ProgressReporter,
-    token: CancellationSignal,
-  ): Promise<Service> {
-    const stopIfCancelled = () => {
-      if (token.isCancellationRequested)
-        throw new AccelError('Cancelled', `Deployment of ${name} cancelled; the service was removed.`);
-    };
-    progress.report({ message: 'starting the emulator' });
-    const client = await this.ensureRunning();
-    stopIfCancelled();
-    progress.report({ message: `recording service ${name}` });
-    const service = await deployService(this.store, workspace, name, imageRef, {
-      deviceCount: this.status?.devices.count ?? this.devices(),
-      ...options,
-    });
-    try {
-      stopIfCancelled();
-      progress.report({ message: `loading ${imageRef} on ${service.replicas} device(s)` });
-      await client.reconcile();
-      for (let reported = false; ; await sleep(150)) {
-        const live = (await client.status()).services.find((s) => s.name === name);
-        if (live && !reported) {
-          reported = true;
-          progress.report({ message: `${name} is loading its model on port ${live.port}` });
-        }
-        stopIfCancelled(); // a cancel wins until the deployment has returned
-        if (live?.state === 'Running') break;
-        if (live?.state === 'Failed')
-          throw new AccelError(
-            'Unavailable',
-            `Service ${name} failed to start: ${live.error ?? 'unknown error'}. See its log (Show Logs) and retry.`,
-          );
-      }
-      await this.refreshStatus();
-      this.changed.fire();
-      return service;
-    } catch (e) {
-      await deleteService(this.store, workspace, name).catch(() =>
-        restoreService(this.store, workspace, name, undefined),
-      );
-      await client.reconcile().catch(() => undefined);
-      await this.refreshStatus();
-      this.changed.fire();
-      throw e;
-    }
   }
 
   dispose(): void {

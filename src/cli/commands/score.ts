@@ -9,7 +9,8 @@ import { findService, scoringUri } from '../../core/services';
 import { startHost, waitForService } from '../../emulator/host/hostControl';
 import { ServiceScorer } from '../../scoring/serviceScorer';
 import { action, nounCommand } from '../context';
-import { kubernetesScoringTarget } from './azure';
+import { scoringTarget } from '../../services/deployService';
+import { cliArmContext } from './azure';
 import { printJson, printLine } from '../output';
 
 export interface FileScore {
@@ -44,7 +45,9 @@ export function register(program: Command): void {
             const { client: host } = await startHost(ctx.store.home);
             await waitForService(host, serviceName);
           },
-          remoteTarget: () => kubernetesScoringTarget(ctx, serviceName),
+          // The target's address, TLS server name and certificate to trust (src/services), as `service score` uses.
+          remoteTarget: (s) =>
+            scoringTarget({ store: ctx.store, workspace, kube: async () => ({ arm: await cliArmContext() }) }, s),
         });
         const results: FileScore[] = [];
         try {

@@ -1,10 +1,13 @@
-// Services view: each service with its live state from the emulator (running / starting / failed / stopped),
-// the scoring URI as description, and children for endpoint, replicas/devices and auth (keys masked).
+// Services view: each service with its target (icon and description), its live state (local: the emulator host;
+// container: the engine; Kubernetes: ready/desired pods from the cluster, e.g. "2/3 ready"), the scoring URI, and
+// children for endpoint, replicas, auth (keys masked) and TLS. Live states come from ServiceLiveStates, a background
+// refresher: getChildren reads its cache and never waits on the network.
 import * as vscode from 'vscode';
-import { containerStates, type ContainerState } from '../../container/containerServices';
 import { scoringUri } from '../../core/services';
 import type { Service } from '../../domain/types';
+import type { LiveState } from '../../services/serviceTargets';
 import type { AccelContext } from '../accelContext';
+import { ServiceLiveStates } from '../serviceLiveStates';
 import { BaseTree } from './baseTree';
 import { leaf, tooltipTable, type TreeNode } from './treeNode';
 
@@ -17,10 +20,30 @@ const ICONS: Record<ServiceState, [string, string | undefined]> = {
   stopped: ['circle-large-outline', 'disabledForeground'],
 };
 
+const TARGET_ICONS: Record<Service['target'], string> = {
+  local: 'chip',
+  container: 'vm-running',
+  kubernetes: 'cloud',
+};
+
+/** The URI a Kubernetes service is reached at is its load balancer's; until the cluster answers it is unknown. */
+function uriOf(service: Service): string {
+  if (service.target !== 'kubernetes') return scoringUri(service);
+  const k = service.kubernetes;
+  return k ? `${k.context}/${k.namespace}` : 'kubernetes';
+}
+
 export class ServicesTree extends BaseTree {
+  readonly liveStates: ServiceLiveStates;
+
   constructor(viewId: string, ctx: AccelContext) {
     super(viewId, ctx);
-    this.disposables.push(ctx.emulator.onDidChange(() => this.refresh()));
+    this.liveStates = new ServiceLiveStates(ctx);
+    this.disposables.push(
+      this.liveStates,
+      ctx.emulator.onDidChange(() => this.refresh()),
+      this.liveStates.onDidChange(() => this.refresh()),
+    );
   }
 
   /** The host's live state of this workspace's service (a service of the same name from another workspace is not it). */
@@ -29,17 +52,13 @@ export class ServicesTree extends BaseTree {
     return live?.workspace === ws ? live : undefined;
   }
 
-  /** A container service's state comes from its engine, not from the emulator host. */
-  private static containerState(containers: ContainerState[]): ServiceState {
-    if (
-      !containers.length ||
-      containers.some((c) => c.state === 'missing' || c.state === 'exited' || c.health === 'unhealthy')
-    )
-      return 'failed';
-    return containers.every((c) => c.state === 'running') ? 'running' : 'starting';
+  private static fromTarget(live: LiveState | undefined): ServiceState {
+    if (!live) return 'starting';
+    return live.state === 'missing' ? 'failed' : live.state;
   }
 
   serviceState(service: Service, ws: string): ServiceState {
+    if (service.target !== 'local') return ServicesTree.fromTarget(this.liveStates.get(ws, service.name));
     const emu = this.ctx.emulator;
     if (emu.state === 'starting') return 'starting';
     const live = this.liveOf(ws, service);
@@ -51,26 +70,30 @@ export class ServicesTree extends BaseTree {
     const ws = await this.ctx.activeWorkspace();
     if (!ws) return [];
     const services = (await this.ctx.store.read(ws)).services.slice().sort((a, b) => a.name.localeCompare(b.name));
-    if (services.length && this.ctx.emulator.state === 'running') await this.ctx.emulator.refreshStatus();
-    const containers = new Map<string, ContainerState[]>();
-    for (const service of services)
-      if (service.target === 'container') containers.set(service.name, await containerStates(service).catch(() => []));
+    this.liveStates.want(ws, services);
     return services.map((service) => {
-      const ctr = containers.get(service.name);
-      const state = ctr ? ServicesTree.containerState(ctr) : this.serviceState(service, ws);
+      const state = this.serviceState(service, ws);
+      const target = service.target === 'local' ? undefined : this.liveStates.get(ws, service.name);
       const live = this.liveOf(ws, service);
+      const uri = uriOf(service);
+      // Kubernetes: "2/3 ready"; containers: "1/2 running" until all run; local: the emulator's word.
+      const summary = target && service.target === 'kubernetes' ? target.summary : state;
       const item = new vscode.TreeItem(service.name, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `services/${ws}/${service.name}`;
-      item.description = `${state}${ctr ? ' · container' : ''} · ${scoringUri(service)}`;
-      // Container services get the VM icon (their own engine runs them), colored by state like the others.
-      const [icon, color] = ctr ? ['vm-running', ICONS[state][1]] : ICONS[state];
+      item.description = `${summary}${service.target === 'local' ? '' : ` · ${service.target}`} · ${uri}`;
+      const [icon, color] = service.target === 'local' ? ICONS[state] : [TARGET_ICONS[service.target], ICONS[state][1]];
       item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
       item.contextValue = `service;${state};${service.authEnabled ? 'auth' : 'noauth'}`;
+      const error = live?.error ?? target?.error;
       item.tooltip = tooltipTable(service.name, [
-        ['state', state + (live?.error ? ` (${live.error})` : '')],
-        ['scoring URI', scoringUri(service)],
+        ['target', service.target],
+        ['state', summary + (error ? ` (${error})` : '')],
+        ['scoring URI', uri],
         ['image', service.imageId],
-        ['replicas', String(service.replicas)],
+        [
+          'replicas',
+          target?.desired !== undefined ? `${target.ready ?? 0}/${target.desired} ready` : String(service.replicas),
+        ],
         ['auth', service.authEnabled ? 'keys required' : 'off'],
         ['TLS', service.tls ? (service.tls.selfSigned ? 'self-signed' : 'PEM files') : 'none'],
         ['updated', service.updatedTime],
@@ -80,29 +103,39 @@ export class ServicesTree extends BaseTree {
         leaf(
           `${base}/endpoint`,
           'Endpoint',
-          scoringUri(service),
+          uri,
           'globe',
-          `gRPC tensorflow.serving.PredictionService on ${scoringUri(service)}${service.restPort ? `; REST on port ${service.restPort}` : ''}`,
+          `gRPC tensorflow.serving.PredictionService on ${uri}${service.restPort ? `; REST on port ${service.restPort}` : ''}`,
         ),
         leaf(`${base}/image`, 'Image', service.imageId, 'package'),
-        ctr
+        service.target === 'local'
           ? leaf(
-              `${base}/replicas`,
-              'Containers',
-              ctr.map((c) => `${c.name} :${c.port} ${c.state}`).join(', '),
-              'vm',
-              `${service.container?.engine} runs ${service.container?.location}`,
-            )
-          : leaf(
               `${base}/replicas`,
               'Replicas',
               `${service.replicas}${live ? ` on device${live.devices.length === 1 ? '' : 's'} ${live.devices.join(', ')}` : ''}`,
               'layers',
+            )
+          : leaf(
+              `${base}/replicas`,
+              service.target === 'container' ? 'Containers' : 'Pods',
+              target
+                ? `${target.ready ?? 0}/${target.desired ?? service.replicas} ready${target.placement?.length ? ` · ${target.placement.join(', ')}` : ''}`
+                : `${service.replicas} (asking the ${service.target === 'container' ? 'engine' : 'cluster'}…)`,
+              service.target === 'container' ? 'vm' : 'layers',
+              service.container
+                ? `${service.container.engine} runs ${service.container.location}`
+                : service.kubernetes
+                  ? `${service.kubernetes.imageRef} in ${service.kubernetes.context}/${service.kubernetes.namespace}`
+                  : undefined,
             ),
         leaf(
           `${base}/requests`,
           'Requests',
-          live ? `${live.requests} (${live.errors} errors)` : 'not running',
+          live
+            ? `${live.requests} (${live.errors} errors)`
+            : service.target === 'local'
+              ? 'not running'
+              : 'counted by each replica',
           'pulse',
         ),
         leaf(
@@ -114,7 +147,9 @@ export class ServicesTree extends BaseTree {
         leaf(
           `${base}/tls`,
           'TLS',
-          service.tls ? (service.tls.selfSigned ? 'self-signed' : 'PEM files') : 'none',
+          service.tls
+            ? `${service.tls.selfSigned ? 'self-signed' : 'PEM files'}${service.kubernetes?.tlsServerName ? ` for ${service.kubernetes.tlsServerName}` : ''}`
+            : 'none',
           service.tls ? 'lock' : 'unlock',
         ),
       ];
