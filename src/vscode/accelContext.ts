@@ -9,6 +9,7 @@ import { getServiceKeys } from '../core/services';
 import type { Service } from '../domain/types';
 import { HOST_INFO_FILE, waitForService } from '../emulator/host/hostControl';
 import { ScorerCache } from '../scoring/scorerCache';
+import { scoringTarget } from '../services/deployService';
 import { openStore } from '../store/fileStore';
 import { EmulatorController } from './emulatorController';
 import { VsCodeUserInput, type UserInput } from './ui';
@@ -47,6 +48,8 @@ export class AccelContext implements vscode.Disposable {
     };
     this.scorers = new ScorerCache(this.store, (ws, service) => ({
       key: (fresh) => this.primaryKey(ws, service, fresh),
+      // A Kubernetes service is scored at its load balancer, with its TLS server name and certificate (src/services).
+      remoteTarget: (s) => scoringTarget({ store: this.store, workspace: ws }, s),
     }));
     this.disposables.push(this.emulator, this.changed, { dispose: () => this.scorers.dispose() });
   }
