@@ -49,6 +49,14 @@ export const houseRules = [
     paths: [vscode],
     patterns: [cloudSdks, room('client', 'emulator/ shares src/wire/ with client/ and never imports it.')],
   }),
+  block(['src/services/**/*.ts'], {
+    paths: [vscode],
+    patterns: [
+      cloudSdks,
+      room('cli', 'src/services sits below both faces: the CLI calls it, never the other way round.'),
+      room('vscode', 'src/services sits below both faces: the extension calls it, never the other way round.'),
+    ],
+  }),
   block(['webview/**/*.ts'], {
     paths: [vscode],
     patterns: [room('vscode', 'webview/ shares the panel protocol with src/vscode/ and never imports it.')],
