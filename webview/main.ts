@@ -14,6 +14,7 @@ import {
 import { renderBatch as batchView } from './batchView';
 import { renderBenchmark } from './benchmarkView';
 import { el } from './dom';
+import { renderPrecision } from './precisionView';
 import { renderScore } from './scoreView';
 import { renderTraining } from './trainingView';
 
@@ -109,7 +110,9 @@ function render(view: PanelView): void {
           ? renderModel(view)
           : view.kind === 'training'
             ? renderTraining(view, (m) => vscode.postMessage(m))
-            : renderBenchmark(view, (m) => vscode.postMessage(m));
+            : view.kind === 'precision'
+              ? renderPrecision(view, (m) => vscode.postMessage(m))
+              : renderBenchmark(view, (m) => vscode.postMessage(m));
   app.replaceChildren(node);
   document.body.dataset.view = view.kind;
 }

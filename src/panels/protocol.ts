@@ -107,7 +107,29 @@ export interface TrainingView {
   service?: string;
 }
 
-export type PanelView = ScoreView | BatchView | ModelView | BenchmarkView | TrainingView;
+/** One precision of a Compare Precisions run, against the fp32 conversion (src/core/precisionCache.ts). */
+export interface PrecisionRowView {
+  precision: 'fp32' | 'msfp9' | 'msfp8';
+  weightBytes: number;
+  top1Agreement: number;
+  top5Agreement: number;
+  meanAbsProbDiff: number;
+  maxAbsProbDiff: number;
+}
+
+/** The Compare Precisions panel: fp32, msfp9 and msfp8 of one model on a folder of photos. */
+export interface PrecisionView {
+  kind: 'precision';
+  model: string;
+  /** What the rows are compared with (the fp32 conversion, dequantized for int8 models). */
+  reference: string;
+  calibrationDir: string;
+  images: number;
+  measuredAt: string;
+  rows: PrecisionRowView[];
+}
+
+export type PanelView = ScoreView | BatchView | ModelView | BenchmarkView | TrainingView | PrecisionView;
 
 /** Host → webview. */
 export type HostMessage = { type: 'show'; view: PanelView };
@@ -123,7 +145,9 @@ export type WebviewMessage =
   | { type: 'openResult'; row: number }
   | { type: 'deployClassifier' }
   | { type: 'scorePhoto' }
-  | { type: 'exportBenchmark'; format: 'json' | 'csv' };
+  | { type: 'exportBenchmark'; format: 'json' | 'csv' }
+  /** Compare Precisions: open the convert wizard with this precision chosen. */
+  | { type: 'convertAt'; precision: PrecisionRowView['precision'] };
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -149,6 +173,10 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
       return raw.format === 'json' || raw.format === 'csv'
         ? { type: 'exportBenchmark', format: raw.format }
         : undefined;
+    case 'convertAt':
+      return raw.precision === 'fp32' || raw.precision === 'msfp9' || raw.precision === 'msfp8'
+        ? { type: 'convertAt', precision: raw.precision }
+        : undefined;
     default:
       return undefined;
   }
@@ -158,7 +186,12 @@ export function parseWebviewMessage(raw: unknown): WebviewMessage | undefined {
 export function parseHostMessage(raw: unknown): HostMessage | undefined {
   if (!isObj(raw) || raw.type !== 'show' || !isObj(raw.view)) return undefined;
   const kind = raw.view.kind;
-  return kind === 'score' || kind === 'batch' || kind === 'model' || kind === 'benchmark' || kind === 'training'
+  return kind === 'score' ||
+    kind === 'batch' ||
+    kind === 'model' ||
+    kind === 'benchmark' ||
+    kind === 'training' ||
+    kind === 'precision'
     ? (raw as HostMessage)
     : undefined;
 }

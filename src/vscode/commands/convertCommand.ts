@@ -1,19 +1,24 @@
-// accel.model.convert: a wizard (input tensor from the graph's real tensors, outputs multi-pick, precision,
-// calibration folder; Back works) that runs the conversion use case under a cancellable progress.
+// accel.model.convert: a wizard of step objects (input tensor from the graph's real tensors, outputs multi-pick,
+// precision described by the model's last Compare Precisions numbers when there are some, calibration folder; Back
+// works) that runs the conversion in a CLI child under a cancellable progress. Also registers Compare Precisions.
 import * as fs from 'node:fs';
 import { decodeGraphDef, tensorName } from '../../convert/graphDef';
 import { decodeOnnx } from '../../convert/onnxModel';
+import { readComparison } from '../../core/precisionCache';
 import { AccelError } from '../../domain/errors';
 import type { Model } from '../../domain/types';
 import type { AccelContext } from '../accelContext';
 import type { TreeNode } from '../trees/treeNode';
 import type { Trees } from '../trees/trees';
-import { BACK, runWizard } from '../ui';
+import { BACK, runWizard, type WizardStep } from '../wizard';
 import { withProgress, type CommandRunner } from './commandRunner';
+import { registerComparePrecisions } from './comparePrecisions';
+import { precisionItemText } from './comparePrecisionsRun';
 import { pickModel } from './pickers';
 import { convertInProcess } from './convertUseCase';
 
 export type Precision = 'fp32' | 'msfp9' | 'msfp8';
+const PRECISION_CHOICES: Precision[] = ['fp32', 'msfp9', 'msfp8'];
 
 export interface ConvertAnswers {
   inputTensor?: string;
@@ -52,6 +57,7 @@ export function graphTensors(file: string, model: Model): { inputs: string[]; ou
 }
 
 export function registerConvertCommand(run: CommandRunner, ctx: AccelContext, trees: Trees): void {
+  registerComparePrecisions(run, ctx);
   run.register('accel.model.convert', async (node?: TreeNode, preset?: ConvertAnswers) => {
     const { ws, value: model } = await pickModel(ctx, node, 'Convert Model', (m) => !m.parentId);
     const tensors = graphTensors(ctx.store.blobPath(ws, model.blob), model);
@@ -63,111 +69,129 @@ export function registerConvertCommand(run: CommandRunner, ctx: AccelContext, tr
       dequantize: preset?.dequantize,
     };
     const declared = new Set(model.outputs.map((t) => t.name));
-    const steps = [];
-    if (!preset?.inputTensor)
-      steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
-        const r = await ctx.ui.pick({
-          title: `Convert ${model.id}: input tensor`,
-          ...i,
-          placeholder: 'The tensor that receives the preprocessed image',
-          items: tensors.inputs.map((t) => ({
-            label: t,
-            description: model.inputs.find((m) => m.name === t)?.shape.join('×'),
-            value: t,
-            picked: t === s.inputTensor,
-          })),
-        });
-        if (r === BACK) return BACK;
-        s.inputTensor = r;
-      });
-    if (!preset?.outputTensors)
-      steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
-        const r = await ctx.ui.pickMany({
-          title: `Convert ${model.id}: output tensors`,
-          ...i,
-          placeholder: 'Graph outputs are preselected; pick any tensor to cut the graph there',
-          items: [...new Set([...model.outputs.map((t) => t.name), ...tensors.outputs])].map((t) => ({
-            label: t,
-            description: declared.has(t) ? 'graph output' : undefined,
-            value: t,
-            picked: (s.outputTensors ?? [...declared]).includes(t),
-          })),
-        });
-        if (r === BACK) return BACK;
-        if (!r.length) throw new AccelError('InvalidArgument', 'Pick at least one output tensor.');
-        s.outputTensors = r;
-      });
-    if (!preset?.precision)
-      steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
-        const r = await ctx.ui.pick<Precision>({
-          title: `Convert ${model.id}: precision`,
-          ...i,
-          items: [
-            { label: 'fp32', description: 'no accuracy change', value: 'fp32' },
-            {
-              label: 'msfp9',
-              description: 'accelerator block floating point, 9 bits (1 sign, 5 shared exponent, 3 mantissa)',
-              value: 'msfp9',
-            },
-            {
-              label: 'msfp8',
-              description: 'accelerator block floating point, 8 bits (smaller, less accurate)',
-              value: 'msfp8',
-            },
-          ],
-        });
-        if (r === BACK) return BACK;
-        s.precision = r;
-      });
-    if (tensors.qlinear && preset?.dequantize === undefined)
-      steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
-        const narrow = s.precision !== 'fp32';
-        const r = await ctx.ui.pick({
-          title: `Convert ${model.id}: int8 model`,
-          ...i,
-          placeholder: 'The model is quantized to int8 (QLinear operators)',
-          items: [
-            {
-              label: 'Dequantize to fp32 first',
-              description: narrow
-                ? `so ${s.precision} applies to its weights (--dequantize)`
-                : 'an fp32 graph (--dequantize)',
-              value: true,
-              picked: s.dequantize ?? narrow,
-            },
-            {
-              label: 'Keep the int8 graph',
-              description: narrow ? `${s.precision} leaves int8 weights unchanged` : 'converted as it is',
-              value: false,
-              picked: s.dequantize === false || (s.dequantize === undefined && !narrow),
-            },
-          ],
-        });
-        if (r === BACK) return BACK;
-        s.dequantize = r;
-      });
-    if (preset?.calibrationFolder === undefined)
-      steps.push(async (s: ConvertAnswers, i: { step: number; totalSteps: number; canGoBack: boolean }) => {
-        const r = await ctx.ui.pick<'none' | 'folder'>({
-          title: `Convert ${model.id}: calibration images`,
-          ...i,
-          items: [
-            { label: 'Default', description: 'ACCEL_CALIBRATION or the sample photos, when present', value: 'none' },
-            {
-              label: 'Choose a folder…',
-              description: "images to measure the precision's accuracy delta",
-              value: 'folder',
-            },
-          ],
-        });
-        if (r === BACK) return BACK;
-        s.calibrationFolder =
-          r === 'none'
-            ? ''
-            : (
-                await ctx.ui.openDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Calibration images' })
-              )[0].fsPath;
-      });
+    const state = await ctx.store.read(ws);
+    const comparison = readComparison(ctx.store, ws, model, state.models);
+    const steps: WizardStep<ConvertAnswers>[] = [
+      {
+        id: 'inputTensor',
+        shouldPrompt: () => !preset?.inputTensor,
+        prompt: async (s, position) => {
+          const r = await ctx.ui.pick({
+            title: `Convert ${model.id}: input tensor`,
+            ...position,
+            placeholder: 'The tensor that receives the preprocessed image',
+            items: tensors.inputs.map((t) => ({
+              label: t,
+              description: model.inputs.find((m) => m.name === t)?.shape.join('×'),
+              value: t,
+              picked: t === s.inputTensor,
+            })),
+          });
+          if (r === BACK) return BACK;
+          s.inputTensor = r;
+        },
+      },
+      {
+        id: 'outputTensors',
+        shouldPrompt: () => !preset?.outputTensors,
+        prompt: async (s, position) => {
+          const r = await ctx.ui.pickMany({
+            title: `Convert ${model.id}: output tensors`,
+            ...position,
+            placeholder: 'Graph outputs are preselected; pick any tensor to cut the graph there',
+            items: [...new Set([...model.outputs.map((t) => t.name), ...tensors.outputs])].map((t) => ({
+              label: t,
+              description: declared.has(t) ? 'graph output' : undefined,
+              value: t,
+              picked: (s.outputTensors ?? [...declared]).includes(t),
+            })),
+          });
+          if (r === BACK) return BACK;
+          if (!r.length) throw new AccelError('InvalidArgument', 'Pick at least one output tensor.');
+          s.outputTensors = r;
+        },
+      },
+      {
+        id: 'precision',
+        shouldPrompt: () => !preset?.precision,
+        prompt: async (s, position) => {
+          const r = await ctx.ui.pick<Precision>({
+            title: `Convert ${model.id}: precision`,
+            ...position,
+            placeholder: comparison
+              ? `Measured by Compare Precisions on ${comparison.images} photos: agreement with fp32 and weight size`
+              : 'Compare Precisions… on the model measures these on your photos',
+            items: PRECISION_CHOICES.map((p) => ({
+              label: p,
+              ...precisionItemText(p, comparison),
+              value: p,
+              picked: p === s.precision,
+            })),
+          });
+          if (r === BACK) return BACK;
+          s.precision = r;
+        },
+      },
+      {
+        id: 'dequantize',
+        shouldPrompt: () => tensors.qlinear && preset?.dequantize === undefined,
+        prompt: async (s, position) => {
+          const narrow = s.precision !== 'fp32';
+          const r = await ctx.ui.pick({
+            title: `Convert ${model.id}: int8 model`,
+            ...position,
+            placeholder: 'The model is quantized to int8 (QLinear operators)',
+            items: [
+              {
+                label: 'Dequantize to fp32 first',
+                description: narrow
+                  ? `so ${s.precision} applies to its weights (--dequantize)`
+                  : 'an fp32 graph (--dequantize)',
+                value: true,
+                picked: s.dequantize ?? narrow,
+              },
+              {
+                label: 'Keep the int8 graph',
+                description: narrow ? `${s.precision} leaves int8 weights unchanged` : 'converted as it is',
+                value: false,
+                picked: s.dequantize === false || (s.dequantize === undefined && !narrow),
+              },
+            ],
+          });
+          if (r === BACK) return BACK;
+          s.dequantize = r;
+        },
+      },
+      {
+        id: 'calibrationFolder',
+        shouldPrompt: () => preset?.calibrationFolder === undefined,
+        prompt: async (s, position) => {
+          const r = await ctx.ui.pick<'none' | 'folder'>({
+            title: `Convert ${model.id}: calibration images`,
+            ...position,
+            items: [
+              { label: 'Default', description: 'ACCEL_CALIBRATION or the sample photos, when present', value: 'none' },
+              {
+                label: 'Choose a folder…',
+                description: "images to measure the precision's accuracy delta",
+                value: 'folder',
+              },
+            ],
+          });
+          if (r === BACK) return BACK;
+          s.calibrationFolder =
+            r === 'none'
+              ? ''
+              : (
+                  await ctx.ui.openDialog({
+                    canSelectFolders: true,
+                    canSelectFiles: false,
+                    title: 'Calibration images',
+                  })
+                )[0].fsPath;
+        },
+      },
+    ];
     await runWizard(a, steps);
     const converted = await trees.models.whileCreating(`${model.name}.${model.version}.accelonnx`, () =>
       withProgress(

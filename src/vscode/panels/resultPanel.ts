@@ -12,6 +12,7 @@ const TITLES: Record<PanelView['kind'], string> = {
   model: 'Model Details',
   benchmark: 'Benchmark',
   training: 'Training Result',
+  precision: 'Compare Precisions',
 };
 
 export class ResultPanel {
@@ -78,7 +79,9 @@ export class ResultPanel {
         ? `Score: ${view.fileName}`
         : view.kind === 'model'
           ? `Model ${view.id}`
-          : TITLES[view.kind];
+          : view.kind === 'precision'
+            ? `Precisions: ${view.model}`
+            : TITLES[view.kind];
     p.update(view);
     return p;
   }

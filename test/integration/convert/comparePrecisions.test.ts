@@ -12,7 +12,8 @@ import { getModel, registerModel } from '../../../src/core/models';
 import { parseComparison, readComparison } from '../../../src/core/precisionCache';
 import { comparePrecisions } from '../../../src/core/precisionComparison';
 import { openStore } from '../../../src/store/fileStore';
-import { AccelHome } from '../../support/accelCli';
+import { compareArgs, runComparison } from '../../../src/vscode/commands/comparePrecisionsRun';
+import { AccelHome, cliPath } from '../../support/accelCli';
 import { mobilenetPath, repoRoot } from '../../support/paths';
 import { resnet50Graph } from '../../support/slimGraphs';
 
@@ -120,6 +121,59 @@ describe('compare precisions', () => {
         })),
       }),
       undefined,
+    );
+  });
+
+  test('the extension runs it in a CLI child: progress forwarded, errors kept, cancel stops it', async () => {
+    const reports: Array<{ message?: string; fraction?: number }> = [];
+    const never = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose() {} }) };
+    const args = compareArgs({ model: 'mobilenet', images: samples, workspace: 'w' });
+    const c = await runComparison({
+      cli: cliPath,
+      home: cli.home,
+      args,
+      progress: { report: (u) => reports.push(u) },
+      cancel: never,
+    });
+    assert.deepEqual(
+      c.rows.map((r) => r.precision),
+      ['fp32', 'msfp9', 'msfp8'],
+    );
+    assert.ok(
+      reports.some((r) => /^msfp9: Measuring accuracy on /.test(r.message ?? '')),
+      JSON.stringify(reports.slice(0, 3)),
+    );
+    assert.equal(reports.at(-1)?.fraction, 1);
+
+    await assert.rejects(
+      runComparison({
+        cli: cliPath,
+        home: cli.home,
+        args: compareArgs({ model: 'nope', images: samples, workspace: 'w' }),
+        progress: { report() {} },
+        cancel: never,
+      }),
+      (e: any) => e.code === 'NotFound' && /nope/.test(e.message),
+    );
+
+    // Cancel as soon as the first photo is being measured.
+    let cancel: () => void = () => {};
+    const token = {
+      isCancellationRequested: false,
+      onCancellationRequested: (f: () => void) => {
+        cancel = f;
+        return { dispose() {} };
+      },
+    };
+    await assert.rejects(
+      runComparison({
+        cli: cliPath,
+        home: cli.home,
+        args,
+        progress: { report: (u) => /Measuring/.test(u.message ?? '') && cancel() },
+        cancel: token,
+      }),
+      (e: any) => e.code === 'Cancelled',
     );
   });
 
