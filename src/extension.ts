@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { AccelContext } from './vscode/accelContext';
 import { registerAzure } from './vscode/azure/azureCommands';
+import { registerComputeCommands } from './vscode/azure/computeCommands';
 import { registerBenchmarkCommand } from './vscode/commands/benchmarkCommand';
 import { registerClassifierCommands } from './vscode/commands/classifierCommand';
 import { CommandRunner, setProgressObserver, type ProgressObserver } from './vscode/commands/commandRunner';
@@ -48,8 +49,11 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   registerBenchmarkCommand(runner, ctx);
   registerClassifierCommands(runner, ctx, trees);
   registerEmulatorCommands(runner, ctx, trees);
-  const azure = registerAzure(runner, ctx, context.subscriptions, () => trees.workspaces.refresh());
+  const azure = registerAzure(runner, ctx, context.subscriptions, () =>
+    trees.workspaces.refresh('Azure sign-in or resources changed'),
+  );
   trees.workspaces.azureRoots = (hasLocal) => azure.rootNodes(hasLocal);
+  registerComputeCommands(runner, ctx, trees, azure.session);
   createStatusBar(ctx, context.subscriptions);
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {

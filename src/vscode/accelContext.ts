@@ -12,7 +12,11 @@ import { ScorerCache } from '../scoring/scorerCache';
 import { scoringTarget } from '../services/deployService';
 import { openStore } from '../store/fileStore';
 import { EmulatorController } from './emulatorController';
+import type { StoreChange } from './trees/viewRefresh';
 import { VsCodeUserInput, type UserInput } from './ui';
+
+/** A StoreChange being collected during the debounce window. */
+type PendingChange = { -readonly [K in keyof StoreChange]: StoreChange[K] } & { workspaces: Set<string> };
 
 export class AccelContext implements vscode.Disposable {
   readonly store: WorkspaceStore;
@@ -21,7 +25,8 @@ export class AccelContext implements vscode.Disposable {
   readonly secrets: SecretStore;
   /** One warm channel per service, kept across right-clicks. */
   readonly scorers: ScorerCache;
-  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly changed = new vscode.EventEmitter<StoreChange>();
+  private pending = AccelContext.noChange();
   /** Fires (debounced) when any workspace's state or the home's config changes on disk — by us, the CLI or another window. */
   readonly onDidChangeStore = this.changed.event;
   private watcher?: fs.FSWatcher;
@@ -67,7 +72,11 @@ export class AccelContext implements vscode.Disposable {
         // The emulator host (re)writes emulator.json when it starts or stops, whoever started it (CLI, another window).
         if (name === HOST_INFO_FILE) this.emulatorSoon();
         if (name && name !== 'state.json' && name !== 'config.json') return;
-        this.fireSoon();
+        const parts = file ? file.toString().split(path.sep) : [];
+        if (name === 'state.json' && parts.length === 3 && parts[0] === 'workspaces')
+          this.fireSoon({ workspace: parts[1] });
+        else if (name === 'config.json') this.fireSoon({ config: true });
+        else this.fireSoon({ unknown: true });
       });
       this.watcher.on('error', (e) => this.log.warn(`store watcher: ${e.message}`));
     } catch (e) {
@@ -80,10 +89,24 @@ export class AccelContext implements vscode.Disposable {
     this.emulatorDebounce = setTimeout(() => void this.emulator.detect(), 300);
   }
 
-  fireSoon(): void {
+  private static noChange(): PendingChange {
+    return { workspaces: new Set<string>(), config: false, byCommand: false, unknown: false };
+  }
+
+  /**
+   * Fires onDidChangeStore once changes stop for 100 ms, with what changed: a workspace's state, the config, or
+   * (no argument) whatever a command of this window did.
+   */
+  fireSoon(what?: { workspace?: string; config?: boolean; unknown?: boolean }): void {
+    if (what?.workspace) this.pending.workspaces.add(what.workspace);
+    if (what?.config) this.pending.config = true;
+    if (what?.unknown) this.pending.unknown = true;
+    if (!what) this.pending.byCommand = true;
     clearTimeout(this.debounce);
     this.debounce = setTimeout(() => {
-      this.changed.fire();
+      const change = this.pending;
+      this.pending = AccelContext.noChange();
+      this.changed.fire(change);
       void this.pruneScorers();
     }, 100);
   }

@@ -30,7 +30,7 @@ export function registerEmulatorCommands(run: CommandRunner, ctx: AccelContext, 
 
   run.register('accel.views.refresh', async () => {
     await ctx.emulator.detect();
-    trees.refreshAll();
+    trees.refreshAll('user refresh');
   });
 
   run.register('accel.showQuickActions', async () => {

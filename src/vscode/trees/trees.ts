@@ -1,4 +1,4 @@
-// Creates the four views of the "Accelerated Models" container.
+// Creates the four views of the "Accelerated Models" container; each view refreshes on its own (see BaseTree).
 import * as vscode from 'vscode';
 import type { AccelContext } from '../accelContext';
 import type { BaseTree } from './baseTree';
@@ -15,11 +15,12 @@ export interface Trees {
   services: ServicesTree;
   /** The views, for reveal (Reveal Dependents). */
   views: Record<'workspaces' | 'models' | 'images' | 'services', vscode.TreeView<TreeNode>>;
-  refreshAll(): void;
+  /** Refreshes every view (each when visible), e.g. the views' Refresh button. */
+  refreshAll(reason?: string): void;
 }
 
 export function createTrees(ctx: AccelContext, subscriptions: vscode.Disposable[]): Trees {
-  const workspaces = new WorkspacesTree('accel.workspaces', ctx);
+  const workspaces = new WorkspacesTree('accel.workspaces', ctx, 'allWorkspaces');
   const models = new ModelsTree('accel.models', ctx);
   const images = new ImagesTree('accel.images', ctx);
   const services = new ServicesTree('accel.services', ctx);
@@ -29,6 +30,7 @@ export function createTrees(ctx: AccelContext, subscriptions: vscode.Disposable[
       showCollapseAll: tree !== workspaces,
       canSelectMany: false,
     });
+    tree.attach(v);
     subscriptions.push(tree, v);
     return v;
   };
@@ -44,6 +46,7 @@ export function createTrees(ctx: AccelContext, subscriptions: vscode.Disposable[
     images,
     services,
     views,
-    refreshAll: () => [workspaces, models, images, services].forEach((t) => t.refresh()),
+    refreshAll: (reason = 'refresh requested') =>
+      [workspaces, models, images, services].forEach((t) => t.refresh(reason)),
   };
 }
