@@ -40,7 +40,16 @@ export type WorkerReply =
   | { type: 'ready'; loadMs: number }
   | { type: 'soloReady'; loadMs: number }
   | { type: 'loadFailed'; message: string }
-  | { id: number; ok: true; bytes: Uint8Array; preprocessMs: number; inferenceMs: number; waitMs: number }
+  | {
+      id: number;
+      ok: true;
+      bytes: Uint8Array;
+      preprocessMs: number;
+      inferenceMs: number;
+      waitMs: number;
+      /** It ran on the solo session. */
+      solo: boolean;
+    }
   | { id: number; ok: false; code: string; message: string };
 
 const init = workerData as WorkerInit;
@@ -89,7 +98,8 @@ async function main(): Promise<void> {
     const arrived = performance.now();
     pending++;
     soloLoader?.();
-    chain = chain.then(() => serve(job.solo && solo ? solo : session, job, arrived)).finally(() => pending--);
+    const useSolo = job.solo ? solo : undefined;
+    chain = chain.then(() => serve(useSolo ?? session, job, arrived, !!useSolo)).finally(() => pending--);
   });
   await warmUp(session);
   port.postMessage({ type: 'ready', loadMs: performance.now() - started } satisfies WorkerReply);
@@ -185,7 +195,7 @@ function checkStillWanted(job: WorkerRequest, image?: number, count?: number): v
     throw new AccelError('Cancelled', `The call's deadline passed; the request was abandoned ${where}.`);
 }
 
-async function serve(session: ort.InferenceSession, job: WorkerRequest, arrived: number): Promise<void> {
+async function serve(session: ort.InferenceSession, job: WorkerRequest, arrived: number, solo: boolean): Promise<void> {
   const waitMs = performance.now() - arrived;
   try {
     checkStillWanted(job);
@@ -202,6 +212,7 @@ async function serve(session: ort.InferenceSession, job: WorkerRequest, arrived:
         preprocessMs: r.preprocessMs,
         inferenceMs: r.inferenceMs,
         waitMs,
+        solo,
       } satisfies WorkerReply,
       [bytes.buffer],
     );

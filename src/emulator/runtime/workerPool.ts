@@ -62,6 +62,8 @@ export interface JobResult {
   queueMs: number;
   preprocessMs: number;
   inferenceMs: number;
+  /** It ran on the lead replica's solo session (every core, spinning; threadingPlan.ts). */
+  solo: boolean;
 }
 
 interface Job {
@@ -219,6 +221,7 @@ export class WorkerPool {
             queueMs: job.dispatched! - job.enqueued + msg.waitMs,
             preprocessMs: msg.preprocessMs,
             inferenceMs: msg.inferenceMs,
+            solo: msg.solo,
           });
         } else {
           job.reject(new AccelError(msg.code as ErrorCode, msg.message));
@@ -469,6 +472,11 @@ export class WorkerPool {
     if (this.queue.length !== 1 || !lead?.soloReady || !lead.ready || !lead.worker) return undefined;
     if (!this.replicas.every((r) => r.inflight.size === 0)) return undefined;
     return (this.opts.coresAreFree ?? coresAreFree)() ? lead : undefined;
+  }
+
+  /** Whether the lead replica holds its solo session now. */
+  soloReady(): boolean {
+    return !!this.replicas[0]?.soloReady;
   }
 
   queued(): number {
