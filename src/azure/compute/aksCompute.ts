@@ -170,7 +170,12 @@ async function removeRecord(store: WorkspaceStore, workspace: string, name: stri
 }
 
 /** Refuses while services name the compute; the message names them and the commands that delete them. */
-async function refuseWhileUsed(store: WorkspaceStore, workspace: string, name: string, verb: string): Promise<void> {
+export async function refuseWhileUsed(
+  store: WorkspaceStore,
+  workspace: string,
+  name: string,
+  verb: string,
+): Promise<void> {
   const state = await store.read(workspace);
   if (!state.computes.some((c) => c.name === name)) throw noSuchCompute(workspace, name);
   // A service names its compute in `computeName` (the dependency rules) or in its Kubernetes placement.
