@@ -49,9 +49,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   registerBenchmarkCommand(runner, ctx);
   registerClassifierCommands(runner, ctx, trees);
   registerEmulatorCommands(runner, ctx, trees);
-  const azure = registerAzure(runner, ctx, context.subscriptions, () =>
-    trees.workspaces.refresh('Azure sign-in or resources changed'),
-  );
+  const azure = registerAzure(runner, ctx, context.subscriptions, (reason) => trees.workspaces.refresh(reason));
   trees.workspaces.azureRoots = (hasLocal) => azure.rootNodes(hasLocal);
   registerComputeCommands(runner, ctx, trees, azure.session);
   createStatusBar(ctx, context.subscriptions);

@@ -10,7 +10,7 @@ import type { TreeNode } from '../trees/treeNode';
 import { noBack } from '../ui';
 import { BACK, runWizard, type WizardStep } from '../wizard';
 import { AzureSession } from './azureSession';
-import { azureSectionNode, type AzureTreeNode } from './azureTree';
+import { AzureListings, azureSectionNode, type AzureTreeNode } from './azureTree';
 import { showQuotaPanel } from './quotaPanel';
 
 /** The answers of the Deploy to Kubernetes wizard. */
@@ -66,10 +66,20 @@ export function registerAzure(
   runner: CommandRunner,
   ctx: AccelContext,
   subscriptions: vscode.Disposable[],
-  onChange: () => void,
+  /** Refreshes the Workspaces view, with the reason. */
+  onChange: (reason: string) => void,
 ): AzureIntegration {
   const session = new AzureSession(ctx.extension.globalState);
-  subscriptions.push(session, session.onDidChange(onChange));
+  const lists = new AzureListings(onChange);
+  /** Azure resources changed (or may have): fetch the lists again when next shown. */
+  const refetch = (reason: string) => {
+    lists.clear();
+    onChange(reason);
+  };
+  subscriptions.push(
+    session,
+    session.onDidChange(() => refetch('Azure sign-in changed')),
+  );
   void session.refreshContext();
 
   runner.register(AZURE_COMMANDS.signIn, async () => {
@@ -172,7 +182,7 @@ export function registerAzure(
       async () => (await azureLib()).deleteRegisteredModel(session.armContext(), ws, name),
       false,
     );
-    onChange();
+    refetch('deleted from Azure');
   });
 
   runner.register(AZURE_COMMANDS.deleteEndpoint, async (node?: AzureTreeNode) => {
@@ -196,10 +206,10 @@ export function registerAzure(
       async () => (await azureLib()).deleteOnlineEndpoint(session.armContext(), ws, name),
       false,
     );
-    onChange();
+    refetch('deleted from Azure');
   });
 
-  runner.register(AZURE_COMMANDS.refresh, () => onChange());
+  runner.register(AZURE_COMMANDS.refresh, () => refetch('user refresh (Azure)'));
 
   runner.register(AZURE_COMMANDS.deployToKubernetes, async (node?: TreeNode) => {
     const { ws, value: image } = await pickImage(ctx, node, 'Deploy to Kubernetes');
@@ -467,6 +477,6 @@ export function registerAzure(
 
   return {
     session,
-    rootNodes: async () => (session.signedIn ? [azureSectionNode(session)] : []),
+    rootNodes: async () => (session.signedIn ? [azureSectionNode(session, lists)] : []),
   };
 }

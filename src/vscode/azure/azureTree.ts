@@ -1,6 +1,8 @@
 // The Azure section of the Workspaces view: subscriptions → Azure ML workspaces (name, region, resource group)
 // → registered models and online endpoints. WorkspacesTree appends `azureSectionNode(...)` to its roots; the
-// Models and Services views may mount `azureModelNodes` / `azureEndpointNodes` for a selected workspace.
+// Models and Services views may mount `azureModelNodes` / `azureEndpointNodes` for a selected workspace. The ARM
+// lists are fetched in the background (AzureListings): getChildren shows what was fetched, or "Loading…", and
+// never waits on the network; a finished fetch refreshes the view, and Refresh (Azure) fetches again.
 import * as vscode from 'vscode';
 import type { AzureMlWorkspace } from '../../azure/workspaces';
 import { errorNode, leaf, tooltipTable, type TreeNode } from '../trees/treeNode';
@@ -37,6 +39,39 @@ function node(
   return item;
 }
 
+/** ARM lists by tree position, fetched once in the background; the tree reads only what was fetched. */
+export class AzureListings {
+  private readonly entries = new Map<string, { nodes?: TreeNode[] }>();
+
+  constructor(private readonly onLoaded: (reason: string) => void) {}
+
+  /** The fetched children under `key`, or a "Loading…" node while `load` runs (started on the first ask). */
+  children(key: string, load: () => Promise<AzureTreeNode[]>): TreeNode[] {
+    const entry = this.entries.get(key);
+    if (entry?.nodes) return entry.nodes;
+    if (!entry) {
+      const fresh: { nodes?: TreeNode[] } = {};
+      this.entries.set(key, fresh);
+      void guarded(key, load).then((nodes) => {
+        if (this.entries.get(key) !== fresh) return; // cleared while loading: a newer fetch owns the key
+        fresh.nodes = nodes;
+        this.onLoaded(`Azure list loaded (${key})`);
+      });
+    }
+    return [loadingNode(key)];
+  }
+
+  /** Forgets every list (Refresh, sign-in or out): the next look fetches again. */
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+function loadingNode(parentId: string): TreeNode {
+  const item = node(`${parentId}/loading`, 'Loading…', false, 'loading~spin', 'azureLoading');
+  return { kind: 'detail', item };
+}
+
 async function guarded(parentId: string, load: () => Promise<AzureTreeNode[]>): Promise<TreeNode[]> {
   try {
     return await load();
@@ -45,9 +80,9 @@ async function guarded(parentId: string, load: () => Promise<AzureTreeNode[]>): 
   }
 }
 
-export function azureModelNodes(session: AzureSession, ws: AzureMlWorkspace): Promise<TreeNode[]> {
+export function azureModelNodes(session: AzureSession, lists: AzureListings, ws: AzureMlWorkspace): TreeNode[] {
   const base = `azure/${ws.id}/models`;
-  return guarded(base, async () => {
+  return lists.children(base, async () => {
     const models = await (await azureLib()).listRegisteredModels(session.armContext(), ws);
     if (models.length === 0) return [leaf(`${base}/none`, 'No registered models', undefined, 'info')];
     return models.map((m) => {
@@ -74,9 +109,9 @@ export function azureModelNodes(session: AzureSession, ws: AzureMlWorkspace): Pr
   });
 }
 
-export function azureEndpointNodes(session: AzureSession, ws: AzureMlWorkspace): Promise<TreeNode[]> {
+export function azureEndpointNodes(session: AzureSession, lists: AzureListings, ws: AzureMlWorkspace): TreeNode[] {
   const base = `azure/${ws.id}/endpoints`;
-  return guarded(base, async () => {
+  return lists.children(base, async () => {
     const endpoints = await (await azureLib()).listOnlineEndpoints(session.armContext(), ws);
     if (endpoints.length === 0) return [leaf(`${base}/none`, 'No online endpoints', undefined, 'info')];
     return endpoints.map((e) => {
@@ -92,7 +127,7 @@ export function azureEndpointNodes(session: AzureSession, ws: AzureMlWorkspace):
   });
 }
 
-function workspaceNode(session: AzureSession, ws: AzureMlWorkspace): AzureTreeNode {
+function workspaceNode(session: AzureSession, lists: AzureListings, ws: AzureMlWorkspace): AzureTreeNode {
   const item = node(`azure/${ws.id}`, ws.name, true, 'azure', 'azureWorkspace', `${ws.location} · ${ws.resourceGroup}`);
   item.tooltip = tooltipTable(ws.name, [
     ['region', ws.location],
@@ -107,19 +142,19 @@ function workspaceNode(session: AzureSession, ws: AzureMlWorkspace): AzureTreeNo
       {
         kind: 'detail',
         item: node(`azure/${ws.id}/models`, 'Registered models', true, 'library', 'azureGroup'),
-        children: () => azureModelNodes(session, ws),
+        children: async () => azureModelNodes(session, lists, ws),
       },
       {
         kind: 'detail',
         item: node(`azure/${ws.id}/endpoints`, 'Online endpoints', true, 'radio-tower', 'azureGroup'),
-        children: () => azureEndpointNodes(session, ws),
+        children: async () => azureEndpointNodes(session, lists, ws),
       },
     ],
   };
 }
 
 /** The collapsible "Azure" root node: a sign-in action when signed out, else subscriptions and workspaces. */
-export function azureSectionNode(session: AzureSession): TreeNode {
+export function azureSectionNode(session: AzureSession, lists: AzureListings): TreeNode {
   const item = node('azure', 'Azure', true, 'azure', 'azureSection');
   return {
     kind: 'detail',
@@ -132,7 +167,7 @@ export function azureSectionNode(session: AzureSession): TreeNode {
         return [{ kind: 'detail', item: signIn }];
       }
       item.description = account;
-      return guarded('azure', async () => {
+      return lists.children('azure', async () => {
         const subs = await (await azureLib()).listSubscriptions(session.armContext());
         if (subs.length === 0)
           return [leaf('azure/no-subscription', 'No subscriptions for this account', account, 'warning')];
@@ -148,11 +183,11 @@ export function azureSectionNode(session: AzureSession): TreeNode {
           return {
             kind: 'detail' as const,
             item: subItem,
-            children: () =>
-              guarded(`azure/sub/${sub.subscriptionId}`, async () => {
+            children: async () =>
+              lists.children(`azure/sub/${sub.subscriptionId}`, async () => {
                 const list = await (await azureLib()).listWorkspaces(session.armContext(), sub.subscriptionId);
                 return list.length
-                  ? list.map((ws) => workspaceNode(session, ws))
+                  ? list.map((ws) => workspaceNode(session, lists, ws))
                   : [leaf(`azure/sub/${sub.subscriptionId}/none`, 'No Azure ML workspaces', undefined, 'info')];
               }),
           };
