@@ -1,6 +1,7 @@
-// accel.model.comparePrecisions: pick a photo folder (the sample photos when the extension has them), run
-// `accel model compare-precisions` in a CLI child under a cancellable progress, and show the Compare Precisions
-// panel; its Convert at … buttons open the convert wizard with that precision chosen.
+// accel.model.comparePrecisions: pick a photo folder (the sample photos when the extension has them, the open
+// folder's photo folders, or any folder), run `accel model compare-precisions` in a CLI child under a cancellable
+// progress, and show the Compare Precisions panel; its Convert at … buttons open the convert wizard with that
+// precision chosen.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -13,6 +14,42 @@ import { noBack } from '../ui';
 import { withProgress, type CommandRunner } from './commandRunner';
 import { compareArgs, precisionView, runComparison } from './comparePrecisionsRun';
 import { pickModel } from './pickers';
+
+const PHOTO = /\.(jpe?g|png|gif|webp|bmp)$/i;
+
+/** Folders of the open workspace holding photos (each root and its direct subfolders; bounded), with their counts. */
+export function workspacePhotoFolders(roots: string[], max = 8): Array<{ dir: string; photos: number }> {
+  const out: Array<{ dir: string; photos: number }> = [];
+  const count = (dir: string) => {
+    try {
+      return fs
+        .readdirSync(dir, { withFileTypes: true })
+        .slice(0, 5000)
+        .filter((e) => e.isFile() && PHOTO.test(e.name)).length;
+    } catch {
+      return 0;
+    }
+  };
+  for (const root of roots) {
+    let subdirs: string[] = [];
+    try {
+      subdirs = fs
+        .readdirSync(root, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
+        .map((e) => path.join(root, e.name))
+        .sort()
+        .slice(0, 50);
+    } catch {
+      continue;
+    }
+    for (const dir of [root, ...subdirs]) {
+      const photos = count(dir);
+      if (photos > 0) out.push({ dir, photos });
+      if (out.length >= max) return out;
+    }
+  }
+  return out;
+}
 
 export interface CompareAnswers {
   /** Folder of photos to compare on. */
@@ -29,29 +66,32 @@ export function registerComparePrecisions(run: CommandRunner, ctx: AccelContext)
     const samples = path.join(ctx.extension.extensionPath, 'media', 'samples');
     let images = preset?.images;
     if (!images) {
-      const hasSamples = fs.existsSync(samples);
+      const roots = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
+      const folders = workspacePhotoFolders(roots.map((f) => f.uri.fsPath));
       const choice = noBack(
-        await ctx.ui.pick<'samples' | 'folder'>({
+        await ctx.ui.pick<string>({
           title: `Compare Precisions of ${model.id}: photos`,
           placeholder: 'Photos like the ones the model will score; each runs through fp32, msfp9 and msfp8',
           items: [
-            ...(hasSamples
-              ? [{ label: 'Sample photos', description: samples, value: 'samples' as const, picked: true }]
-              : []),
-            { label: 'Choose a folder…', description: 'JPEG, PNG, GIF, WebP or BMP photos', value: 'folder' },
+            ...(fs.existsSync(samples) ? [{ label: 'Sample photos', description: samples, value: samples }] : []),
+            ...folders.map((f) => ({
+              label: vscode.workspace.asRelativePath(f.dir, true) || path.basename(f.dir),
+              description: `${f.photos} photo${f.photos === 1 ? '' : 's'}`,
+              value: f.dir,
+            })),
+            { label: 'Choose a folder…', description: 'JPEG, PNG, GIF, WebP or BMP photos', value: '' },
           ],
         }),
       );
       images =
-        choice === 'samples'
-          ? samples
-          : (
-              await ctx.ui.openDialog({
-                canSelectFolders: true,
-                canSelectFiles: false,
-                title: `Photos to compare the precisions of ${model.id} on`,
-              })
-            )[0].fsPath;
+        choice ||
+        (
+          await ctx.ui.openDialog({
+            canSelectFolders: true,
+            canSelectFiles: false,
+            title: `Photos to compare the precisions of ${model.id} on`,
+          })
+        )[0].fsPath;
     }
     const comparison = await withProgress<PrecisionComparison>(
       `Comparing fp32, msfp9 and msfp8 of ${model.id}`,
