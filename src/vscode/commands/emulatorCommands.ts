@@ -1,6 +1,7 @@
 // accel.emulator.start / stop / showLog, accel.showLog, accel.views.refresh and the status bar's quick actions.
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
+import { AccelError } from '../../domain/errors';
 import type { AccelContext } from '../accelContext';
 import type { Trees } from '../trees/trees';
 import { noBack } from '../ui';
@@ -21,7 +22,10 @@ export function registerEmulatorCommands(run: CommandRunner, ctx: AccelContext, 
   run.register('accel.emulator.showLog', async () => {
     const file = ctx.emulator.logPath;
     if (!fs.existsSync(file))
-      throw new Error(`The emulator has not written a log yet (${file}). Start it with "Start Emulator".`);
+      throw new AccelError(
+        'NotFound',
+        `The emulator has not written a log yet (${file}). Run "Accelerated Models: Start Emulator" first.`,
+      );
     await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
     return file;
   });

@@ -1,6 +1,7 @@
 // The lint configuration's house rules refuse each wrong import and let the right ones through: ESLint itself runs
 // the blocks of scripts/lint/houseRules.mjs (the ones eslint.config.mjs applies) on small sources placed in each room.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { ESLint } from 'eslint';
@@ -89,5 +90,28 @@ describe('lint: the rules of the house', () => {
       /shares the panel protocol/,
     );
     await allowed('webview/main.ts', "import type { PanelView } from '../src/panels/protocol';");
+  });
+
+  it('src/vscode/ throws AccelError, never a plain Error', async () => {
+    for (const source of ["throw new Error('no log yet');", "throw Error('no log yet');"]) {
+      const messages = await restrictedImports('src/vscode/commands/x.ts', source);
+      assert.equal(messages.length, 1, `one refusal of \`${source}\`: ${JSON.stringify(messages)}`);
+      assert.match(messages[0], /^no-restricted-syntax: .*throws AccelError .*VS Code command or setting/);
+    }
+    await allowed(
+      'src/vscode/commands/x.ts',
+      "import { AccelError } from '../../domain/errors';\nthrow new AccelError('NotFound', 'Run \"Start Emulator\" first.');",
+    );
+    await allowed('src/core/x.ts', "throw new Error('a bug');");
+  });
+
+  it('the files still allowed a plain Error exist and still need the exception', async () => {
+    const { PLAIN_ERROR_TO_FIX } = (await import(path.join(repoRoot, 'scripts', 'lint', 'houseRules.mjs'))) as {
+      PLAIN_ERROR_TO_FIX: string[];
+    };
+    for (const file of PLAIN_ERROR_TO_FIX) {
+      const text = fs.readFileSync(path.join(repoRoot, file), 'utf8');
+      assert.match(text, /(^|[^\w.])(new )?Error\(/, `${file} no longer throws a plain Error: take it off the list`);
+    }
   });
 });
