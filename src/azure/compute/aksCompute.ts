@@ -535,6 +535,11 @@ export async function detachCompute(store: WorkspaceStore, workspace: string, na
 /** Where a service on `compute` is deployed: the AKS cluster through ARM, or a kubeconfig context. */
 export function computePlacement(compute: Compute): { aks?: AksClusterRef; context?: string; kubeconfigPath?: string } {
   const aks = compute.aks;
+  if (aks && /^(creating|deleting|failed|canceled|notfound)$/i.test(aks.provisioningState))
+    throw new AccelError(
+      'Busy',
+      `Compute ${compute.name} is ${aks.provisioningState}, not ready for services. \`accel compute show ${compute.name}\` reads its state from Azure; deploy once it says Succeeded${/failed|notfound/i.test(aks.provisioningState) ? ', or delete it and create it again' : ''}.`,
+    );
   if (aks?.subscriptionId && aks.resourceGroup && aks.clusterName)
     return { aks: { subscriptionId: aks.subscriptionId, resourceGroup: aks.resourceGroup, name: aks.clusterName } };
   if (aks?.kubeContext) return { context: aks.kubeContext, kubeconfigPath: aks.kubeconfig };
