@@ -256,7 +256,11 @@ async function inProcessThroughput(m: BenchModel, sessions: number, threads: num
 }
 
 /** grpc-js round trips with no model, server in another process: the transport floor for a request size. */
-async function startEcho(): Promise<{ call: (payload: Buffer) => Promise<void>; close: () => Promise<void> }> {
+async function startEcho(): Promise<{
+  call: (payload: Buffer) => Promise<void>;
+  pid: number;
+  close: () => Promise<void>;
+}> {
   const echo = await startChild('echoProcess.ts', [], SERVING_NODE_FLAGS);
   const client = new grpc.Client(`127.0.0.1:${JSON.parse(echo.first).port}`, grpc.credentials.createInsecure());
   const call = (payload: Buffer) =>
@@ -272,10 +276,37 @@ async function startEcho(): Promise<{ call: (payload: Buffer) => Promise<void>; 
     );
   return {
     call,
+    pid: echo.child.pid!,
     close: async () => {
       client.close();
       await echo.rest();
     },
+  };
+}
+
+/**
+ * grpc-js's own CPU cost of serving one 602 KB request (the echo server, no model, no worker): what any Node
+ * server on grpc-js pays per request before its own work, at concurrency 8.
+ */
+async function echoServerCpu(echo: Awaited<ReturnType<typeof startEcho>>, payload: Buffer, requests: number) {
+  for (let i = 0; i < 16; i++) await echo.call(payload);
+  const before = threadCpuMs(echo.pid);
+  let issued = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (issued < requests) {
+        issued++;
+        await echo.call(payload);
+      }
+    }),
+  );
+  const after = threadCpuMs(echo.pid);
+  if (!before || !after) return undefined;
+  return {
+    mainThread: r3((after.main - before.main) / requests),
+    otherThreads: r3((after.other - before.other) / requests),
+    total: r3((after.main + after.other - before.main - before.other) / requests),
+    how: 'CPU of the echo server process per 602 KB request at concurrency 8 (/proc), its reply 4 KB',
   };
 }
 
@@ -471,7 +502,12 @@ async function channelSetup(m: BenchModel, ep: Endpoint, jpeg: Buffer, n: number
   };
 }
 
-async function benchModel(m: BenchModel, echo: Awaited<ReturnType<typeof startEcho>>, jpeg: Buffer) {
+async function benchModel(
+  m: BenchModel,
+  echo: Awaited<ReturnType<typeof startEcho>>,
+  jpeg: Buffer,
+  grpcFloorCpuMs: number | undefined,
+) {
   log(`${m.key}: in-process latency over onnxruntime's thread and spinning settings`);
   const settings: FloorSetting[] = [];
   for (let threads = 1; threads <= CPUS; threads++) {
@@ -594,7 +630,7 @@ async function benchModel(m: BenchModel, echo: Awaited<ReturnType<typeof startEc
   }
   await ep.stop();
 
-  const floatFloor = fastest.median + float.echo.median;
+  const floatFloor = float.floor.median + float.echo.median;
   const idle = stats(healthIdle.latencies);
   const loaded = stats(health.latencies);
   const steadyPreprocess = stats(jpegServer.preprocess);
@@ -613,7 +649,8 @@ async function benchModel(m: BenchModel, echo: Awaited<ReturnType<typeof startEc
       echoMs: float.echo,
       floorMs: r3(floatFloor),
       ratio: ratio(float.served.median, floatFloor),
-      how: 'PredictionClient.scoreTensors at concurrency 1, alternating with an echo of the same size and a run of the fastest in-process setting; floor = fastest setting p50 (from its own sweep) + echo p50',
+      how: 'PredictionClient.scoreTensors at concurrency 1, alternating with an echo of the same size and a run of the fastest in-process setting (from the sweep); floor = p50 of those alternating runs + echo p50',
+      fastestSetting: fastest.setting,
       server: { queueMs: stats(server.queue), decodeMs: stats(server.decode), inferenceMs: stats(server.inference) },
     },
     jpegRoundTripMs: {
@@ -643,6 +680,9 @@ async function benchModel(m: BenchModel, echo: Awaited<ReturnType<typeof startEc
         endpointTotal: spread(hostCpu8),
         ratio: spread(cpuRatios),
         inProcessCpuMsPerRun: cheapest.cpuMsPerRun,
+        grpcJsServerCpuMsPerRequest: grpcFloorCpuMs,
+        bestPossibleRatioOnGrpcJs:
+          grpcFloorCpuMs === undefined ? undefined : ratio(cheapest.cpuMsPerRun + grpcFloorCpuMs, cheapest.cpuMsPerRun),
       },
       concurrency1: {
         rps: c1.rps,
@@ -706,10 +746,13 @@ async function main() {
   const resize = stats(await timeIt(100, () => resizeCropNormalize(img, preset, layout, out, 0), 20));
 
   const echo = await startEcho();
+  log('grpc-js server CPU per 602 KB request (echo, no model)');
+  const floatPayload = Buffer.alloc(602_135, 1);
+  const grpcFloor = await echoServerCpu(echo, floatPayload, 400);
   const results: Record<string, Awaited<ReturnType<typeof benchModel>>> = {};
   const loadPerModel: Record<string, number[]> = {};
   for (const m of models) {
-    results[m.key] = await benchModel(m, echo, jpeg);
+    results[m.key] = await benchModel(m, echo, jpeg, grpcFloor?.total);
     loadPerModel[m.key] = os.loadavg().map((v) => r3(v));
   }
   await echo.close();
@@ -770,6 +813,7 @@ async function main() {
       resizeCropNormalize: resize,
       image: { file: path.basename(JPEG), width: img.width, height: img.height, bytes: jpeg.length },
     },
+    grpcJsServerCpuMsPerRequest: grpcFloor,
     models: results,
     durationSeconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
   };
