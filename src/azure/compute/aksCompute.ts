@@ -128,6 +128,7 @@ function noSuchCompute(workspace: string, name: string): AccelError {
 }
 
 export async function getCompute(store: WorkspaceStore, workspace: string, name: string): Promise<Compute> {
+  validateName('compute', name);
   const compute = (await store.read(workspace)).computes.find((c) => c.name === name);
   if (!compute) throw noSuchCompute(workspace, name);
   return compute;
@@ -176,6 +177,7 @@ export async function refuseWhileUsed(
   name: string,
   verb: string,
 ): Promise<void> {
+  validateName('compute', name);
   const state = await store.read(workspace);
   if (!state.computes.some((c) => c.name === name)) throw noSuchCompute(workspace, name);
   // A service names its compute in `computeName` (the dependency rules) or in its Kubernetes placement.

@@ -359,8 +359,13 @@ process.stdout.write(JSON.stringify({ accessToken: ${JSON.stringify(token)}, exp
     const del = await accel(['compute', 'delete', 'shared']);
     assert.equal(del.code, 2);
     assert.match(del.stderr, /was attached, not created by Accelerated Models/);
+    assert.equal(aks.has('rg-shared', 'shared-aks'), true, 'the attached cluster is left alone');
+    // A cluster deleted outside: show says so, and detach forgets it.
+    aks.remove('rg-shared', 'shared-aks');
+    const gone = await accel(['compute', 'show', 'shared']);
+    assert.equal(gone.code, 0, gone.stderr);
+    assert.match(gone.stdout, /^shared {2}AKS NotFound \(attached\)/);
     for (const name of ['shared', 'lab']) assert.equal((await accel(['compute', 'detach', name])).code, 0);
-    assert.equal(aks.has('rg-shared', 'shared-aks'), true);
     assert.deepEqual(await computes(), []);
   });
 
@@ -388,7 +393,8 @@ process.stdout.write(JSON.stringify({ accessToken: ${JSON.stringify(token)}, exp
       ],
       [['compute', 'attach', 'ok-name', '--kube-context', 'bad\u0001ctx'], /must be a kubeconfig context name/],
       [['compute', 'attach', 'ok-name'], /exactly one of --cluster/],
-      [['compute', 'show', 'Nope!'], /no compute Nope!|not a valid compute name/],
+      [['compute', 'show', 'Nope!'], /"Nope!" is not a valid compute name/],
+      [['compute', 'delete', '../../x'], /is not a valid compute name/],
     ];
     for (const [args, pattern] of cases) {
       const r = await accel(args);

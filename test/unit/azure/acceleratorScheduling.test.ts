@@ -9,6 +9,7 @@ import {
   schedulingForCompute,
 } from '../../../src/azure/compute/acceleratorScheduling';
 import {
+  computePlacement,
   normalizeLocation,
   parseClusterId,
   validateAgentCount,
@@ -125,5 +126,23 @@ describe('compute input checks', () => {
       'k1',
     ])
       refused(() => parseClusterId(bad), /not an AKS cluster resource id/);
+  });
+});
+
+describe('computePlacement', () => {
+  it('an AKS compute deploys through ARM, an attached context through the kubeconfig; one not ready is refused', () => {
+    const created = aks('Standard_PB6s');
+    created.aks = { ...created.aks!, subscriptionId: 's-1', resourceGroup: 'rg', clusterName: 'c1' };
+    assert.deepEqual(computePlacement(created), { aks: { subscriptionId: 's-1', resourceGroup: 'rg', name: 'c1' } });
+    const lab = aks(undefined);
+    lab.aks = { ...lab.aks!, origin: 'attached', kubeContext: 'lab', kubeconfig: '/k', provisioningState: 'Attached' };
+    assert.deepEqual(computePlacement(lab), { context: 'lab', kubeconfigPath: '/k' });
+    for (const state of ['Creating', 'Failed', 'NotFound', 'Deleting']) {
+      created.aks!.provisioningState = state;
+      assert.throws(
+        () => computePlacement(created),
+        (e) => isAccelError(e, 'Busy') && new RegExp(`is ${state}, not ready`).test(e.message),
+      );
+    }
   });
 });

@@ -114,6 +114,11 @@ export class FakeArmAks {
     return id;
   }
 
+  /** The cluster disappears (deleted outside). */
+  remove(resourceGroup: string, name: string): void {
+    this.clusters.delete(`${resourceGroup}/${name}`);
+  }
+
   has(resourceGroup: string, name: string): boolean {
     return this.clusters.has(`${resourceGroup}/${name}`);
   }
