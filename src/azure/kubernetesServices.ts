@@ -589,18 +589,14 @@ async function stateOn(cluster: Cluster, svc: KubeService): Promise<KubeServiceS
       address,
       events: snap.failure.events,
     };
-  if (snap.complete)
-    return {
-      ...counts,
-      state: 'Ready',
-      message: addr.exists
-        ? addr.host
-          ? undefined
-          : `the load balancer has no external address yet; retry in a minute (\`kubectl get service ${svc.name} -n ${namespace}\`)`
-        : 'the Kubernetes Service is missing; redeploy',
-      address,
-      events: [],
-    };
+  if (snap.complete) {
+    const message = !addr.exists
+      ? 'the Kubernetes Service is missing; redeploy'
+      : addr.host
+        ? undefined
+        : `the load balancer has no external address yet; retry in a minute (\`kubectl get service ${svc.name} -n ${namespace}\`)`;
+    return { ...counts, state: 'Ready', ...(message ? { message } : {}), address, events: [] };
+  }
   return { ...counts, state: 'Progressing', message: progressLine(snap), address, events: [] };
 }
 

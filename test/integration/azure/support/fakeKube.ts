@@ -107,6 +107,19 @@ export class FakeKube {
   loadBalancerDelayMs = 0;
   /** The log of a pod's container (default: what the standalone server prints, or a crash for crash-looping images). */
   podLog?: (pod: string, container: string, query: Record<string, string>) => string;
+  /**
+   * Virtual time for deterministic tests: each read of a Deployment or Service advances the clock by one `stepMs`, so every poll
+   * of a rollout sees the next stage whatever the machine's speed. Off: wall-clock time.
+   */
+  get stepPerRead(): boolean {
+    return this.virtual;
+  }
+  set stepPerRead(on: boolean) {
+    this.virtualNow = Math.max(this.virtualNow, Date.now());
+    this.virtual = on;
+  }
+  private virtual = false;
+  private virtualNow = Date.now();
   private readonly deployments = new Map<string, DeploymentState>();
   private readonly serviceCreated = new Map<string, number>();
   private version = 1;
@@ -193,6 +206,7 @@ export class FakeKube {
       objectPath,
       guard((_req, m) => {
         const o = this.objects.get(m[0]);
+        if ((o?.kind === 'Deployment' || o?.kind === 'Service') && this.virtual) this.virtualNow += this.stepMs;
         return o ? { json: this.withStatus(m[0], o) } : status(404, 'NotFound', `${m[3]} "${m[4]}" not found`);
       }),
     );
@@ -266,7 +280,7 @@ export class FakeKube {
     if (o.kind === 'Service' && o.spec?.type === 'LoadBalancer') {
       const created = this.serviceCreated.get(key) ?? 0;
       const ingress =
-        Date.now() - created >= this.loadBalancerDelayMs
+        this.now() - created >= this.loadBalancerDelayMs
           ? this.ingressFor(o.metadata.name, o.metadata.namespace!)
           : undefined;
       o.status = {
@@ -286,12 +300,16 @@ export class FakeKube {
     return o;
   }
 
+  private now(): number {
+    return this.virtual ? this.virtualNow : Date.now();
+  }
+
   private desired(o: Obj): number {
     return (o.spec?.replicas as number | undefined) ?? 1;
   }
 
   /** What stage a pod of `rs` is in now, and its events so far. */
-  private stage(rs: ReplicaSetState, podName: string, now = Date.now()): PodStage {
+  private stage(rs: ReplicaSetState, podName: string, now = this.now()): PodStage {
     const c = rs.template.spec?.containers?.[0];
     const image = c?.image ?? '';
     const end = rs.retiredAt ?? now;
@@ -437,7 +455,7 @@ export class FakeKube {
     const fresh = pods.filter((p) => p.rs === cur);
     const ready = pods.filter((p) => p.stage.ready).length;
     const complete = fresh.every((p) => p.stage.ready) && pods.length === n;
-    const observed = Date.now() - d.appliedAt >= this.stepMs;
+    const observed = this.now() - d.appliedAt >= this.stepMs;
     return {
       observedGeneration: observed ? d.generation : d.generation - 1,
       replicas: pods.length,
@@ -633,7 +651,7 @@ export class FakeKube {
       resourceVersion: String(this.version++),
     };
     if (obj.kind === 'Deployment') this.rollDeployment(m[0], stored);
-    if (obj.kind === 'Service' && !this.serviceCreated.has(m[0])) this.serviceCreated.set(m[0], Date.now());
+    if (obj.kind === 'Service' && !this.serviceCreated.has(m[0])) this.serviceCreated.set(m[0], this.now());
     this.objects.set(m[0], stored);
     return { json: this.withStatus(m[0], stored) };
   }
@@ -641,7 +659,7 @@ export class FakeKube {
   /** The Deployment controller's part of an apply: generation, and a new (or revived) current ReplicaSet. */
   private rollDeployment(key: string, stored: Obj): void {
     const previous = this.objects.get(key);
-    const now = Date.now();
+    const now = this.now();
     const template = structuredClone(stored.spec?.template) as ReplicaSetState['template'];
     const hash = crypto.createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 10);
     let d = this.deployments.get(key);
