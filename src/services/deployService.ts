@@ -3,12 +3,11 @@
 // container healthy; Kubernetes: the objects applied). A failure or a cancel leaves nothing behind. Also the factory
 // that picks a service's adapter, and the scoring address every face uses.
 import { deployContainerService } from '../container/containerServices';
-import { tlsPems, type TlsOption } from '../core/services';
+import type { TlsOption } from '../core/services';
 import { AccelError } from '../domain/errors';
 import type { Service } from '../domain/types';
 import { deployLocalService } from '../emulator/host/localServices';
 import type { RemoteTarget } from '../scoring/serviceScorer';
-import { checkServerName, selfSignedFor } from './certificates';
 import { containerTarget } from './containerTarget';
 import { azureLib, kubeDepsOf, kubernetesTarget } from './kubernetesTarget';
 import { localTarget } from './localTarget';
@@ -37,6 +36,8 @@ export interface KubernetesDeployRequest {
   autoscale?: boolean | { min?: number; max?: number; targetUtilization?: number };
   dnsLabel?: string;
   tlsServerName?: string;
+  /** A Compute of the store (an AKS cluster): its context, region and accelerator scheduling. */
+  compute?: string;
 }
 
 export interface DeployRequest {
@@ -72,6 +73,7 @@ export function flagsOf(request: DeployRequest): string[] {
     ['--registry', k.registry],
     ['--image-ref', k.imageRef],
     ['--autoscale', k.autoscale],
+    ['--compute', k.compute],
   ];
   return flags.filter(([, v]) => v !== undefined && v !== false).map(([f]) => f);
 }
@@ -131,26 +133,11 @@ async function deployToCluster(
   tls: TlsOption,
 ): Promise<Service> {
   const k = request.kubernetes ?? {};
-  const namespace = k.namespace ?? 'default';
-  if (k.tlsServerName) checkServerName(k.tlsServerName);
-  if (k.dnsLabel)
-    throw new AccelError(
-      'InvalidArgument',
-      '--dns-label is not available in this build (the load balancer annotation is not applied yet). Leave it out and give --tls-server-name for the name your certificate carries.',
-    );
-  // A self-signed certificate is issued for the name clients will verify: the server name, or the in-cluster name.
-  const serverName = k.tlsServerName ?? (tls === 'self-signed' ? `${request.name}.${namespace}.svc` : undefined);
-  const pems =
-    tls === 'none'
-      ? undefined
-      : tls === 'self-signed'
-        ? await selfSignedFor([serverName!])
-        : await tlsPems(tls).then((p) => ({ certPem: p!.certPem, keyPem: p!.keyPem }));
   const lib = await azureLib();
   const kubeDeps = await kubeDepsOf(deps);
   if (k.kubeconfig) kubeDeps.kubeconfigPath = k.kubeconfig;
-  if (deps.cancel?.isCancellationRequested)
-    throw new AccelError('Cancelled', `Deployment of ${request.name} cancelled before anything was applied.`);
+  // The cluster deploy waits for the rollout (progress, cancel) and undoes everything it applied on failure; a
+  // self-signed certificate is issued there, for the load balancer's address, the DNS label's name or the server name.
   await lib.deployKubernetesService(
     deps.store,
     deps.workspace,
@@ -160,25 +147,24 @@ async function deployToCluster(
       imageRef: k.imageRef,
       registry: k.registry,
       context: k.aks ? undefined : k.context,
-      namespace,
+      namespace: k.namespace,
       aks: k.aks,
       subscriptionId: k.subscriptionId,
       replicas: request.replicas,
       autoscale: k.autoscale,
       authEnabled,
-      tls: pems,
+      tls,
       description: request.description,
+      dnsLabel: k.dnsLabel,
+      tlsServerName: k.tlsServerName,
+      compute: k.compute,
+      allowPlaintext: request.allowPlaintext,
     },
     kubeDeps,
   );
-  // What the cluster deploy does not record: whether the certificate is ours, and the name clients verify.
-  return deps.store.update(deps.workspace, (state) => {
-    const service = state.services.find((s) => s.name === request.name);
-    if (!service?.kubernetes) throw new AccelError('NotFound', `Service "${request.name}" was deleted meanwhile.`);
-    if (service.tls && tls === 'self-signed') service.tls.selfSigned = true;
-    if (serverName) service.kubernetes.tlsServerName = serverName;
-    return structuredClone(service);
-  });
+  const service = (await deps.store.read(deps.workspace)).services.find((s) => s.name === request.name);
+  if (!service) throw new AccelError('NotFound', `Service "${request.name}" was deleted meanwhile.`);
+  return service;
 }
 
 /** Where and how to score `service`: its target's address, TLS, server name and certificate to trust. */

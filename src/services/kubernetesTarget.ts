@@ -2,7 +2,6 @@
 // deletes come from the cluster (src/azure/kubernetesServices.ts, loaded lazily with the Azure bundle).
 import * as fs from 'node:fs';
 import type { KubeDeps } from '../azure/kubernetesServices';
-import { AccelError } from '../domain/errors';
 import type { Service } from '../domain/types';
 import type { LiveState, ServiceAddress, ServiceDeps, ServiceTarget } from './serviceTargets';
 
@@ -11,7 +10,7 @@ export const azureLib = () => import('../azure');
 
 export async function kubeDepsOf(deps: ServiceDeps): Promise<KubeDeps> {
   const kube = (await deps.kube?.()) ?? {};
-  return { ...kube, progress: kube.progress ?? deps.progress };
+  return { ...kube, progress: kube.progress ?? deps.progress, cancel: kube.cancel ?? deps.cancel };
 }
 
 /** The certificate a Kubernetes service serves, when clients must trust it themselves (self-signed). */
@@ -25,34 +24,39 @@ export function kubernetesTarget(deps: ServiceDeps): ServiceTarget {
   return {
     kind: 'kubernetes',
     async state(service: Service): Promise<LiveState> {
-      const view = await (
-        await azureLib()
-      ).showKubernetesService(store, workspace, service.name, await kubeDepsOf(deps));
-      const { ready, desired } = view.replicas;
-      const state = view.state === 'Missing' ? 'missing' : ready >= desired && ready > 0 ? 'running' : 'starting';
+      const live = await (await azureLib()).kubernetesServiceState(await kubeDepsOf(deps), service);
+      const ready = live.readyReplicas;
+      const desired = live.desiredReplicas;
+      const state =
+        live.state === 'Missing'
+          ? 'missing'
+          : live.state === 'Failed' || live.state === 'Degraded'
+            ? 'failed'
+            : live.state === 'Ready' && ready > 0
+              ? 'running'
+              : 'starting';
       return {
         state,
-        summary: view.state === 'Missing' ? 'missing from the cluster' : `${ready}/${desired} ready`,
+        summary: live.state === 'Missing' ? 'missing from the cluster' : `${ready}/${desired} ready`,
         ready,
         desired,
-        error:
-          view.state === 'Missing' ? `its Deployment is gone from ${view.context}/${view.namespace}` : view.pending,
-        placement: [`${view.context}/${view.namespace}`],
+        error: live.message,
+        events: live.events,
+        placement: service.kubernetes ? [`${service.kubernetes.context}/${service.kubernetes.namespace}`] : [],
       };
     },
     async address(service: Service): Promise<ServiceAddress> {
-      const view = await (
-        await azureLib()
-      ).showKubernetesService(store, workspace, service.name, await kubeDepsOf(deps));
-      const serverName = service.kubernetes?.tlsServerName;
-      if (!view.scoringUri)
-        return { uri: '', host: '', port: view.port, useSsl: view.tls, serverName, pending: view.pending };
-      const url = new URL(view.scoringUri.replace(/^grpcs?:/, 'http:'));
+      const live = await (await azureLib()).kubernetesServiceState(await kubeDepsOf(deps), service);
+      const useSsl = !!service.tls;
+      const serverName = live.address?.serverName ?? service.kubernetes?.tlsServerName;
+      if (!live.address?.host)
+        return { uri: '', host: '', port: service.port, useSsl, serverName, pending: live.message ?? 'no address yet' };
+      const { host, port } = live.address;
       return {
-        uri: view.scoringUri,
-        host: url.hostname.replace(/^\[|\]$/g, ''),
-        port: Number(url.port) || view.port,
-        useSsl: view.tls,
+        uri: `${useSsl ? 'grpcs' : 'grpc'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
+        host,
+        port,
+        useSsl,
         serverName,
         caPem: selfSignedCertificate(deps, service),
       };
@@ -68,11 +72,6 @@ export function kubernetesTarget(deps: ServiceDeps): ServiceTarget {
       };
     },
     async update(service, update) {
-      if (update.tls !== undefined)
-        throw new AccelError(
-          'InvalidArgument',
-          `Changing the TLS of Kubernetes service "${service.name}" in place is not available in this build. Delete it (accel service delete ${service.name}) and deploy it again with the TLS you want.`,
-        );
       const lib = await azureLib();
       await lib.updateKubernetesService(
         store,
@@ -87,6 +86,10 @@ export function kubernetesTarget(deps: ServiceDeps): ServiceTarget {
           autoscale: update.autoscale,
           authEnabled: update.authEnabled,
           description: update.description,
+          tls: update.tls === 'none' ? 'off' : update.tls,
+          dnsLabel: update.dnsLabel,
+          tlsServerName: update.tlsServerName,
+          allowPlaintext: update.allowPlaintext,
         },
         await kubeDepsOf(deps),
       );

@@ -24,6 +24,7 @@ const ONLY: Record<string, { targets: TargetKind[]; why: string }> = {
     why: 'local and container services are reached as localhost, which their certificate names',
   },
   '--context': { targets: ['kubernetes'], why: 'it picks a kubeconfig context' },
+  '--compute': { targets: ['kubernetes'], why: 'it names an AKS compute to schedule the pods on' },
   '--namespace': { targets: ['kubernetes'], why: 'it picks a Kubernetes namespace' },
   '--kubeconfig': { targets: ['kubernetes'], why: 'it names the kubeconfig of a cluster' },
   '--aks-cluster': { targets: ['kubernetes'], why: 'it names an AKS cluster' },

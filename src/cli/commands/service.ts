@@ -181,6 +181,7 @@ interface DeployCliOptions {
   network?: string;
   dnsLabel?: string;
   tlsServerName?: string;
+  compute?: string;
   context?: string;
   namespace?: string;
   kubeconfig?: string;
@@ -249,6 +250,7 @@ async function deployRequest(name: string, opts: DeployCliOptions, given: string
       : undefined,
     dnsLabel: opts.dnsLabel,
     tlsServerName: opts.tlsServerName,
+    compute: opts.compute,
   };
   return request;
 }
@@ -276,6 +278,7 @@ export function register(program: Command): void {
     )
     .option('--tls-server-name <name>', '[kubernetes] the name clients verify the certificate against')
     .option('--dns-label <label>', '[kubernetes] Azure load balancer DNS label (<label>.<region>.cloudapp.azure.com)')
+    .option('--compute <name>', '[kubernetes] the AKS compute (accel compute create|attach) to run on')
     .option('--allow-plaintext', 'allow keys over plain text to an address off this machine (not recommended)')
     .option('--description <text>', 'description')
     .option('--network <mode>', '[container] bridge (publish the ports, default) or host (share the host network)')
@@ -377,6 +380,8 @@ export function register(program: Command): void {
     .option('--ssl-key <file>', 'PEM private key of --ssl-cert')
     .option('--self-signed', 'serve TLS with a new self-signed certificate (enables or rotates TLS)')
     .option('--no-tls', 'stop serving TLS')
+    .option('--tls-server-name <name>', '[kubernetes] the name clients verify the certificate against')
+    .option('--dns-label <label>', '[kubernetes] Azure load balancer DNS label (<label>.<region>.cloudapp.azure.com)')
     .option('--allow-plaintext', 'allow keys over plain text to an address off this machine (not recommended)')
     .option('--description <text>', 'description')
     .action(
@@ -396,6 +401,8 @@ export function register(program: Command): void {
             imageRef?: string;
             registry?: string;
             autoscale?: boolean;
+            tlsServerName?: string;
+            dnsLabel?: string;
           },
         ) => {
           const workspace = await ctx.workspace();
@@ -412,17 +419,23 @@ export function register(program: Command): void {
             imageRef: opts.imageRef,
             registry: opts.registry,
             autoscale: opts.autoscale,
+            tlsServerName: opts.tlsServerName,
+            dnsLabel: opts.dnsLabel,
           };
           const deps = serviceDeps(ctx, workspace);
-          const warning = checkPlaintext(
-            found.target,
-            {
-              name,
-              authEnabled: update.authEnabled ?? found.authEnabled,
-              tls: update.tls === undefined ? !!found.tls : update.tls !== 'none',
-            },
-            update.allowPlaintext,
-          );
+          // Judged when the update touches auth or TLS (a replica change keeps what was accepted at deploy).
+          const touchesSecurity = update.tls !== undefined || update.authEnabled !== undefined;
+          const warning =
+            touchesSecurity &&
+            checkPlaintext(
+              found.target,
+              {
+                name,
+                authEnabled: update.authEnabled ?? found.authEnabled,
+                tls: update.tls === undefined ? !!found.tls : update.tls !== 'none',
+              },
+              update.allowPlaintext,
+            );
           if (warning) deps.warn?.(warning);
           const updated = await targetFor(found, deps).update(found, update);
           const view = await viewOf(ctx, workspace, updated);

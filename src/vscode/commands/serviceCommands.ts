@@ -321,14 +321,15 @@ function deploySteps(
       id: 'tlsServerName',
       shouldPrompt: (s) => kube(s) && (s.tls ?? 'none') !== 'none' && !preset.tlsServerName,
       async prompt(s, i) {
-        const selfSigned = s.tls === 'self-signed';
         const r = await ctx.ui.input({
           title: 'Deploy: TLS server name',
           ...i,
-          prompt: selfSigned
-            ? 'The name the certificate is issued for; clients verify it (the load balancer address may differ)'
-            : 'The name your certificate carries, when clients reach the service by an address it does not name (empty = the address)',
-          value: s.tlsServerName ?? (selfSigned ? `${s.name}.${s.namespace ?? 'default'}.svc` : ''),
+          prompt:
+            s.tls === 'self-signed'
+              ? 'A DNS name to issue the certificate for as well, which clients then verify (empty = the load balancer address)'
+              : 'The name your certificate carries, when clients reach the service by an address it does not name (empty = the address)',
+          value: s.tlsServerName ?? '',
+          placeholder: 'models.example.com',
         });
         if (r === BACK) return BACK;
         s.tlsServerName = r.trim() || undefined;
