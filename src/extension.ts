@@ -8,6 +8,7 @@ import { registerComputeCommands } from './vscode/azure/computeCommands';
 import { registerBenchmarkCommand } from './vscode/commands/benchmarkCommand';
 import { registerClassifierCommands } from './vscode/commands/classifierCommand';
 import { CommandRunner, setProgressObserver, type ProgressObserver } from './vscode/commands/commandRunner';
+import { commandTableProblems } from './vscode/commands/commandTable';
 import { registerConvertCommand } from './vscode/commands/convertCommand';
 import { registerDeleteCascade } from './vscode/commands/deleteCascade';
 import { registerEmulatorCommands } from './vscode/commands/emulatorCommands';
@@ -17,7 +18,7 @@ import { registerScoreCommands } from './vscode/commands/scoreCommands';
 import { registerServiceCommands } from './vscode/commands/serviceCommands';
 import { registerWorkspaceCommands } from './vscode/commands/workspaceCommands';
 import { ResultPanel } from './vscode/panels/resultPanel';
-import { trackContextKeys } from './vscode/contextKeys';
+import { markReady, trackContextKeys } from './vscode/contextKeys';
 import { createStatusBar } from './vscode/statusBar';
 import { createTrees } from './vscode/trees/trees';
 import type { UserInput } from './vscode/ui';
@@ -52,6 +53,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   const azure = registerAzure(runner, ctx, context.subscriptions, (reason) => trees.workspaces.refresh(reason));
   trees.workspaces.azureRoots = (hasLocal) => azure.rootNodes(hasLocal);
   registerComputeCommands(runner, ctx, trees, azure.session);
+  for (const problem of commandTableProblems(runner.registered)) log.error(`command table: ${problem}`);
   createStatusBar(ctx, context.subscriptions);
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -67,7 +69,7 @@ export function activate(context: vscode.ExtensionContext): TestApi | undefined 
   );
   ctx.startWatching();
   trackContextKeys(ctx, context.subscriptions);
-  void vscode.commands.executeCommand('setContext', 'accel.state', 'ready');
+  markReady();
   void ctx.emulator.detect();
   log.info(`activated; store ${ctx.home}`);
   if (!process.env.VSCODE_RUNNING_TESTS) return undefined;

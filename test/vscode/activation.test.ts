@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { COMMAND_TABLE, commandTableProblems } from '../../src/vscode/commands/commandTable';
 import { EXTENSION_ID, testApi } from './support/harness';
 
 describe('activation and manifest', () => {
@@ -25,6 +26,16 @@ describe('activation and manifest', () => {
     assert.ok(contributed.length >= 30);
     for (const c of manifest.contributes.commands)
       assert.ok(c.category && c.icon, `${c.command} has a category and an icon`);
+  });
+
+  it('registers exactly the commands of the command table', async () => {
+    const api = await testApi();
+    assert.deepEqual(commandTableProblems(api.runner.registered), []);
+    const registered = new Set(await vscode.commands.getCommands(true));
+    assert.deepEqual(
+      Object.keys(COMMAND_TABLE).filter((id) => !registered.has(id)),
+      [],
+    );
   });
 
   it('declares the container, the four views and welcome content for each', () => {

@@ -2,6 +2,7 @@
 // Silent by default; only the sign-in command may prompt. The tenant is chosen with the VSCODE_TENANT:<id>
 // pseudo-scope and remembered in globalState (not a secret: tokens stay with VS Code's auth provider).
 import * as vscode from 'vscode';
+import { setContextKey } from '../contextKeys';
 import type { TokenCredential } from '@azure/core-auth';
 import type { ArmContext } from '../../azure/armContext';
 import { ARM_SCOPE, sessionScopes, tokenCredentialFromSession, type GetSession } from '../../azure/credential';
@@ -77,7 +78,7 @@ export class AzureSession implements vscode.Disposable {
   async refreshContext(): Promise<void> {
     const account = await this.account().catch(() => undefined);
     this.signedIn = !!account;
-    await vscode.commands.executeCommand('setContext', 'accel.azure.signedIn', this.signedIn);
+    await setContextKey('accel.azure.signedIn', this.signedIn);
     this.changed.fire();
   }
 

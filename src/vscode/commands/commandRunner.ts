@@ -7,6 +7,7 @@ import { isAccelError } from '../../domain/errors';
 import type { CancellationSignal, ProgressReporter } from '../../domain/ports';
 import type { AccelContext } from '../accelContext';
 import { isUserCancelled } from '../ui';
+import type { CommandId } from './commandTable';
 import { actionCommand, errorActions, errorText, MANAGE_TRUST, RETRY, SIGN_IN } from './errorActions';
 import { TRUST_REQUIRED, untrustedRefusal } from './trust';
 
@@ -21,7 +22,12 @@ export class CommandRunner {
     private readonly subscriptions: vscode.Disposable[],
   ) {}
 
-  register(id: string, handler: Handler): void {
+  /** Every id registered, in order (checked against commandTable.ts at activation). */
+  readonly registered: string[] = [];
+
+  /** Registers a command of the table (an id missing from commandTable.ts does not compile). */
+  register(id: CommandId, handler: Handler): void {
+    this.registered.push(id);
     this.subscriptions.push(vscode.commands.registerCommand(id, (...args: unknown[]) => this.run(id, handler, args)));
   }
 

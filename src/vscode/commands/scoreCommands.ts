@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { setContextKey } from '../contextKeys';
 import { AccelError } from '../../domain/errors';
 import { scoringUri } from '../../core/services';
 import type { Service } from '../../domain/types';
@@ -68,7 +69,7 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
 
   /** The walkthrough's last step is done (scoring through the CLI ticks it from the emulator's request counts). */
   function markScored(): void {
-    void vscode.commands.executeCommand('setContext', 'accel.hasScored', true);
+    void setContextKey('accel.hasScored', true);
   }
 
   /** The service's warm scorer (one channel per service, kept across right-clicks), once the service can answer. */
