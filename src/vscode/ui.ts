@@ -170,19 +170,3 @@ export function noBack<T>(v: T | Back): T {
   if (v === BACK) throw new UserCancelled();
   return v;
 }
-
-/**
- * Runs wizard steps in order; a step returning BACK goes to the previous step (its earlier answer stays in
- * `state` as the default). Returns the filled state.
- */
-export async function runWizard<S>(
-  state: S,
-  steps: Array<(state: S, info: { step: number; totalSteps: number; canGoBack: boolean }) => Promise<void | Back>>,
-): Promise<S> {
-  let i = 0;
-  while (i < steps.length) {
-    const r = await steps[i](state, { step: i + 1, totalSteps: steps.length, canGoBack: i > 0 });
-    i = r === BACK ? Math.max(0, i - 1) : i + 1;
-  }
-  return state;
-}
