@@ -274,6 +274,27 @@ async function waitForOperation(
   }
 }
 
+/** A PUT on an existing cluster would reconfigure it: `compute create` only makes new ones (attach adopts). */
+async function refuseExistingCluster(
+  client: ContainerServiceClient,
+  subscriptionId: string,
+  resourceGroup: string,
+  name: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  try {
+    await client.managedClusters.get(resourceGroup, name, { abortSignal: signal });
+  } catch (e) {
+    const err = toAzureError(e, `look for AKS cluster ${name} in ${resourceGroup}`);
+    if (err.code === 'NotFound') return;
+    throw err;
+  }
+  throw new AccelError(
+    'AlreadyExists',
+    `An AKS cluster named ${name} already exists in resource group ${resourceGroup}; compute create makes new clusters only. Use it with \`accel compute attach ${name} --cluster /subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ContainerService/managedClusters/${name}\`, or pick another name.`,
+  );
+}
+
 /** `accel compute create`: quota first, then the managed cluster's PUT, awaited with its provisioning state. */
 export async function createAksCompute(
   store: WorkspaceStore,
@@ -293,6 +314,8 @@ export async function createAksCompute(
       `Compute ${name} already exists in workspace ${workspace}. Pick another name, or see it with \`accel compute show ${name}\`.`,
     );
 
+  const client = aksClient(deps.arm, opts.subscriptionId);
+  await refuseExistingCluster(client, opts.subscriptionId, resourceGroup, name, deps.signal);
   const fit = await checkComputeQuota(deps.arm, opts.subscriptionId, location, vmSize, agentCount);
   deps.progress?.(
     `Quota: ${agentCount} × ${fit.vmSize} needs ${fit.needed} vCPUs; ${fit.familyFree} free in ${fit.family}${fit.regionalFree !== undefined ? `, ${fit.regionalFree} free in the region` : ''}.`,
@@ -325,7 +348,6 @@ export async function createAksCompute(
   // that `compute show` refreshes and `compute delete` removes.
   await addRecord(store, workspace, record);
 
-  const client = aksClient(deps.arm, opts.subscriptionId);
   const doing = `create AKS cluster ${name} in ${resourceGroup}`;
   const cluster: ManagedCluster = {
     location,
@@ -349,7 +371,11 @@ export async function createAksCompute(
     deps.progress?.(
       `Creating AKS cluster ${name} (${agentCount} × ${fit.vmSize}) in ${location}; this can take 15 minutes.`,
     );
-    const poller = client.managedClusters.createOrUpdate(resourceGroup, name, cluster, { abortSignal: deps.signal });
+    // If-None-Match: * makes ARM refuse (412) rather than reconfigure a cluster someone made meanwhile.
+    const poller = client.managedClusters.createOrUpdate(resourceGroup, name, cluster, {
+      abortSignal: deps.signal,
+      ifNoneMatch: '*',
+    });
     await poller.submitted();
     submitted = true;
     await waitForOperation(

@@ -131,6 +131,7 @@ process.stdout.write(JSON.stringify({ accessToken: ${JSON.stringify(token)}, exp
       `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/fpga-east`,
     );
     assert.equal(put[0].query['api-version'], '2026-04-01');
+    assert.equal(put[0].headers['if-none-match'], '*', 'never reconfigures a cluster made meanwhile');
     const body = put[0].body as any;
     assert.equal(body.location, 'eastus');
     assert.deepEqual(body.identity, { type: 'SystemAssigned' });
@@ -202,6 +203,21 @@ process.stdout.write(JSON.stringify({ accessToken: ${JSON.stringify(token)}, exp
       (await computes()).map((c) => c.name),
       ['fpga-east'],
     );
+  });
+
+  it('create: refused (before the quota check and any PUT) when the cluster already exists in Azure', async () => {
+    aks.addExisting(RG, 'taken', 'Standard_PB6s', 1);
+    const puts = managedClusterCalls('PUT').length;
+    const usages = arm.find('GET', /\/usages$/).length;
+    const r = await accel(['compute', 'create', 'taken', '--resource-group', RG]);
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(
+      r.stderr,
+      /An AKS cluster named taken already exists in resource group rg-vision.*accel compute attach taken --cluster \/subscriptions\//,
+    );
+    assert.equal(managedClusterCalls('PUT').length, puts);
+    assert.equal(arm.find('GET', /\/usages$/).length, usages);
+    aks.remove(RG, 'taken');
   });
 
   it('create: a provisioning failure surfaces the ARM error code and message and leaves no record', async () => {

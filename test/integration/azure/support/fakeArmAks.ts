@@ -180,6 +180,11 @@ export class FakeArmAks {
         status: 400,
         json: { error: { code: 'InvalidParameter', message: 'The request must give location and agentPoolProfiles.' } },
       };
+    if (req.headers['if-none-match'] === '*' && this.clusters.has(key))
+      return {
+        status: 412,
+        json: { error: { code: 'PreconditionFailed', message: `Managed cluster ${name} already exists.` } },
+      };
     if (this.clusters.get(key)?.operation === 'delete')
       return { status: 409, json: { error: { code: 'OperationNotAllowed', message: `${name} is being deleted.` } } };
     const cluster: Cluster = {
