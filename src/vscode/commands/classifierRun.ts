@@ -213,7 +213,7 @@ export function runTraining(p: TrainingProcess): Promise<TrainJson> {
         return reject(
           new AccelError(
             'Internal',
-            `The training result was larger than ${MAX_STDOUT_BYTES / 1048576} MiB; run accel classifier train in a terminal.`,
+            `The training result was larger than ${MAX_STDOUT_BYTES / 1048576} MiB: train on a folder with fewer classes or photos.`,
           ),
         );
       if (code === 0) {

@@ -6,6 +6,7 @@
 // check the table.
 import type { DependentsDetail } from '../../core/dependencies';
 import { isAccelError, type ErrorCode } from '../../domain/errors';
+import { vscodeWording } from './vscodeWording';
 
 const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['Busy', 'Unavailable', 'Cancelled']);
 /** Node system errors of a network or a momentarily exhausted machine. */
@@ -77,10 +78,13 @@ export function actionCommand(action: string, e: unknown): [string, ...unknown[]
   return undefined;
 }
 
-/** The notification text: the error's message, except that a dependents refusal is worded without CLI commands. */
+/**
+ * The notification text: the error's message with the CLI commands it names worded as VS Code commands and views
+ * (vscodeWording.ts); a dependents refusal is reworded whole.
+ */
 export function errorText(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
-  if (!dependentsTarget(e)) return message;
+  if (!dependentsTarget(e)) return vscodeWording(message);
   const d = (e as { detail: DependentsDetail }).detail;
   const names = (items: Array<{ label: string }>) => items.map((i) => i.label).join(', ');
   const self = d.target.label.charAt(0).toUpperCase() + d.target.label.slice(1);
