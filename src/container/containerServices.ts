@@ -576,6 +576,79 @@ function restoreTlsFiles(
   return dir;
 }
 
+/**
+ * Enables, rotates or drops TLS on a container service: the containers are recreated with the new certificate
+ * folder (or without one) and must turn healthy again; if they do not, the previous TLS files and containers are
+ * put back and the store is left as it was. ('none' is the same as 'off'.)
+ */
+export async function updateContainerTls(
+  store: WorkspaceStore,
+  workspace: string,
+  name: string,
+  tls: TlsOption | 'off',
+  options: { readyTimeoutMs?: number } = {},
+): Promise<{ service: Service; containers: ContainerState[] }> {
+  const before = findService(await store.read(workspace), name);
+  const { engine, placement } = placementOf(before);
+  const pems = tls === 'off' || tls === 'none' ? undefined : await tlsPems(tls);
+  if (!pems && !before.tls)
+    throw new AccelError(
+      'InvalidArgument',
+      `Service "${name}" does not serve TLS, so there is none to drop. Enable it with --self-signed or --ssl-cert/--ssl-key.`,
+    );
+  const keys = before.authEnabled ? await getServiceKeys(store, workspace, name) : undefined;
+  const dir = tlsDirOf(store.home, name);
+  const timeoutMs = options.readyTimeoutMs ?? 120_000;
+  for (const c of placement.containers) await removeContainer(engine, c.name);
+  try {
+    if (pems) writeTlsFiles(engine, dir, pems);
+    else fs.rmSync(dir, { recursive: true, force: true });
+    await startAll(
+      engine,
+      { service: before, placement, keys, home: store.home, tlsDir: pems ? dir : undefined },
+      0,
+      timeoutMs,
+    );
+  } catch (e) {
+    try {
+      await startAll(
+        engine,
+        {
+          service: before,
+          placement,
+          keys,
+          home: store.home,
+          tlsDir: restoreTlsFiles(store, workspace, before, engine),
+        },
+        0,
+        120_000,
+      );
+    } catch (restore) {
+      throw new AccelError(
+        'Unavailable',
+        `${(e as Error).message}\nRestarting the containers with the previous TLS failed too (${(restore as Error).message}). Delete the service and deploy it again.`,
+      );
+    }
+    throw new AccelError(
+      e instanceof AccelError ? e.code : 'Unavailable',
+      `${(e as Error).message}\nThe containers were restarted with the previous TLS; nothing changed.`,
+    );
+  }
+  const updated = await store.update(workspace, async (state) => {
+    const s = findService(state, name);
+    if (pems) s.tls = await storeTls(store, workspace, pems);
+    else delete s.tls;
+    s.updatedTime = new Date().toISOString();
+    return structuredClone(s);
+  });
+  if (before.tls) {
+    const kept = new Set([updated.tls?.certBlob, updated.tls?.keyBlob]);
+    const gone = [before.tls.certBlob, before.tls.keyBlob].filter((b) => !kept.has(b));
+    if (gone.length) await store.releaseBlobs?.(workspace, gone);
+  }
+  return { service: updated, containers: await containerStates(updated) };
+}
+
 export async function deleteContainerService(store: WorkspaceStore, workspace: string, name: string): Promise<Service> {
   const service = findService(await store.read(workspace), name);
   const { engine, placement } = placementOf(service);

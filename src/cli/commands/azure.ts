@@ -1,9 +1,8 @@
 // `accel azure login-status|subscriptions|workspaces|quota`, and the Kubernetes (AKS) side of
 // `accel service deploy --target kubernetes` and of the other service verbs.
 import { Option, type Command } from 'commander';
-import * as fs from 'node:fs';
 import type { ArmContext } from '../../azure/armContext';
-import type { KubeDeps, KubeServiceView } from '../../azure/kubernetesServices';
+import type { KubeDeps, KubeServiceView, KubeTls } from '../../azure/kubernetesServices';
 import { AccelError } from '../../domain/errors';
 import { action, nounCommand, type CliContext } from '../context';
 import { cliProgress, printJson, printLine, printTable } from '../output';
@@ -33,10 +32,12 @@ export function register(program: Command): void {
   deployCommand = service?.commands.find((c) => c.name() === 'deploy');
   if (deployCommand) addKubernetesDeployOptions(deployCommand);
   const update = service?.commands.find((c) => c.name() === 'update');
-  update
-    ?.option('--image-ref <ref>', '[kubernetes] run this already pushed image')
-    .option('--registry <acr>', '[kubernetes] build the new --image in this Azure Container Registry')
-    .option('--autoscale', '[kubernetes] switch to autoscaling (1-10 at 70 % CPU)');
+  if (update) {
+    addMissing(update, '--image-ref <ref>', '[kubernetes] run this already pushed image');
+    addMissing(update, '--registry <acr>', '[kubernetes] build the new --image in this Azure Container Registry');
+    addMissing(update, '--autoscale', '[kubernetes] switch to autoscaling (1-10 at 70 % CPU)');
+    addClusterWaitOptions(update);
+  }
 
   const azure = nounCommand(
     program,
@@ -185,11 +186,82 @@ export interface KubernetesDeployCliOptions {
   auth?: boolean;
   sslCert?: string;
   sslKey?: string;
+  selfSigned?: boolean;
+  dnsLabel?: string;
+  location?: string;
+  tlsServerName?: string;
+  compute?: string;
+  allowPlaintext?: boolean;
+  timeout?: string;
   description?: string;
+}
+
+/** The TLS a deploy or update asks for: PEM files, self-signed, 'off' (--no-tls), or undefined (unchanged/none). */
+function cliTls(opts: {
+  sslCert?: string;
+  sslKey?: string;
+  selfSigned?: boolean;
+  noTls?: boolean;
+  /** commander's value of --no-tls (false when given) */
+  tls?: unknown;
+}): KubeTls | 'off' | undefined {
+  const noTls = opts.noTls || opts.tls === false;
+  const given = [opts.selfSigned, !!(opts.sslCert || opts.sslKey), noTls].filter(Boolean).length;
+  if (given > 1)
+    throw new AccelError('InvalidArgument', 'Give one of --self-signed, --ssl-cert with --ssl-key, or --no-tls.');
+  if (!!opts.sslCert !== !!opts.sslKey)
+    throw new AccelError(
+      'InvalidArgument',
+      'TLS needs both --ssl-cert <file> and --ssl-key <file> (PEM), or use --self-signed.',
+    );
+  if (noTls) return 'off';
+  if (opts.selfSigned) return 'self-signed';
+  return opts.sslCert && opts.sslKey ? { certFile: opts.sslCert, keyFile: opts.sslKey } : undefined;
+}
+
+/** Adds an option unless service.ts already declared it (commander refuses a flag declared twice). */
+function addMissing(command: Command, flags: string, description: string): void {
+  const long = flags.split(/[ ,]/)[0];
+  if (!command.options.some((o) => o.long === long)) command.option(flags, description);
+}
+
+/** --timeout and --location, for the rollout wait and the DNS label's region. */
+function addClusterWaitOptions(command: Command): void {
+  addMissing(
+    command,
+    '--timeout <seconds>',
+    '[kubernetes] how long the rollout may take before it is undone (default 600)',
+  );
+  addMissing(
+    command,
+    '--location <region>',
+    "[kubernetes] Azure region of the cluster, for --dns-label (default: the compute's or AKS cluster's)",
+  );
+}
+
+/** `--timeout <seconds>` in milliseconds. */
+export function timeoutOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 86_400)
+    throw new AccelError(
+      'InvalidArgument',
+      `--timeout ${value} is not valid. Give seconds from 1 to 86400, e.g. --timeout 900.`,
+    );
+  return Math.round(n * 1000);
 }
 
 /** Adds the Kubernetes options to `accel service deploy`. */
 export function addKubernetesDeployOptions(deploy: Command): Command {
+  addClusterWaitOptions(deploy);
+  for (const [flags, description] of [
+    ['--self-signed', 'serve TLS with a generated self-signed certificate'],
+    ['--dns-label <label>', '[kubernetes] Azure load balancer DNS label (<label>.<region>.cloudapp.azure.com)'],
+    ['--tls-server-name <name>', '[kubernetes] the name clients verify the certificate against'],
+    ['--compute <name>', '[kubernetes] the AKS compute (accel compute create|attach) to run on'],
+    ['--allow-plaintext', 'allow keys over plain text to an address off this machine (not recommended)'],
+  ])
+    addMissing(deploy, flags, description);
   return deploy
     .addOption(
       new Option(
@@ -234,7 +306,11 @@ function printKubeService(v: KubeServiceView): void {
     `  replicas     ${v.replicas.ready} ready of ${v.replicas.desired}${v.autoscale ? ` (autoscale ${v.autoscale.min}-${v.autoscale.max} at ${v.autoscale.targetUtilization}% CPU)` : ''}`,
   );
   printLine(`  auth         ${v.authEnabled ? `on (keys: accel service keys ${v.name})` : 'off'}`);
-  printLine(`  TLS          ${v.tls ? 'on (port 443)' : 'off (port 80)'}`);
+  printLine(
+    `  TLS          ${v.tls ? `on (port ${v.port}${v.selfSigned ? ', self-signed' : ''}${(v.tlsServerName ?? v.dnsName) ? `, for ${v.tlsServerName ?? v.dnsName}` : ''})` : `off (port ${v.port})`}`,
+  );
+  printLine(`  readiness    ${v.readiness}${v.message ? `: ${v.message}` : ''}`);
+  for (const e of v.events) printLine(`  event        ${e}`);
 }
 
 /** `accel service deploy <name> --target kubernetes ...`. */
@@ -253,8 +329,7 @@ export async function deployToKubernetes(
     opts.autoscale || opts.min !== undefined || opts.max !== undefined || opts.targetUtilization !== undefined;
   if (!!opts.aksCluster !== !!opts.resourceGroup)
     throw new AccelError('InvalidArgument', '--aks-cluster needs --resource-group (and the other way round).');
-  if (!!opts.sslCert !== !!opts.sslKey)
-    throw new AccelError('InvalidArgument', 'TLS needs both --ssl-cert <file> and --ssl-key <file> (PEM).');
+  const tls = cliTls(opts);
   const needsSubscription = !!opts.aksCluster || (!!opts.registry && !opts.imageRef);
   const subscriptionId = needsSubscription
     ? (await resolveSubscription(arm, opts.subscription)).subscriptionId
@@ -283,11 +358,14 @@ export async function deployToKubernetes(
           }
         : undefined,
       authEnabled: opts.auth,
-      tls:
-        opts.sslCert && opts.sslKey
-          ? { certPem: fs.readFileSync(opts.sslCert, 'utf8'), keyPem: fs.readFileSync(opts.sslKey, 'utf8') }
-          : undefined,
+      tls: tls === 'off' ? undefined : tls,
       description: opts.description,
+      dnsLabel: opts.dnsLabel,
+      region: opts.location,
+      tlsServerName: opts.tlsServerName,
+      compute: opts.compute,
+      allowPlaintext: opts.allowPlaintext,
+      timeoutMs: timeoutOption(opts.timeout),
     },
     await kubeDeps(ctx, opts),
   );
@@ -317,6 +395,16 @@ export type KubernetesVerb =
       autoscale?: boolean;
       auth?: boolean;
       description?: string;
+      sslCert?: string;
+      sslKey?: string;
+      selfSigned?: boolean;
+      /** --no-tls */
+      noTls?: boolean;
+      dnsLabel?: string;
+      location?: string;
+      tlsServerName?: string;
+      allowPlaintext?: boolean;
+      timeout?: string;
     }
   | { verb: 'logs'; tail?: number }
   | { verb: 'delete' };
@@ -368,6 +456,12 @@ export async function runKubernetesVerb(ctx: CliContext, name: string, request: 
           autoscale: request.autoscale,
           authEnabled: request.auth,
           description: request.description,
+          tls: cliTls(request),
+          dnsLabel: request.dnsLabel,
+          region: request.location,
+          tlsServerName: request.tlsServerName,
+          allowPlaintext: request.allowPlaintext,
+          timeoutMs: timeoutOption(request.timeout),
         },
         deps,
       );
