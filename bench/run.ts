@@ -197,8 +197,16 @@ function ortWorker(
 
 const nextMessage = <T>(w: Worker) =>
   new Promise<T>((resolve, reject) => {
-    w.once('message', resolve);
-    w.once('error', reject);
+    const onMessage = (m: T) => {
+      w.off('error', onError);
+      resolve(m);
+    };
+    const onError = (e: Error) => {
+      w.off('message', onMessage);
+      reject(e);
+    };
+    w.once('message', onMessage);
+    w.once('error', onError);
   });
 
 const cpuMsNow = () => {
