@@ -38,6 +38,10 @@ export interface KubernetesDeployRequest {
   tlsServerName?: string;
   /** A Compute of the store (an AKS cluster): its context, region and accelerator scheduling. */
   compute?: string;
+  /** Region for the DNS label's name (default: the compute's or AKS cluster's). */
+  region?: string;
+  /** How long the rollout may take before it is undone. */
+  timeoutMs?: number;
 }
 
 export interface DeployRequest {
@@ -74,6 +78,8 @@ export function flagsOf(request: DeployRequest): string[] {
     ['--image-ref', k.imageRef],
     ['--autoscale', k.autoscale],
     ['--compute', k.compute],
+    ['--location', k.region],
+    ['--timeout', k.timeoutMs],
   ];
   return flags.filter(([, v]) => v !== undefined && v !== false).map(([f]) => f);
 }
@@ -158,6 +164,8 @@ async function deployToCluster(
       dnsLabel: k.dnsLabel,
       tlsServerName: k.tlsServerName,
       compute: k.compute,
+      region: k.region,
+      timeoutMs: k.timeoutMs,
       allowPlaintext: request.allowPlaintext,
     },
     kubeDeps,

@@ -88,8 +88,10 @@ export function kubernetesTarget(deps: ServiceDeps): ServiceTarget {
           description: update.description,
           tls: update.tls === 'none' ? 'off' : update.tls,
           dnsLabel: update.dnsLabel,
+          region: update.region,
           tlsServerName: update.tlsServerName,
           allowPlaintext: update.allowPlaintext,
+          timeoutMs: update.timeoutMs,
         },
         await kubeDepsOf(deps),
       );

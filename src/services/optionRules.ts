@@ -24,6 +24,8 @@ const ONLY: Record<string, { targets: TargetKind[]; why: string }> = {
     why: 'local and container services are reached as localhost, which their certificate names',
   },
   '--context': { targets: ['kubernetes'], why: 'it picks a kubeconfig context' },
+  '--timeout': { targets: ['kubernetes'], why: 'it bounds the rollout of a cluster deploy' },
+  '--location': { targets: ['kubernetes'], why: 'it gives the region of a --dns-label name' },
   '--compute': { targets: ['kubernetes'], why: 'it names an AKS compute to schedule the pods on' },
   '--namespace': { targets: ['kubernetes'], why: 'it picks a Kubernetes namespace' },
   '--kubeconfig': { targets: ['kubernetes'], why: 'it names the kubeconfig of a cluster' },
@@ -49,6 +51,8 @@ const UPDATE_ONLY: Record<string, { targets: TargetKind[]; why: string }> = {
   '--autoscale': ONLY['--autoscale'],
   '--tls-server-name': ONLY['--tls-server-name'],
   '--dns-label': ONLY['--dns-label'],
+  '--timeout': ONLY['--timeout'],
+  '--location': ONLY['--location'],
 };
 
 function refuse(flag: string, target: TargetKind, why: string, verb: 'deploy' | 'update', name?: string): never {

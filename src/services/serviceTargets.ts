@@ -62,6 +62,9 @@ export interface ServiceUpdate {
   autoscale?: boolean | { min?: number; max?: number; targetUtilization?: number };
   tlsServerName?: string;
   dnsLabel?: string;
+  region?: string;
+  /** How long a cluster rollout may take before it is undone. */
+  timeoutMs?: number;
 }
 
 export interface LogChunk {

@@ -22,6 +22,18 @@ import { action, nounCommand, type CliContext } from '../context';
 import { cliArmContext } from './azure';
 import { cliProgress, printJson, printLine, printTable } from '../output';
 
+/** `--timeout <seconds>` in milliseconds. */
+function timeoutMs(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 86_400)
+    throw new AccelError(
+      'InvalidArgument',
+      `--timeout ${value} is not valid. Give seconds from 1 to 86400, e.g. --timeout 900.`,
+    );
+  return Math.round(n * 1000);
+}
+
 function intOption(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -182,6 +194,8 @@ interface DeployCliOptions {
   dnsLabel?: string;
   tlsServerName?: string;
   compute?: string;
+  location?: string;
+  timeout?: string;
   context?: string;
   namespace?: string;
   kubeconfig?: string;
@@ -251,6 +265,8 @@ async function deployRequest(name: string, opts: DeployCliOptions, given: string
     dnsLabel: opts.dnsLabel,
     tlsServerName: opts.tlsServerName,
     compute: opts.compute,
+    region: opts.location,
+    timeoutMs: timeoutMs(opts.timeout),
   };
   return request;
 }
@@ -403,6 +419,8 @@ export function register(program: Command): void {
             autoscale?: boolean;
             tlsServerName?: string;
             dnsLabel?: string;
+            location?: string;
+            timeout?: string;
           },
         ) => {
           const workspace = await ctx.workspace();
@@ -421,6 +439,8 @@ export function register(program: Command): void {
             autoscale: opts.autoscale,
             tlsServerName: opts.tlsServerName,
             dnsLabel: opts.dnsLabel,
+            region: opts.location,
+            timeoutMs: timeoutMs(opts.timeout),
           };
           const deps = serviceDeps(ctx, workspace);
           // Judged when the update touches auth or TLS (a replica change keeps what was accepted at deploy).
