@@ -59,6 +59,8 @@ export interface RolloutSnapshot {
   complete: boolean;
   /** Pods of the new ReplicaSet. */
   pods: PodSnapshot[];
+  /** The new ReplicaSet's name, once the controller made it. */
+  replicaSet?: string;
   failure?: RolloutFailure;
 }
 
@@ -167,10 +169,13 @@ export async function observeRollout(
     observed,
     complete: observed && updated >= desired && total <= updated && available >= desired,
     pods,
+    replicaSet: current?.metadata?.name,
   };
   if (snapshot.complete) return snapshot;
 
   const stalled = st.conditions?.find((c) => c.type === 'Progressing' && c.reason === 'ProgressDeadlineExceeded');
+  // The ReplicaSet cannot create pods at all (a namespace ResourceQuota, an admission webhook, a PodSecurity rule).
+  const refused = st.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
   const crashing = pods.find((p) => p.waiting && FATAL_WAITING.has(p.waiting.reason));
   const unplaceable = pods.find((p) => p.unschedulable !== undefined && fatalUnschedulable(p));
   if (crashing) {
@@ -190,6 +195,13 @@ export async function observeRollout(
       hint: hintFor('FailedScheduling', unplaceable.unschedulable ?? ''),
       events: await explainPod(cluster, namespace, unplaceable, 'FailedScheduling'),
     };
+  } else if (refused) {
+    snapshot.failure = {
+      reason: refused.reason ?? 'FailedCreate',
+      summary: `the cluster refuses to create its pods (${refused.message ?? refused.reason})`,
+      hint: "Check the namespace's ResourceQuota and LimitRange (`kubectl describe quota`) and admission policies, or deploy to another --namespace.",
+      events: await replicaSetEvents(cluster, namespace, snapshot.replicaSet),
+    };
   } else if (stalled) {
     snapshot.failure = {
       reason: 'ProgressDeadlineExceeded',
@@ -201,6 +213,15 @@ export async function observeRollout(
     };
   }
   return snapshot;
+}
+
+async function replicaSetEvents(cluster: Cluster, namespace: string, name: string | undefined): Promise<string[]> {
+  if (!name) return [];
+  const events = await listEvents(cluster, namespace, { kind: 'ReplicaSet', name }).catch(() => []);
+  return events
+    .filter((e) => e.type === 'Warning')
+    .slice(-5)
+    .map(quoteEvent);
 }
 
 export function progressLine(s: RolloutSnapshot): string {
@@ -299,7 +320,9 @@ export async function waitForRollout(
     last = line;
     if (Date.now() - started >= timeoutMs) {
       const stuck = snap.pods.find((p) => !p.ready);
-      const events = stuck ? await explainPod(cluster, namespace, stuck, stuck.waiting?.reason ?? '') : [];
+      const events = stuck
+        ? await explainPod(cluster, namespace, stuck, stuck.waiting?.reason ?? '')
+        : await replicaSetEvents(cluster, namespace, snap.replicaSet);
       throw new AccelError(
         'Unavailable',
         `Service "${name}" was not ready within ${Math.round(timeoutMs / 1000)} s (${progressLine(snap)}).${events.length ? `\nPod events:\n${events.map((e) => `  ${e}`).join('\n')}` : ''}\n${opts.undone} Retry with a longer --timeout, or check the pods with \`kubectl describe pods -n ${namespace}\`.`,

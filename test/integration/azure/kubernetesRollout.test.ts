@@ -200,6 +200,25 @@ describe('Kubernetes rollout and TLS (local API server)', () => {
     assert.deepEqual(objectsNamed('crash-svc'), []);
   });
 
+  it('a namespace quota that forbids the pods: ReplicaFailure with the ReplicaSet event quoted', async () => {
+    kube.podQuota = 1;
+    try {
+      await assert.rejects(
+        deploy('quota-svc', { allowPlaintext: true }),
+        (e) =>
+          isAccelError(e, 'Unavailable') &&
+          /the cluster refuses to create its pods \(pods "quota-svc-[0-9a-f]+-0" is forbidden: exceeded quota/.test(
+            e.message,
+          ) &&
+          /Warning FailedCreate: Error creating: pods "quota-svc-[0-9a-f]+-0" is forbidden/.test(e.message) &&
+          /kubectl describe quota/.test(e.message),
+      );
+    } finally {
+      kube.podQuota = undefined;
+    }
+    assert.deepEqual(objectsNamed('quota-svc'), []);
+  });
+
   it('cancel mid-rollout: the deploy stops, deletes what it applied and records nothing', async () => {
     const abort = new AbortController();
     const cancelling: KubeDeps = {

@@ -95,6 +95,8 @@ export class FakeKube {
   readonly imageFailures = new Map<string, ImageFailure>();
   /** Extended resources the nodes offer per pod (e.g. { 'xilinx.com/fpga': 1 }); anything else asked for is short. */
   capacity: Record<string, number> = {};
+  /** A namespace ResourceQuota on pods: a ReplicaSet asking for more creates none (FailedCreate, ReplicaFailure). */
+  podQuota?: number;
   /** Nodes the scheduler reports in FailedScheduling messages. */
   nodeCount = 3;
   /**
@@ -431,11 +433,12 @@ export class FakeKube {
     if (!d) return [];
     const n = this.desired(o);
     const cur = this.current(d);
-    const pods = Array.from({ length: n }, (_, i) => {
+    const created = this.quotaRefuses(o) ? 0 : n;
+    const pods = Array.from({ length: created }, (_, i) => {
       const name = `${o.metadata.name}-${cur.hash}-${i}`;
       return { rs: cur, name, stage: this.stage(cur, name) };
     });
-    const allReady = pods.every((p) => p.stage.ready);
+    const allReady = created > 0 && pods.every((p) => p.stage.ready);
     const previous = d.sets
       .filter((s) => s !== cur && s.retiredAt !== undefined)
       .sort((a, b) => b.revision - a.revision)[0];
@@ -447,6 +450,10 @@ export class FakeKube {
     return pods;
   }
 
+  private quotaRefuses(o: Obj): boolean {
+    return this.podQuota !== undefined && this.desired(o) > this.podQuota;
+  }
+
   private deploymentStatus(key: string, o: Obj): Record<string, unknown> {
     const d = this.deployments.get(key)!;
     const n = this.desired(o);
@@ -454,7 +461,8 @@ export class FakeKube {
     const pods = this.podsOf(key, o);
     const fresh = pods.filter((p) => p.rs === cur);
     const ready = pods.filter((p) => p.stage.ready).length;
-    const complete = fresh.every((p) => p.stage.ready) && pods.length === n;
+    const complete = fresh.length === n && fresh.every((p) => p.stage.ready) && pods.length === n;
+    const refused = this.quotaRefuses(o);
     const observed = this.now() - d.appliedAt >= this.stepMs;
     return {
       observedGeneration: observed ? d.generation : d.generation - 1,
@@ -464,6 +472,16 @@ export class FakeKube {
       availableReplicas: ready,
       ...(pods.length - ready ? { unavailableReplicas: pods.length - ready } : {}),
       conditions: [
+        ...(refused
+          ? [
+              {
+                type: 'ReplicaFailure',
+                status: 'True',
+                reason: 'FailedCreate',
+                message: `pods "${o.metadata.name}-${cur.hash}-0" is forbidden: exceeded quota: compute-quota, requested: pods=1, used: pods=${this.podQuota}, limited: pods=${this.podQuota}`,
+              },
+            ]
+          : []),
         {
           type: 'Available',
           status: ready >= n ? 'True' : 'False',
@@ -603,6 +621,27 @@ export class FakeKube {
     const out: unknown[] = [];
     for (const [key, o] of this.objects) {
       if (o.kind !== 'Deployment' || o.metadata.namespace !== namespace) continue;
+      const d = this.deployments.get(key);
+      const rsName = d ? `${o.metadata.name}-${this.current(d).hash}` : '';
+      if (
+        d &&
+        this.quotaRefuses(o) &&
+        wanted['involvedObject.kind'] === 'ReplicaSet' &&
+        wanted['involvedObject.name'] === rsName
+      )
+        out.push({
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name: `${rsName}.quota`, namespace },
+          involvedObject: { kind: 'ReplicaSet', name: rsName, namespace },
+          type: 'Warning',
+          reason: 'FailedCreate',
+          message: `Error creating: pods "${rsName}-0" is forbidden: exceeded quota: compute-quota, requested: pods=1, used: pods=${this.podQuota}, limited: pods=${this.podQuota}`,
+          count: 1,
+          firstTimestamp: new Date(this.current(d).since).toISOString(),
+          lastTimestamp: new Date(this.current(d).since).toISOString(),
+          source: { component: 'replicaset-controller' },
+        });
       for (const p of this.podsOf(key, o)) {
         if (wanted['involvedObject.kind'] && wanted['involvedObject.kind'] !== 'Pod') continue;
         if (wanted['involvedObject.name'] && wanted['involvedObject.name'] !== p.name) continue;
