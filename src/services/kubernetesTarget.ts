@@ -42,6 +42,9 @@ export function kubernetesTarget(deps: ServiceDeps): ServiceTarget {
         desired,
         error: live.message,
         events: live.events,
+        uri: live.address?.host
+          ? `${service.tls ? 'grpcs' : 'grpc'}://${live.address.host.includes(':') ? `[${live.address.host}]` : live.address.host}:${live.address.port}`
+          : undefined,
         placement: service.kubernetes ? [`${service.kubernetes.context}/${service.kubernetes.namespace}`] : [],
       };
     },

@@ -24,6 +24,8 @@ export interface LiveState {
   placement?: string[];
   /** Pod events that explain a state (Kubernetes). */
   events?: string[];
+  /** Where clients reach it, when the target says so (a cluster's load balancer). */
+  uri?: string;
   /** The containers or pods that serve it, one per replica. */
   units?: Array<{ name: string; port?: number; state: string; health?: string; exitCode?: number }>;
 }

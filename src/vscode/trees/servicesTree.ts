@@ -26,11 +26,12 @@ const TARGET_ICONS: Record<Service['target'], string> = {
   kubernetes: 'cloud',
 };
 
-/** The URI a Kubernetes service is reached at is its load balancer's; until the cluster answers it is unknown. */
-function uriOf(service: Service): string {
+/** A Kubernetes service is reached at its load balancer (as the cluster last said); until then, where it runs. */
+function uriOf(service: Service, live: LiveState | undefined): string {
   if (service.target !== 'kubernetes') return scoringUri(service);
+  if (live?.uri) return live.uri;
   const k = service.kubernetes;
-  return k ? `${k.context}/${k.namespace}` : 'kubernetes';
+  return k ? `${k.context}/${k.namespace} (address pending)` : 'kubernetes';
 }
 
 export class ServicesTree extends BaseTree {
@@ -75,7 +76,7 @@ export class ServicesTree extends BaseTree {
       const state = this.serviceState(service, ws);
       const target = service.target === 'local' ? undefined : this.liveStates.get(ws, service.name);
       const live = this.liveOf(ws, service);
-      const uri = uriOf(service);
+      const uri = uriOf(service, target);
       // Kubernetes: "2/3 ready"; containers: "1/2 running" until all run; local: the emulator's word.
       const summary = target && service.target === 'kubernetes' ? target.summary : state;
       const item = new vscode.TreeItem(service.name, vscode.TreeItemCollapsibleState.Collapsed);
