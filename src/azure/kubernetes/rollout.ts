@@ -84,7 +84,7 @@ function podSnapshot(p: V1Pod): PodSnapshot {
 
 /** Extended resources (vendor.com/name) the scheduler found short, e.g. xilinx.com/fpga, nvidia.com/gpu. */
 export function insufficientResources(message: string): string[] {
-  return [...message.matchAll(/Insufficient ([a-z0-9.-]+\/[A-Za-z0-9._-]+|cpu|memory)/g)].map((m) => m[1]);
+  return [...message.matchAll(/Insufficient ([a-z0-9.-]+\/[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?|cpu|memory|ephemeral-storage|pods)/g)].map((m) => m[1]);
 }
 
 function hintFor(reason: string, detail: string): string {
