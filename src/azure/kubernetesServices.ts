@@ -398,12 +398,19 @@ async function selfSignedNames(
   deps: KubeDeps,
   deadline: number,
   undone: string,
+  existing = false,
 ): Promise<string[]> {
   const names = [dnsNameOf(svc), svc.kubernetes.tlsServerName].filter((n): n is string => !!n);
   const { namespace } = svc.kubernetes;
   const current = await serviceAddress(cluster, namespace, svc.name);
   if (current.host) return [...names, current.host];
   if (names.length) return names;
+  if (existing)
+    // An existing service: applying its Service now (port 443) would change it outside the rollback.
+    throw new AccelError(
+      'Unavailable',
+      `The load balancer of "${svc.name}" has no external address yet, so no certificate can name it. Retry once \`accel service show ${svc.name}\` gives an address, or give --dns-label <label> or --tls-server-name <name> for the certificate to name.`,
+    );
   await applyObjects(cluster, [serviceManifest(svc.name, namespace, true, svc.kubernetes.dnsLabel)]);
   return [await waitForAddress(cluster, namespace, svc.name, deps, deadline, undone)];
 }
@@ -848,13 +855,7 @@ export async function updateKubernetesService(
   let selfSigned = opts.tls === undefined ? !!previous.tls?.selfSigned : choice?.kind === 'self-signed';
   if (choice?.kind === 'pems') pems = choice.pems;
   if (choice?.kind === 'self-signed') {
-    const names = await selfSignedNames(
-      cluster,
-      svc,
-      deps,
-      deadline,
-      'The previous spec was applied again; the store is unchanged.',
-    );
+    const names = await selfSignedNames(cluster, svc, deps, deadline, 'Nothing was changed.', true);
     (deps.progress ?? silentProgress).report({ message: `Issuing a self-signed certificate for ${names.join(', ')}` });
     pems = await issueSelfSigned(names);
     selfSigned = true;

@@ -430,6 +430,19 @@ describe('Kubernetes rollout and TLS (local API server)', () => {
     assert.ok(secretData('ok-svc-tls'));
   });
 
+  it('rotating to self-signed while the load balancer has no address is refused, nothing changed', async () => {
+    kube.ingressFor = () => undefined;
+    const before = secretData('lb-svc-tls')!.data['tls.crt'];
+    const start = kube.requests.length;
+    await assert.rejects(
+      updateKubernetesService(store, WS, 'lb-svc', { tls: 'self-signed' }, deps),
+      (e) =>
+        isAccelError(e, 'Unavailable') && /no external address yet/.test(e.message) && /--dns-label/.test(e.message),
+    );
+    assert.equal(secretData('lb-svc-tls')!.data['tls.crt'], before);
+    assert.equal(kube.requests.slice(start).filter((r) => r.method !== 'GET').length, 0, 'nothing applied');
+  });
+
   it('kubernetesServiceState says Missing when the Deployment was deleted behind its back', async () => {
     kube.objects.delete(`/apis/apps/v1/namespaces/${NS}/deployments/pem-svc`);
     const live = await kubernetesServiceState(
