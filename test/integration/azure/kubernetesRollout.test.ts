@@ -443,6 +443,25 @@ describe('Kubernetes rollout and TLS (local API server)', () => {
     assert.equal(kube.requests.slice(start).filter((r) => r.method !== 'GET').length, 0, 'nothing applied');
   });
 
+  it('kubernetesServiceState says Failed with the events when the running pods can no longer pull their image', async () => {
+    await deploy('later-svc', { allowPlaintext: true, imageRef: 'myacr.azurecr.io/later:1' });
+    const rec = (await store.read(WS)).services.find((s) => s.name === 'later-svc')!;
+    assert.equal((await kubernetesServiceState(deps, rec)).state, 'Ready');
+    kube.imageFailures.set('myacr.azurecr.io/later:1', 'ErrImagePull'); // e.g. the nodes were replaced and the tag deleted
+    const live = await kubernetesServiceState(deps, rec);
+    assert.equal(live.state, 'Failed');
+    assert.equal(live.readyReplicas, 0);
+    assert.match(live.message!, /is (ErrImagePull|ImagePullBackOff)/);
+    assert.ok(
+      live.events.some((e) => /Failed to pull image "myacr.azurecr.io\/later:1"/.test(e)),
+      live.events.join('\n'),
+    );
+    const view = await showKubernetesService(store, WS, 'later-svc', deps);
+    assert.equal(view.state, 'Deploying');
+    assert.equal(view.readiness, 'Failed');
+    await deleteKubernetesService(store, WS, 'later-svc', deps);
+  });
+
   it('kubernetesServiceState says Missing when the Deployment was deleted behind its back', async () => {
     kube.objects.delete(`/apis/apps/v1/namespaces/${NS}/deployments/pem-svc`);
     const live = await kubernetesServiceState(
