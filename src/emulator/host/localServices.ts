@@ -126,7 +126,9 @@ export async function updateLocalService(
   // Generate or check the certificate before anything changes (a 2048-bit key takes a while).
   const pems = tls === undefined ? undefined : await tlsPems(tls);
   const client = await host(store, options);
-  const coreGiven = (['imageRef', 'replicas', 'authEnabled', 'description'] as const).some((k) => rest[k] !== undefined);
+  const coreGiven = (['imageRef', 'replicas', 'authEnabled', 'description'] as const).some(
+    (k) => rest[k] !== undefined,
+  );
   let before = structuredClone(await getService(store, workspace, name));
   let after = before;
   if (coreGiven || tls === undefined)
