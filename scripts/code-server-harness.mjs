@@ -36,7 +36,9 @@ export async function freePort() {
 
 /**
  * Starts code-server on an ephemeral port. `env` is inherited by its extension host (and so by the extension and
- * the emulator host the extension starts). Returns { url, port, dirs, proc, log(), stop() }.
+ * the emulator host the extension starts). Workspace trust is off unless `workspaceTrust` (or ACCEL_WORKSPACE_TRUST=1):
+ * then VS Code's trust is on as in a fresh install, without the startup prompt, so the folder opens in Restricted
+ * Mode until it is trusted. Returns { url, port, dirs, proc, log(), stop() }.
  */
 export async function startCodeServer({
   workspace,
@@ -45,6 +47,7 @@ export async function startCodeServer({
   extensionsDir,
   label = 'code-server',
   port: wanted,
+  workspaceTrust = process.env.ACCEL_WORKSPACE_TRUST === '1',
 }) {
   ensureTools();
   const base = mkdtempSync(join(tmpdir(), 'accel-cs-'));
@@ -62,7 +65,9 @@ export async function startCodeServer({
       {
         'workbench.startupEditor': 'none',
         'workbench.tips.enabled': false,
-        'security.workspace.trust.enabled': false,
+        ...(workspaceTrust
+          ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' }
+          : { 'security.workspace.trust.enabled': false }),
         'extensions.autoCheckUpdates': false,
         'extensions.autoUpdate': false,
         'telemetry.telemetryLevel': 'off',
@@ -88,7 +93,7 @@ export async function startCodeServer({
     `127.0.0.1:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--vscode-option',
     'enable-smoke-test-driver',

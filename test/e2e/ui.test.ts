@@ -203,8 +203,10 @@ function step_(name: string, fn: () => Promise<void>): void {
 describe('Accelerated Models in VS Code (code-server, packaged .vsix)', { timeout: 600_000 }, () => {
   before(async () => {
     assert.ok(fs.existsSync(vsix), `${vsix} is missing: run \`npm run package\` first`);
-    fs.rmSync(artifacts, { recursive: true, force: true }); // screenshots of this run only
+    // Screenshots of this run only; the other e2e files' (panels-*, trust-*) stay.
     fs.mkdirSync(artifacts, { recursive: true });
+    for (const f of fs.readdirSync(artifacts))
+      if (!/^(panels|trust)-/.test(f)) fs.rmSync(path.join(artifacts, f), { recursive: true, force: true });
     harness = await import(pathToFileURL(path.join(repoRoot, 'scripts/code-server-harness.mjs')).href);
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'accel-e2e-home-'));
     workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'accel-e2e-ws-'));
