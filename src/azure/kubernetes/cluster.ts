@@ -202,9 +202,14 @@ export async function podLogs(
   const out: PodLog[] = [];
   for (const p of pods) {
     const name = p.metadata?.name ?? '';
-    const log = await clusterCall(cluster, `read the log of pod ${name}`, () =>
-      core.readNamespacedPodLog({ name, namespace, container: 'model', tailLines }),
-    );
+    let log: string;
+    try {
+      log = await core.readNamespacedPodLog({ name, namespace, container: 'model', tailLines });
+    } catch (e) {
+      // A pod whose container has not started yet has no log: the API answers 400 saying why; show that.
+      if ((e as KubeLikeError).code !== 400) throw toClusterError(e, `read the log of pod ${name}`, cluster);
+      log = `(no log yet: ${statusMessage((e as KubeLikeError).body) ?? 'the container has not started'})\n`;
+    }
     out.push({ pod: name, phase: p.status?.phase, log });
   }
   return out;

@@ -11,6 +11,7 @@ import {
   deleteKubernetesService,
   deployKubernetesService,
   kubernetesScoringTarget,
+  kubernetesServiceLogs,
   kubernetesServiceState,
   showKubernetesService,
   updateKubernetesService,
@@ -459,6 +460,12 @@ describe('Kubernetes rollout and TLS (local API server)', () => {
     const view = await showKubernetesService(store, WS, 'later-svc', deps);
     assert.equal(view.state, 'Deploying');
     assert.equal(view.readiness, 'Failed');
+    const logs = await kubernetesServiceLogs(store, WS, 'later-svc', deps);
+    assert.equal(logs.length, 2);
+    assert.match(
+      logs[0].log,
+      /^\(no log yet: container "model" in pod "later-svc-[0-9a-f]+-0" is waiting to start: trying and failing to pull image\)/,
+    );
     await deleteKubernetesService(store, WS, 'later-svc', deps);
   });
 

@@ -240,6 +240,17 @@ export class FakeKube {
       guard((req, m) => {
         const pod = this.listPods(m[1], '').find((p) => p.metadata.name === m[2]);
         if (!pod) return status(404, 'NotFound', `pods "${m[2]}" not found`);
+        if (!pod.started) {
+          const why =
+            pod.image && this.imageFailures.get(pod.image) === 'ErrImagePull'
+              ? 'trying and failing to pull image'
+              : 'ContainerCreating';
+          return status(
+            400,
+            'BadRequest',
+            `container "${req.query.container}" in pod "${m[2]}" is waiting to start: ${why}`,
+          );
+        }
         const custom = this.podLog?.(m[2], req.query.container ?? '', req.query);
         if (custom !== undefined) return { text: custom };
         const crashing = pod.image && this.imageFailures.get(pod.image) === 'CrashLoopBackOff';
@@ -553,6 +564,8 @@ export class FakeKube {
     const out: {
       metadata: { name: string; namespace: string; labels: Record<string, string> };
       image?: string;
+      /** The container has started (it has a log). */
+      started: boolean;
       body: unknown;
     }[] = [];
     for (const [key, o] of this.objects) {
@@ -578,6 +591,7 @@ export class FakeKube {
         out.push({
           metadata,
           image: c?.image,
+          started: !!st.container && !('waiting' in st.container.state && st.container.restartCount === 0),
           body: {
             apiVersion: 'v1',
             kind: 'Pod',
