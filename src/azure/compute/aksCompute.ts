@@ -402,6 +402,11 @@ export async function createAksCompute(
       );
     }
     await removeRecord(store, workspace, name);
+    if ((e as { statusCode?: number }).statusCode === 412)
+      throw new AccelError(
+        'AlreadyExists',
+        `An AKS cluster named ${name} appeared in resource group ${resourceGroup} while this create started, so it was left unchanged. Attach it with \`accel compute attach\`, or pick another name.`,
+      );
     const failed = lroFailure(e);
     if (failed)
       throw new AccelError(
