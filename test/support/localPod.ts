@@ -100,8 +100,17 @@ export class LocalPod {
     return { env, files };
   }
 
+  private queue: Promise<unknown> = Promise.resolve();
+
   /** Starts (or restarts, when the pod's keys or certificate changed) the server; resolves once it listens. */
-  async sync(): Promise<boolean> {
+  sync(): Promise<boolean> {
+    // One sync at a time (a test's own call and the polling kubelet's may overlap).
+    const next = this.queue.then(() => this.syncNow());
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async syncNow(): Promise<boolean> {
     const spec = this.resolve();
     const fingerprint = JSON.stringify(spec ?? null);
     if (fingerprint === this.running && this.child) return true;
