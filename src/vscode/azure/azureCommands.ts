@@ -167,7 +167,7 @@ export function registerAzure(
     if (!ws || !name)
       throw new AccelError(
         'InvalidArgument',
-        'Run "Delete Azure Model" from a model under an Azure ML workspace in the Workspaces view.',
+        'Run "Accelerated Models: Delete Azure Model…" from a model under an Azure ML workspace in the Workspaces view.',
       );
     if (
       !(await ctx.ui.confirm(
@@ -191,7 +191,7 @@ export function registerAzure(
     if (!ws || !name)
       throw new AccelError(
         'InvalidArgument',
-        'Run "Delete Azure Endpoint" from an online endpoint under an Azure ML workspace in the Workspaces view.',
+        'Run "Accelerated Models: Delete Azure Endpoint…" from an online endpoint under an Azure ML workspace in the Workspaces view.',
       );
     if (
       !(await ctx.ui.confirm(

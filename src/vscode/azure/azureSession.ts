@@ -70,7 +70,11 @@ export class AzureSession implements vscode.Disposable {
   /** Prompts for the Microsoft account (the only place that may). */
   async signIn(): Promise<string> {
     const s = await this.getSession(sessionScopes(ARM_SCOPE, this.tenantId), { createIfNone: true });
-    if (!s) throw new AccelError('NotSignedIn', 'Sign-in to Azure was not completed. Run "Sign in to Azure" again.');
+    if (!s)
+      throw new AccelError(
+        'NotSignedIn',
+        'Sign-in to Azure was not completed. Run "Accelerated Models: Sign in to Azure" again.',
+      );
     await this.refreshContext();
     return s.account.label;
   }

@@ -91,7 +91,7 @@ export function registerClassifierCommands(run: CommandRunner, ctx: AccelContext
     if (!candidates.length)
       throw new AccelError(
         'NotFound',
-        `Workspace "${ws}" has no image classifier to featurize the photos with. Add one with "Add Model from Catalog…" (e.g. MobileNetV2) and train again.`,
+        `Workspace "${ws}" has no image classifier to featurize the photos with. Run "Accelerated Models: Add Model from Catalog…" (e.g. MobileNetV2) and train again.`,
       );
     const usedAsFeaturizer = state.models.filter((m) => m.tags.classifier).map((m) => m.tags.featurizer);
     const a: TrainAnswers = {
@@ -196,7 +196,7 @@ export function registerClassifierCommands(run: CommandRunner, ctx: AccelContext
   async function classifierModel(modelId?: string): Promise<{ ws: string; model: Model }> {
     const ws = modelId ? await ctx.requireWorkspace() : current?.workspace;
     const id = modelId ?? current?.modelId;
-    if (!ws || !id) throw new AccelError('NotFound', 'Train a classifier first ("Train Classifier from Folder…").');
+    if (!ws || !id) throw new AccelError('NotFound', 'Run "Accelerated Models: Train Classifier from Folder…" first.');
     const model = (await ctx.store.read(ws)).models.find((m) => m.id === id);
     if (!model) throw new AccelError('NotFound', `Model ${id} is no longer in workspace "${ws}".`);
     return { ws, model };

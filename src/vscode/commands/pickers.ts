@@ -15,7 +15,10 @@ export async function pickWorkspace(ctx: AccelContext, node: TreeNode | undefine
   if (node?.workspace) return node.workspace;
   const all = await ctx.store.listWorkspaces();
   if (!all.length)
-    throw new AccelError('NotFound', 'There is no workspace yet. Create one with "Create Local Workspace…".');
+    throw new AccelError(
+      'NotFound',
+      'There is no workspace yet. Run "Accelerated Models: Create Local Workspace…" first.',
+    );
   const active = await ctx.activeWorkspace();
   return noBack(
     await ctx.ui.pick({
@@ -59,7 +62,7 @@ export async function modelsFor(
   if (!models.length)
     throw new AccelError(
       'NotFound',
-      `Workspace "${ws}" has no model for this. Register one with "Register Model…" or "Add Model from Catalog…".`,
+      `Workspace "${ws}" has no model for this. Run "Accelerated Models: Register Model…" or "Accelerated Models: Add Model from Catalog…" first.`,
     );
   return { ws, value: models };
 }
@@ -73,7 +76,10 @@ export async function pickImage(
   const ws = await ctx.requireWorkspace();
   const images = (await ctx.store.read(ws)).images;
   if (!images.length)
-    throw new AccelError('NotFound', `Workspace "${ws}" has no image. Create one from a model with "Create Image…".`);
+    throw new AccelError(
+      'NotFound',
+      `Workspace "${ws}" has no image. Run "Accelerated Models: Create Image…" on a model first.`,
+    );
   const value = noBack(
     await ctx.ui.pick({
       title,
@@ -95,7 +101,7 @@ export async function pickService(
   if (!services.length)
     throw new AccelError(
       'NotFound',
-      `Workspace "${ws}" has no service. Deploy an image with "Deploy Image as Service…".`,
+      `Workspace "${ws}" has no service. Run "Accelerated Models: Deploy Image as Service…" first.`,
     );
   const value = noBack(
     await ctx.ui.pick({
