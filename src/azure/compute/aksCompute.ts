@@ -2,6 +2,7 @@
 // then the ARM long-running PUT with its provisioning state reported as it changes), show it (refreshed from ARM),
 // delete it (refused while services use it; the ARM DELETE awaited), attach a cluster made elsewhere (by resource id
 // or kubeconfig context) and detach it. The store's Compute record is what `service deploy --compute` reads.
+import * as path from 'node:path';
 import { ContainerServiceClient, type ManagedCluster } from '@azure/arm-containerservice';
 import { describe, directDependents } from '../../core/dependencies';
 import { AccelError } from '../../domain/errors';
@@ -548,7 +549,8 @@ export async function attachAksCompute(
     aks = {
       origin: 'attached',
       kubeContext: cluster.context,
-      ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
+      // Absolute: later commands run from other directories.
+      ...(opts.kubeconfig ? { kubeconfig: path.resolve(opts.kubeconfig) } : {}),
       ...(vmSize ? { vmSize } : {}),
       provisioningState: 'Attached',
       ...(accelerator ? { accelerator } : {}),

@@ -56,7 +56,9 @@ function where(c: Compute): string {
 
 function printCompute(c: Compute): void {
   const a = c.aks;
-  printLine(`${c.name}  AKS ${a?.provisioningState ?? 'unknown'}${a?.origin === 'attached' ? ' (attached)' : ''}`);
+  printLine(
+    `${c.name}  AKS ${a?.provisioningState ?? 'unknown'}${a?.origin === 'attached' && a.provisioningState !== 'Attached' ? ' (attached)' : ''}`,
+  );
   if (!a) return;
   if (a.resourceId) printLine(`  resource id     ${a.resourceId}`);
   if (a.kubeContext) printLine(`  kube context    ${a.kubeContext}${a.kubeconfig ? ` (${a.kubeconfig})` : ''}`);
