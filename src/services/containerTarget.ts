@@ -6,6 +6,7 @@ import {
   deleteContainerService,
   regenerateContainerKey,
   scaleContainerService,
+  updateContainerTls,
 } from '../container/containerServices';
 import { getServiceKeys, readTls, scoringUri } from '../core/services';
 import { AccelError } from '../domain/errors';
@@ -60,14 +61,18 @@ export function containerTarget(deps: ServiceDeps): ServiceTarget {
       };
     },
     async update(service, update) {
-      if (update.tls !== undefined)
+      if (update.tls === undefined && update.replicas === undefined)
         throw new AccelError(
           'InvalidArgument',
-          `TLS of container service "${service.name}" is set when its containers are created. Delete it (accel service delete ${service.name}) and deploy it again with the TLS you want.`,
+          `Nothing to update for service "${service.name}". Give --replicas, or --self-signed, --ssl-cert with --ssl-key, or --no-tls.`,
         );
-      if (update.replicas === undefined)
-        throw new AccelError('InvalidArgument', `Nothing to update for service "${service.name}". Give --replicas.`);
-      return (await scaleContainerService(store, workspace, service.name, update.replicas)).service;
+      let updated = service;
+      // TLS first: its containers are recreated with the new certificate folder (restored if they do not turn healthy).
+      if (update.tls !== undefined)
+        updated = (await updateContainerTls(store, workspace, service.name, update.tls)).service;
+      if (update.replicas !== undefined)
+        updated = (await scaleContainerService(store, workspace, service.name, update.replicas)).service;
+      return updated;
     },
     async logs(service, lines) {
       return (await containerServiceLogs(store, workspace, service.name, lines)).map((l) => ({

@@ -41,11 +41,13 @@ const ONLY: Record<string, { targets: TargetKind[]; why: string }> = {
 };
 
 /** What an update may change in place, per target (the rest needs a delete and a new deploy). */
+const IN_PLACE =
+  'a container service changes only --replicas in place (and its TLS: --self-signed, --ssl-cert/--ssl-key, --no-tls)';
 const UPDATE_ONLY: Record<string, { targets: TargetKind[]; why: string }> = {
-  '--image': { targets: ['local', 'kubernetes'], why: 'a container runs the image it was built from' },
-  '--auth': { targets: ['local', 'kubernetes'], why: 'a container gets its keys when it is created' },
-  '--no-auth': { targets: ['local', 'kubernetes'], why: 'a container gets its keys when it is created' },
-  '--description': { targets: ['local', 'kubernetes'], why: 'its record is rebuilt only on a new deploy' },
+  '--image': { targets: ['local', 'kubernetes'], why: IN_PLACE },
+  '--auth': { targets: ['local', 'kubernetes'], why: IN_PLACE },
+  '--no-auth': { targets: ['local', 'kubernetes'], why: IN_PLACE },
+  '--description': { targets: ['local', 'kubernetes'], why: IN_PLACE },
   '--image-ref': ONLY['--image-ref'],
   '--registry': ONLY['--registry'],
   '--autoscale': ONLY['--autoscale'],
