@@ -13,11 +13,17 @@ export interface ThreadingPlan {
   shared: SessionThreading;
   /** The lead replica's second session for a request that has the machine to itself; undefined: none. */
   solo?: SessionThreading;
+  /**
+   * When a lone request may use the solo session: only while no other thread on the machine is runnable
+   * ('coresFree', the default), or whenever the service is otherwise idle ('serviceIdle': a machine that serves and
+   * does nothing else, where a runnable low-priority background job should not turn it off).
+   */
+  soloWhen?: 'coresFree' | 'serviceIdle';
 }
 
 /**
  * `ACCEL_SOLO_SESSION=off` drops the solo session (it costs one more copy of the model's weights in memory, on
- * the lead replica only).
+ * the lead replica only); `ACCEL_SOLO_SESSION=always` uses it for every lone request, whatever else the machine runs.
  */
 export function threadingPlan(
   cores: number,
@@ -31,6 +37,11 @@ export function threadingPlan(
   // One replica already owning every core runs one request at a time: its own session may spin.
   if (replicas <= 1 && threads >= all) return { shared: { intraOpThreads: threads, spinning: true } };
   const shared = { intraOpThreads: threads, spinning: false };
-  if (/^(off|0|false|no)$/i.test(env.ACCEL_SOLO_SESSION ?? '')) return { shared };
-  return { shared, solo: { intraOpThreads: all, spinning: true } };
+  const mode = env.ACCEL_SOLO_SESSION ?? '';
+  if (/^(off|0|false|no)$/i.test(mode)) return { shared };
+  return {
+    shared,
+    solo: { intraOpThreads: all, spinning: true },
+    soloWhen: /^always$/i.test(mode) ? 'serviceIdle' : 'coresFree',
+  };
 }

@@ -471,6 +471,7 @@ export class WorkerPool {
     const lead = this.replicas[0];
     if (this.queue.length !== 1 || !lead?.soloReady || !lead.ready || !lead.worker) return undefined;
     if (!this.replicas.every((r) => r.inflight.size === 0)) return undefined;
+    if (this.threading.soloWhen === 'serviceIdle') return lead;
     return (this.opts.coresAreFree ?? coresAreFree)() ? lead : undefined;
   }
 

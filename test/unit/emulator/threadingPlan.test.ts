@@ -11,6 +11,7 @@ describe('threading plan', () => {
     assert.deepEqual(threadingPlan(2, 2, 1, {}), {
       shared: { intraOpThreads: 1, spinning: false },
       solo: { intraOpThreads: 2, spinning: true },
+      soloWhen: 'coresFree',
     });
   });
 
@@ -33,6 +34,11 @@ describe('threading plan', () => {
       });
     }
     assert.ok(threadingPlan(2, 2, 1, { ACCEL_SOLO_SESSION: 'auto' }).solo);
+  });
+
+  it('ACCEL_SOLO_SESSION=always: a lone request runs solo whatever else the machine runs', () => {
+    assert.equal(threadingPlan(2, 2, 1, { ACCEL_SOLO_SESSION: 'always' }).soloWhen, 'serviceIdle');
+    assert.equal(threadingPlan(2, 2, 1, {}).soloWhen, 'coresFree');
   });
 
   it('nonsense thread counts are clamped to at least one', () => {

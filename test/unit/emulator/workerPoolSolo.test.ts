@@ -59,6 +59,7 @@ describe('worker pool: solo session for a lone request', { timeout: 120_000 }, (
     assert.deepEqual(pool.threading, {
       shared: { intraOpThreads: 1, spinning: false },
       solo: { intraOpThreads: 2, spinning: true },
+      soloWhen: 'coresFree',
     });
   });
 
@@ -90,6 +91,21 @@ describe('worker pool without a solo session', { timeout: 120_000 }, () => {
       const r = await pool.submit(floatRequest(), true);
       assert.equal(r.solo, false);
       assert.equal(pool.soloReady(), false);
+    } finally {
+      await pool.stop();
+    }
+  });
+});
+
+describe('worker pool with ACCEL_SOLO_SESSION=always', { timeout: 120_000 }, () => {
+  it('a lone request runs solo even while other threads on the machine are runnable', async () => {
+    process.env.ACCEL_SOLO_SESSION = 'always';
+    const pool = new WorkerPool(options({ devices: [4, 5], coresAreFree: () => false }));
+    delete process.env.ACCEL_SOLO_SESSION;
+    try {
+      await pool.ready;
+      await soloLoaded(pool);
+      assert.equal((await pool.submit(floatRequest(), true)).solo, true);
     } finally {
       await pool.stop();
     }
