@@ -114,7 +114,8 @@ describe('Kubernetes services from the Services view', function () {
       { pick: '1' },
       { pick: 'Keys required' },
       { pick: 'Self-signed certificate' },
-      { input: '' },
+      { input: '' }, // TLS server name: none (the certificate names the load balancer address)
+      { input: '' }, // DNS label: none
     );
     const service = await exec<Service>('accel.service.deploy', imageNode);
     assert.equal(service.target, 'kubernetes');

@@ -38,6 +38,11 @@ export interface DeployAnswers {
   namespace?: string;
   imageRef?: string;
   tlsServerName?: string;
+  /** Azure load balancer DNS label, and the region that completes its name. */
+  dnsLabel?: string;
+  region?: string;
+  /** An AKS compute of the store, instead of a kubeconfig context. */
+  compute?: string;
   allowPlaintext?: boolean;
 }
 
@@ -87,6 +92,7 @@ function deploySteps(
   taken: Set<string>,
   preset: DeployAnswers,
   targets: () => TargetKind[],
+  computes: string[],
 ): WizardStep<DeployAnswers>[] {
   const local = (s: DeployAnswers) => (s.target ?? 'local') !== 'kubernetes';
   const kube = (s: DeployAnswers) => s.target === 'kubernetes';
@@ -164,25 +170,34 @@ function deploySteps(
     },
     {
       id: 'context',
-      shouldPrompt: (s) => kube(s) && !preset.context,
+      shouldPrompt: (s) => kube(s) && !preset.context && !preset.compute,
       async prompt(s, i) {
         const contexts = (await import('../../azure')).listKubeContexts();
-        if (!contexts.length)
+        const items = [
+          ...computes.map((c) => ({
+            label: c,
+            description: 'AKS compute of this workspace',
+            value: { compute: c } as { compute?: string; context?: string },
+          })),
+          ...contexts.map((c, n) => ({
+            label: c,
+            description: n === 0 ? 'kubeconfig, current context' : 'kubeconfig context',
+            value: { context: c } as { compute?: string; context?: string },
+          })),
+        ];
+        if (!items.length)
           throw new AccelError(
             'NotFound',
-            'Your kubeconfig has no context. Add a cluster (az aks get-credentials) and retry.',
+            'No Kubernetes cluster is configured: add one to your kubeconfig (az aks get-credentials), or create or attach an AKS compute in the Workspaces view, and retry.',
           );
-        if (contexts.length === 1) {
-          s.context = contexts[0];
+        if (items.length === 1) {
+          Object.assign(s, items[0].value);
           return;
         }
-        const r = await ctx.ui.pick({
-          title: 'Deploy: Kubernetes context',
-          ...i,
-          items: contexts.map((c, n) => ({ label: c, description: n === 0 ? 'current' : undefined, value: c })),
-        });
+        const r = await ctx.ui.pick({ title: 'Deploy: cluster', ...i, items });
         if (r === BACK) return BACK;
-        s.context = r;
+        s.compute = r.compute;
+        s.context = r.context;
       },
     },
     {
@@ -336,6 +351,42 @@ function deploySteps(
       },
     },
     {
+      id: 'dnsLabel',
+      shouldPrompt: (s) => kube(s) && (s.tls ?? 'none') !== 'none' && preset.dnsLabel === undefined,
+      async prompt(s, i) {
+        const r = await ctx.ui.input({
+          title: 'Deploy: DNS label',
+          ...i,
+          prompt:
+            'Azure load balancer DNS label: the service answers at <label>.<region>.cloudapp.azure.com, a name a real certificate can match (empty = none)',
+          value: s.dnsLabel ?? '',
+          placeholder: s.name,
+          validate: (v) =>
+            v === '' || /^[a-z][a-z0-9-]{1,61}[a-z0-9]$/.test(v)
+              ? undefined
+              : 'Lowercase letters, digits and "-", 3-63 long.',
+        });
+        if (r === BACK) return BACK;
+        s.dnsLabel = r || undefined;
+      },
+    },
+    {
+      id: 'region',
+      shouldPrompt: (s) => kube(s) && !!s.dnsLabel && !s.compute && preset.region === undefined,
+      async prompt(s, i) {
+        const r = await ctx.ui.input({
+          title: 'Deploy: Azure region of the cluster',
+          ...i,
+          prompt: 'The region completes the DNS name (<label>.<region>.cloudapp.azure.com)',
+          value: s.region ?? '',
+          placeholder: 'westus2',
+          validate: (v) => (/^[a-z0-9]{2,40}$/i.test(v) ? undefined : 'A region name such as westus2.'),
+        });
+        if (r === BACK) return BACK;
+        s.region = r.toLowerCase();
+      },
+    },
+    {
       id: 'plaintext',
       shouldPrompt: (s) =>
         kube(s) && (s.authEnabled ?? true) && (s.tls ?? 'none') === 'none' && preset.allowPlaintext === undefined,
@@ -383,6 +434,9 @@ function requestOf(a: DeployAnswers): DeployRequest {
       imageRef: a.imageRef,
       autoscale: a.replicas ? undefined : true,
       tlsServerName: a.tlsServerName,
+      dnsLabel: a.dnsLabel,
+      region: a.region,
+      compute: a.compute,
     },
   };
 }
@@ -406,15 +460,23 @@ export function registerServiceCommands(run: CommandRunner, ctx: AccelContext, t
     const state = await ctx.store.read(ws);
     const fixed: DeployAnswers = { ...preset, imageId: preset?.imageId ?? node?.image?.id };
     const taken = new Set(state.services.map((s) => s.name));
-    const hasCluster = hasKubeconfig() || state.computes.some((c) => c.kind === 'aks');
+    const computes = state.computes.filter((c) => c.kind === 'aks').map((c) => c.name);
+    const hasCluster = hasKubeconfig() || computes.length > 0;
     const a: DeployAnswers = { ...fixed };
     await runWizard(
       a,
-      deploySteps(ctx, ws, state.images, taken, fixed, () =>
-        availableTargets(
-          state.images.find((i) => i.id === a.imageId || i.id.split(':')[0] === a.imageId),
-          hasCluster,
-        ),
+      deploySteps(
+        ctx,
+        ws,
+        state.images,
+        taken,
+        fixed,
+        () =>
+          availableTargets(
+            state.images.find((i) => i.id === a.imageId || i.id.split(':')[0] === a.imageId),
+            hasCluster,
+          ),
+        computes,
       ),
     );
     const service = await deployAnswers(ctx, trees, ws, a);
