@@ -838,7 +838,12 @@ export async function updateKubernetesService(
   if (opts.tlsServerName !== undefined) svc.kubernetes.tlsServerName = opts.tlsServerName;
 
   const previousPems = readTls(store, workspace, previous);
-  const choice = opts.tls === undefined ? undefined : await tlsChoice(opts.tls);
+  // A self-signed certificate names the DNS name and server name: a new one of either gets a new certificate.
+  const renames =
+    (opts.dnsLabel !== undefined && opts.dnsLabel !== previous.kubernetes.dnsLabel) ||
+    (opts.tlsServerName !== undefined && opts.tlsServerName !== previous.kubernetes.tlsServerName);
+  const tlsOption = opts.tls ?? (renames && previous.tls?.selfSigned ? 'self-signed' : undefined);
+  const choice = tlsOption === undefined ? undefined : await tlsChoice(tlsOption);
   const willTls = opts.tls === undefined ? !!previousPems : !!choice;
   if (svc.authEnabled && !willTls && (opts.tls !== undefined || opts.authEnabled !== undefined) && !opts.allowPlaintext)
     throw refusePlaintext(name, `the load balancer of ${svc.kubernetes.context}/${svc.kubernetes.namespace}`);
@@ -851,8 +856,8 @@ export async function updateKubernetesService(
   svc.port = willTls ? 443 : 80;
 
   const cluster = await openCluster(svc.kubernetes, deps);
-  let pems: Pems | undefined = opts.tls === undefined ? previousPems : undefined;
-  let selfSigned = opts.tls === undefined ? !!previous.tls?.selfSigned : choice?.kind === 'self-signed';
+  let pems: Pems | undefined = tlsOption === undefined ? previousPems : undefined;
+  let selfSigned = tlsOption === undefined ? !!previous.tls?.selfSigned : choice?.kind === 'self-signed';
   if (choice?.kind === 'pems') pems = choice.pems;
   if (choice?.kind === 'self-signed') {
     const names = await selfSignedNames(cluster, svc, deps, deadline, 'Nothing was changed.', true);
@@ -869,7 +874,7 @@ export async function updateKubernetesService(
     deps,
     deadline,
   );
-  const tlsChanged = opts.tls !== undefined;
+  const tlsChanged = tlsOption !== undefined;
   await store.update(workspace, async (s) => {
     const i = s.services.findIndex((x) => x.name === name);
     if (i < 0) throw new AccelError('NotFound', `Service "${name}" was deleted meanwhile.`);

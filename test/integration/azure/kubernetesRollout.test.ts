@@ -401,6 +401,20 @@ describe('Kubernetes rollout and TLS (local API server)', () => {
     });
     const rec = (await store.read(WS)).services.find((s) => s.name === 'dns-svc')!;
     assert.deepEqual([rec.kubernetes?.dnsLabel, rec.kubernetes?.region], ['mobilenet-contoso', 'westus2']);
+
+    // A new label on a self-signed service: a new certificate names it (and the address it has now).
+    const relabelled = await updateKubernetesService(store, WS, 'dns-svc', { dnsLabel: 'mobilenet-fabrikam' }, deps);
+    assert.equal(relabelled.dnsName, 'mobilenet-fabrikam.westus2.cloudapp.azure.com');
+    const renamed = new crypto.X509Certificate(
+      Buffer.from(secretData('dns-svc-tls')!.data['tls.crt'], 'base64').toString(),
+    );
+    assert.equal(renamed.subjectAltName, 'DNS:mobilenet-fabrikam.westus2.cloudapp.azure.com, IP Address:20.51.7.10');
+    assert.equal(
+      (kube.get('Service', NS, 'dns-svc')!.metadata.annotations as Record<string, string>)[
+        'service.beta.kubernetes.io/azure-dns-label-name'
+      ],
+      'mobilenet-fabrikam',
+    );
   });
 
   it('update rotates the self-signed certificate, drops TLS (--no-tls needs --allow-plaintext with auth on), enables it again', async () => {
