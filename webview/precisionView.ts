@@ -18,7 +18,9 @@ export const PRECISION_SERIES = [
   { key: 'top5', label: 'top-5 agreement with fp32', color: 'var(--vscode-charts-green)' },
   { key: 'size', label: 'weight size (% of fp32)', color: 'var(--vscode-charts-purple)' },
 ] as const;
-export const DELTA_SERIES = { label: 'mean |Δp| (right axis)', color: 'var(--vscode-charts-orange)' };
+// Not charts.orange: it comes from the minimap's find-match colour, and drew pale in Light Modern and not at all in
+// Dark High Contrast (e2e screenshots, VS Code 1.139).
+export const DELTA_SERIES = { label: 'mean |Δp| (right axis)', color: 'var(--vscode-charts-red)' };
 
 export const kib = (bytes: number) => `${(bytes / 1024).toFixed(bytes < 10240 ? 1 : 0)} KiB`;
 export const delta = (v: number) => (v === 0 ? '0' : v.toExponential(2));

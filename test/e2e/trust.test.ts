@@ -58,7 +58,14 @@ describe('Restricted Mode (workspace trust on, packaged .vsix)', { timeout: 600_
     cli(home, 'model', 'register', model, '--name', 'mobilenet', '--workspace', 'demo');
     cli(home, 'image', 'create', 'mobilenet-image', '--model', 'mobilenet:1', '--workspace', 'demo');
     cli(home, 'service', 'deploy', 'mobilenet-svc', '--image', 'mobilenet-image', '--workspace', 'demo');
-    session = await startWorkbench({ home, workspace, label: 'e2e-trust', workspaceTrust: true });
+    session = await startWorkbench({
+      home,
+      workspace,
+      label: 'e2e-trust',
+      workspaceTrust: true,
+      // The trust editor opens as an ordinary tab, not as a modal overlay over the Explorer used next.
+      userSettings: { 'workbench.editor.useModal': 'off' },
+    });
     wb = new Workbench(session.page, PREFIX);
   });
 
@@ -125,13 +132,6 @@ describe('Restricted Mode (workspace trust on, packaged .vsix)', { timeout: 600_
       .first()
       .waitFor({ state: 'hidden', ...WAIT });
     await wb.shot('trusted');
-    // The trust editor opens as a modal editor over the workbench: close it (and the notification center).
-    const editor = wb.page.locator('.workspace-trust-editor').first();
-    for (let i = 0; i < 5 && (await editor.isVisible()); i++) {
-      await wb.page.keyboard.press('Escape');
-      await wb.page.waitForTimeout(500);
-    }
-    await editor.waitFor({ state: 'hidden', ...WAIT });
     await wb.page.keyboard.press('Control+Shift+E');
     const file = wb.explorerRow('mobilenet.onnx');
     await file.waitFor(WAIT);
