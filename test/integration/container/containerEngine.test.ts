@@ -225,7 +225,7 @@ test(
     assert.equal(shown.target, 'container');
     assert.equal(shown.imageLocation, TAG);
     const logs = (await home.run(['service', 'logs', 'ctr-svc', '--json', ...W])).json;
-    assert.match(logs[0].log, /serving ctr-svc \(model mobilenet:1\) on grpc port/);
+    assert.match(logs.logs[0].text, /serving ctr-svc \(model mobilenet:1\) on grpc port/);
   },
 );
 
