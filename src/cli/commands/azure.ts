@@ -1,12 +1,10 @@
-// `accel azure login-status|subscriptions|workspaces|quota`, and the Kubernetes (AKS) side of
-// `accel service deploy --target kubernetes` and of the other service verbs.
+// `accel azure login-status|subscriptions|workspaces|quota`, and the Kubernetes options of `accel service deploy|update`
+// (--target, the cluster, the registry, autoscaling, --timeout, --location); src/services runs the verbs.
 import { Option, type Command } from 'commander';
 import type { ArmContext } from '../../azure/armContext';
-import type { KubeDeps, KubeServiceView, KubeTls } from '../../azure/kubernetesServices';
 import { AccelError } from '../../domain/errors';
-import { action, nounCommand, type CliContext } from '../context';
-import { cliProgress, printJson, printLine, printTable } from '../output';
-import type { RemoteTarget } from '../../scoring/serviceScorer';
+import { action, nounCommand } from '../context';
+import { printJson, printLine, printTable } from '../output';
 
 /** The Azure code, loaded on first use: its SDKs are slow to load and most commands never need them. */
 const azureLib = () => import('../../azure');
@@ -24,12 +22,10 @@ function wholeNumber(value: string | undefined, flag: string): number | undefine
   return n;
 }
 
-let deployCommand: Command | undefined;
-
 export function register(program: Command): void {
   // `accel service deploy|update` (service.ts, registered before this module) get the Kubernetes options here.
   const service = program.commands.find((c) => c.name() === 'service');
-  deployCommand = service?.commands.find((c) => c.name() === 'deploy');
+  const deployCommand = service?.commands.find((c) => c.name() === 'deploy');
   if (deployCommand) addKubernetesDeployOptions(deployCommand);
   const update = service?.commands.find((c) => c.name() === 'update');
   if (update) {
@@ -165,59 +161,7 @@ export function register(program: Command): void {
     );
 }
 
-// ---- accel service ... --target kubernetes -------------------------------------------------------------
-
-export interface KubernetesDeployCliOptions {
-  target?: string;
-  image: string;
-  imageRef?: string;
-  registry?: string;
-  context?: string;
-  namespace?: string;
-  kubeconfig?: string;
-  aksCluster?: string;
-  resourceGroup?: string;
-  subscription?: string;
-  replicas?: string;
-  autoscale?: boolean;
-  min?: string;
-  max?: string;
-  targetUtilization?: string;
-  auth?: boolean;
-  sslCert?: string;
-  sslKey?: string;
-  selfSigned?: boolean;
-  dnsLabel?: string;
-  location?: string;
-  tlsServerName?: string;
-  compute?: string;
-  allowPlaintext?: boolean;
-  timeout?: string;
-  description?: string;
-}
-
-/** The TLS a deploy or update asks for: PEM files, self-signed, 'off' (--no-tls), or undefined (unchanged/none). */
-function cliTls(opts: {
-  sslCert?: string;
-  sslKey?: string;
-  selfSigned?: boolean;
-  noTls?: boolean;
-  /** commander's value of --no-tls (false when given) */
-  tls?: unknown;
-}): KubeTls | 'off' | undefined {
-  const noTls = opts.noTls || opts.tls === false;
-  const given = [opts.selfSigned, !!(opts.sslCert || opts.sslKey), noTls].filter(Boolean).length;
-  if (given > 1)
-    throw new AccelError('InvalidArgument', 'Give one of --self-signed, --ssl-cert with --ssl-key, or --no-tls.');
-  if (!!opts.sslCert !== !!opts.sslKey)
-    throw new AccelError(
-      'InvalidArgument',
-      'TLS needs both --ssl-cert <file> and --ssl-key <file> (PEM), or use --self-signed.',
-    );
-  if (noTls) return 'off';
-  if (opts.selfSigned) return 'self-signed';
-  return opts.sslCert && opts.sslKey ? { certFile: opts.sslCert, keyFile: opts.sslKey } : undefined;
-}
+// ---- the Kubernetes options of accel service deploy|update (src/services runs them) --------------------
 
 /** Adds an option unless service.ts already declared it (commander refuses a flag declared twice). */
 function addMissing(command: Command, flags: string, description: string): void {
@@ -239,20 +183,8 @@ function addClusterWaitOptions(command: Command): void {
   );
 }
 
-/** `--timeout <seconds>` in milliseconds. */
-export function timeoutOption(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 86_400)
-    throw new AccelError(
-      'InvalidArgument',
-      `--timeout ${value} is not valid. Give seconds from 1 to 86400, e.g. --timeout 900.`,
-    );
-  return Math.round(n * 1000);
-}
-
 /** Adds the Kubernetes options to `accel service deploy`. */
-export function addKubernetesDeployOptions(deploy: Command): Command {
+function addKubernetesDeployOptions(deploy: Command): Command {
   addClusterWaitOptions(deploy);
   for (const [flags, description] of [
     ['--self-signed', 'serve TLS with a generated self-signed certificate'],
@@ -292,202 +224,4 @@ export function addKubernetesDeployOptions(deploy: Command): Command {
     .option('--min <n>', '[kubernetes] autoscale minimum replicas (default 1)')
     .option('--max <n>', '[kubernetes] autoscale maximum replicas (default 10)')
     .option('--target-utilization <percent>', '[kubernetes] autoscale target CPU utilisation (default 70)');
-}
-
-async function kubeDeps(ctx: CliContext, opts: { kubeconfig?: string } = {}): Promise<KubeDeps> {
-  return { arm: await cliArmContext(), kubeconfigPath: opts.kubeconfig, progress: cliProgress(ctx.json) };
-}
-
-function printKubeService(v: KubeServiceView): void {
-  printLine(`${v.name}  ${v.state} on Kubernetes (${v.context}/${v.namespace})`);
-  printLine(`  scoring URI  ${v.scoringUri ?? `pending: ${v.pending}`}`);
-  printLine(`  image        ${v.imageId} as ${v.imageRef}`);
-  printLine(
-    `  replicas     ${v.replicas.ready} ready of ${v.replicas.desired}${v.autoscale ? ` (autoscale ${v.autoscale.min}-${v.autoscale.max} at ${v.autoscale.targetUtilization}% CPU)` : ''}`,
-  );
-  printLine(`  auth         ${v.authEnabled ? `on (keys: accel service keys ${v.name})` : 'off'}`);
-  printLine(
-    `  TLS          ${v.tls ? `on (port ${v.port}${v.selfSigned ? ', self-signed' : ''}${(v.tlsServerName ?? v.dnsName) ? `, for ${v.tlsServerName ?? v.dnsName}` : ''})` : `off (port ${v.port})`}`,
-  );
-  printLine(`  readiness    ${v.readiness}${v.message ? `: ${v.message}` : ''}`);
-  for (const e of v.events) printLine(`  event        ${e}`);
-}
-
-/** `accel service deploy <name> --target kubernetes ...`. */
-export async function deployToKubernetes(
-  ctx: CliContext,
-  name: string,
-  opts: KubernetesDeployCliOptions,
-): Promise<void> {
-  const workspace = await ctx.workspace();
-  const { deployKubernetesService, resolveSubscription } = await azureLib();
-  const arm = await cliArmContext();
-  // service.ts defaults --replicas to 1; on Kubernetes an unset count means autoscale, as on the original service.
-  const explicitReplicas =
-    deployCommand?.getOptionValueSource('replicas') === 'cli' ? wholeNumber(opts.replicas, '--replicas') : undefined;
-  const autoscaleGiven =
-    opts.autoscale || opts.min !== undefined || opts.max !== undefined || opts.targetUtilization !== undefined;
-  if (!!opts.aksCluster !== !!opts.resourceGroup)
-    throw new AccelError('InvalidArgument', '--aks-cluster needs --resource-group (and the other way round).');
-  const tls = cliTls(opts);
-  const needsSubscription = !!opts.aksCluster || (!!opts.registry && !opts.imageRef);
-  const subscriptionId = needsSubscription
-    ? (await resolveSubscription(arm, opts.subscription)).subscriptionId
-    : undefined;
-  if (!ctx.json) process.stderr.write(`Deploying ${name} from ${opts.image} to Kubernetes ...\n`);
-  const view = await deployKubernetesService(
-    ctx.store,
-    workspace,
-    {
-      name,
-      image: opts.image,
-      imageRef: opts.imageRef,
-      registry: opts.registry,
-      context: opts.aksCluster ? undefined : opts.context,
-      namespace: opts.namespace,
-      aks: opts.aksCluster
-        ? { subscriptionId: subscriptionId!, resourceGroup: opts.resourceGroup!, name: opts.aksCluster }
-        : undefined,
-      subscriptionId,
-      replicas: explicitReplicas,
-      autoscale: autoscaleGiven
-        ? {
-            min: wholeNumber(opts.min, '--min'),
-            max: wholeNumber(opts.max, '--max'),
-            targetUtilization: wholeNumber(opts.targetUtilization, '--target-utilization'),
-          }
-        : undefined,
-      authEnabled: opts.auth,
-      tls: tls === 'off' ? undefined : tls,
-      description: opts.description,
-      dnsLabel: opts.dnsLabel,
-      region: opts.location,
-      tlsServerName: opts.tlsServerName,
-      compute: opts.compute,
-      allowPlaintext: opts.allowPlaintext,
-      timeoutMs: timeoutOption(opts.timeout),
-    },
-    await kubeDeps(ctx, opts),
-  );
-  if (ctx.json) printJson(view);
-  else {
-    printKubeService(view);
-    printLine(`\nScore a photo: accel score ${name} <image file>`);
-  }
-}
-
-/** True when `name` is a Kubernetes service of the workspace (the service verbs then route here). */
-export async function isKubernetesService(ctx: CliContext, name: string): Promise<boolean> {
-  const state = await ctx.store.read(await ctx.workspace());
-  return state.services.some((s) => s.name === name && s.target === 'kubernetes');
-}
-
-export type KubernetesVerb =
-  | { verb: 'show' }
-  | { verb: 'keys' }
-  | { verb: 'regen-key'; which: 'primary' | 'secondary' }
-  | {
-      verb: 'update';
-      image?: string;
-      imageRef?: string;
-      registry?: string;
-      replicas?: number;
-      autoscale?: boolean;
-      auth?: boolean;
-      description?: string;
-      sslCert?: string;
-      sslKey?: string;
-      selfSigned?: boolean;
-      /** --no-tls */
-      noTls?: boolean;
-      dnsLabel?: string;
-      location?: string;
-      tlsServerName?: string;
-      allowPlaintext?: boolean;
-      timeout?: string;
-    }
-  | { verb: 'logs'; tail?: number }
-  | { verb: 'delete' };
-
-/** The other service verbs for a Kubernetes service. */
-export async function runKubernetesVerb(ctx: CliContext, name: string, request: KubernetesVerb): Promise<void> {
-  const workspace = await ctx.workspace();
-  const deps = await kubeDeps(ctx);
-  const {
-    deleteKubernetesService,
-    kubernetesServiceKeys,
-    kubernetesServiceLogs,
-    regenerateKubernetesKey,
-    showKubernetesService,
-    updateKubernetesService,
-  } = await azureLib();
-  switch (request.verb) {
-    case 'show': {
-      const view = await showKubernetesService(ctx.store, workspace, name, deps);
-      if (ctx.json) printJson(view);
-      else printKubeService(view);
-      return;
-    }
-    case 'keys': {
-      const keys = await kubernetesServiceKeys(ctx.store, workspace, name);
-      if (ctx.json) printJson(keys);
-      else printLine(`primary    ${keys.primaryKey}\nsecondary  ${keys.secondaryKey}`);
-      return;
-    }
-    case 'regen-key': {
-      const keys = await regenerateKubernetesKey(ctx.store, workspace, name, request.which, deps);
-      if (ctx.json) printJson(keys);
-      else
-        printLine(
-          `Regenerated the ${request.which} key of ${name}; the pods roll over to it one at a time. New ${request.which} key: ${request.which === 'primary' ? keys.primaryKey : keys.secondaryKey}`,
-        );
-      return;
-    }
-    case 'update': {
-      const view = await updateKubernetesService(
-        ctx.store,
-        workspace,
-        name,
-        {
-          image: request.image,
-          imageRef: request.imageRef,
-          registry: request.registry,
-          replicas: request.replicas,
-          autoscale: request.autoscale,
-          authEnabled: request.auth,
-          description: request.description,
-          tls: cliTls(request),
-          dnsLabel: request.dnsLabel,
-          region: request.location,
-          tlsServerName: request.tlsServerName,
-          allowPlaintext: request.allowPlaintext,
-          timeoutMs: timeoutOption(request.timeout),
-        },
-        deps,
-      );
-      if (ctx.json) printJson(view);
-      else printKubeService(view);
-      return;
-    }
-    case 'logs': {
-      const logs = await kubernetesServiceLogs(ctx.store, workspace, name, deps, request.tail);
-      if (ctx.json) printJson(logs);
-      else for (const p of logs) printLine(`==> pod ${p.pod} (${p.phase ?? 'unknown'}) <==\n${p.log}`);
-      return;
-    }
-    case 'delete': {
-      const { deleted } = await deleteKubernetesService(ctx.store, workspace, name, deps);
-      if (ctx.json) printJson({ deleted: name, objects: deleted });
-      else printLine(`Deleted service ${name} (${deleted.join(', ') || 'no cluster objects were left'}).`);
-      return;
-    }
-  }
-}
-
-/** Where a Kubernetes service is scored: the load balancer's address, the primary key from the store. */
-export async function kubernetesScoringTarget(ctx: CliContext, name: string): Promise<RemoteTarget> {
-  const t = await (
-    await azureLib()
-  ).kubernetesScoringTarget(ctx.store, await ctx.workspace(), name, await kubeDeps(ctx));
-  return { address: t.address, port: t.port, useSsl: t.useSsl, key: t.accessToken, serviceName: t.serviceName };
 }
