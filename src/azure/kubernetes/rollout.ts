@@ -84,7 +84,11 @@ function podSnapshot(p: V1Pod): PodSnapshot {
 
 /** Extended resources (vendor.com/name) the scheduler found short, e.g. xilinx.com/fpga, nvidia.com/gpu. */
 export function insufficientResources(message: string): string[] {
-  return [...message.matchAll(/Insufficient ([a-z0-9.-]+\/[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?|cpu|memory|ephemeral-storage|pods)/g)].map((m) => m[1]);
+  return [
+    ...message.matchAll(
+      /Insufficient ([a-z0-9.-]+\/[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?|cpu|memory|ephemeral-storage|pods)/g,
+    ),
+  ].map((m) => m[1]);
 }
 
 function hintFor(reason: string, detail: string): string {
@@ -233,6 +237,8 @@ export function progressLine(s: RolloutSnapshot): string {
     `${Math.min(n, s.pods.filter((p) => p.ready).length)}/${n} ready`,
   ];
   if (s.oldPods > 0) parts.push(`${s.oldPods} old pod${s.oldPods > 1 ? 's' : ''} still serving`);
+  const waiting = s.pods.find((p) => p.unschedulable);
+  if (waiting) parts.push(`waiting for a node (${waiting.unschedulable})`);
   return parts.join(', ');
 }
 

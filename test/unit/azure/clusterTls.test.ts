@@ -11,7 +11,7 @@ import {
   validateDnsLabel,
   type KubeObject,
 } from '../../../src/azure/kubernetes/manifests';
-import { insufficientResources } from '../../../src/azure/kubernetes/rollout';
+import { insufficientResources, progressLine } from '../../../src/azure/kubernetes/rollout';
 import { schedulingForVmSize } from '../../../src/azure/compute/acceleratorScheduling';
 import { isAccelError } from '../../../src/domain/errors';
 import { kubernetesSchemaErrors } from '../../integration/azure/support/kubeSchemas';
@@ -104,6 +104,30 @@ describe('cluster TLS and scheduling', () => {
     assert.throws(
       () => checkPemPair({ certPem: old.cert, keyPem: old.private }, 'test'),
       (e) => isAccelError(e, 'InvalidArgument') && /expired on/.test(e.message),
+    );
+  });
+
+  it('the progress line says how far the pods got, and why one waits for a node', () => {
+    const pod = { name: 'p-0', scheduled: false, started: false, ready: false, restarts: 0 };
+    const snap = {
+      exists: true,
+      desired: 2,
+      updated: 2,
+      ready: 1,
+      available: 1,
+      oldPods: 1,
+      observed: true,
+      complete: false,
+    };
+    assert.equal(
+      progressLine({
+        ...snap,
+        pods: [
+          { ...pod, scheduled: true, started: true, ready: true },
+          { ...pod, unschedulable: '0/3 nodes are available: 3 Insufficient cpu.' },
+        ],
+      }),
+      '1/2 scheduled, 1/2 image pulled and started, 1/2 ready, 1 old pod still serving, waiting for a node (0/3 nodes are available: 3 Insufficient cpu.)',
     );
   });
 
