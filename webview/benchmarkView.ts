@@ -158,7 +158,7 @@ export function renderBenchmark(v: BenchmarkView, post: (m: WebviewMessage) => v
     ),
   );
   const curveKey = legend([
-    { label: 'this run: p50, whisker to p99 (tick at p90)', color: 'var(--vscode-charts-orange)' },
+    { label: 'this run: p50, whisker to p99 (tick at p90)', color: 'var(--vscode-charts-red)' },
     ...(showPrevious ? [{ label: 'previous run', color: 'var(--vscode-descriptionForeground)' }] : []),
   ]);
   const summary = grid(

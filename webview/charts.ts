@@ -288,7 +288,7 @@ export function latencyThroughputChart(levels: BenchmarkLevel[], previous?: Benc
     });
   };
   if (previous?.length) series(previous, 'var(--vscode-descriptionForeground)', 'lt-prev-point', true, 'previous run');
-  series(levels, 'var(--vscode-charts-orange)', 'lt-point', false, 'this run');
+  series(levels, 'var(--vscode-charts-red)', 'lt-point', false, 'this run');
   return svg;
 }
 
