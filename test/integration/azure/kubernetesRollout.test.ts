@@ -365,6 +365,25 @@ describe('Kubernetes rollout and TLS (local API server)', () => {
     assert.deepEqual([target.address, target.port, target.useSsl], ['20.51.7.9', 8443, true]);
   });
 
+  it('a load balancer the cloud cannot make: the self-signed deploy times out quoting the Service events, undone', async () => {
+    kube.stepPerRead = false;
+    kube.ingressFor = () => undefined;
+    kube.loadBalancerError = 'PublicIPCountLimitReached: Cannot create more than 10 public IP addresses';
+    try {
+      await assert.rejects(
+        deploy('nolb-svc', { tls: 'self-signed', timeoutMs: 200 }),
+        (e) =>
+          isAccelError(e, 'Unavailable') &&
+          /got no external address in time/.test(e.message) &&
+          /Warning SyncLoadBalancerFailed: Error syncing load balancer: .*PublicIPCountLimitReached/.test(e.message) &&
+          /--dns-label/.test(e.message),
+      );
+    } finally {
+      kube.loadBalancerError = undefined;
+    }
+    assert.deepEqual(objectsNamed('nolb-svc'), []);
+  });
+
   it('--dns-label: Service annotation, certificate for <label>.<region>.cloudapp.azure.com, server name for clients', async () => {
     kube.ingressFor = () => undefined; // no address needed: the certificate names the DNS name
     await assert.rejects(

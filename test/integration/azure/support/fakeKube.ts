@@ -107,6 +107,8 @@ export class FakeKube {
   ingressFor: (name: string, namespace: string) => FakeIngress | undefined = () => ({ ip: this.loadBalancerIp });
   /** The address appears this long after the Service is first applied (AKS takes a minute or two). */
   loadBalancerDelayMs = 0;
+  /** Why the cloud cannot make the load balancer (a Warning SyncLoadBalancerFailed event on the Service while it has no address). */
+  loadBalancerError?: string;
   /** The log of a pod's container (default: what the standalone server prints, or a crash for crash-looping images). */
   podLog?: (pod: string, container: string, query: Record<string, string>) => string;
   /**
@@ -634,6 +636,37 @@ export class FakeKube {
     );
     const out: unknown[] = [];
     for (const [key, o] of this.objects) {
+      if (
+        o.kind === 'Service' &&
+        o.metadata.namespace === namespace &&
+        wanted['involvedObject.kind'] === 'Service' &&
+        wanted['involvedObject.name'] === o.metadata.name &&
+        !(this.withStatus(key, o).status?.loadBalancer as { ingress?: unknown[] } | undefined)?.ingress
+      ) {
+        const at = new Date(this.serviceCreated.get(key) ?? this.now()).toISOString();
+        const event = (reason: string, type: string, message: string) => ({
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name: `${o.metadata.name}.${reason}`, namespace },
+          involvedObject: { kind: 'Service', name: o.metadata.name, namespace },
+          type,
+          reason,
+          message,
+          count: 1,
+          firstTimestamp: at,
+          lastTimestamp: at,
+          source: { component: 'service-controller' },
+        });
+        out.push(event('EnsuringLoadBalancer', 'Normal', 'Ensuring load balancer'));
+        if (this.loadBalancerError)
+          out.push(
+            event(
+              'SyncLoadBalancerFailed',
+              'Warning',
+              `Error syncing load balancer: failed to ensure load balancer: ${this.loadBalancerError}`,
+            ),
+          );
+      }
       if (o.kind !== 'Deployment' || o.metadata.namespace !== namespace) continue;
       const d = this.deployments.get(key);
       const rsName = d ? `${o.metadata.name}-${this.current(d).hash}` : '';
