@@ -13,7 +13,18 @@ import type { ScoreView } from '../../src/panels/protocol';
 import type { TreeNode } from '../../src/vscode/trees/treeNode';
 import { FakeKube } from '../integration/azure/support/fakeKube';
 import { LocalPod } from '../support/localPod';
-import { EXTENSION_ID, exec, flatten, input, label, mobilenetPath, photosDir, testApi } from './support/harness';
+import {
+  EXTENSION_ID,
+  cancelProgressAt,
+  exec,
+  execFailing,
+  flatten,
+  input,
+  label,
+  mobilenetPath,
+  photosDir,
+  testApi,
+} from './support/harness';
 
 const WS = 'cluster';
 const SVC = 'kube-svc';
@@ -41,9 +52,16 @@ describe('Kubernetes services from the Services view', function () {
     }
   }
 
-  function objects(): string[] {
+  function objects(name = SVC): string[] {
     return [...kube.objects.values()]
-      .filter((o) => o.metadata.namespace === NS && o.kind !== 'Pod' && o.kind !== 'ReplicaSet' && o.kind !== 'Event')
+      .filter(
+        (o) =>
+          o.metadata.namespace === NS &&
+          o.metadata.name.startsWith(name) &&
+          o.kind !== 'Pod' &&
+          o.kind !== 'ReplicaSet' &&
+          o.kind !== 'Event',
+      )
       .map((o) => `${o.kind}/${o.metadata.name}`)
       .sort();
   }
@@ -179,5 +197,47 @@ describe('Kubernetes services from the Services view', function () {
     assert.deepEqual(objects(), []);
     assert.deepEqual((await api.ctx.store.read(WS)).services, []);
     assert.equal((await api.trees.services.getChildren()).filter((n) => n.service).length, 0);
+  });
+
+  /** A Kubernetes deploy with every answer given (no prompt): auth off, so plain text carries no key. */
+  function preset(name: string, imageRef: string) {
+    return { name, target: 'kubernetes', namespace: NS, imageRef, replicas: 1, authEnabled: false, tls: 'none' };
+  }
+
+  async function leftNothing(name: string): Promise<void> {
+    const api = await testApi();
+    assert.deepEqual(objects(name), [], 'every object it applied was deleted');
+    assert.ok(!(await api.ctx.store.read(WS)).services.some((s) => s.name === name), 'nothing recorded');
+    assert.ok(
+      !(await api.trees.services.getChildren()).some((n) => n.service?.name === name || n.kind === 'placeholder'),
+      'no node or placeholder is left',
+    );
+  }
+
+  it('a rollout whose image the cluster cannot pull fails with the pod event and leaves nothing behind', async () => {
+    const api = await testApi();
+    kube.imageFailures.set('myacr.azurecr.io/missing:1', 'ErrImagePull');
+    const imageNode = (await flatten(api.trees.images)).find((n) => n.image?.id === 'mobilenet-image:1')!;
+    const err = await execFailing('accel.service.deploy', imageNode, preset('pull-svc', 'myacr.azurecr.io/missing:1'));
+    assert.match(err.message, /did not become ready: pod pull-svc-\S+ is (ErrImagePull|ImagePullBackOff)/);
+    assert.match(err.message, /Failed to pull image "myacr\.azurecr\.io\/missing:1"/);
+    await leftNothing('pull-svc');
+  });
+
+  it('Cancel during the rollout stops it, deletes what it applied and records nothing', async () => {
+    const api = await testApi();
+    kube.stepMs = 1000; // pods take seconds to schedule, so there is a rollout to cancel
+    const cancel = await cancelProgressAt(/^Deploying mobilenet-image:1 as slow-svc/, /^slow-svc: /);
+    try {
+      const imageNode = (await flatten(api.trees.images)).find((n) => n.image?.id === 'mobilenet-image:1')!;
+      const result = await exec('accel.service.deploy', imageNode, preset('slow-svc', 'myacr.azurecr.io/mobilenet:1'));
+      assert.ok(cancel.fired, 'cancelled while the pods rolled out');
+      assert.equal(result, undefined);
+      assert.equal(api.runner.lastError, undefined, 'a user cancel is not an error notification');
+    } finally {
+      cancel.dispose();
+      kube.stepMs = 25;
+    }
+    await leftNothing('slow-svc');
   });
 });
