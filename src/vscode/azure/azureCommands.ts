@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { AccelError } from '../../domain/errors';
 import type { AzureSubscription } from '../../azure/subscriptions';
+import { deployService } from '../../services/deployService';
 import type { AccelContext } from '../accelContext';
 import { withProgress, type CommandRunner } from '../commands/commandRunner';
 import { pickImage } from '../commands/pickers';
@@ -213,7 +214,7 @@ export function registerAzure(
 
   runner.register(AZURE_COMMANDS.deployToKubernetes, async (node?: TreeNode) => {
     const { ws, value: image } = await pickImage(ctx, node, 'Deploy to Kubernetes');
-    const { deployKubernetesService, listKubeContexts, requireSubscriptions } = await azureLib();
+    const { listKubeContexts, requireSubscriptions } = await azureLib();
     const title = 'Deploy to Kubernetes (AKS)';
     let subs: AzureSubscription[] | undefined;
     /** Signs in and lists the subscriptions once an answer needs one; a single subscription is taken as the answer. */
@@ -447,31 +448,26 @@ export function registerAzure(
     const name = a.name!;
     const namespace = a.namespace!;
     const cluster = a.cluster!;
-    const view = await withProgress(
-      `Deploying ${name} to Kubernetes`,
-      (progress) =>
-        deployKubernetesService(
-          ctx.store,
-          ws,
-          {
-            name,
-            image: image.id,
-            imageRef,
-            registry,
-            context: cluster.context,
-            namespace,
-            aks,
-            replicas,
-            subscriptionId,
-          },
-          { arm: session.armContext(), progress },
-        ),
-      false,
+    // The one deploy of src/services (as the Services view's wizard and the CLI use): option rules, the rollout wait
+    // with Cancel, rollback. This wizard has no TLS step, so the service gets a self-signed certificate for its load
+    // balancer address: keys never cross the network in plain text.
+    const service = await withProgress(`Deploying ${name} to Kubernetes`, (progress, cancel) =>
+      deployService(
+        { store: ctx.store, workspace: ws, kube: async () => ({ arm: session.armContext() }), progress, cancel },
+        {
+          name,
+          image: image.id,
+          target: 'kubernetes',
+          replicas,
+          tls: 'self-signed',
+          kubernetes: { imageRef, registry, context: cluster.context, namespace, aks, subscriptionId },
+        },
+      ),
     );
     ctx.fireSoon();
-    ctx.log.info(`deployed ${name} to ${view.context}/${view.namespace}: ${view.scoringUri ?? view.pending}`);
+    ctx.log.info(`deployed ${name} to ${service.kubernetes?.context}/${namespace}`);
     void vscode.window.showInformationMessage(
-      `Deployed ${name} to ${view.context}/${view.namespace}${view.scoringUri ? ` at ${view.scoringUri}` : ` (${view.pending})`}.`,
+      `Deployed ${name} to ${service.kubernetes?.context}/${namespace} with a self-signed certificate.`,
     );
   });
 
