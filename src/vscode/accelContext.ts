@@ -12,6 +12,7 @@ import { ScorerCache } from '../scoring/scorerCache';
 import { scoringTarget } from '../services/deployService';
 import { openStore } from '../store/fileStore';
 import { EmulatorController } from './emulatorController';
+import { serviceDeps } from './serviceLiveStates';
 import type { StoreChange } from './trees/viewRefresh';
 import { VsCodeUserInput, type UserInput } from './ui';
 
@@ -54,7 +55,7 @@ export class AccelContext implements vscode.Disposable {
     this.scorers = new ScorerCache(this.store, (ws, service) => ({
       key: (fresh) => this.primaryKey(ws, service, fresh),
       // A Kubernetes service is scored at its load balancer, with its TLS server name and certificate (src/services).
-      remoteTarget: (s) => scoringTarget({ store: this.store, workspace: ws }, s),
+      remoteTarget: (s) => scoringTarget(serviceDeps(this, ws), s),
     }));
     this.disposables.push(this.emulator, this.changed, { dispose: () => this.scorers.dispose() });
   }

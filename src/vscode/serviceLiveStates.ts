@@ -3,6 +3,7 @@
 // reads only this cache, so getChildren never waits on a network call; a change of what the targets report fires
 // onDidChange (the view then redraws). Polls fast while something is on its way, slowly once all is steady.
 import * as vscode from 'vscode';
+import type { ArmContext } from '../azure/armContext';
 import type { Service } from '../domain/types';
 import type { CancellationSignal, ProgressReporter } from '../domain/ports';
 import { targetFor } from '../services/deployService';
@@ -14,7 +15,14 @@ const STEADY_MS = 15_000;
 /** One target that does not answer must not hold up the others' states. */
 const STATE_TIMEOUT_MS = 20_000;
 
-/** What src/services needs from the extension: the store, the supervised emulator host, progress and cancel. */
+let armContext: (() => ArmContext) | undefined;
+
+/** The Azure sign-in of the window (set by the Azure commands): AKS clusters reached through ARM need it. */
+export function useArmContext(provider: () => ArmContext): void {
+  armContext = provider;
+}
+
+/** What src/services needs from the extension: the store, the supervised emulator host, Azure, progress and cancel. */
 export function serviceDeps(
   ctx: AccelContext,
   workspace: string,
@@ -25,6 +33,7 @@ export function serviceDeps(
     store: ctx.store,
     workspace,
     hostClient: () => ctx.emulator.ensureRunning(),
+    kube: async () => ({ arm: armContext?.() }),
     progress,
     cancel,
     warn: (m) => {

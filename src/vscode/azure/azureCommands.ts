@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { AccelError } from '../../domain/errors';
 import type { AzureSubscription } from '../../azure/subscriptions';
 import { deployService } from '../../services/deployService';
+import { useArmContext } from '../serviceLiveStates';
 import type { AccelContext } from '../accelContext';
 import { withProgress, type CommandRunner } from '../commands/commandRunner';
 import { pickImage } from '../commands/pickers';
@@ -211,6 +212,9 @@ export function registerAzure(
   });
 
   runner.register(AZURE_COMMANDS.refresh, () => refetch('user refresh (Azure)'));
+
+  // Services on AKS clusters reached through ARM (Score, Regenerate Key, Update Replicas, Logs, Delete) use this sign-in.
+  useArmContext(() => session.armContext());
 
   runner.register(AZURE_COMMANDS.deployToKubernetes, async (node?: TreeNode) => {
     const { ws, value: image } = await pickImage(ctx, node, 'Deploy to Kubernetes');
