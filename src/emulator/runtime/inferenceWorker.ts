@@ -11,6 +11,7 @@ import { nativeAsync, useNativeState } from './nativeSection';
 import { imageLayoutFor, preprocessImages, setDecodeCheckpoint, syntheticJpeg } from './preprocess';
 import { presetOf } from '../../domain/presets';
 import { lowerThisThreadPriority } from './threadPriority';
+import { detachOnce } from './detachOnce';
 import { DT, encodePredictRequest } from '../../wire/wireCodec';
 
 export interface WorkerInit {
@@ -76,6 +77,7 @@ async function load(threading: SessionThreading): Promise<ort.InferenceSession> 
 
 async function main(): Promise<void> {
   const started = performance.now();
+  detachOnce(); // before anything is optimised: see detachOnce.ts
   let session: ort.InferenceSession;
   try {
     session = guarded(await load(init.threading));

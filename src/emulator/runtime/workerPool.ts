@@ -16,6 +16,7 @@ import { claimForTermination, newNativeState } from './nativeSection';
 import type { ServedModel } from './predictionService';
 import { threadingPlan, type ThreadingPlan } from './threadingPlan';
 import { coresAreFree } from './runnableThreads';
+import { detachOnce } from './detachOnce';
 
 export interface PoolOptions {
   model: ServedModel;
@@ -140,6 +141,7 @@ export class WorkerPool {
     const cores =
       opts.cores ?? (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
     this.threading = threadingPlan(cores, opts.devices.length, opts.intraOpThreads);
+    detachOnce(); // this thread will move every request to a worker: see detachOnce.ts
     this.replicas = opts.devices.map((device) => ({
       device,
       ready: false,
