@@ -25,7 +25,7 @@ export interface PoolOptions {
   intraOpThreads: number;
   /** Cores the replicas share (default: the machine's); with intraOpThreads it decides the threading plan. */
   cores?: number;
-  /** Whether nothing else on the machine wants the cores now (default: /proc/loadavg's runnable count). */
+  /** Whether the machine's cores are free enough to spin on now (default: /proc/loadavg's runnable count). */
   coresAreFree?: () => boolean;
   maxQueue: number;
   /** Jobs handed to one worker at a time; 2 keeps a worker busy while its previous reply travels back. */
@@ -133,14 +133,15 @@ export class WorkerPool {
   private readonly budgetMs: number;
   readonly ready: Promise<void>;
   readonly threading: ThreadingPlan;
+  private readonly cores: number;
 
   constructor(private readonly opts: PoolOptions) {
     this.depth = opts.depth ?? 2;
     this.graceMs = opts.graceMs ?? 1000;
     this.budgetMs = opts.jobBudgetMs ?? jobBudgetMs();
-    const cores =
+    this.cores =
       opts.cores ?? (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
-    this.threading = threadingPlan(cores, opts.devices.length, opts.intraOpThreads);
+    this.threading = threadingPlan(this.cores, opts.devices.length, opts.intraOpThreads);
     detachOnce(); // this thread will move every request to a worker: see detachOnce.ts
     this.replicas = opts.devices.map((device) => ({
       device,
@@ -467,14 +468,15 @@ export class WorkerPool {
 
   /**
    * The lead replica when the next job would have the machine to itself (the only job queued, none running in
-   * any replica, no other thread on the machine runnable) and the lead holds its solo session; otherwise undefined.
+   * any replica, fewer other threads on the machine runnable than it has cores) and the lead holds its solo
+   * session; otherwise undefined.
    */
   private soloReplica(): Replica | undefined {
     const lead = this.replicas[0];
     if (this.queue.length !== 1 || !lead?.soloReady || !lead.ready || !lead.worker) return undefined;
     if (!this.replicas.every((r) => r.inflight.size === 0)) return undefined;
     if (this.threading.soloWhen === 'serviceIdle') return lead;
-    return (this.opts.coresAreFree ?? coresAreFree)() ? lead : undefined;
+    return (this.opts.coresAreFree ?? (() => coresAreFree(this.cores)))() ? lead : undefined;
   }
 
   /** Whether the lead replica holds its solo session now. */

@@ -70,13 +70,21 @@ describe('runnable threads (/proc/loadavg)', () => {
     );
   });
 
-  it('free only when nothing else is runnable', () => {
+  it('free while fewer other threads are runnable than there are cores', () => {
     assert.equal(
-      coresAreFree(() => '0.10 0.20 0.30 1/100 42'),
+      coresAreFree(2, () => '0.10 0.20 0.30 1/100 42'),
       true,
     );
     assert.equal(
-      coresAreFree(() => '0.10 0.20 0.30 2/100 42'),
+      coresAreFree(2, () => '0.10 0.20 0.30 2/100 42'),
+      true,
+    );
+    assert.equal(
+      coresAreFree(2, () => '0.10 0.20 0.30 3/100 42'),
+      false,
+    );
+    assert.equal(
+      coresAreFree(4, () => '9.00 9.00 9.00 11/300 42'),
       false,
     );
   });
@@ -93,7 +101,7 @@ describe('runnable threads (/proc/loadavg)', () => {
       undefined,
     );
     assert.equal(
-      coresAreFree(() => {
+      coresAreFree(2, () => {
         throw new Error('ENOENT');
       }),
       true,
