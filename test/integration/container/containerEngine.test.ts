@@ -259,6 +259,24 @@ test('update --replicas adds containers on their own ports and removes them agai
 });
 
 test(
+  'update --self-signed then --no-tls through src/services: the service scores at its new URI each time',
+  { skip },
+  async () => {
+    const on = (await home.run(['service', 'update', 'ctr-svc', '--self-signed', '--json', ...W])).json;
+    assert.match(on.scoringUri, /^grpcs:\/\/localhost:\d+$/);
+    assert.equal(on.tls.selfSigned, true);
+    const viaTls = (await home.run(['service', 'score', 'ctr-svc', photo.file, '--json', ...W])).json;
+    assert.equal(viaTls.scoringUri, on.scoringUri);
+    assert.ok(photo.accepts(viaTls.results[0].top[0].index, []), photo.expected);
+    const off = (await home.run(['service', 'update', 'ctr-svc', '--no-tls', '--json', ...W])).json;
+    assert.match(off.scoringUri, /^grpc:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(off.tls, null);
+    const plain = (await home.run(['service', 'score', 'ctr-svc', photo.file, '--json', ...W])).json;
+    assert.ok(photo.accepts(plain.results[0].top[0].index, []), photo.expected);
+  },
+);
+
+test(
   'TLS: the certificate and key are mounted read-only; scoring over TLS works, plain text does not; delete removes the files',
   { skip },
   async () => {
