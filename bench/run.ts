@@ -687,7 +687,7 @@ async function benchModel(
       echoMs: float.echo,
       floorMs: r3(floatFloor),
       ratio: ratio(float.served.median, floatFloor),
-      how: 'a pre-encoded 602 KB float Predict (tensor_content out) at concurrency 1, the same client and payload handling as the echo, alternating call by call with the echo, a run of the fastest in-process setting that stops spinning after a run (from the sweep) and a PredictionClient call; floor = p50 of those alternating runs × bestSettingScale (fastest sweep p50 / that setting's sweep p50, at most 1) + echo p50',
+      how: 'a pre-encoded 602 KB float Predict (tensor_content out) at concurrency 1, the same client and payload handling as the echo, alternating call by call with the echo, a run of the fastest in-process setting that stops spinning after a run (from the sweep) and a PredictionClient call; floor = p50 of those alternating runs × bestSettingScale (fastest sweep p50 / the sweep p50 of the alternating setting, at most 1) + echo p50',
       predictionClient: {
         ...float.alsoServed!,
         ratio: ratio(float.alsoServed!.median, floatFloor),
