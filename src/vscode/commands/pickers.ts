@@ -1,6 +1,6 @@
 // Commands take an optional tree node; without one they ask with these QuickPicks.
 import { AccelError } from '../../domain/errors';
-import { scoringUri } from '../../core/services';
+import { serviceAddress } from '../trees/servicesTree';
 import type { Image, Model, Service, Workspace } from '../../domain/types';
 import type { AccelContext } from '../accelContext';
 import type { TreeNode } from '../trees/treeNode';
@@ -109,7 +109,7 @@ export async function pickService(
       placeholder: 'Service',
       items: services.map((s) => ({
         label: s.name,
-        description: scoringUri(s),
+        description: serviceAddress(s),
         detail: `image ${s.imageId} · ${s.replicas} replica(s)`,
         value: s,
       })),

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { setContextKey } from '../contextKeys';
 import { AccelError } from '../../domain/errors';
-import { scoringUri } from '../../core/services';
+import { serviceAddress } from '../trees/servicesTree';
 import type { Service } from '../../domain/types';
 import type { AccelContext } from '../accelContext';
 import { batchCsv, type BatchView, type ScoreView } from '../../panels/protocol';
@@ -57,7 +57,7 @@ export function registerScoreCommands(run: CommandRunner, ctx: AccelContext): vo
               title: 'Score with which service?',
               items: services.map((s) => ({
                 label: s.name,
-                description: scoringUri(s),
+                description: serviceAddress(s),
                 detail: `image ${s.imageId}`,
                 value: s,
               })),

@@ -26,12 +26,16 @@ const TARGET_ICONS: Record<Service['target'], string> = {
   kubernetes: 'cloud',
 };
 
-/** A Kubernetes service is reached at its load balancer (as the cluster last said); until then, where it runs. */
-function uriOf(service: Service, live: LiveState | undefined): string {
+/**
+ * Where a service is reached, for labels: a Kubernetes service at its load balancer (as the cluster last said),
+ * until then where it runs; without live state (a picker), the cluster and namespace.
+ */
+export function serviceAddress(service: Service, live?: LiveState): string {
   if (service.target !== 'kubernetes') return scoringUri(service);
   if (live?.uri) return live.uri;
   const k = service.kubernetes;
-  return k ? `${k.context}/${k.namespace} (address pending)` : 'kubernetes';
+  if (!k) return 'kubernetes';
+  return live ? `${k.context}/${k.namespace} (address pending)` : `kubernetes ${k.context}/${k.namespace}`;
 }
 
 export class ServicesTree extends BaseTree {
@@ -76,7 +80,7 @@ export class ServicesTree extends BaseTree {
       const state = this.serviceState(service, ws);
       const target = service.target === 'local' ? undefined : this.liveStates.get(ws, service.name);
       const live = this.liveOf(ws, service);
-      const uri = uriOf(service, target);
+      const uri = serviceAddress(service, target);
       // Kubernetes: "2/3 ready"; containers: "1/2 running" until all run; local: the emulator's word.
       const summary = target && service.target === 'kubernetes' ? target.summary : state;
       const item = new vscode.TreeItem(service.name, vscode.TreeItemCollapsibleState.Collapsed);
