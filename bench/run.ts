@@ -322,8 +322,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Round trips measured in alternation with their floors (in-process run, echo of the same size), so load from
- * other processes on the machine lands on the served figure and its floor alike. A pause after each in-process
- * run lets its threads go idle before the next served call.
+ * other processes on the machine lands on the served figure and its floor alike. The in-process session stops
+ * spinning when its run ends, so it takes nothing from the served call that follows.
  */
 async function paired(
   n: number,
@@ -341,7 +341,6 @@ async function paired(
     await echo();
     const echoMs = performance.now() - t;
     const floorMs = await floor();
-    await sleep(3);
     t = performance.now();
     await served();
     const servedMs = performance.now() - t;
