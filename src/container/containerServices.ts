@@ -241,11 +241,21 @@ async function startContainer(engine: Engine, spec: RunSpec, index: number): Pro
     );
   }
   if (placement.network === 'host') {
-    args.push('--network', 'host', '--env', `ACCEL_PORT=${c.port}`, '--env', `ACCEL_HEALTH_PORT=${c.healthPort}`);
+    // Loopback only, like a local service: keys never leave the machine in plain text (scoring dials localhost).
+    args.push(
+      '--network',
+      'host',
+      '--env',
+      'ACCEL_BIND_HOST=127.0.0.1',
+      '--env',
+      `ACCEL_PORT=${c.port}`,
+      '--env',
+      `ACCEL_HEALTH_PORT=${c.healthPort}`,
+    );
   } else {
     args.push(
       '--publish',
-      `${c.port}:${EXPORT_GRPC_PORT}`,
+      `127.0.0.1:${c.port}:${EXPORT_GRPC_PORT}`,
       '--publish',
       `127.0.0.1:${c.healthPort}:${EXPORT_HEALTH_PORT}`,
     );
