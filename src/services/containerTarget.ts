@@ -57,7 +57,8 @@ export function containerTarget(deps: ServiceDeps): ServiceTarget {
       const keys = await regenerateContainerKey(store, workspace, service.name, which);
       return {
         ...keys,
-        effect: `The containers were recreated with it; the old ${which} key no longer works, the other key is unchanged.`,
+        effect: 'applied',
+        message: `The containers were recreated with it; the old ${which} key no longer works, the other key is unchanged.`,
       };
     },
     async update(service, update) {

@@ -71,7 +71,9 @@ export function kubernetesTarget(deps: ServiceDeps): ServiceTarget {
       ).regenerateKubernetesKey(store, workspace, service.name, which, await kubeDepsOf(deps));
       return {
         ...keys,
-        effect: `The pods roll over to it one at a time; the old ${which} key stops working once they have. The other key is unchanged.`,
+        // The regeneration returns once the rollout is complete: every pod serves the new key.
+        effect: 'applied',
+        message: `Every pod has rolled over to it; the old ${which} key no longer works. The other key is unchanged.`,
       };
     },
     async update(service, update) {

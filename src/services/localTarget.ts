@@ -46,12 +46,12 @@ export function localTarget(deps: ServiceDeps): ServiceTarget {
     keys: (service) => getServiceKeys(store, workspace, service.name),
     async regenerateKey(service, which) {
       const keys = await regenerateLocalKey(store, workspace, service.name, which);
-      const effect = {
+      const message = {
         applied: `The running service accepts it now and refuses the old ${which} key; the other key is unchanged.`,
         'host-not-running': `Saved; the emulator is not running, so it takes effect when the service starts (the old ${which} key will not work then). The other key is unchanged.`,
         'service-not-running': `Saved; the service is not running in the emulator, so it takes effect when it starts. The other key is unchanged.`,
       }[keys.effect];
-      return { primaryKey: keys.primaryKey, secondaryKey: keys.secondaryKey, effect };
+      return { primaryKey: keys.primaryKey, secondaryKey: keys.secondaryKey, effect: keys.effect, message };
     },
     async update(service, update) {
       const { service: updated } = await updateLocalService(

@@ -45,8 +45,10 @@ export interface ServiceAddress {
 }
 
 export interface RegeneratedKey extends ServiceKeysPlain {
-  /** What happened to the running service, in one sentence. */
-  effect: string;
+  /** Whether the running service already takes the new key, or will when it starts (for scripts: `--json`). */
+  effect: 'applied' | 'host-not-running' | 'service-not-running';
+  /** The same, in one sentence for people. */
+  message: string;
 }
 
 export interface ServiceUpdate {

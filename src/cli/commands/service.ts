@@ -380,7 +380,7 @@ export function register(program: Command): void {
         const keys = await targetFor(found, serviceDeps(ctx, workspace)).regenerateKey(found, normalized as KeyName);
         if (ctx.json) return printJson(keys);
         printLine(
-          `New ${normalized} key for ${name}: ${normalized === 'primary' ? keys.primaryKey : keys.secondaryKey}\n${keys.effect}`,
+          `New ${normalized} key for ${name}: ${normalized === 'primary' ? keys.primaryKey : keys.secondaryKey}\n${keys.message}`,
         );
       }),
     );

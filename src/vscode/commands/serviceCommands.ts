@@ -577,10 +577,10 @@ export function registerServiceCommands(run: CommandRunner, ctx: AccelContext, t
     );
     await ctx.secrets.store(ctx.serviceKeyId(ws, s.name, 'primary'), keys.primaryKey);
     await ctx.secrets.store(ctx.serviceKeyId(ws, s.name, 'secondary'), keys.secondaryKey);
-    ctx.log.info(`service ${s.name}: ${k} key regenerated. ${keys.effect}`);
+    ctx.log.info(`service ${s.name}: ${k} key regenerated. ${keys.message}`);
     trees.services.liveStates.refreshSoon();
     ctx.fireSoon();
-    void vscode.window.showInformationMessage(`New ${k} key of ${s.name}. ${keys.effect}`);
+    void vscode.window.showInformationMessage(`New ${k} key of ${s.name}. ${keys.message}`);
     return k;
   });
 

@@ -91,7 +91,7 @@ describe('hostile images through the real emulator', { timeout: 240_000 }, () =>
     const svc = (await home.run(['service', 'deploy', 'dec-svc', '--image', 'mobilenet-image', '--json', ...W])).json;
     key = (await home.run(['service', 'keys', 'dec-svc', '--json', ...W])).json.primaryKey;
     pid = readHostInfo(home.home)!.pid;
-    logFile = (await home.run(['service', 'logs', 'dec-svc', '--json', ...W])).json.file;
+    logFile = (await home.run(['service', 'logs', 'dec-svc', '--json', ...W])).json.logs[0].source;
     stub = tfServingStub(svc.port);
     await servesTheNextPhoto();
   });
