@@ -46,8 +46,8 @@ export class ServicesTree extends BaseTree {
     this.liveStates = new ServiceLiveStates(ctx);
     this.disposables.push(
       this.liveStates,
-      ctx.emulator.onDidChange(() => this.refresh()),
-      this.liveStates.onDidChange(() => this.refresh()),
+      ctx.emulator.onDidChange(() => this.refresh('emulator status')),
+      this.liveStates.onDidChange(() => this.refresh('live state of a container or cluster service')),
     );
   }
 
