@@ -4,7 +4,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { generate as generateCertificate } from 'selfsigned';
+import { issueSelfSigned } from './certificates';
 import { seal, unseal } from '../store/sealedSecrets';
 import { AccelError } from '../domain/errors';
 import { findImage } from './images';
@@ -188,25 +188,7 @@ export async function tlsPems(tls: TlsOption): Promise<TlsPems | undefined> {
   let certPem: string;
   let keyPem: string;
   if (tls === 'self-signed') {
-    const pems = await generateCertificate([{ name: 'commonName', value: 'localhost' }], {
-      keySize: 2048,
-      algorithm: 'sha256',
-      notAfterDate: new Date(Date.now() + 825 * 24 * 3600 * 1000),
-      extensions: [
-        { name: 'basicConstraints', cA: false },
-        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-        { name: 'extKeyUsage', serverAuth: true },
-        {
-          name: 'subjectAltName',
-          altNames: [
-            { type: 2, value: 'localhost' },
-            { type: 7, ip: '127.0.0.1' },
-          ],
-        },
-      ],
-    });
-    certPem = pems.cert;
-    keyPem = pems.private;
+    ({ certPem, keyPem } = await issueSelfSigned(['localhost', '127.0.0.1']));
   } else {
     for (const [flag, file] of [
       ['--ssl-cert', tls.certFile],

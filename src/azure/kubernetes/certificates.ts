@@ -1,28 +1,9 @@
-// Certificates for cluster services: a self-signed one issued for the load balancer's address or DNS name (the
-// local one in core names only localhost), and the checks a given PEM pair must pass before it is sent.
+// Certificates for cluster services: a self-signed one issued for the load balancer's address or DNS name (the same
+// issuer as the local services', in core), and the checks a given PEM pair must pass before it is sent.
 import * as crypto from 'node:crypto';
-import * as net from 'node:net';
-import { generate as generateCertificate } from 'selfsigned';
 import { AccelError } from '../../domain/errors';
 
-/** A 2048-bit RSA certificate for `names` (DNS names or IP addresses, the first is the subject), valid 825 days. */
-export async function issueSelfSigned(names: string[]): Promise<{ certPem: string; keyPem: string }> {
-  const unique = [...new Set(names.filter(Boolean))];
-  if (!unique.length) throw new AccelError('Internal', 'A certificate needs at least one name.');
-  const altNames = unique.map((n) => (net.isIP(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n }));
-  const pems = await generateCertificate([{ name: 'commonName', value: unique[0] }], {
-    keySize: 2048,
-    algorithm: 'sha256',
-    notAfterDate: new Date(Date.now() + 825 * 24 * 3600 * 1000),
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames },
-    ],
-  });
-  return { certPem: pems.cert, keyPem: pems.private };
-}
+export { issueSelfSigned } from '../../core/certificates';
 
 /** Refuses a pair that is not PEM, does not match, or has expired; `source` names where it came from. */
 export function checkPemPair(pems: { certPem: string; keyPem: string }, source: string): void {
