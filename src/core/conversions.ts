@@ -66,6 +66,44 @@ interface ConvertRequest extends Required<Omit<ConvertOptions, 'calibrationDir' 
   detached: boolean;
 }
 
+/** How a TF graph's input is fed to the converter (model convert and Compare Precisions build the fp32 graph alike). */
+export interface TfInput {
+  /** The tensor the ONNX input replaces: the given one, or the boundary of its cut preprocessing. */
+  inputTensor: string;
+  /** The ONNX input's name: the given tensor's. */
+  inputName: string;
+  inputShape?: number[];
+  preset: PresetName;
+  preprocessing?: PreprocessingPreset;
+  cut?: PreprocessCut;
+}
+
+/**
+ * A string (encoded image) placeholder input is cut at its image preprocessing subgraph, whose parameters become the
+ * converted model's preset; any other input is kept with the source's preset.
+ */
+export function tfInput(graph: GraphDef, input: string, source: Pick<Model, 'preset' | 'preprocessing'>): TfInput {
+  const inputName = tensorName(input);
+  if (!isStringPlaceholder(graph, inputName))
+    return { inputTensor: inputName, inputName, preset: source.preset, preprocessing: source.preprocessing };
+  const cut = cutPreprocessing(graph, inputName);
+  return {
+    inputTensor: cut.boundaryTensor,
+    inputName,
+    inputShape: [-1, cut.params.height, cut.params.width, 3],
+    preset: cut.preset === 'custom' ? 'none' : cut.preset,
+    preprocessing: cut.preset === 'custom' ? { name: 'custom', ...cut.params } : undefined,
+    cut,
+  };
+}
+
+/** The float32 input `name` of an ONNX model as declared by its graph (symbolic dims kept as names). */
+export function inputSpec(model: any, name: string): TensorSpec {
+  const vi = model.graph.input.find((i: any) => i.name === name);
+  const dims = vi?.type?.tensor_type?.shape?.dim ?? [];
+  return { name, dtype: 'float32', shape: dims.map((d: any) => (d.dim_param ? d.dim_param : Number(d.dim_value))) };
+}
+
 /** `<name>.<version>.accelonnx`, the name cut to 32-(11+len(version)) characters as the original service did. */
 export function convertedModelName(name: string, version: number): string {
   const v = String(version);
@@ -288,22 +326,15 @@ export async function runConversion(
     let preprocessing: PreprocessingPreset | undefined = source.preprocessing;
     let inputName = request.inputTensor;
     if (src.graph) {
-      let inputTensor = tensorName(request.inputTensor);
-      let inputShape: number[] | undefined;
-      if (isStringPlaceholder(src.graph, inputTensor)) {
-        cut = cutPreprocessing(src.graph, inputTensor);
+      const tf = tfInput(src.graph, request.inputTensor, source);
+      const { inputTensor, inputShape } = tf;
+      ({ inputName, preset, preprocessing, cut } = tf);
+      if (cut) {
         log(
-          `Input ${inputTensor} is a string placeholder: cut the ${cut.nodeCount}-node image preprocessing subgraph at ${cut.boundaryTensor}.`,
+          `Input ${inputName} is a string placeholder: cut the ${cut.nodeCount}-node image preprocessing subgraph at ${cut.boundaryTensor}.`,
         );
         log(`Preprocessing: ${JSON.stringify(cut.params)} → preset ${cut.preset}.`);
         cut.notes.forEach(log);
-        preset = cut.preset === 'custom' ? 'none' : cut.preset;
-        preprocessing = cut.preset === 'custom' ? { name: 'custom', ...cut.params } : undefined;
-        inputName = inputTensor;
-        inputTensor = cut.boundaryTensor;
-        inputShape = [-1, cut.params.height, cut.params.width, 3];
-      } else {
-        inputName = inputTensor;
       }
       await step(0.1, 'Converting the TensorFlow graph to ONNX (opset 13)');
       const converted = convertTfGraph(src.graph, {
@@ -373,11 +404,6 @@ export async function runConversion(
       ...(cut ? { preprocessing: cut } : {}),
       ...(dequantized ? { dequantized } : {}),
     };
-    const spec = (m: any, name: string): TensorSpec => {
-      const vi = m.graph.input.find((i: any) => i.name === name);
-      const dims = vi?.type?.tensor_type?.shape?.dim ?? [];
-      return { name, dtype: 'float32', shape: dims.map((d: any) => (d.dim_param ? d.dim_param : Number(d.dim_value))) };
-    };
     const classifier = request.outputTensors[0];
     const imagePreset = presetOf({ preset, preprocessing });
     const presetParams = imagePreset.name !== 'none' ? imagePreset : undefined;
@@ -399,8 +425,8 @@ export async function runConversion(
           reference,
           referenceLabel,
           candidate: bytes,
-          referenceInput: spec(decodeOnnx(reference), inputName),
-          candidateInput: spec(model, inputName),
+          referenceInput: inputSpec(decodeOnnx(reference), inputName),
+          candidateInput: inputSpec(model, inputName),
           referenceOutput: classifier,
           candidateOutput: classifier,
           preset: presetParams,

@@ -12,8 +12,6 @@ import { dequantizeModel } from '../convert/dequantize';
 import { decodeGraphDef } from '../convert/graphDef';
 import { decodeOnnx, encodeOnnx } from '../convert/onnxModel';
 import { applyPrecision, PRECISIONS, quantizedReason, type Precision } from '../convert/precision';
-import { cutPreprocessing, isStringPlaceholder } from '../convert/preprocessSubgraph';
-import { tensorName } from '../convert/tfGraph';
 import { convertTfGraph } from '../convert/tfToOnnx';
 import { AccelError } from '../domain/errors';
 import {
@@ -24,7 +22,8 @@ import {
   type WorkspaceStore,
 } from '../domain/ports';
 import { presetOf } from '../domain/presets';
-import type { Model, PreprocessingPreset, PresetName, TensorSpec } from '../domain/types';
+import type { Model, PreprocessingPreset, PresetName } from '../domain/types';
+import { inputSpec, tfInput } from './conversions';
 import { findModel } from './models';
 import { saveComparison, type PrecisionComparison, type PrecisionRow } from './precisionCache';
 
@@ -66,18 +65,7 @@ function fp32Graph(
 ): Fp32Graph {
   if (source.framework === 'tensorflow') {
     const graph = decodeGraphDef(bytes, source.id);
-    let inputTensor = tensorName(input);
-    let inputShape: number[] | undefined;
-    let preset: PresetName = source.preset;
-    let preprocessing = source.preprocessing;
-    const inputName = inputTensor;
-    if (isStringPlaceholder(graph, inputTensor)) {
-      const cut = cutPreprocessing(graph, inputTensor);
-      preset = cut.preset === 'custom' ? 'none' : cut.preset;
-      preprocessing = cut.preset === 'custom' ? { name: 'custom', ...cut.params } : undefined;
-      inputTensor = cut.boundaryTensor;
-      inputShape = [-1, cut.params.height, cut.params.width, 3];
-    }
+    const { inputTensor, inputName, inputShape, preset, preprocessing } = tfInput(graph, input, source);
     const converted = convertTfGraph(graph, { inputTensor, inputName, inputShape, outputTensors: [output], cancel });
     return { model: converted.model, inputName, preset, preprocessing, dequantized: false };
   }
@@ -97,12 +85,6 @@ function fp32Graph(
   const dequantized = quantizedReason(model) !== null;
   if (dequantized) dequantizeModel(model);
   return { model, inputName: input, preset: source.preset, preprocessing: source.preprocessing, dequantized };
-}
-
-function inputSpec(model: any, name: string): TensorSpec {
-  const vi = model.graph.input.find((i: any) => i.name === name);
-  const dims = vi?.type?.tensor_type?.shape?.dim ?? [];
-  return { name, dtype: 'float32', shape: dims.map((d: any) => (d.dim_param ? d.dim_param : Number(d.dim_value))) };
 }
 
 /** Runs the comparison (loads onnxruntime: the CLI runs it, never the extension host). */
