@@ -8,9 +8,10 @@ import {
   scaleContainerService,
   updateContainerTls,
 } from '../container/containerServices';
-import { getServiceKeys, readTls, scoringUri } from '../core/services';
+import { getServiceKeys } from '../core/services';
 import { AccelError } from '../domain/errors';
 import type { Service } from '../domain/types';
+import { localAddress } from './localAddress';
 import type { LiveState, ServiceDeps, ServiceTarget } from './serviceTargets';
 
 export function containerTarget(deps: ServiceDeps): ServiceTarget {
@@ -42,16 +43,7 @@ export function containerTarget(deps: ServiceDeps): ServiceTarget {
         units: containers,
       };
     },
-    async address(service: Service) {
-      const tls = readTls(store, workspace, service);
-      return {
-        uri: scoringUri(service),
-        host: tls ? 'localhost' : '127.0.0.1',
-        port: service.port,
-        useSsl: !!tls,
-        caPem: tls?.certPem,
-      };
-    },
+    address: async (service: Service) => localAddress(store, workspace, service),
     keys: (service) => getServiceKeys(store, workspace, service.name),
     async regenerateKey(service, which) {
       const keys = await regenerateContainerKey(store, workspace, service.name, which);

@@ -1,10 +1,11 @@
 // The local emulator as a service target: the home's emulator host runs the service; its live state, log and key
 // changes are confirmed by the host (src/emulator/host/localServices.ts).
 import * as fs from 'node:fs';
-import { getServiceKeys, readTls, scoringUri } from '../core/services';
+import { getServiceKeys } from '../core/services';
 import type { Service } from '../domain/types';
 import { findHost, readLogTail, serviceLogPath } from '../emulator/host/hostControl';
 import { deleteLocalService, regenerateLocalKey, updateLocalService } from '../emulator/host/localServices';
+import { localAddress } from './localAddress';
 import type { LiveState, ServiceDeps, ServiceTarget } from './serviceTargets';
 
 export function localTarget(deps: ServiceDeps): ServiceTarget {
@@ -33,16 +34,7 @@ export function localTarget(deps: ServiceDeps): ServiceTarget {
         placement: live.devices.map((d) => `device ${d}`),
       };
     },
-    async address(service: Service) {
-      const tls = readTls(store, workspace, service);
-      return {
-        uri: scoringUri(service),
-        host: tls ? 'localhost' : '127.0.0.1',
-        port: service.port,
-        useSsl: !!tls,
-        caPem: tls?.certPem,
-      };
-    },
+    address: async (service: Service) => localAddress(store, workspace, service),
     keys: (service) => getServiceKeys(store, workspace, service.name),
     async regenerateKey(service, which) {
       const keys = await regenerateLocalKey(store, workspace, service.name, which);
