@@ -53,7 +53,7 @@ import {
   type KubeObject,
   type PodScheduling,
 } from './kubernetes/manifests';
-import { DEFAULT_ROLLOUT_TIMEOUT_MS, observeRollout, progressLine, waitForRollout } from './kubernetes/rollout';
+import { DEFAULT_ROLLOUT_TIMEOUT_MS, observeRollout, pause, progressLine, waitForRollout } from './kubernetes/rollout';
 
 /** How to reach Azure and the cluster; the CLI and VS Code each build one. */
 export interface KubeDeps {
@@ -348,18 +348,6 @@ async function serviceAddress(
   // LoadBalancerIngress.ports mirrors the Service ports on real clusters; a test cluster may point it elsewhere.
   const port = ingress?.ports?.[0]?.port ?? s.spec?.ports?.[0]?.port;
   return { exists: true, host, port };
-}
-
-function pause(ms: number, cancel: CancellationSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    const sub = cancel.onCancellationRequested(done);
-    function done() {
-      clearTimeout(timer);
-      sub.dispose();
-      resolve();
-    }
-  });
 }
 
 /** Waits for the load balancer's external address (a self-signed certificate must name it). */

@@ -262,7 +262,7 @@ export interface WaitOptions {
 export const DEFAULT_ROLLOUT_TIMEOUT_MS = 10 * 60_000;
 
 /** Sleeps `ms`, waking early on cancellation. */
-function pause(ms: number, cancel: CancellationSignal): Promise<void> {
+export function pause(ms: number, cancel: CancellationSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     const sub = cancel.onCancellationRequested(done);
