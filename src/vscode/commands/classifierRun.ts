@@ -2,16 +2,15 @@
 // Training Result view. Pure (no vscode), so the unit tests cover it. Training runs outside the extension host
 // although trainClassifier loads no native module: it holds the whole feature matrix (up to ~410 MB) and trains
 // the head synchronously (seconds of CPU on large folders), which would freeze every extension in the window.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AccelError, type ErrorCode } from '../../domain/errors';
+import { AccelError } from '../../domain/errors';
 import { isValidName } from '../../domain/names';
-import type { CancellationSignal, ProgressReporter } from '../../domain/ports';
 import { presetOf } from '../../domain/presets';
 import type { Model } from '../../domain/types';
 import type { TrainingView } from '../../panels/protocol';
 import type { TrainResult } from '../../classifier/trainClassifier';
+import { cliChildFailure, cliChildResult, runCliChild, type CliChild } from '../cliProcess';
 
 /** The CLI's --json document of `classifier train` (TrainResult as JSON). */
 export type TrainJson = TrainResult;
@@ -85,34 +84,7 @@ export function trainArgs(o: {
   ];
 }
 
-export type StderrLine =
-  | { kind: 'progress'; message?: string; fraction?: number }
-  | { kind: 'error'; code: string; message: string }
-  | { kind: 'text'; text: string };
-
-/** One stderr line of the CLI child: a progress report (ACCEL_PROGRESS=json), the --json error, or plain text. */
-export function parseStderrLine(line: string): StderrLine {
-  const text = line.trim();
-  if (text.startsWith('{')) {
-    try {
-      const v = JSON.parse(text) as Record<string, unknown>;
-      const p = v.progress as Record<string, unknown> | undefined;
-      if (p && typeof p === 'object') {
-        return {
-          kind: 'progress',
-          message: typeof p.message === 'string' ? p.message : undefined,
-          fraction: typeof p.fraction === 'number' && Number.isFinite(p.fraction) ? p.fraction : undefined,
-        };
-      }
-      const e = v.error as Record<string, unknown> | undefined;
-      if (e && typeof e === 'object' && typeof e.message === 'string')
-        return { kind: 'error', code: typeof e.code === 'string' ? e.code : 'Internal', message: e.message };
-    } catch {
-      // not JSON after all: plain text
-    }
-  }
-  return { kind: 'text', text };
-}
+export { parseStderrLine, type StderrLine } from '../cliProcess';
 
 const ERROR_CODES = new Set<string>([
   'InvalidArgument',
@@ -125,119 +97,27 @@ const ERROR_CODES = new Set<string>([
   'Cancelled',
 ]);
 
-export interface TrainingProcess {
-  /** Path of dist/cli.js. */
-  cli: string;
-  home: string;
-  args: string[];
-  progress: ProgressReporter;
-  cancel: CancellationSignal;
-  /** Every stderr line that is not progress (for the log). */
-  log?: (line: string) => void;
-  /** The Node binary; defaults to this process's (Electron runs as Node with ELECTRON_RUN_AS_NODE). */
-  execPath?: string;
-}
-
 /**
  * Runs the CLI child, forwarding its progress; cancelling sends SIGINT (the CLI removes its transient featurizer
  * service and registers nothing), then SIGKILL if it has not ended after a grace period.
  */
-export function runTraining(p: TrainingProcess): Promise<TrainJson> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(p.execPath ?? process.execPath, [p.cli, ...p.args], {
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ACCEL_HOME: p.home, ACCEL_PROGRESS: 'json' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const stdout: Buffer[] = [];
-    let stdoutBytes = 0;
-    let tooLarge = false;
-    let cliError: { code: string; message: string } | undefined;
-    const text: string[] = [];
-    let pending = '';
-    let killTimer: NodeJS.Timeout | undefined;
-    let cancelled = false;
-
-    const onLine = (line: string) => {
-      if (!line.trim()) return;
-      const parsed = parseStderrLine(line);
-      if (parsed.kind === 'progress') {
-        if (!cancelled) p.progress.report({ message: parsed.message, fraction: parsed.fraction });
-        return;
-      }
-      if (parsed.kind === 'error') cliError = parsed;
-      else if (text.length < 200) text.push(parsed.text.slice(0, 2000));
-      p.log?.(line.slice(0, 2000));
-    };
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      if (pending.length > 1_000_000) pending = pending.slice(-1_000_000);
-      lines.forEach(onLine);
-    });
-    child.stdout.on('data', (b: Buffer) => {
-      stdoutBytes += b.length;
-      if (stdoutBytes > MAX_STDOUT_BYTES) {
-        tooLarge = true;
-        child.kill('SIGKILL');
-        return;
-      }
-      stdout.push(b);
-    });
-    const requestCancel = () => {
-      if (cancelled) return;
-      cancelled = true;
-      p.progress.report({ message: 'cancelling: removing the temporary featurizer service' });
-      child.kill('SIGINT');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), CANCEL_GRACE_MS);
-    };
-    const sub = p.cancel.onCancellationRequested(requestCancel);
-    if (p.cancel.isCancellationRequested) requestCancel();
-
-    child.on('error', (e) => {
-      sub.dispose();
-      clearTimeout(killTimer);
-      reject(
-        new AccelError(
-          'Unavailable',
-          `Could not start the accel CLI (${p.cli}): ${e.message}. Rebuild with npm run build.`,
-        ),
-      );
-    });
-    child.on('close', (code, signal) => {
-      sub.dispose();
-      clearTimeout(killTimer);
-      if (pending) onLine(pending);
-      if (tooLarge)
-        return reject(
-          new AccelError(
-            'Internal',
-            `The training result was larger than ${MAX_STDOUT_BYTES / 1048576} MiB: train on a folder with fewer classes or photos.`,
-          ),
-        );
-      if (code === 0) {
-        try {
-          return resolve(JSON.parse(Buffer.concat(stdout).toString('utf8')) as TrainJson);
-        } catch (e) {
-          return reject(new AccelError('Internal', `The training result could not be read: ${(e as Error).message}.`));
-        }
-      }
-      if (cancelled || code === 130)
-        return reject(new AccelError('Cancelled', cliError?.message ?? 'Training was cancelled.'));
-      if (cliError) {
-        const known = ERROR_CODES.has(cliError.code) ? (cliError.code as ErrorCode) : 'Internal';
-        return reject(new AccelError(known, cliError.message));
-      }
-      const tail = text.slice(-5).join('\n');
-      reject(
-        new AccelError(
-          'Internal',
-          `Training ended unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})${tail ? `: ${tail}` : ''}. See the log.`,
-        ),
-      );
-    });
+export async function runTraining(p: CliChild): Promise<TrainJson> {
+  const end = await runCliChild(p, {
+    maxStdoutBytes: MAX_STDOUT_BYTES,
+    cancelGraceMs: CANCEL_GRACE_MS,
+    maxTextLines: 200,
+    maxPendingChars: 1_000_000,
+    cancellingMessage: 'cancelling: removing the temporary featurizer service',
   });
+  if (!end.stdout)
+    throw new AccelError(
+      'Internal',
+      `The training result was larger than ${MAX_STDOUT_BYTES / 1048576} MiB: train on a folder with fewer classes or photos.`,
+    );
+  if (end.code === 0) return cliChildResult<TrainJson>(end.stdout, 'training');
+  if (end.cancelled || end.code === 130)
+    throw new AccelError('Cancelled', end.cliError?.message ?? 'Training was cancelled.');
+  throw cliChildFailure(end, ERROR_CODES, 'Training ended unexpectedly');
 }
 
 /** Keeps at most `max` points of a curve: the first, the last and evenly spaced ones between. */

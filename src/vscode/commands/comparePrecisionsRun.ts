@@ -2,12 +2,10 @@
 // (`accel model compare-precisions … --json`; onnxruntime never loads in the extension host, decisions/0002), the
 // panel's view of its result, and the convert wizard's precision descriptions — the last comparison's numbers when
 // there is one for the model, else what each precision means.
-import { spawn } from 'node:child_process';
 import type { PrecisionComparison } from '../../core/precisionCache';
-import { AccelError, type ErrorCode } from '../../domain/errors';
-import type { CancellationSignal, ProgressReporter } from '../../domain/ports';
+import { AccelError } from '../../domain/errors';
 import type { PrecisionView } from '../../panels/protocol';
-import { parseStderrLine } from './classifierRun';
+import { cliChildFailure, cliChildResult, runCliChild, type CliChild } from '../cliProcess';
 
 export type Precision = 'fp32' | 'msfp9' | 'msfp8';
 
@@ -29,100 +27,17 @@ const ERROR_CODES = new Set<string>([
   'Cancelled',
 ]);
 
-export interface CliChild {
-  /** Path of dist/cli.js. */
-  cli: string;
-  home: string;
-  args: string[];
-  progress: ProgressReporter;
-  cancel: CancellationSignal;
-  log?: (line: string) => void;
-  /** The Node binary; defaults to this process's (Electron runs as Node with ELECTRON_RUN_AS_NODE). */
-  execPath?: string;
-}
-
 /** Runs the comparison in a CLI child, forwarding its progress lines; cancelling sends SIGINT, then SIGKILL. */
-export function runComparison(p: CliChild): Promise<PrecisionComparison> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(p.execPath ?? process.execPath, [p.cli, ...p.args], {
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ACCEL_HOME: p.home, ACCEL_PROGRESS: 'json' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const stdout: Buffer[] = [];
-    let bytes = 0;
-    let cliError: { code: string; message: string } | undefined;
-    const text: string[] = [];
-    let pending = '';
-    let cancelled = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const onLine = (line: string) => {
-      if (!line.trim()) return;
-      const parsed = parseStderrLine(line);
-      if (parsed.kind === 'progress') {
-        if (!cancelled) p.progress.report({ message: parsed.message, fraction: parsed.fraction });
-        return;
-      }
-      if (parsed.kind === 'error') cliError = parsed;
-      else if (text.length < 50) text.push(parsed.text.slice(0, 2000));
-      p.log?.(line.slice(0, 2000));
-    };
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = (lines.pop() ?? '').slice(-100_000);
-      lines.forEach(onLine);
-    });
-    child.stdout.on('data', (b: Buffer) => {
-      bytes += b.length;
-      if (bytes > MAX_STDOUT_BYTES) child.kill('SIGKILL');
-      else stdout.push(b);
-    });
-    const requestCancel = () => {
-      if (cancelled) return;
-      cancelled = true;
-      child.kill('SIGINT');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), CANCEL_GRACE_MS);
-    };
-    const sub = p.cancel.onCancellationRequested(requestCancel);
-    if (p.cancel.isCancellationRequested) requestCancel();
-    child.on('error', (e) => {
-      sub.dispose();
-      clearTimeout(killTimer);
-      reject(
-        new AccelError(
-          'Unavailable',
-          `Could not start the accel CLI (${p.cli}): ${e.message}. Rebuild with npm run build.`,
-        ),
-      );
-    });
-    child.on('close', (code, signal) => {
-      sub.dispose();
-      clearTimeout(killTimer);
-      if (pending) onLine(pending);
-      if (cancelled) return reject(new AccelError('Cancelled', 'The comparison was cancelled.'));
-      if (code === 0 && bytes <= MAX_STDOUT_BYTES) {
-        try {
-          return resolve(JSON.parse(Buffer.concat(stdout).toString('utf8')) as PrecisionComparison);
-        } catch (e) {
-          return reject(
-            new AccelError('Internal', `The comparison result could not be read: ${(e as Error).message}.`),
-          );
-        }
-      }
-      if (cliError)
-        return reject(
-          new AccelError(ERROR_CODES.has(cliError.code) ? (cliError.code as ErrorCode) : 'Internal', cliError.message),
-        );
-      const tail = text.slice(-5).join('\n');
-      reject(
-        new AccelError(
-          'Internal',
-          `The comparison ended unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})${tail ? `: ${tail}` : ''}. See the log.`,
-        ),
-      );
-    });
+export async function runComparison(p: CliChild): Promise<PrecisionComparison> {
+  const end = await runCliChild(p, {
+    maxStdoutBytes: MAX_STDOUT_BYTES,
+    cancelGraceMs: CANCEL_GRACE_MS,
+    maxTextLines: 50,
+    maxPendingChars: 100_000,
   });
+  if (end.cancelled) throw new AccelError('Cancelled', 'The comparison was cancelled.');
+  if (end.code === 0 && end.stdout) return cliChildResult<PrecisionComparison>(end.stdout, 'comparison');
+  throw cliChildFailure(end, ERROR_CODES, 'The comparison ended unexpectedly');
 }
 
 export function precisionView(c: PrecisionComparison): PrecisionView {
