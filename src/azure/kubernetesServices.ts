@@ -27,7 +27,8 @@ import { clientOptions, type ArmContext } from './armContext';
 import { azureCall } from './azureErrors';
 import { computePlacement } from './compute/aksCompute';
 import { schedulingForCompute } from './compute/acceleratorScheduling';
-import { checkPemPair, issueSelfSigned, validateServerName } from './kubernetes/certificates';
+import { issueSelfSigned } from '../core/certificates';
+import { checkPemPair, validateServerName } from './kubernetes/certificates';
 import {
   applyObjects,
   connectCluster,

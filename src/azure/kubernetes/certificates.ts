@@ -3,8 +3,6 @@
 import * as crypto from 'node:crypto';
 import { AccelError } from '../../domain/errors';
 
-export { issueSelfSigned } from '../../core/certificates';
-
 /** Refuses a pair that is not PEM, does not match, or has expired; `source` names where it came from. */
 export function checkPemPair(pems: { certPem: string; keyPem: string }, source: string): void {
   let cert: crypto.X509Certificate;

@@ -84,8 +84,6 @@ export function trainArgs(o: {
   ];
 }
 
-export { parseStderrLine, type StderrLine } from '../cliProcess';
-
 const ERROR_CODES = new Set<string>([
   'InvalidArgument',
   'InvalidModel',

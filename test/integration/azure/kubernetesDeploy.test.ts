@@ -23,7 +23,7 @@ import { isAccelError } from '../../../src/domain/errors';
 import { openStore, type FileStore } from '../../../src/store/fileStore';
 import { mobilenetPath } from '../../support/paths';
 import { FakeKube } from './support/fakeKube';
-import { issueSelfSigned } from '../../../src/azure/kubernetes/certificates';
+import { issueSelfSigned } from '../../../src/core/certificates';
 
 const WS = 'scale';
 const secretValue = (kube: FakeKube, name: string, key: string) =>

@@ -17,7 +17,7 @@ import {
   updateKubernetesService,
   type KubeDeps,
 } from '../../../src/azure/kubernetesServices';
-import { issueSelfSigned } from '../../../src/azure/kubernetes/certificates';
+import { issueSelfSigned } from '../../../src/core/certificates';
 import { createImage } from '../../../src/core/images';
 import { registerModel } from '../../../src/core/models';
 import { isAccelError } from '../../../src/domain/errors';

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import * as crypto from 'node:crypto';
 import { describe, it } from 'node:test';
 import { generate } from 'selfsigned';
-import { checkPemPair, issueSelfSigned, validateServerName } from '../../../src/azure/kubernetes/certificates';
+import { checkPemPair, validateServerName } from '../../../src/azure/kubernetes/certificates';
+import { issueSelfSigned } from '../../../src/core/certificates';
 import {
   buildManifests,
   dnsLabelName,

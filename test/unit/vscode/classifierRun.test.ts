@@ -15,11 +15,11 @@ import {
   downsample,
   featurizerCandidates,
   MAX_THUMBNAILS,
-  parseStderrLine,
   trainArgs,
   trainingView,
   type TrainJson,
 } from '../../../src/vscode/commands/classifierRun';
+import { parseStderrLine } from '../../../src/vscode/cliProcess';
 import { modelMark } from '../../../src/vscode/trees/modelMarks';
 
 function model(id: string, over: Partial<Model> = {}): Model {
