@@ -96,7 +96,9 @@ export function matchProcess(recorded: ProcessIdentity): ProcessMatch {
   if (!now) return 'gone';
   if (recorded.started === undefined || now.started === undefined) return 'unproven';
   if (recorded.started !== now.started) return 'other';
-  if (recorded.cmdline && now.cmdline && recorded.cmdline.join('\0') !== now.cmdline.join('\0')) return 'other';
+  // An exiting process reads an empty cmdline (its memory is already released) while its start time still matches:
+  // that is the same process on its way out, not another one.
+  if (recorded.cmdline && now.cmdline?.length && recorded.cmdline.join('\0') !== now.cmdline.join('\0')) return 'other';
   return 'same';
 }
 
