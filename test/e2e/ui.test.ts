@@ -271,6 +271,12 @@ describe('Accelerated Models in VS Code (code-server, packaged .vsix)', { timeou
     await quickInputAccept('Create Image', 'mobilenet-image');
     await row('Images', 'mobilenet-image:1').waitFor(WAIT);
     await contextMenu(row('Images', 'mobilenet-image:1'), 'Deploy Image as Service');
+    // A right-click that lands while the Images view refreshes (the new image's store change) reaches the command
+    // without its tree item (VS Code resolves the row after the refresh dropped it); the wizard then asks the image.
+    const firstStep = page.locator('.quick-input-widget .quick-input-title').first();
+    await firstStep.waitFor({ state: 'visible', ...WAIT });
+    if (/Deploy: image/.test((await firstStep.textContent()) ?? ''))
+      await quickInputAccept('Deploy: image', 'mobilenet-image:1');
     await quickInputAccept('service name', 'mobilenet-svc');
     await quickInputAccept('gRPC port', ''); // a free one
     await quickInputAccept('replicas'); // 1
