@@ -12,9 +12,16 @@ const M = { left: 48, right: 16, top: 16, bottom: 40 };
 const plotW = W - M.left - M.right;
 const plotH = H - M.top - M.bottom;
 
-type Style = Partial<Record<'fill' | 'stroke' | 'strokeWidth' | 'strokeDasharray' | 'fontSize' | 'opacity', string>>;
+export type Style = Partial<
+  Record<'fill' | 'stroke' | 'strokeWidth' | 'strokeDasharray' | 'fontSize' | 'opacity', string>
+>;
 
-function svgEl(tag: string, attrs: Record<string, string | number>, style: Style = {}, text?: string): SVGElement {
+export function svgEl(
+  tag: string,
+  attrs: Record<string, string | number>,
+  style: Style = {},
+  text?: string,
+): SVGElement {
   const e = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
   Object.assign(e.style, style);
@@ -22,9 +29,14 @@ function svgEl(tag: string, attrs: Record<string, string | number>, style: Style
   return e;
 }
 
-const AXIS: Style = { stroke: 'var(--vscode-foreground)', strokeWidth: '1', opacity: '0.6' };
-const GRID: Style = { stroke: 'var(--vscode-foreground)', strokeWidth: '1', strokeDasharray: '2 4', opacity: '0.25' };
-const LABEL: Style = { fill: 'var(--vscode-descriptionForeground)', fontSize: '11px' };
+export const AXIS: Style = { stroke: 'var(--vscode-foreground)', strokeWidth: '1', opacity: '0.6' };
+export const GRID: Style = {
+  stroke: 'var(--vscode-foreground)',
+  strokeWidth: '1',
+  strokeDasharray: '2 4',
+  opacity: '0.25',
+};
+export const LABEL: Style = { fill: 'var(--vscode-descriptionForeground)', fontSize: '11px' };
 
 /** Round numbers for an axis from 0 to at least `max`: about `count` steps of 1, 2 or 5 × 10^k. */
 export function niceTicks(max: number, count = 4): number[] {

@@ -3,7 +3,7 @@
 // right axis — then the same numbers as a table (the accessible reading of the chart) with Convert at this precision.
 // Colours are the theme's chart variables, set through the CSSOM (the CSP allows no style attributes).
 import type { PrecisionRowView, PrecisionView, WebviewMessage } from '../src/panels/protocol';
-import { legend, niceTicks } from './charts';
+import { AXIS, GRID, LABEL, legend, niceTicks, svgEl, type Style } from './charts';
 import { el, pct } from './dom';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -52,19 +52,6 @@ export function precisionChartModel(rows: PrecisionRowView[]): {
   return { bars, deltaTicks, deltas: rows.map((r) => ({ precision: r.precision, value: r.meanAbsProbDiff })) };
 }
 
-type Style = Partial<Record<'fill' | 'stroke' | 'strokeWidth' | 'strokeDasharray' | 'fontSize' | 'opacity', string>>;
-
-function svgEl(tag: string, attrs: Record<string, string | number>, style: Style = {}, text?: string): SVGElement {
-  const e = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  Object.assign(e.style, style);
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-const AXIS: Style = { stroke: 'var(--vscode-foreground)', strokeWidth: '1', opacity: '0.6' };
-const GRID: Style = { stroke: 'var(--vscode-foreground)', strokeWidth: '1', strokeDasharray: '2 4', opacity: '0.25' };
-const LABEL: Style = { fill: 'var(--vscode-descriptionForeground)', fontSize: '11px' };
 const VALUE: Style = { fill: 'var(--vscode-foreground)', fontSize: '10px' };
 
 function summary(v: PrecisionView): string {
